@@ -1,0 +1,64 @@
+// Options and behaviour every command shares: --config, --json, and the mapping of errors to
+// the documented exit codes (0 ok, 1 export failed, 2 usage or config error).
+import { Command, Option } from 'clipanion';
+import { loadConfig } from '../config.ts';
+import type { LoadedConfig } from '../config.ts';
+import { ConfigError, ExitCode, HyperExportError, PluginError } from '../errors.ts';
+import { Exporter } from '../exporter.ts';
+import type { EventBus } from '../events.ts';
+import { loadBuiltinPlugins } from './builtin-plugins.ts';
+
+export abstract class BaseCommand extends Command {
+  config = Option.String('--config,-c', { description: 'Path of the config file (default: hyperexport.config.* found from the working directory upward)' });
+  json = Option.Boolean('--json', false, { description: 'Print NDJSON events and a final result object on stdout' });
+
+  /** The command's work; returns the exit code. */
+  abstract run(): Promise<number>;
+
+  async execute(): Promise<number> {
+    try {
+      return await this.run();
+    } catch (error) {
+      return this.reportError(error);
+    }
+  }
+
+  protected async loadConfigFile(command: string): Promise<LoadedConfig> {
+    return loadConfig({ explicitPath: this.config, cwd: process.cwd(), command });
+  }
+
+  /** Loads the config, adds the built-in plugins, validates and sets up every plugin. */
+  protected async createExporter(loaded: LoadedConfig, bus?: EventBus): Promise<Exporter> {
+    const builtins = loaded.builtins ? await loadBuiltinPlugins(loaded.plugins) : [];
+    return Exporter.create([...loaded.plugins, ...builtins], bus ? { bus } : {});
+  }
+
+  protected reportError(error: unknown): number {
+    const code = error instanceof ConfigError ? ExitCode.USAGE : ExitCode.EXPORT_FAILED;
+    if (this.json) {
+      this.context.stdout.write(`${JSON.stringify({ type: 'error', exitCode: code, ...errorFields(error) })}\n`);
+    }
+    this.context.stderr.write(`${formatError(error)}\n`);
+    return code;
+  }
+}
+
+export function errorFields(error: unknown): Record<string, unknown> {
+  const fields: Record<string, unknown> = { message: error instanceof Error ? error.message : String(error) };
+  if (error instanceof HyperExportError) {
+    fields.code = error.code;
+    if (error.hint) fields.hint = error.hint;
+  }
+  if (error instanceof ConfigError && error.problems.length > 0) fields.problems = error.problems;
+  if (error instanceof PluginError) Object.assign(fields, { plugin: error.plugin, hook: error.hook });
+  return fields;
+}
+
+/** One readable block: the message, every collected problem, and the hint. */
+export function formatError(error: unknown): string {
+  const lines = [`error: ${error instanceof Error ? error.message : String(error)}`];
+  if (error instanceof ConfigError) for (const problem of error.problems) lines.push(`  - ${problem}`);
+  if (error instanceof HyperExportError && error.hint) lines.push(`hint: ${error.hint}`);
+  if (!(error instanceof HyperExportError) && error instanceof Error && process.env.HYPEREXPORT_DEBUG) lines.push(error.stack ?? '');
+  return lines.join('\n');
+}

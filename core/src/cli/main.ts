@@ -1,0 +1,37 @@
+// Builds the clipanion CLI and runs one command; returns the process exit code.
+import { readFileSync } from 'node:fs';
+import { Builtins, Cli } from 'clipanion';
+import type { BaseContext } from 'clipanion';
+import { ExitCode } from '../errors.ts';
+import { ExportCommand } from './export-command.ts';
+import { PluginsListCommand } from './plugins-list-command.ts';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function createCli(): Cli {
+  const cli = new Cli({ binaryName: 'hyperexport', binaryLabel: 'HyperExport', binaryVersion: packageJson.version });
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  cli.register(ExportCommand);
+  cli.register(PluginsListCommand);
+  return cli;
+}
+
+export async function main(argv: string[], context: Partial<BaseContext> = {}): Promise<number> {
+  const cli = createCli();
+  const full: BaseContext = { ...Cli.defaultContext, ...context };
+  let command;
+  try {
+    command = cli.process(argv, full);
+  } catch (error) {
+    full.stderr.write(cli.error(error as Error));
+    return ExitCode.USAGE;
+  }
+  try {
+    return await command.validateAndExecute();
+  } catch (error) {
+    // Option validators (typanion) and clipanion's own checks throw here: usage errors.
+    full.stderr.write(cli.error(error as Error, { command }));
+    return ExitCode.USAGE;
+  }
+}

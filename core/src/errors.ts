@@ -1,0 +1,80 @@
+// Typed errors. Every error that reaches the user says what went wrong and what to do; errors
+// raised inside a plugin's tap are tagged with the plugin and hook so the message can name them.
+
+/** Exit codes of the CLI, documented in the README. */
+export const ExitCode = Object.freeze({
+  OK: 0,
+  EXPORT_FAILED: 1,
+  USAGE: 2,
+});
+
+/** Base class: a message meant for the user, with an optional hint on how to fix it. */
+export class HyperExportError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  constructor(code: string, message: string, options: { hint?: string | undefined; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HyperExportError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** A problem with the configuration or the command line: exit code 2. */
+export class ConfigError extends HyperExportError {
+  /** Every problem found, one per line, when several were collected. */
+  readonly problems: readonly string[];
+  constructor(message: string, options: { problems?: readonly string[]; hint?: string; cause?: unknown } = {}) {
+    super('CONFIG', message, options);
+    this.name = 'ConfigError';
+    this.problems = options.problems ?? [];
+  }
+}
+
+/** A failure while running an export: exit code 1. */
+export class ExportError extends HyperExportError {
+  constructor(message: string, options: { code?: string; hint?: string; cause?: unknown } = {}) {
+    super(options.code ?? 'EXPORT', message, options);
+    this.name = 'ExportError';
+  }
+}
+
+/** Raised when the job was cancelled (Ctrl-C, a sibling failure). */
+export class CancelledError extends HyperExportError {
+  constructor(reason?: unknown) {
+    super('CANCELLED', `export cancelled${reason instanceof Error ? `: ${reason.message}` : ''}`, { cause: reason });
+    this.name = 'CancelledError';
+  }
+}
+
+/** Wraps an error thrown inside a plugin's tap, keeping the original as `cause`. */
+export class PluginError extends HyperExportError {
+  readonly plugin: string;
+  readonly hook: string;
+  constructor(plugin: string, hook: string, cause: unknown) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    const innerCode = cause instanceof HyperExportError ? cause.code : 'PLUGIN';
+    const hint = cause instanceof HyperExportError ? cause.hint : undefined;
+    super(innerCode, `[${plugin}] ${hook}: ${inner}`, { hint, cause });
+    this.name = 'PluginError';
+    this.plugin = plugin;
+    this.hook = hook;
+  }
+}
+
+/** The message and the tags of any thrown value, for results and logs. */
+export function describeError(error: unknown): { message: string; plugin?: string; hook?: string; code?: string; hint?: string } {
+  if (error instanceof PluginError) {
+    return { message: error.message, plugin: error.plugin, hook: error.hook, code: error.code, ...(error.hint ? { hint: error.hint } : {}) };
+  }
+  if (error instanceof HyperExportError) {
+    return { message: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}) };
+  }
+  if (error instanceof Error) return { message: error.message };
+  return { message: String(error) };
+}
+
+/** True when the error means "the user or a sibling cancelled", not a failure of its own. */
+export function isAbortError(error: unknown): boolean {
+  return error instanceof CancelledError || (error instanceof Error && (error.name === 'AbortError' || (error as NodeJS.ErrnoException).code === 'ABORT_ERR'));
+}

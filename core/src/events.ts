@@ -1,0 +1,80 @@
+// The typed event bus for observers (progress bars, history, the TUI, REST/SSE). Events never
+// steer an export: hooks do. A listener that throws or returns a rejected promise is reported
+// and ignored, so an observer can never break the pipeline or crash the process.
+import { EventEmitter } from 'eventemitter3';
+import type { ArtifactKind, JobResult, JobSpec } from './model.ts';
+
+export interface ExportEvents {
+  'job:start': { jobId: string; spec: JobSpec };
+  'job:end': { jobId: string; result: JobResult };
+  'stage:start': { jobId: string; stage: string };
+  'stage:end': { jobId: string; stage: string; durationMs: number; error?: string };
+  'file:start': { jobId: string; name: string; kind: ArtifactKind; size?: number | undefined };
+  /** Throttled: at most one every `progressIntervalMs` per file, plus a final one. */
+  'file:progress': { jobId: string; name: string; bytes: number; total?: number | undefined; bytesPerSecond: number };
+  'file:end': { jobId: string; name: string; kind: ArtifactKind; size: number; sha256: string };
+  'warning': { jobId?: string | undefined; message: string; plugin?: string | undefined };
+  'info': { jobId?: string | undefined; message: string; plugin?: string | undefined };
+}
+
+export type ExportEventName = keyof ExportEvents;
+export type ExportEventListener<E extends ExportEventName> = (payload: ExportEvents[E]) => void;
+
+type AnyListener = (payload: unknown) => void;
+
+export class EventBus {
+  readonly #emitter = new EventEmitter();
+  // Wrapped listeners by original, so `off` can find what `on` registered.
+  readonly #wrapped = new Map<AnyListener, AnyListener>();
+  readonly #onListenerError: (error: unknown, event: string) => void;
+
+  constructor(onListenerError?: (error: unknown, event: string) => void) {
+    this.#onListenerError = onListenerError ?? ((error, event) => {
+      process.emitWarning(`a listener of '${event}' failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  on<E extends ExportEventName>(event: E, listener: ExportEventListener<E>): this {
+    this.#emitter.on(event, this.#guard(event, listener as AnyListener));
+    return this;
+  }
+
+  once<E extends ExportEventName>(event: E, listener: ExportEventListener<E>): this {
+    this.#emitter.once(event, this.#guard(event, listener as AnyListener));
+    return this;
+  }
+
+  off<E extends ExportEventName>(event: E, listener: ExportEventListener<E>): this {
+    const wrapped = this.#wrapped.get(listener as AnyListener);
+    if (wrapped) this.#emitter.off(event, wrapped);
+    return this;
+  }
+
+  /** Listens to every event; the callback gets the event name too (used by `--json`). */
+  onAny(listener: (event: ExportEventName, payload: ExportEvents[ExportEventName]) => void): () => void {
+    const names: ExportEventName[] = ['job:start', 'job:end', 'stage:start', 'stage:end', 'file:start', 'file:progress', 'file:end', 'warning', 'info'];
+    const detach = names.map((name) => {
+      const each = (payload: ExportEvents[typeof name]) => listener(name, payload);
+      this.on(name, each);
+      return () => this.off(name, each);
+    });
+    return () => detach.forEach((fn) => fn());
+  }
+
+  emit<E extends ExportEventName>(event: E, payload: ExportEvents[E]): void {
+    this.#emitter.emit(event, payload);
+  }
+
+  #guard(event: string, listener: AnyListener): AnyListener {
+    const guarded: AnyListener = (payload) => {
+      try {
+        const returned: unknown = listener(payload);
+        if (returned instanceof Promise) returned.catch((error: unknown) => this.#onListenerError(error, event));
+      } catch (error) {
+        this.#onListenerError(error, event);
+      }
+    };
+    this.#wrapped.set(listener, guarded);
+    return guarded;
+  }
+}

@@ -1,0 +1,163 @@
+// The Exporter owns the lifecycle hooks. They are declared once here, typed, and sealed after
+// the plugins are set up: adding a tap recompiles a tapable hook, so it must not happen mid-run.
+import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook } from 'tapable';
+import { ConfigError, PluginError } from './errors.ts';
+import { EventBus } from './events.ts';
+import type { Job, StoreTargets, ValidationReport } from './job.ts';
+import type { ExportSource, JobResult, SnapshotRef, StoredFile, TransformPlan } from './model.ts';
+import { resolvePlugins } from './plugin.ts';
+import type { PluginInstance, ResolvedPlugin } from './plugin.ts';
+
+/** What the post-validate hook checks: the files as written, before they are published. */
+export interface WrittenExport {
+  readonly baseName: string;
+  readonly files: readonly StoredFile[];
+  /** The staging location of each file at every local sink (path), by stored name. */
+  readonly stagedPaths: ReadonlyMap<string, readonly string[]>;
+}
+
+/** What the retain hook gets after a successful export. */
+export interface RetentionContext {
+  readonly job: Job;
+  readonly result: JobResult;
+}
+
+function createHooks() {
+  return Object.freeze({
+    /** Pre-export checks; all run, problems are collected in the report. */
+    validate: new AsyncParallelHook<[Job, ValidationReport]>(['job', 'report']),
+    /** The first plugin that takes or picks a snapshot returns it. */
+    snapshot: new AsyncSeriesBailHook<[Job], SnapshotRef | undefined>(['job']),
+    /** Always runs after a snapshot was returned, on success, failure and cancel. */
+    snapshotCleanup: new AsyncSeriesHook<[Job, SnapshotRef]>(['job', 'snapshot']),
+    /** The first source able to handle the job opens the export. */
+    download: new AsyncSeriesBailHook<[Job], ExportSource | undefined>(['job']),
+    /** Plugins add stream stages to the plan. */
+    transform: new AsyncSeriesWaterfallHook<[TransformPlan, Job]>(['plan', 'job']),
+    /** Plugins add the sinks the export is written to. */
+    store: new AsyncSeriesHook<[StoreTargets, Job]>(['targets', 'job']),
+    /** Checks the written files before they are published; errors fail the export. */
+    postValidate: new AsyncParallelHook<[Job, ValidationReport, WrittenExport]>(['job', 'report', 'written']),
+    /** Runs when a job fails or is cancelled, before cleanup. */
+    failed: new AsyncSeriesHook<[Job, unknown]>(['job', 'error']),
+    /** Observers of the final result; a failing notifier only warns. */
+    notify: new AsyncParallelHook<[JobResult, Job]>(['result', 'job']),
+    /** Rotation of older exports after a successful one; a failure only warns. */
+    retain: new AsyncSeriesHook<[RetentionContext]>(['context']),
+    /** Always the last hook of a job. */
+    jobEnd: new AsyncSeriesHook<[Job, JobResult]>(['job', 'result']),
+  });
+}
+
+export type ExporterHooks = ReturnType<typeof createHooks>;
+export type HookName = keyof ExporterHooks;
+
+/** Hooks whose failures must not fail the export: they warn instead. */
+const WARN_ONLY_HOOKS: ReadonlySet<HookName> = new Set(['notify', 'retain']);
+
+export interface ExporterOptions {
+  bus?: EventBus;
+}
+
+export class Exporter {
+  readonly hooks: ExporterHooks = createHooks();
+  readonly bus: EventBus;
+  readonly #plugins: ResolvedPlugin[] = [];
+  #sealed = false;
+
+  private constructor(options: ExporterOptions) {
+    this.bus = options.bus ?? new EventBus();
+    for (const [name, hook] of Object.entries(this.hooks) as [HookName, ExporterHooks[HookName]][]) {
+      hook.intercept({ register: (tap) => this.#registerTap(name, tap) });
+    }
+  }
+
+  /**
+   * Validates the plugins (options, duplicates, dependencies: every problem at once), sets each
+   * up, and seals the hooks. Throws a ConfigError that lists every problem.
+   */
+  static async create(instances: readonly PluginInstance[], options: ExporterOptions = {}): Promise<Exporter> {
+    const { plugins, problems } = resolvePlugins(instances);
+    if (problems.length > 0) {
+      throw new ConfigError(problems.length === 1 ? problems[0]! : `${problems.length} problems in the plugin configuration`, { problems });
+    }
+    const exporter = new Exporter(options);
+    for (const plugin of plugins) {
+      try {
+        await plugin.definition.setup(exporter, plugin.options);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new ConfigError(`plugin "${plugin.definition.name}" failed to set up: ${reason}`, { cause: error });
+      }
+      exporter.#plugins.push(plugin);
+    }
+    exporter.#sealed = true;
+    return exporter;
+  }
+
+  get plugins(): readonly { name: string; version: string; description?: string | undefined; provides: readonly string[] }[] {
+    return this.#plugins.map(({ definition }) => ({
+      name: definition.name,
+      version: definition.version,
+      description: definition.description,
+      provides: definition.provides ?? [],
+    }));
+  }
+
+  /** True when some configured plugin offers the capability (e.g. `source:vsphere`). */
+  provides(capability: string): boolean {
+    return this.#plugins.some(({ definition }) => definition.name === capability || (definition.provides ?? []).includes(capability));
+  }
+
+  // Every tap passes through here: refuse taps after sealing, and wrap the tap so its errors
+  // carry the plugin and hook names (or, for warn-only hooks, become warnings).
+  #registerTap<T extends { name: string; type: 'sync' | 'async' | 'promise'; fn: Function }>(hookName: HookName, tap: T): T {
+    if (this.#sealed) {
+      throw new Error(`"${tap.name}" tapped ${hookName} after setup; plugins must tap hooks in setup()`);
+    }
+    const original = tap.fn as (...args: any[]) => any;
+    const plugin = tap.name;
+    const tag = (error: unknown) => (error instanceof PluginError ? error : new PluginError(plugin, hookName, error));
+    const warnOnly = WARN_ONLY_HOOKS.has(hookName);
+    const report = (error: unknown, args: unknown[]) => {
+      const job = args.find((arg): arg is Job => typeof arg === 'object' && arg !== null && 'warn' in arg && 'spec' in arg)
+        ?? (args[0] as RetentionContext | undefined)?.job;
+      const message = `${hookName} failed: ${error instanceof Error ? error.message : String(error)}`;
+      if (job) job.warn(message, plugin);
+      else this.bus.emit('warning', { message, plugin });
+    };
+    let fn: (...args: any[]) => any;
+    if (tap.type === 'promise') {
+      fn = async (...args: unknown[]) => {
+        try {
+          return await original(...args);
+        } catch (error) {
+          if (warnOnly) return report(error, args);
+          throw tag(error);
+        }
+      };
+    } else if (tap.type === 'async') {
+      fn = (...args: unknown[]) => {
+        const callback = args.pop() as (error?: unknown, result?: unknown) => void;
+        original(...args, (error: unknown, result: unknown) => {
+          if (error) {
+            if (warnOnly) {
+              report(error, args);
+              callback();
+            } else callback(tag(error));
+          } else callback(null, result);
+        });
+      };
+    } else {
+      fn = (...args: unknown[]) => {
+        try {
+          return original(...args);
+        } catch (error) {
+          if (warnOnly) return report(error, args);
+          throw tag(error);
+        }
+      };
+    }
+    return { ...tap, fn };
+  }
+}

@@ -1,0 +1,20 @@
+// @hyperexport/core: the public API for configs and plugins.
+export * from './model.ts';
+export * from './errors.ts';
+export { EventBus } from './events.ts';
+export type { ExportEvents, ExportEventName, ExportEventListener } from './events.ts';
+export { Job, ValidationReport, StoreTargets } from './job.ts';
+export { Exporter } from './exporter.ts';
+export type { ExporterHooks, HookName, RetentionContext, WrittenExport } from './exporter.ts';
+export { definePlugin, flattenPlugins, isPluginInstance, isPluginFactory, resolvePlugins, PLUGIN_BRAND } from './plugin.ts';
+export type { PluginDefinition, PluginInstance, PluginFactory, PluginEntry, OptionsSchema } from './plugin.ts';
+export { defineConfig, loadConfig, buildJobSpec, CONFIG_SEARCH_PLACES } from './config.ts';
+export type { HyperExportConfig, ExportDefaults, ConfigEnv, ConfigInput, LoadedConfig } from './config.ts';
+export { runJob, exportBaseName } from './run-job.ts';
+export type { RunOptions } from './run-job.ts';
+export { fanOut } from './stream/fan-out.ts';
+export { DigestMeter } from './stream/digest-meter.ts';
+export { runWithConcurrency } from './stream/concurrency.ts';
+export * from './ovf/index.ts';
+// typanion, re-exported so plugins declare option schemas against the same copy core validates with.
+export * as t from 'typanion';

@@ -1,0 +1,71 @@
+// One export job: its spec, its cancellation signal and the warnings it collected. Plugins get
+// the Job in every hook; `job.signal` is aborted as soon as any part of the job fails.
+import { randomUUID } from 'node:crypto';
+import type { EventBus } from './events.ts';
+import type { ExportSink, JobSpec, ValidationIssue } from './model.ts';
+
+export class Job {
+  readonly id: string;
+  readonly spec: JobSpec;
+  readonly bus: EventBus;
+  readonly startedAt = new Date();
+  readonly warnings: string[] = [];
+  /** Per-job state that plugins share by key (e.g. the snapshot a plugin made). */
+  readonly state = new Map<string, unknown>();
+  readonly #controller = new AbortController();
+
+  constructor(spec: JobSpec, bus: EventBus, parentSignal?: AbortSignal) {
+    this.id = randomUUID();
+    this.spec = Object.freeze({ ...spec, extra: Object.freeze({ ...spec.extra }) });
+    this.bus = bus;
+    if (parentSignal) {
+      if (parentSignal.aborted) this.#controller.abort(parentSignal.reason);
+      else parentSignal.addEventListener('abort', () => this.#controller.abort(parentSignal.reason), { once: true });
+    }
+  }
+
+  /** Aborted when the job fails anywhere or is cancelled; every stage must honour it. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Cancels the rest of the job. The first reason wins. */
+  abort(reason: unknown): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  warn(message: string, plugin?: string): void {
+    this.warnings.push(plugin ? `[${plugin}] ${message}` : message);
+    this.bus.emit('warning', { jobId: this.id, message, plugin });
+  }
+
+  info(message: string, plugin?: string): void {
+    this.bus.emit('info', { jobId: this.id, message, plugin });
+  }
+}
+
+/** Collects validation issues; the validate hook's taps add to it in parallel. */
+export class ValidationReport {
+  readonly issues: ValidationIssue[] = [];
+
+  error(check: string, message: string, plugin?: string): void {
+    this.issues.push({ level: 'error', check, message, plugin });
+  }
+
+  warning(check: string, message: string, plugin?: string): void {
+    this.issues.push({ level: 'warning', check, message, plugin });
+  }
+
+  get errors(): ValidationIssue[] {
+    return this.issues.filter((issue) => issue.level === 'error');
+  }
+}
+
+/** The store hook's argument: plugins add the sinks the export is written to. */
+export class StoreTargets {
+  readonly sinks: ExportSink[] = [];
+
+  add(sink: ExportSink): void {
+    this.sinks.push(sink);
+  }
+}

@@ -1,0 +1,194 @@
+// The data that flows through one export job. Plugins read and produce these shapes; the core
+// owns the control flow around them (see exporter.ts).
+import type { Readable, Writable } from 'node:stream';
+
+/** The package layout an export is written as. */
+export type ExportFormat = 'ova' | 'ovf';
+
+/**
+ * What the user asked for: CLI flags, the config's `export` section and a profile, merged.
+ * Sources and stores interpret the fields that concern them; unknown extra keys are kept in `extra`.
+ */
+export interface JobSpec {
+  /** A local VM folder, `.ovf` or `.ova` (source-local). */
+  source?: string | undefined;
+  /** A vSphere inventory path or VM name (source-vsphere). */
+  vm?: string | undefined;
+  format: ExportFormat;
+  /** Local destination directory (store-local). */
+  output?: string | undefined;
+  /** Base name of the export (`NAME.ova` or `NAME/`); defaults to the source's VM name. */
+  name?: string | undefined;
+  /** How many disks are read at once. */
+  parallel: number;
+  /** Replace an existing export of the same name at the destination. */
+  overwrite: boolean;
+  /** Options for plugins that are not core fields, by key (e.g. `snapshot`). */
+  extra: Record<string, unknown>;
+}
+
+/** A file of the source VM that the export carries: a disk, an nvram, an ISO. */
+export interface SourceFile {
+  /** File name inside the export package; a plain name, never a path. */
+  readonly name: string;
+  /** Bytes, when known before reading (local files); vSphere disk streams often have none. */
+  readonly size?: number | undefined;
+  /**
+   * True when the bytes can be read again and will be the same (a local file). The core then
+   * reads such files twice for an OVA (hash first, then write) instead of spooling them.
+   */
+  readonly rereadable: boolean;
+  /** Opens the bytes. A source that can resume does so inside the stream it returns. */
+  open(signal: AbortSignal): Promise<Readable>;
+}
+
+/** A file once it has been read in full: its real size and SHA-256. */
+export interface FileDigest {
+  readonly name: string;
+  readonly size: number;
+  readonly sha256: string;
+}
+
+/**
+ * An opened export: what a download-hook plugin returns. vSphere holds an NFC lease behind it;
+ * the local source holds file handles. The core calls exactly one of `complete` or `abort`.
+ */
+export interface ExportSource {
+  /** Which plugin opened it, for messages. */
+  readonly kind: string;
+  /** The VM's name; the default base name of the export. */
+  readonly vmName: string;
+  readonly files: readonly SourceFile[];
+  /**
+   * Produces the OVF descriptor for the files as they were read (vSphere's CreateDescriptor needs
+   * the real sizes, so this runs after the download). File names must match `files`.
+   */
+  descriptor(files: readonly FileDigest[], signal: AbortSignal): Promise<string>;
+  /** Reports overall progress so a lease stays alive (0..100). Optional. */
+  progress?(percent: number): void;
+  complete(): Promise<void>;
+  abort(reason: unknown): Promise<void>;
+}
+
+/** What kind of file an artifact is; transforms use it to decide what to touch. */
+export type ArtifactKind = 'descriptor' | 'manifest' | 'disk' | 'package';
+
+/** One file as it is about to be stored: a disk, the `.ovf`, the `.mf`, or the whole `.ova`. */
+export interface Artifact {
+  /** Name as stored, after transforms renamed it (e.g. `disk1.vmdk.zst`). */
+  name: string;
+  readonly kind: ArtifactKind;
+  /** Size before transforms, when known. */
+  readonly sourceSize?: number | undefined;
+}
+
+/** A record of one stored artifact in the job result. */
+export interface StoredFile {
+  readonly name: string;
+  readonly kind: ArtifactKind;
+  readonly size: number;
+  readonly sha256: string;
+  /** Where each sink put it (file path, URL). */
+  readonly locations: readonly string[];
+}
+
+/** A file being written by one sink. */
+export interface SinkFile {
+  readonly stream: Writable;
+  /**
+   * Called after the stream has finished: make the bytes durable and check they are what was
+   * sent. Returns where the file will be once the sink commits.
+   */
+  finish(expected: FileDigest): Promise<string>;
+}
+
+/**
+ * A destination of an export: a local directory, a bucket, an SFTP folder. The core fans each
+ * artifact out to every sink and then commits all of them, or aborts all of them.
+ */
+export interface ExportSink {
+  /** Human-readable destination, e.g. `file:///backups/vm1.ova`. */
+  readonly description: string;
+  /** Checks the destination (existing export, writability) before any byte moves. */
+  prepare(layout: ExportLayout, signal: AbortSignal): Promise<void>;
+  /**
+   * A directory on the same filesystem as the destination where the core may spool disks of an
+   * OVA; undefined when the sink has no local filesystem.
+   */
+  spoolDirectory?(): string | undefined;
+  createFile(artifact: Artifact, signal: AbortSignal): Promise<SinkFile>;
+  /** Publishes every finished file at once (rename into place). */
+  commit(signal: AbortSignal): Promise<readonly string[]>;
+  /** Removes whatever was written. Must not throw for a sink that never started. */
+  abort(reason: unknown): Promise<void>;
+}
+
+/** How the export is laid out at every destination. */
+export interface ExportLayout {
+  readonly baseName: string;
+  readonly format: ExportFormat;
+  readonly overwrite: boolean;
+}
+
+/** The stream stages a transform plugin can add, ordered by `stage` (see Stage). */
+export interface TransformStage {
+  readonly name: string;
+  /** Position in the chain; lower runs first. Use the `Stage` constants. */
+  readonly stage: number;
+  /** Whether this stage applies to the artifact; default: every artifact. */
+  appliesTo?(artifact: Artifact): boolean;
+  /** The new stored name of an artifact this stage applies to (e.g. add `.zst`). */
+  rename?(name: string): string;
+  /** A fresh Duplex for one artifact. Called once per artifact and attempt. */
+  create(artifact: Artifact, signal: AbortSignal): NodeJS.ReadWriteStream | import('node:stream').Duplex;
+}
+
+/** Ordered stage positions, in the way webpack numbers its processAssets stages. */
+export const Stage = Object.freeze({
+  THROTTLE: 100,
+  COMPRESS: 200,
+  ENCRYPT: 300,
+  CHECKSUM: 400,
+});
+
+/** The transform plan that the transform waterfall hook passes from plugin to plugin. */
+export interface TransformPlan {
+  readonly stages: TransformStage[];
+}
+
+/** Problems collected by the validate hooks; any error fails the job before data moves. */
+export interface ValidationIssue {
+  readonly level: 'error' | 'warning';
+  readonly check: string;
+  readonly message: string;
+  readonly plugin?: string | undefined;
+}
+
+export interface SnapshotRef {
+  readonly name: string;
+  readonly id: string;
+  /** True when the tool created it and must remove it in cleanup. */
+  readonly created: boolean;
+  readonly provider: string;
+}
+
+export type JobStatus = 'succeeded' | 'failed' | 'cancelled';
+
+/** The outcome of one job: what `--json` prints last and what history records. */
+export interface JobResult {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly vmName?: string | undefined;
+  readonly format: ExportFormat;
+  readonly baseName?: string | undefined;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  /** Bytes read from the source. */
+  readonly bytesRead: number;
+  readonly files: readonly StoredFile[];
+  /** Where the export was committed (one per sink). */
+  readonly locations: readonly string[];
+  readonly warnings: readonly string[];
+  readonly error?: { readonly message: string; readonly plugin?: string | undefined; readonly hook?: string | undefined; readonly code?: string | undefined } | undefined;
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { formatManifest, parseManifest } from './manifest.ts';
+
+const A = 'a'.repeat(64);
+const B = 'B'.repeat(64);
+
+describe('formatManifest', () => {
+  it('writes one SHA256 line per file, in order, lower-case', () => {
+    const text = formatManifest([
+      { name: 'vm.ovf', size: 1, sha256: A },
+      { name: 'vm-disk1.vmdk', size: 2, sha256: B },
+    ]);
+    expect(text).toBe(`SHA256(vm.ovf)= ${A}\nSHA256(vm-disk1.vmdk)= ${B.toLowerCase()}\n`);
+  });
+
+  it('refuses names that would corrupt the manifest', () => {
+    expect(() => formatManifest([{ name: 'a\nSHA256(b)', size: 1, sha256: A }])).toThrow(/manifest entry.*control character/);
+    expect(() => formatManifest([{ name: 'ok', size: 1, sha256: 'xyz' }])).toThrow(/not a SHA-256/);
+  });
+});
+
+describe('parseManifest', () => {
+  it('round-trips what formatManifest writes', () => {
+    const map = parseManifest(formatManifest([{ name: 'vm.ovf', size: 1, sha256: A }]));
+    expect(map).toEqual(new Map([['vm.ovf', { algorithm: 'SHA256', hex: A }]]));
+  });
+
+  it('accepts SHA1 and SHA512, no space after "=", CRLF and blank lines', () => {
+    const sha1 = 'C'.repeat(40);
+    const sha512 = 'd'.repeat(128);
+    const map = parseManifest(`SHA1(old.ovf)=${sha1}\r\n\r\nSHA512(disk (1).vmdk)= ${sha512}\r\n`);
+    expect(map.get('old.ovf')).toEqual({ algorithm: 'SHA1', hex: sha1.toLowerCase() });
+    expect(map.get('disk (1).vmdk')).toEqual({ algorithm: 'SHA512', hex: sha512 });
+  });
+
+  it('names the bad line', () => {
+    expect(() => parseManifest(`SHA256(a)= ${A}\nMD5(b)= abc\n`)).toThrow(/manifest line 2 "MD5\(b\)= abc"/);
+    expect(() => parseManifest(`SHA256(a)= ${'a'.repeat(40)}\n`)).toThrow(/line 1.*64 hex digits, this one 40/);
+    expect(() => parseManifest(`SHA256(a)= ${A}\nSHA256(a)= ${A}\n`)).toThrow(/line 2.*listed twice/);
+  });
+});

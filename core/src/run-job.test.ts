@@ -1,0 +1,269 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { EventBus } from './events.ts';
+import { Exporter } from './exporter.ts';
+import { Stage } from './model.ts';
+import type { JobSpec } from './model.ts';
+import { definePlugin } from './plugin.ts';
+import { runJob } from './run-job.ts';
+import { endlessStream, memorySink, memorySource } from './testing/memory-plugins.ts';
+
+const spec = (overrides: Partial<JobSpec> = {}): JobSpec => ({ format: 'ovf', parallel: 2, overwrite: false, extra: {}, ...overrides });
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** A transform stage that appends a marker to every artifact it applies to. */
+function markerStage(name: string, stage: number) {
+  return definePlugin({
+    name,
+    version: '0.0.0',
+    setup(exporter) {
+      exporter.hooks.transform.tap(name, (plan) => {
+        plan.stages.push({
+          name,
+          stage,
+          appliesTo: (artifact) => artifact.kind === 'disk',
+          rename: (file) => `${file}.${name}`,
+          create: () => new Transform({
+            transform(chunk, _encoding, callback) {
+              callback(null, chunk);
+            },
+            flush(callback) {
+              callback(null, Buffer.from(`|${name}`));
+            },
+          }),
+        });
+        return plan;
+      });
+    },
+  });
+}
+
+describe('runJob', () => {
+  it('runs the hooks in lifecycle order, with cleanup after the write', async () => {
+    const calls: string[] = [];
+    const recorder = definePlugin({
+      name: 'recorder',
+      version: '0.0.0',
+      setup(exporter) {
+        const h = exporter.hooks;
+        h.validate.tap('recorder', () => void calls.push('validate'));
+        h.snapshot.tap('recorder', () => {
+          calls.push('snapshot');
+          return { name: 's', id: 'snapshot-1', created: true, provider: 'recorder' };
+        });
+        h.snapshotCleanup.tap('recorder', () => void calls.push('snapshotCleanup'));
+        h.download.tap({ name: 'recorder', stage: -1 }, () => void calls.push('download'));
+        h.transform.tap('recorder', (plan) => {
+          calls.push('transform');
+          return plan;
+        });
+        h.store.tap({ name: 'recorder', stage: -1 }, () => void calls.push('store'));
+        h.postValidate.tap('recorder', () => void calls.push('postValidate'));
+        h.failed.tap('recorder', () => void calls.push('failed'));
+        h.notify.tap('recorder', () => void calls.push('notify'));
+        h.retain.tap('recorder', () => void calls.push('retain'));
+        h.jobEnd.tap('recorder', () => void calls.push('jobEnd'));
+      },
+    });
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('disk one') }]);
+    const sink = memorySink();
+    const exporter = await Exporter.create([recorder(), source.plugin(), sink.plugin()]);
+    const result = await runJob(exporter, spec());
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('succeeded');
+    expect(calls).toEqual(['validate', 'snapshot', 'download', 'transform', 'store', 'postValidate', 'snapshotCleanup', 'notify', 'retain', 'jobEnd']);
+    expect(source.state.completed).toBe(1);
+    expect(sink.state.committed).toBe(true);
+  });
+
+  it('orders transform stages by their stage number, not by registration order', async () => {
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('data') }]);
+    const sink = memorySink();
+    // Registered encrypt first, compress second: compress must still run first.
+    const exporter = await Exporter.create([source.plugin(), markerStage('encrypt', Stage.ENCRYPT)(), markerStage('compress', Stage.COMPRESS)(), sink.plugin()]);
+    const result = await runJob(exporter, spec());
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('succeeded');
+    expect(sink.state.files.get('disk1.vmdk.compress.encrypt')?.toString()).toBe('data|compress|encrypt');
+    const stored = result.files.find((file) => file.kind === 'disk')!;
+    expect(stored.sha256).toBe(sha256(Buffer.from('data|compress|encrypt')));
+    // The descriptor describes the raw disk; the manifest lists the stored files.
+    expect(sink.state.files.get('vm1.ovf')?.toString()).toContain('href="disk1.vmdk" size="4"');
+    expect(sink.state.files.get('vm1.mf')?.toString()).toContain(`SHA256(disk1.vmdk.compress.encrypt)= ${stored.sha256}`);
+  });
+
+  it('a failing transform rejects the job cleanly: sibling streams stop, sinks and source abort, no hang', async () => {
+    const sibling = endlessStream();
+    const source = memorySource('vm1', [
+      { name: 'disk1.vmdk', content: randomBytes(4 * 1024 * 1024) },
+      { name: 'disk2.vmdk', content: () => sibling },
+    ]);
+    const sink = memorySink();
+    const failing = definePlugin({
+      name: 'failing-transform',
+      version: '0.0.0',
+      setup(exporter) {
+        exporter.hooks.transform.tap('failing-transform', (plan) => {
+          plan.stages.push({
+            name: 'fail',
+            stage: Stage.COMPRESS,
+            appliesTo: (artifact) => artifact.name === 'disk1.vmdk',
+            create: () => {
+              let seen = 0;
+              return new Transform({
+                transform(chunk: Buffer, _encoding, callback) {
+                  seen += chunk.length;
+                  if (seen > 1024 * 1024) callback(new Error('compressor exploded'));
+                  else callback(null, chunk);
+                },
+              });
+            },
+          });
+          return plan;
+        });
+      },
+    });
+    const exporter = await Exporter.create([source.plugin(), failing(), sink.plugin()]);
+    const result = await runJob(exporter, spec());
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toContain('compressor exploded');
+    expect(result.files).toEqual([]);
+    expect(sink.state.aborted).toBe(true);
+    expect(sink.state.committed).toBe(false);
+    expect(source.state.aborted).toHaveLength(1);
+    expect(sibling.destroyed).toBe(true);
+  });
+
+  it('cancellation stops every stream and reports cancelled', async () => {
+    const streams = [endlessStream(), endlessStream()];
+    const source = memorySource('vm1', [
+      { name: 'a.vmdk', content: () => streams[0]! },
+      { name: 'b.vmdk', content: () => streams[1]! },
+    ]);
+    const sink = memorySink();
+    const exporter = await Exporter.create([source.plugin(), sink.plugin()]);
+    const controller = new AbortController();
+    let progressed = 0;
+    exporter.bus.on('file:progress', () => {
+      progressed += 1;
+      if (progressed === 2) controller.abort(new Error('user pressed Ctrl-C'));
+    });
+    const result = await runJob(exporter, spec(), { signal: controller.signal });
+    expect(result.status).toBe('cancelled');
+    expect(result.error?.code).toBe('CANCELLED');
+    expect(streams.every((stream) => stream.destroyed)).toBe(true);
+    expect(sink.state.aborted).toBe(true);
+    expect(source.state.aborted).toHaveLength(1);
+  });
+
+  it('writes an OVA with the descriptor first, the manifest second, then the disks', async () => {
+    const disk = randomBytes(100_000);
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: disk }]);
+    const sink = memorySink();
+    const exporter = await Exporter.create([source.plugin(), sink.plugin()]);
+    const result = await runJob(exporter, spec({ format: 'ova' }));
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('succeeded');
+    const ova = sink.state.files.get('vm1.ova')!;
+    const names: string[] = [];
+    for (let offset = 0; offset + 512 <= ova.length;) {
+      const header = ova.subarray(offset, offset + 512);
+      if (header.every((byte) => byte === 0)) break;
+      const name = header.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
+      const size = parseInt(header.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim(), 8);
+      names.push(name);
+      if (name === 'disk1.vmdk') expect(ova.subarray(offset + 512, offset + 512 + size).equals(disk)).toBe(true);
+      offset += 512 + Math.ceil(size / 512) * 512;
+    }
+    expect(names).toEqual(['vm1.ovf', 'vm1.mf', 'disk1.vmdk']);
+  });
+
+  it('spools a stream that cannot be read twice before it writes an OVA', async () => {
+    const disk = randomBytes(300_000);
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: () => Readable.from([disk]), rereadable: false }]);
+    const sink = memorySink();
+    const exporter = await Exporter.create([source.plugin(), sink.plugin()]);
+    const result = await runJob(exporter, spec({ format: 'ova' }));
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('succeeded');
+    expect(source.state.opened).toEqual(['disk1.vmdk']);
+    expect(sink.state.files.get('vm1.ova')!.includes(disk)).toBe(true);
+  });
+
+  it('tags errors with the plugin and hook, and a failing notifier only warns', async () => {
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('x') }]);
+    const sink = memorySink();
+    const notifier = definePlugin({
+      name: 'broken-notifier',
+      version: '0.0.0',
+      setup(exporter) {
+        exporter.hooks.notify.tapPromise('broken-notifier', () => Promise.reject(new Error('SMTP down')));
+      },
+    });
+    const exporter = await Exporter.create([source.plugin(), sink.plugin(), notifier()]);
+    const result = await runJob(exporter, spec());
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('succeeded');
+    expect(result.warnings.join('\n')).toContain('[broken-notifier] notify failed: SMTP down');
+
+    const breaker = definePlugin({
+      name: 'breaker',
+      version: '0.0.0',
+      setup(exporter) {
+        exporter.hooks.store.tapPromise('breaker', () => Promise.reject(new Error('bucket missing')));
+      },
+    });
+    const failing = await Exporter.create([memorySource('vm1', [{ name: 'd', content: Buffer.from('x') }]).plugin(), breaker()]);
+    const failed = await runJob(failing, spec());
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ plugin: 'breaker', hook: 'store', message: '[breaker] store: bucket missing' });
+  });
+
+  it('collects every validation problem and fails before any byte moves', async () => {
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('x') }]);
+    const sink = memorySink();
+    const checks = definePlugin({
+      name: 'checks',
+      version: '0.0.0',
+      setup(exporter) {
+        exporter.hooks.validate.tapPromise('checks', async (_job, report) => report.error('disk-space', 'needs 10 GiB, 1 GiB free'));
+        exporter.hooks.validate.tap({ name: 'checks', stage: 1 }, (_job, report) => report.error('power-state', 'VM is running'));
+      },
+    });
+    const exporter = await Exporter.create([checks(), source.plugin(), sink.plugin()]);
+    const result = await runJob(exporter, spec());
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toContain('disk-space: needs 10 GiB');
+    expect(result.error?.message).toContain('power-state: VM is running');
+    expect(source.state.opened).toEqual([]);
+    expect(sink.state.prepared).toBe(false);
+  });
+
+  it('a listener that throws does not break the export', async () => {
+    const errors: unknown[] = [];
+    const bus = new EventBus((error) => errors.push(error));
+    bus.on('file:progress', () => {
+      throw new Error('bad listener');
+    });
+    bus.on('file:end', () => Promise.reject(new Error('bad async listener')) as unknown as void);
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: randomBytes(200_000) }]);
+    const sink = memorySink();
+    const exporter = await Exporter.create([source.plugin(), sink.plugin()], { bus });
+    const result = await runJob(exporter, spec());
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('succeeded');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors.length).toBeGreaterThan(1);
+  });
+
+  it('says what to do when no source or no destination is configured', async () => {
+    const exporter = await Exporter.create([memorySink().plugin()]);
+    const result = await runJob(exporter, spec());
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toBe('no source plugin can open this export');
+    const noSink = await Exporter.create([memorySource('vm', [{ name: 'd', content: Buffer.from('x') }]).plugin()]);
+    expect((await runJob(noSink, spec())).error?.message).toBe('no destination for the export');
+  });
+});

@@ -1,0 +1,142 @@
+// The run loop of one job: validate → snapshot → download → transform → store → write →
+// post-validate → commit → notify → retain. Cleanup (snapshot removal, lease abort, removal of
+// staged files) always runs; one failure aborts the job's signal so every stream stops.
+import { basename } from 'node:path';
+import { CancelledError, ExportError, describeError, isAbortError } from './errors.ts';
+import type { Exporter } from './exporter.ts';
+import { Job, StoreTargets, ValidationReport } from './job.ts';
+import type { ExportLayout, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan } from './model.ts';
+import { writeExport } from './write-export.ts';
+
+export interface RunOptions {
+  /** Cancels the job (Ctrl-C, a batch being stopped). */
+  signal?: AbortSignal;
+}
+
+export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOptions = {}): Promise<JobResult> {
+  const { hooks, bus } = exporter;
+  const job = new Job(spec, bus, options.signal);
+  bus.emit('job:start', { jobId: job.id, spec: job.spec });
+
+  const stage = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+    job.signal.throwIfAborted();
+    const started = performance.now();
+    bus.emit('stage:start', { jobId: job.id, stage: name });
+    try {
+      const value = await body();
+      bus.emit('stage:end', { jobId: job.id, stage: name, durationMs: Math.round(performance.now() - started) });
+      return value;
+    } catch (error) {
+      bus.emit('stage:end', { jobId: job.id, stage: name, durationMs: Math.round(performance.now() - started), error: describeError(error).message });
+      throw error;
+    }
+  };
+
+  let snapshot: SnapshotRef | undefined;
+  let source: ExportSource | undefined;
+  let sinks: readonly ExportSink[] = [];
+  let layout: ExportLayout | undefined;
+  let files: StoredFile[] = [];
+  let locations: readonly string[] = [];
+  let bytesRead = 0;
+  let status: JobStatus = 'succeeded';
+  let failure: unknown;
+
+  try {
+    await stage('validate', async () => {
+      const report = new ValidationReport();
+      await hooks.validate.promise(job, report);
+      for (const issue of report.issues) if (issue.level === 'warning') job.warn(issue.message, issue.plugin);
+      throwIfInvalid(report, 'pre-export checks failed');
+    });
+    snapshot = await stage('snapshot', () => hooks.snapshot.promise(job));
+    source = await stage('download', () => hooks.download.promise(job));
+    if (!source) {
+      throw new ExportError('no source plugin can open this export', {
+        code: 'NO_SOURCE',
+        hint: 'give --source PATH (a VM folder, .ovf or .ova) or --vm PATH with a vSphere source plugin configured',
+      });
+    }
+    const opened = source;
+    const plan = await stage('transform', () => hooks.transform.promise({ stages: [] }, job));
+    const orderedPlan: TransformPlan = { stages: [...plan.stages].sort((a, b) => a.stage - b.stage) };
+    const targets = new StoreTargets();
+    await stage('store', () => hooks.store.promise(targets, job));
+    sinks = targets.sinks;
+    if (sinks.length === 0) {
+      throw new ExportError('no destination for the export', { code: 'NO_DESTINATION', hint: 'give --output DIR or configure a storage plugin' });
+    }
+    const exportLayout: ExportLayout = { baseName: exportBaseName(spec.name ?? opened.vmName), format: spec.format, overwrite: spec.overwrite };
+    layout = exportLayout;
+    await Promise.all(sinks.map((sink) => sink.prepare(exportLayout, job.signal)));
+    const written = await stage('write', () => writeExport(job, opened, orderedPlan, sinks, exportLayout));
+    files = written.files;
+    bytesRead = written.bytesRead;
+    await stage('postValidate', async () => {
+      const report = new ValidationReport();
+      const stagedPaths = new Map(files.map((file) => [file.name, file.locations]));
+      await hooks.postValidate.promise(job, report, { baseName: exportLayout.baseName, files, stagedPaths });
+      for (const issue of report.issues) if (issue.level === 'warning') job.warn(issue.message, issue.plugin);
+      throwIfInvalid(report, 'post-export checks failed');
+    });
+    locations = await stage('commit', async () => (await Promise.all(sinks.map((sink) => sink.commit(job.signal)))).flat());
+    await opened.complete();
+  } catch (error) {
+    failure = job.signal.aborted && isAbortError(error) ? (job.signal.reason ?? error) : error;
+    status = isAbortError(failure) || (options.signal?.aborted ?? false) ? 'cancelled' : 'failed';
+    if (status === 'cancelled' && !(failure instanceof CancelledError)) failure = new CancelledError(failure);
+    job.abort(failure);
+    await settle(job, 'failed', hooks.failed.promise(job, failure));
+    if (source) await settle(job, 'source abort', source.abort(failure));
+    await Promise.all(sinks.map((sink) => settle(job, 'sink abort', sink.abort(failure))));
+    files = [];
+  } finally {
+    if (snapshot) await settle(job, 'snapshot cleanup', hooks.snapshotCleanup.promise(job, snapshot));
+  }
+
+  const finishedAt = new Date();
+  const result: JobResult = {
+    id: job.id,
+    status,
+    vmName: source?.vmName,
+    format: spec.format,
+    baseName: layout?.baseName,
+    startedAt: job.startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - job.startedAt.getTime(),
+    bytesRead,
+    files,
+    locations,
+    warnings: job.warnings,
+    ...(failure === undefined ? {} : { error: describeError(failure) }),
+  };
+  await hooks.notify.promise(result, job);
+  if (status === 'succeeded') await hooks.retain.promise({ job, result });
+  await settle(job, 'jobEnd', hooks.jobEnd.promise(job, result));
+  bus.emit('job:end', { jobId: job.id, result });
+  return result;
+}
+
+function throwIfInvalid(report: ValidationReport, title: string): void {
+  const errors = report.errors;
+  if (errors.length === 0) return;
+  const lines = errors.map((issue) => `${issue.plugin ? `[${issue.plugin}] ` : ''}${issue.check}: ${issue.message}`);
+  throw new ExportError(`${title}:\n  ${lines.join('\n  ')}`, { code: 'VALIDATION' });
+}
+
+/** Cleanup must not mask the original failure: its own errors become warnings. */
+async function settle(job: Job, what: string, promise: Promise<unknown>): Promise<void> {
+  try {
+    await promise;
+  } catch (error) {
+    job.warn(`${what} failed: ${describeError(error).message}`);
+  }
+}
+
+/** A VM name made safe as a file name: path separators and control characters replaced. */
+export function exportBaseName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = basename(name.replace(/[\\/]/g, '_')).replace(/[\u0000-\u001f<>:"|?*]/g, '_').trim();
+  if (!cleaned || cleaned === '.' || cleaned === '..') throw new ExportError(`cannot make a file name from the VM name "${name}"`, { hint: 'give --name NAME' });
+  return cleaned;
+}

@@ -1,0 +1,184 @@
+// The data flow of one export: source files → transforms → every sink, as an OVF folder or an
+// OVA. Streams are composed here with pipeline() and the job's signal, never with .pipe().
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Job } from './job.ts';
+import type { Artifact, ExportLayout, ExportSink, ExportSource, FileDigest, SourceFile, StoredFile, TransformPlan } from './model.ts';
+import { createOvaStream } from './ovf/ova-writer.ts';
+import { formatManifest } from './ovf/manifest.ts';
+import { DigestMeter } from './stream/digest-meter.ts';
+import { fanOut } from './stream/fan-out.ts';
+import { runWithConcurrency } from './stream/concurrency.ts';
+
+export interface WrittenFiles {
+  readonly files: StoredFile[];
+  /** Bytes read from the source. */
+  readonly bytesRead: number;
+}
+
+interface Context {
+  readonly job: Job;
+  readonly source: ExportSource;
+  readonly plan: TransformPlan;
+  readonly sinks: readonly ExportSink[];
+  readonly layout: ExportLayout;
+  readonly progress: ReadProgress;
+}
+
+export async function writeExport(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout): Promise<WrittenFiles> {
+  const progress = new ReadProgress(source);
+  const context: Context = { job, source, plan, sinks, layout, progress };
+  const files = layout.format === 'ova' ? await writeOva(context) : await writeOvfFolder(context);
+  return { files, bytesRead: progress.total };
+}
+
+async function writeOvfFolder(context: Context): Promise<StoredFile[]> {
+  const { job, source, layout } = context;
+  const rawDigests: FileDigest[] = [];
+  const disks = await runWithConcurrency(source.files, job.spec.parallel, async (file) => {
+    const stored = await writeArtifact(context, { name: file.name, kind: 'disk', sourceSize: file.size }, (signal) => file.open(signal), (raw) => rawDigests.push(raw));
+    return stored;
+  }, (error) => job.abort(error), job.signal);
+  // Keep the source's order in the descriptor, whatever order the parallel reads finished in.
+  const ordered = source.files.map((file) => rawDigests.find((digest) => digest.name === file.name)!);
+  const descriptorText = await source.descriptor(ordered, job.signal);
+  const descriptor = await writeArtifact(context, { name: `${layout.baseName}.ovf`, kind: 'descriptor' }, () => Promise.resolve(Readable.from([Buffer.from(descriptorText)])));
+  const manifestText = formatManifest([descriptor, ...disks].map(({ name, size, sha256 }) => ({ name, size, sha256 })));
+  const manifest = await writeArtifact(context, { name: `${layout.baseName}.mf`, kind: 'manifest' }, () => Promise.resolve(Readable.from([Buffer.from(manifestText)])));
+  return [descriptor, manifest, ...disks];
+}
+
+/**
+ * An OVA's first member, the .ovf, carries every file's size and the .mf after it every digest,
+ * so all disks must be complete before the first byte is written. A file that can be read again
+ * (a local disk) is hashed in a first pass; any other (a vSphere NFC stream) is spooled next to
+ * the destination and read back from there.
+ */
+async function writeOva(context: Context): Promise<StoredFile[]> {
+  const { job, source, layout, sinks } = context;
+  const spoolParent = sinks.map((sink) => sink.spoolDirectory?.()).find((dir) => dir !== undefined) ?? tmpdir();
+  let spoolDir: string | undefined;
+  try {
+    const members = await runWithConcurrency(source.files, job.spec.parallel, async (file) => {
+      if (file.rereadable) return { file, digest: await digestSourceFile(context, file), open: (signal: AbortSignal) => file.open(signal) };
+      spoolDir ??= await mkdtemp(join(spoolParent, '.hyperexport-spool-'));
+      const spoolPath = join(spoolDir, file.name);
+      const digest = await spoolSourceFile(context, file, spoolPath);
+      return { file, digest, open: () => Promise.resolve(createReadStream(spoolPath)) };
+    }, (error) => job.abort(error), job.signal);
+    const digests = members.map((member) => member.digest);
+    const descriptor = Buffer.from(await source.descriptor(digests, job.signal));
+    const ovfName = `${layout.baseName}.ovf`;
+    const ovfDigest = digestBuffer(ovfName, descriptor);
+    const manifest = Buffer.from(formatManifest([ovfDigest, ...digests]));
+    const ova = createOvaStream([
+      { name: ovfName, size: descriptor.length, open: () => Promise.resolve(Readable.from([descriptor])) },
+      { name: `${layout.baseName}.mf`, size: manifest.length, open: () => Promise.resolve(Readable.from([manifest])) },
+      ...members.map(({ digest, open }) => ({ name: digest.name, size: digest.size, open: () => open(job.signal) })),
+    ], job.signal);
+    const packageFile = await writeArtifact(context, { name: `${layout.baseName}.ova`, kind: 'package' }, () => Promise.resolve(ova), undefined, false);
+    return [packageFile];
+  } finally {
+    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+async function digestSourceFile(context: Context, file: SourceFile): Promise<FileDigest> {
+  const { job } = context;
+  const meter = new DigestMeter();
+  const input = await file.open(job.signal);
+  await pipeline(input, meter, async function* drain(chunks: AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) void chunk;
+  }, { signal: job.signal });
+  if (file.size !== undefined && meter.bytes !== file.size) {
+    throw new Error(`${file.name} changed while it was read: expected ${file.size} bytes, read ${meter.bytes}`);
+  }
+  return { name: file.name, size: meter.bytes, sha256: meter.sha256 };
+}
+
+async function spoolSourceFile(context: Context, file: SourceFile, spoolPath: string): Promise<FileDigest> {
+  const { job, progress } = context;
+  job.bus.emit('file:start', { jobId: job.id, name: file.name, kind: 'disk', size: file.size });
+  const meter = new DigestMeter({ onProgress: (bytes, bytesPerSecond) => {
+    progress.update(file.name, bytes);
+    job.bus.emit('file:progress', { jobId: job.id, name: file.name, bytes, total: file.size, bytesPerSecond });
+  } });
+  await pipeline(await file.open(job.signal), meter, createWriteStream(spoolPath, { flush: true }), { signal: job.signal });
+  return { name: file.name, size: meter.bytes, sha256: meter.sha256 };
+}
+
+/**
+ * Streams one artifact through the transform stages that apply to it and into every sink.
+ * `onRaw` receives the digest of the bytes before transforms (what the OVF describes).
+ */
+async function writeArtifact(
+  context: Context,
+  artifact: Artifact,
+  open: (signal: AbortSignal) => Promise<Readable>,
+  onRaw?: (digest: FileDigest) => void,
+  countsAsRead = true,
+): Promise<StoredFile> {
+  const { job, plan, sinks, progress } = context;
+  const stages = plan.stages.filter((stage) => stage.appliesTo?.(artifact) ?? true);
+  const sourceName = artifact.name;
+  const stored: Artifact = { ...artifact };
+  for (const stage of stages) if (stage.rename) stored.name = stage.rename(stored.name);
+
+  job.bus.emit('file:start', { jobId: job.id, name: stored.name, kind: artifact.kind, size: artifact.sourceSize });
+  const reportProgress = (bytes: number, bytesPerSecond: number) => {
+    if (countsAsRead) progress.update(sourceName, bytes);
+    job.bus.emit('file:progress', { jobId: job.id, name: stored.name, bytes, total: artifact.sourceSize, bytesPerSecond });
+  };
+  const sinkFiles = await Promise.all(sinks.map((sink) => sink.createFile(stored, job.signal)));
+  const input = await open(job.signal);
+  const rawMeter = new DigestMeter({ onProgress: reportProgress, hash: onRaw !== undefined || stages.length === 0 });
+  // Without transforms the raw bytes are the stored bytes: one meter measures both.
+  const storedMeter = stages.length > 0 ? new DigestMeter() : rawMeter;
+  const middle = stages.map((stage) => stage.create(stored, job.signal));
+  const chain = [rawMeter, ...middle, ...(storedMeter === rawMeter ? [] : [storedMeter])];
+  await (pipeline as (...streams: unknown[]) => Promise<void>)(input, ...chain, fanOut(sinkFiles.map((file) => file.stream)), { signal: job.signal });
+
+  if (artifact.sourceSize !== undefined && rawMeter.bytes !== artifact.sourceSize) {
+    throw new Error(`${sourceName}: expected ${artifact.sourceSize} bytes from the source, got ${rawMeter.bytes}`);
+  }
+  if (onRaw) onRaw({ name: sourceName, size: rawMeter.bytes, sha256: rawMeter.sha256 });
+  const digest: FileDigest = { name: stored.name, size: storedMeter.bytes, sha256: storedMeter.sha256 };
+  const locations = await Promise.all(sinkFiles.map((file) => file.finish(digest)));
+  job.bus.emit('file:end', { jobId: job.id, name: stored.name, kind: artifact.kind, size: digest.size, sha256: digest.sha256 });
+  return { name: stored.name, kind: artifact.kind, size: digest.size, sha256: digest.sha256, locations };
+}
+
+function digestBuffer(name: string, content: Buffer): FileDigest {
+  return { name, size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+}
+
+/** Tracks bytes read over all files, so a source can report overall progress (lease keep-alive). */
+class ReadProgress {
+  readonly #perFile = new Map<string, number>();
+  readonly #source: ExportSource;
+  readonly #expected: number | undefined;
+
+  constructor(source: ExportSource) {
+    this.#source = source;
+    const sizes = source.files.map((file) => file.size);
+    this.#expected = sizes.every((size) => size !== undefined) ? sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0) : undefined;
+  }
+
+  update(name: string, bytes: number): void {
+    this.#perFile.set(name, bytes);
+    if (this.#expected && this.#source.progress) {
+      this.#source.progress(Math.min(99, Math.floor((this.total / this.#expected) * 100)));
+    }
+  }
+
+  get total(): number {
+    let sum = 0;
+    for (const bytes of this.#perFile.values()) sum += bytes;
+    return sum;
+  }
+}

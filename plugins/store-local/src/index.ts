@@ -1,0 +1,29 @@
+// store-local: writes each export to a local directory (the job's --output, or `directory`).
+import { definePlugin, t } from '@hyperexport/core';
+import { LocalDirectorySink } from './local-directory-sink.ts';
+
+const PLUGIN_NAME = 'store-local';
+
+export { LocalDirectorySink } from './local-directory-sink.ts';
+
+export default definePlugin({
+  name: PLUGIN_NAME,
+  version: '0.1.0',
+  description: 'writes exports to a local directory atomically (staging folder, fsync, verify, rename)',
+  provides: ['storage:file'],
+  options: t.isObject({
+    /** Directory to write to; default: the job's --output. */
+    directory: t.isOptional(t.isString()),
+    /** fsync files and directory before publishing (default true). */
+    fsync: t.isOptional(t.isBoolean()),
+    /** read files back and compare SHA-256 before publishing (default true). */
+    verify: t.isOptional(t.isBoolean()),
+  }),
+  setup(exporter, options) {
+    exporter.hooks.store.tap(PLUGIN_NAME, (targets, job) => {
+      const directory = job.spec.output ?? options.directory;
+      if (directory === undefined) return;
+      targets.add(new LocalDirectorySink(directory, { fsync: options.fsync ?? true, verify: options.verify ?? true }));
+    });
+  },
+});

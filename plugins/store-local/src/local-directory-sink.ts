@@ -1,0 +1,142 @@
+// Writes one export into a local directory without ever leaving a partial export that looks
+// complete: every file is written under a hidden `.partial` staging folder next to the target,
+// flushed to disk, checked against the digest of what was sent, and only then renamed into place.
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { ExportError, assertSafeFileName } from '@hyperexport/core';
+import type { Artifact, ExportLayout, ExportSink, FileDigest, SinkFile } from '@hyperexport/core';
+
+export interface LocalDirectorySinkOptions {
+  /** fsync every file and the directory before publishing. */
+  fsync: boolean;
+  /** Read every written file back and compare its SHA-256 with what was sent. */
+  verify: boolean;
+}
+
+export class LocalDirectorySink implements ExportSink {
+  readonly directory: string;
+  readonly #options: LocalDirectorySinkOptions;
+  #layout: ExportLayout | undefined;
+  #staging: string | undefined;
+
+  constructor(directory: string, options: LocalDirectorySinkOptions) {
+    this.directory = resolve(directory);
+    this.#options = options;
+  }
+
+  get description(): string {
+    return `file://${this.#layout ? this.#finalPath(this.#layout) : this.directory}`;
+  }
+
+  async prepare(layout: ExportLayout): Promise<void> {
+    this.#layout = layout;
+    try {
+      await mkdir(this.directory, { recursive: true });
+      await access(this.directory, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'is not writable' : code === 'ENOTDIR' || code === 'EEXIST' ? 'is not a directory' : `cannot be created (${code ?? String(error)})`;
+      throw new ExportError(`output directory ${this.directory} ${why}`, { code: 'OUTPUT_NOT_WRITABLE', hint: 'choose another --output or fix its permissions', cause: error });
+    }
+    const target = this.#finalPath(layout);
+    if (!layout.overwrite && (await exists(target))) {
+      throw new ExportError(`an export already exists at ${target}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
+    }
+    this.#staging = join(this.directory, `.${layout.baseName}.${randomBytes(4).toString('hex')}.partial`);
+    await mkdir(this.#staging);
+  }
+
+  spoolDirectory(): string | undefined {
+    return this.#staging;
+  }
+
+  async createFile(artifact: Artifact): Promise<SinkFile> {
+    const staging = this.#requireStaging();
+    assertSafeFileName(artifact.name, 'export file');
+    const path = join(staging, artifact.name);
+    const stream = createWriteStream(path, { flags: 'wx', flush: this.#options.fsync });
+    return {
+      stream,
+      finish: async (expected: FileDigest) => {
+        await closed(stream);
+        const { size } = await stat(path);
+        if (size !== expected.size) throw new ExportError(`${path}: wrote ${size} bytes, expected ${expected.size}`, { code: 'VERIFY' });
+        if (this.#options.verify) {
+          const actual = await sha256OfFile(path);
+          if (actual !== expected.sha256) throw new ExportError(`${path}: the file on disk does not match what was sent (SHA-256 ${actual}, expected ${expected.sha256})`, { code: 'VERIFY' });
+        }
+        const layout = this.#layout!;
+        return layout.format === 'ovf' ? join(this.#finalPath(layout), artifact.name) : this.#finalPath(layout);
+      },
+    };
+  }
+
+  async commit(): Promise<readonly string[]> {
+    const layout = this.#layout!;
+    const staging = this.#requireStaging();
+    const target = this.#finalPath(layout);
+    const from = layout.format === 'ovf' ? staging : join(staging, `${layout.baseName}.ova`);
+    if (this.#options.fsync && layout.format === 'ovf') await fsyncPath(staging);
+    // Replacing: move the old export aside first, so a crash leaves either the old or the new one.
+    let replaced: string | undefined;
+    if (layout.overwrite && (await exists(target))) {
+      replaced = join(this.directory, `.${layout.baseName}.${randomBytes(4).toString('hex')}.replaced`);
+      await rename(target, replaced);
+    }
+    await rename(from, target);
+    if (this.#options.fsync) await fsyncPath(this.directory);
+    if (replaced) await rm(replaced, { recursive: true, force: true });
+    if (layout.format === 'ova') await rm(staging, { recursive: true, force: true });
+    this.#staging = undefined;
+    return [target];
+  }
+
+  async abort(): Promise<void> {
+    if (this.#staging) await rm(this.#staging, { recursive: true, force: true });
+    this.#staging = undefined;
+  }
+
+  #finalPath(layout: ExportLayout): string {
+    return join(this.directory, layout.format === 'ova' ? `${layout.baseName}.ova` : layout.baseName);
+  }
+
+  #requireStaging(): string {
+    if (!this.#staging) throw new Error('LocalDirectorySink used before prepare()');
+    return this.#staging;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits for the file descriptor to be flushed (the `flush` option) and closed. */
+async function closed(stream: WriteStream): Promise<void> {
+  if (stream.closed) return;
+  await finished(stream);
+  if (!stream.closed) await new Promise<void>((done) => stream.once('close', () => done()));
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

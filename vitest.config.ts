@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests import every workspace package from its TypeScript source (the `hyperexport-source`
+// export condition), so one copy of core is loaded and no build is needed between edits.
+export default defineConfig({
+  resolve: { conditions: ['hyperexport-source'] },
+  ssr: { resolve: { conditions: ['hyperexport-source'] } },
+  test: {
+    include: ['core/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
