@@ -8,7 +8,7 @@ import { cosmiconfig } from 'cosmiconfig';
 import * as t from 'typanion';
 import { ConfigError } from './errors.ts';
 import type { ExportFormat, JobSpec } from './model.ts';
-import { flattenPlugins, isPluginFactory, isPluginInstance } from './plugin.ts';
+import { flattenPlugins, isPluginFactory, isPluginInstance, resolvePlugins } from './plugin.ts';
 import type { PluginEntry, PluginInstance } from './plugin.ts';
 
 /** The `export` section: defaults for every job, overridden by a profile and then by flags. */
@@ -121,12 +121,14 @@ export async function loadConfig(options: { explicitPath?: string | undefined; c
   if (Array.isArray(shaped.plugins)) {
     try {
       plugins = flattenPlugins(await Promise.all(shaped.plugins.map((entry) => resolveNamedPlugin(entry, filepath))));
+      // Options are checked now, while the file is known, so every message can name it.
+      problems.push(...resolvePlugins(plugins).problems);
     } catch (error) {
       problems.push(error instanceof Error ? error.message : String(error));
     }
   }
   if (problems.length > 0) {
-    throw new ConfigError(`${filepath}: ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`, { problems: problems.map((p) => `${filepath}: ${p}`) });
+    throw new ConfigError(`${filepath}: ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`, { problems: problems.length === 1 ? [] : problems });
   }
   return { filepath, plugins, exportDefaults: (shaped.export ?? {}), builtins: shaped.builtins ?? true };
 }

@@ -79,7 +79,7 @@ export class Exporter {
   static async create(instances: readonly PluginInstance[], options: ExporterOptions = {}): Promise<Exporter> {
     const { plugins, problems } = resolvePlugins(instances);
     if (problems.length > 0) {
-      throw new ConfigError(problems.length === 1 ? problems[0]! : `${problems.length} problems in the plugin configuration`, { problems });
+      throw new ConfigError(problems.length === 1 ? problems[0]! : `${problems.length} problems in the plugin configuration`, { problems: problems.length === 1 ? [] : problems });
     }
     const exporter = new Exporter(options);
     for (const plugin of plugins) {

@@ -1,6 +1,6 @@
 // The data that flows through one export job. Plugins read and produce these shapes; the core
 // owns the control flow around them (see exporter.ts).
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 /** The package layout an export is written as. */
 export type ExportFormat = 'ova' | 'ovf';
@@ -140,7 +140,7 @@ export interface TransformStage {
   /** The new stored name of an artifact this stage applies to (e.g. add `.zst`). */
   rename?(name: string): string;
   /** A fresh Duplex for one artifact. Called once per artifact and attempt. */
-  create(artifact: Artifact, signal: AbortSignal): NodeJS.ReadWriteStream | import('node:stream').Duplex;
+  create(artifact: Artifact, signal: AbortSignal): Duplex;
 }
 
 /** Ordered stage positions, in the way webpack numbers its processAssets stages. */

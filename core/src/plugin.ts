@@ -1,7 +1,7 @@
 // The plugin contract. A plugin is a plain object made by a factory, in the spirit of Rollup and
 // Vite, applied to an Exporter whose tapable hooks it taps. Options are checked against a typanion
 // schema when the config loads; every problem is listed at once and unknown keys are rejected.
-import * as t from 'typanion';
+import type * as t from 'typanion';
 import type { Exporter } from './exporter.ts';
 
 // A brand instead of `instanceof`: two copies of core may be loaded (a plugin's own dependency
@@ -34,7 +34,10 @@ export interface PluginInstance<O = unknown> {
   readonly rawOptions: unknown;
 }
 
-export type PluginFactory<O> = ((...args: {} extends NonNullable<O> ? [options?: O] : [options: O]) => PluginInstance<O>) & {
+/** Options are optional when the plugin has none or every option is optional. */
+type FactoryArgs<O> = [O] extends [undefined] ? [options?: undefined] : {} extends O ? [options?: O] : [options: O];
+
+export type PluginFactory<O> = ((...args: FactoryArgs<O>) => PluginInstance<O>) & {
   readonly definition: PluginDefinition<O>;
 };
 
@@ -127,13 +130,11 @@ function validateOptions(definition: PluginDefinition<unknown>, raw: unknown): {
   }
   // Validate `{}` when nothing was given, so required options are reported as missing.
   const value = raw === undefined ? {} : raw;
+  // No coercions: a config is code, and `fsync: 1` silently becoming `true` would hide a mistake.
   const errors: string[] = [];
-  const coercions: t.Coercion[] = [];
-  const ok = schema(value, { errors, coercions });
-  if (!ok) {
+  if (!schema(value, { errors })) {
     return { options: undefined, problems: errors.map((message) => `plugin "${definition.name}" option ${formatTypanionError(message)}`) };
   }
-  for (const [, apply] of coercions) apply();
   return { options: value, problems: [] };
 }
 

@@ -135,7 +135,6 @@ async function settle(job: Job, what: string, promise: Promise<unknown>): Promis
 
 /** A VM name made safe as a file name: path separators and control characters replaced. */
 export function exportBaseName(name: string): string {
-  // eslint-disable-next-line no-control-regex
   const cleaned = basename(name.replace(/[\\/]/g, '_')).replace(/[\u0000-\u001f<>:"|?*]/g, '_').trim();
   if (!cleaned || cleaned === '.' || cleaned === '..') throw new ExportError(`cannot make a file name from the VM name "${name}"`, { hint: 'give --name NAME' });
   return cleaned;

@@ -89,8 +89,8 @@ async function writeOva(context: Context): Promise<StoredFile[]> {
 }
 
 async function digestSourceFile(context: Context, file: SourceFile): Promise<FileDigest> {
-  const { job } = context;
-  const meter = new DigestMeter();
+  const { job, progress } = context;
+  const meter = new DigestMeter({ onProgress: (bytes) => progress.update(file.name, bytes) });
   const input = await file.open(job.signal);
   await pipeline(input, meter, async function* drain(chunks: AsyncIterable<Buffer>) {
     for await (const chunk of chunks) void chunk;

@@ -20,8 +20,8 @@ import (
 // nobody a client trusts, so clients must pin it by thumbprint: the same thumbprint goes into
 // every NFC deviceUrl's sslThumbprint.
 type serverCert struct {
-	cert            tls.Certificate
-	thumbprintSHA1  string // "AA:BB:..." as govc and vSphere print it
+	cert             tls.Certificate
+	thumbprintSHA1   string // "AA:BB:..." as govc and vSphere print it
 	thumbprintSHA256 string
 }
 

@@ -3,15 +3,13 @@ package main
 import (
 	"sync"
 
-	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
 // harness is the state shared by the front handler, the helper objects and the leases.
 type harness struct {
-	cert    *serverCert
-	faults  *faultStore
-	content types.ServiceContent // vcsim's, for the morefs of its singletons
+	cert   *serverCert
+	faults *faultStore
 
 	mu     sync.Mutex
 	disks  map[diskID]*servedDisk // content of each prepared VM disk
@@ -58,14 +56,6 @@ func (h *harness) allLeases() []*lease {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]*lease(nil), h.leases...)
-}
-
-// registerHelpers puts the singleton helper objects into vcsim's registry; the per-VM and
-// per-snapshot ones are registered on first use (rewrite.go).
-func (h *harness) registerHelpers() {
-	ref := *h.content.OvfManager
-	ref.Type = ovfManagerHelperType
-	simulator.Map.Put(&ovfManagerHelper{Self: ref, h: h})
 }
 
 // endAllLeases stops in-flight downloads at shutdown.

@@ -55,7 +55,6 @@ func (h *harness) prepareInventory(ctx context.Context, svc *simulator.Service, 
 	if err != nil {
 		return nil, err
 	}
-	h.content = c.ServiceContent
 
 	plans := []*vmPlan{
 		{path: offVMPath, sizesMB: offMB, powerOn: false},
@@ -79,7 +78,7 @@ func (h *harness) prepareInventory(ctx context.Context, svc *simulator.Service, 
 // generateAll makes every disk, two qemu-img conversions at a time (this machine has 2 cores).
 func generateAll(workDir string, plans []*vmPlan) error {
 	type job struct {
-		plan          *vmPlan
+		plan           *vmPlan
 		index, ordinal int
 	}
 	var jobs []job

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -29,15 +30,15 @@ import (
 
 // options are the command-line flags.
 type options struct {
-	port         int
-	username     string
-	password     string
-	offDiskMB    []int
-	onDiskMB     []int
-	workParent   string
-	keepWorkDir  bool
-	trace        bool
-	startFaults  faults
+	port        int
+	username    string
+	password    string
+	offDiskMB   []int
+	onDiskMB    []int
+	workParent  string
+	keepWorkDir bool
+	trace       bool
+	startFaults faults
 }
 
 func parseFlags() (*options, error) {
@@ -153,7 +154,6 @@ func run(o *options) error {
 	if err != nil {
 		return err
 	}
-	h.registerHelpers()
 
 	srv := &http.Server{
 		Handler:   h.front(simHandler),

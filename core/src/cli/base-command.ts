@@ -12,6 +12,9 @@ export abstract class BaseCommand extends Command {
   config = Option.String('--config,-c', { description: 'Path of the config file (default: hyperexport.config.* found from the working directory upward)' });
   json = Option.Boolean('--json', false, { description: 'Print NDJSON events and a final result object on stdout' });
 
+  /** Set when clipanion rejected an option value before `execute` ran. */
+  usageError = false;
+
   /** The command's work; returns the exit code. */
   abstract run(): Promise<number>;
 
@@ -23,6 +26,12 @@ export abstract class BaseCommand extends Command {
     }
   }
 
+  // clipanion routes option-validation failures here; they are usage errors (exit code 2).
+  override async catch(error: unknown): Promise<void> {
+    this.usageError = true;
+    this.context.stderr.write(this.cli.error(error as Error, { command: this }));
+  }
+
   protected async loadConfigFile(command: string): Promise<LoadedConfig> {
     return loadConfig({ explicitPath: this.config, cwd: process.cwd(), command });
   }
@@ -30,7 +39,14 @@ export abstract class BaseCommand extends Command {
   /** Loads the config, adds the built-in plugins, validates and sets up every plugin. */
   protected async createExporter(loaded: LoadedConfig, bus?: EventBus): Promise<Exporter> {
     const builtins = loaded.builtins ? await loadBuiltinPlugins(loaded.plugins) : [];
-    return Exporter.create([...loaded.plugins, ...builtins], bus ? { bus } : {});
+    try {
+      return await Exporter.create([...loaded.plugins, ...builtins], bus ? { bus } : {});
+    } catch (error) {
+      if (error instanceof ConfigError && loaded.filepath) {
+        throw new ConfigError(`${loaded.filepath}: ${error.message}`, { problems: error.problems, cause: error });
+      }
+      throw error;
+    }
   }
 
   protected reportError(error: unknown): number {
@@ -57,7 +73,7 @@ export function errorFields(error: unknown): Record<string, unknown> {
 /** One readable block: the message, every collected problem, and the hint. */
 export function formatError(error: unknown): string {
   const lines = [`error: ${error instanceof Error ? error.message : String(error)}`];
-  if (error instanceof ConfigError) for (const problem of error.problems) lines.push(`  - ${problem}`);
+  if (error instanceof ConfigError && error.problems.length > 1) for (const problem of error.problems) lines.push(`  - ${problem}`);
   if (error instanceof HyperExportError && error.hint) lines.push(`hint: ${error.hint}`);
   if (!(error instanceof HyperExportError) && error instanceof Error && process.env.HYPEREXPORT_DEBUG) lines.push(error.stack ?? '');
   return lines.join('\n');

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
 import type { BaseContext } from 'clipanion';
 import { ExitCode } from '../errors.ts';
+import { BaseCommand } from './base-command.ts';
 import { ExportCommand } from './export-command.ts';
 import { PluginsListCommand } from './plugins-list-command.ts';
 
@@ -27,11 +28,7 @@ export async function main(argv: string[], context: Partial<BaseContext> = {}): 
     full.stderr.write(cli.error(error as Error));
     return ExitCode.USAGE;
   }
-  try {
-    return await command.validateAndExecute();
-  } catch (error) {
-    // Option validators (typanion) and clipanion's own checks throw here: usage errors.
-    full.stderr.write(cli.error(error as Error, { command }));
-    return ExitCode.USAGE;
-  }
+  const exitCode = await cli.run(command, full);
+  // Option validators (typanion) fail inside run(); BaseCommand.catch records it as a usage error.
+  return command instanceof BaseCommand && command.usageError ? ExitCode.USAGE : exitCode;
 }

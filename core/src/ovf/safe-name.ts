@@ -12,7 +12,6 @@ export function unsafeFileNameReason(name: string): string | undefined {
   if (name.includes('\0')) return 'it contains a NUL character';
   if (name.includes('/')) return 'it contains "/" (a path, not a plain file name)';
   if (name.includes('\\')) return 'it contains "\\" (a path, not a plain file name)';
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'it contains a control character';
   // `.` and `..` name directories; names made only of dots are refused along with them.
   if (/^\.+$/.test(name)) return 'it is made only of dots (a directory reference)';

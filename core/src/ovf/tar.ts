@@ -119,7 +119,9 @@ export function decodeTarHeader(block: Buffer): TarHeader | undefined {
   const magic = block.toString('latin1', F.magic[0], F.magic[0] + 8);
   const isUstar = magic.startsWith('ustar\0');
   const isOldGnu = magic === 'ustar  \0';
-  if (!isUstar && !isOldGnu) throw new Error(`tar: unknown header magic ${JSON.stringify(magic)}`);
+  if (!isUstar && !isOldGnu) {
+    throw new Error(`tar: not a ustar header (magic ${JSON.stringify(magic)}); an OVA is a POSIX ustar archive (pre-POSIX v7 tar is not accepted)`);
+  }
 
   let name = readString(block, F.name);
   // Only POSIX ustar has a prefix field; old GNU headers use those bytes for other things.

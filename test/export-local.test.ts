@@ -1,0 +1,155 @@
+// End to end: the built `hyperexport export` on real VM folders made with qemu-img, checked
+// byte for byte and with the standard tools (tar, sha256sum, qemu-img check).
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
+import { makeVmFolder } from './support/make-vm-folder.ts';
+import type { MadeVm } from './support/make-vm-folder.ts';
+
+const exec = promisify(execFile);
+const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+
+let work: string;
+let vm: MadeVm;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'hyperexport-e2e-'));
+  await chmod(work, 0o755);
+  vm = await makeVmFolder(join(work, 'vms', 'web01'), 'web01', [8, 4]);
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function listTar(path: string): Promise<string[]> {
+  const { stdout } = await exec('tar', ['-tf', path]);
+  return stdout.trim().split('\n');
+}
+
+describe('hyperexport export --source (VM folder)', () => {
+  it('writes an OVA whose members are in order, whose manifest verifies and whose disks are byte-identical', async () => {
+    const out = join(work, 'out-ova');
+    const run = await runCli(['export', '--source', vm.directory, '--format', 'ova', '--output', out, '--json'], { cwd: work });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const result = run.events.at(-1)!;
+    expect(result).toMatchObject({ type: 'result', status: 'succeeded', vmName: 'web01', format: 'ova', locations: [join(out, 'web01.ova')] });
+    expect(run.events.some((event) => event.type === 'file:end')).toBe(true);
+
+    const ova = join(out, 'web01.ova');
+    expect(await listTar(ova)).toEqual(['web01.ovf', 'web01.mf', 'web01.vmdk', 'web01_1.vmdk']);
+    const files = result.files as Array<{ name: string; sha256: string; size: number }>;
+    expect(files[0]).toMatchObject({ name: 'web01.ova', sha256: await sha256(ova) });
+
+    const extracted = join(work, 'extracted');
+    await mkdir(extracted);
+    await exec('tar', ['-xf', ova, '-C', extracted]);
+    for (const disk of vm.disks) {
+      const name = disk.split('/').pop()!;
+      expect(await sha256(join(extracted, name))).toBe(await sha256(disk));
+      await exec('qemu-img', ['check', join(extracted, name)]);
+    }
+    // The manifest is the format sha256sum understands after a little rewriting.
+    const manifest = await readFile(join(extracted, 'web01.mf'), 'utf8');
+    const lines = manifest.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      const [, name, hex] = /^SHA256\((.+)\)= ([0-9a-f]{64})$/.exec(line)!;
+      expect(await sha256(join(extracted, name!))).toBe(hex);
+    }
+    const ovf = await readFile(join(extracted, 'web01.ovf'), 'utf8');
+    expect(ovf).toContain('ovf:href="web01.vmdk"');
+    expect(ovf).toContain('ovf:href="web01_1.vmdk"');
+  });
+
+  it('writes an OVF folder, and re-exports that OVF and an OVA to the same disks', async () => {
+    const out = join(work, 'out-ovf');
+    const first = await runCli(['export', '--source', vm.directory, '--format', 'ovf', '--output', out], { cwd: work });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('exported web01');
+    expect((await readdir(join(out, 'web01'))).sort()).toEqual(['web01.mf', 'web01.ovf', 'web01.vmdk', 'web01_1.vmdk']);
+    for (const disk of vm.disks) expect(await sha256(join(out, 'web01', disk.split('/').pop()!))).toBe(await sha256(disk));
+
+    // OVF → OVA → OVF again: the descriptor is carried unchanged, the disks byte for byte.
+    const again = join(work, 'out-roundtrip');
+    const toOva = await runCli(['export', '--source', join(out, 'web01', 'web01.ovf'), '--format', 'ova', '--output', again, '--name', 'copy'], { cwd: work });
+    expect(toOva.code, toOva.stderr).toBe(0);
+    const back = await runCli(['export', '--source', join(again, 'copy.ova'), '--format', 'ovf', '--output', again, '--name', 'back'], { cwd: work });
+    expect(back.code, back.stderr).toBe(0);
+    expect(await readFile(join(again, 'back', 'back.ovf'), 'utf8')).toBe(await readFile(join(out, 'web01', 'web01.ovf'), 'utf8'));
+    for (const disk of vm.disks) expect(await sha256(join(again, 'back', disk.split('/').pop()!))).toBe(await sha256(disk));
+  });
+
+  it('refuses to replace an existing export unless --overwrite', async () => {
+    const out = join(work, 'out-exists');
+    expect((await runCli(['export', '--source', vm.directory, '--output', out], { cwd: work })).code).toBe(0);
+    const refused = await runCli(['export', '--source', vm.directory, '--output', out], { cwd: work });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`an export already exists at ${join(out, 'web01.ova')}`);
+    expect(refused.stderr).toContain('--overwrite');
+    const replaced = await runCli(['export', '--source', vm.directory, '--output', out, '--overwrite'], { cwd: work });
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(await readdir(out)).toEqual(['web01.ova']);
+  });
+});
+
+describe('bad input on the command line', () => {
+  it('a missing source folder: exit 1, says what is accepted, writes nothing', async () => {
+    const out = join(work, 'out-missing');
+    const run = await runCli(['export', '--source', join(work, 'no-such-vm'), '--output', out], { cwd: work });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/source not found: .*no-such-vm/);
+    await expect(readdir(out)).rejects.toThrow('ENOENT');
+  });
+
+  it('an unwritable output directory: exit 1, names the directory, leaves nothing behind', async () => {
+    const out = join(work, 'read-only');
+    await mkdir(out, { mode: 0o555 });
+    // root ignores permissions: run the CLI as nobody, which cannot write to a 0555 folder.
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const run = await runCli(['export', '--source', vm.directory, '--output', out], { cwd: work, ...asNobody });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`output directory ${out} is not writable`);
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('a disk that is only a text descriptor is refused with the command that fixes it', async () => {
+    const folder = join(work, 'vms', 'flat');
+    await mkdir(folder, { recursive: true });
+    await exec('qemu-img', ['create', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', join(folder, 'flat.vmdk'), '1M']);
+    await writeFile(join(folder, 'flat.vmx'), 'displayName = "flat"\nmemsize = "512"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "flat.vmdk"\n');
+    const out = join(work, 'out-flat');
+    const run = await runCli(['export', '--source', folder, '--output', out], { cwd: work });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('flat.vmdk');
+    expect(run.stderr).toContain('qemu-img convert -O vmdk -o subformat=streamOptimized');
+  });
+
+  it('usage errors exit 2', async () => {
+    const noSource = await runCli(['export', '--output', work], { cwd: work });
+    expect(noSource.code).toBe(2);
+    expect(noSource.stderr).toContain('nothing to export: give --source PATH');
+    const badFormat = await runCli(['export', '--source', vm.directory, '--format', 'zip'], { cwd: work });
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.stderr).toContain('--format');
+    const unknownFlag = await runCli(['export', '--frobnicate'], { cwd: work });
+    expect(unknownFlag.code).toBe(2);
+  });
+
+  it('every command has --help with examples, and --version prints the version', async () => {
+    for (const command of [['export'], ['plugins', 'list']]) {
+      const help = await runCli([...command, '--help'], { cwd: work });
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('Examples');
+    }
+    const version = await runCli(['--version'], { cwd: work });
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

@@ -1,0 +1,62 @@
+// Runs the built `hyperexport` command as a user would, in a child process.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI_PATH = fileURLToPath(new URL('../../core/bin/hyperexport.js', import.meta.url));
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout parsed as NDJSON (lines that are not JSON are skipped). */
+  readonly events: Array<Record<string, unknown>>;
+}
+
+export interface CliOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Run as another user id (tests of permissions, which root ignores). */
+  uid?: number;
+  gid?: number;
+  signalAfter?: { pattern: RegExp; signal: NodeJS.Signals };
+}
+
+export function runCli(args: readonly string[], options: CliOptions): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
+    });
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    const maybeSignal = () => {
+      if (options.signalAfter && !signalled && options.signalAfter.pattern.test(stdout + stderr)) {
+        signalled = true;
+        child.kill(options.signalAfter.signal);
+      }
+    };
+    child.stdout.on('data', (data: Buffer) => {
+      stdout += data.toString();
+      maybeSignal();
+    });
+    child.stderr.on('data', (data: Buffer) => {
+      stderr += data.toString();
+      maybeSignal();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const events = stdout.split('\n').flatMap((line) => {
+        try {
+          return line.trim() ? [JSON.parse(line) as Record<string, unknown>] : [];
+        } catch {
+          return [];
+        }
+      });
+      resolve({ code, stdout, stderr, events });
+    });
+  });
+}
