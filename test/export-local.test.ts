@@ -99,6 +99,21 @@ describe('hyperexport export --source (VM folder)', () => {
   });
 });
 
+describe('cancelling', () => {
+  it('Ctrl-C stops the export, exits 1 and leaves nothing that looks like an export', async () => {
+    const big = await makeVmFolder(join(work, 'vms', 'big'), 'big', [256]);
+    const out = join(work, 'out-cancel');
+    const run = await runCli(['export', '--source', big.directory, '--output', out, '--json'], {
+      cwd: work,
+      signalAfter: { pattern: /"type":"file:progress"/, signal: 'SIGINT' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.events.at(-1)).toMatchObject({ type: 'result', status: 'cancelled', files: [] });
+    expect(run.stderr).toContain('SIGINT: cancelling the export');
+    expect(await readdir(out)).toEqual([]);
+  });
+});
+
 describe('bad input on the command line', () => {
   it('a missing source folder: exit 1, says what is accepted, writes nothing', async () => {
     const out = join(work, 'out-missing');
@@ -123,11 +138,11 @@ describe('bad input on the command line', () => {
     const folder = join(work, 'vms', 'flat');
     await mkdir(folder, { recursive: true });
     await exec('qemu-img', ['create', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', join(folder, 'flat.vmdk'), '1M']);
-    await writeFile(join(folder, 'flat.vmx'), 'displayName = "flat"\nmemsize = "512"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "flat.vmdk"\n');
+    await writeFile(join(folder, 'flat.vmx'), 'displayName = "flat"\nmemsize = "512"\nscsi0.present = "TRUE"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "flat.vmdk"\n');
     const out = join(work, 'out-flat');
     const run = await runCli(['export', '--source', folder, '--output', out], { cwd: work });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('flat.vmdk');
+    expect(run.stderr).toContain('flat.vmdk is a VMDK descriptor (createType "monolithicFlat")');
     expect(run.stderr).toContain('qemu-img convert -O vmdk -o subformat=streamOptimized');
   });
 

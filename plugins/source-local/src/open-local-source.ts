@@ -69,6 +69,9 @@ async function openVmFolder(folder: string): Promise<ExportSource> {
     throw new Error(`${vmxPath}: ${(error as Error).message}`, { cause: error });
   }
 
+  if (vm.disks.length === 0) {
+    throw new Error(`${vmxPath} names no disk: expected entries such as scsi0:0.fileName = "disk.vmdk" with scsi0.present and scsi0:0.present = "TRUE"`);
+  }
   const disks: LocalDisk[] = [];
   for (const vmxDisk of vm.disks) disks.push(await inspectFolderDisk(folder, vmxPath, vmxDisk, disks));
 
