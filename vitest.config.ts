@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // clipanion imports a directory (lib/platform), which Node's ESM loader refuses; let Vite resolve it.
+    server: { deps: { inline: ['clipanion'] } },
   },
 });

@@ -11,6 +11,7 @@ export type { PluginDefinition, PluginInstance, PluginFactory, PluginEntry, Opti
 export { defineConfig, loadConfig, buildJobSpec, CONFIG_SEARCH_PLACES } from './config.ts';
 export type { HyperExportConfig, ExportDefaults, ConfigEnv, ConfigInput, LoadedConfig } from './config.ts';
 export { runJob, exportBaseName } from './run-job.ts';
+export { SOURCE_RESTART } from './write-export.ts';
 export type { RunOptions } from './run-job.ts';
 export { fanOut } from './stream/fan-out.ts';
 export { DigestMeter } from './stream/digest-meter.ts';
@@ -18,3 +19,8 @@ export { runWithConcurrency } from './stream/concurrency.ts';
 export * from './ovf/index.ts';
 // typanion, re-exported so plugins declare option schemas against the same copy core validates with.
 export * as t from 'typanion';
+// For plugins that add CLI commands: the same clipanion copy and the shared base classes.
+export { Command, Option } from 'clipanion';
+export { BaseCommand } from './cli/base-command.ts';
+export { RemoteSourceCommand } from './cli/remote-source-command.ts';
+export { formatBytes, formatDuration } from './cli/format.ts';

@@ -267,3 +267,32 @@ describe('runJob', () => {
     expect((await runJob(noSink, spec())).error?.message).toBe('no destination for the export');
   });
 });
+
+describe('runJob with a source that must start a file again', () => {
+  it('writes the file anew instead of appending to the cut copy', async () => {
+    const disk = randomBytes(256 * 1024);
+    let opens = 0;
+    const source = memorySource('vm1', [{
+      name: 'disk1.vmdk',
+      rereadable: false,
+      content: () => {
+        opens += 1;
+        if (opens > 1) return Readable.from([disk]);
+        // First attempt: half the bytes, then the server "ignored Range" on the retry.
+        return new Readable({
+          read() {
+            this.push(disk.subarray(0, disk.length / 2));
+            this.destroy(Object.assign(new Error('the server ignored Range'), { code: 'SOURCE_RESTART' }));
+          },
+        });
+      },
+    }]);
+    const sink = memorySink();
+    const exporter = await Exporter.create([source.plugin(), sink.plugin()]);
+    const result = await runJob(exporter, spec());
+    expect(result.error).toBeUndefined();
+    expect(opens).toBe(2);
+    expect(sink.state.files.get('disk1.vmdk')!.equals(disk)).toBe(true);
+    expect(result.warnings.join()).toContain('writing the file again from the start');
+  });
+});

@@ -102,6 +102,17 @@ async function digestSourceFile(context: Context, file: SourceFile): Promise<Fil
 }
 
 async function spoolSourceFile(context: Context, file: SourceFile, spoolPath: string): Promise<FileDigest> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await spoolSourceFileOnce(context, file, spoolPath);
+    } catch (error) {
+      if (!isRestart(error) || attempt >= MAX_RESTARTS_PER_FILE || context.job.signal.aborted) throw error;
+      context.job.warn(`${file.name}: ${(error as Error).message}; downloading the file again from the start`);
+    }
+  }
+}
+
+async function spoolSourceFileOnce(context: Context, file: SourceFile, spoolPath: string): Promise<FileDigest> {
   const { job, progress } = context;
   job.bus.emit('file:start', { jobId: job.id, name: file.name, kind: 'disk', size: file.size });
   const meter = new DigestMeter({ onProgress: (bytes, bytesPerSecond) => {
@@ -112,9 +123,19 @@ async function spoolSourceFile(context: Context, file: SourceFile, spoolPath: st
   return { name: file.name, size: meter.bytes, sha256: meter.sha256 };
 }
 
+/** A source stream that cannot resume where it was cut throws this code: the file starts again. */
+export const SOURCE_RESTART = 'SOURCE_RESTART';
+const MAX_RESTARTS_PER_FILE = 5;
+
+function isRestart(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === SOURCE_RESTART;
+}
+
 /**
  * Streams one artifact through the transform stages that apply to it and into every sink.
- * `onRaw` receives the digest of the bytes before transforms (what the OVF describes).
+ * `onRaw` receives the digest of the bytes before transforms (what the OVF describes). When the
+ * source says the file must start again (a server that ignores Range), every sink's file is
+ * written anew: bytes are never appended to a partial copy.
  */
 async function writeArtifact(
   context: Context,
@@ -122,6 +143,23 @@ async function writeArtifact(
   open: (signal: AbortSignal) => Promise<Readable>,
   onRaw?: (digest: FileDigest) => void,
   countsAsRead = true,
+): Promise<StoredFile> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await writeArtifactOnce(context, artifact, open, onRaw, countsAsRead);
+    } catch (error) {
+      if (!isRestart(error) || attempt >= MAX_RESTARTS_PER_FILE || context.job.signal.aborted) throw error;
+      context.job.warn(`${artifact.name}: ${(error as Error).message}; writing the file again from the start`);
+    }
+  }
+}
+
+async function writeArtifactOnce(
+  context: Context,
+  artifact: Artifact,
+  open: (signal: AbortSignal) => Promise<Readable>,
+  onRaw: ((digest: FileDigest) => void) | undefined,
+  countsAsRead: boolean,
 ): Promise<StoredFile> {
   const { job, plan, sinks, progress } = context;
   const stages = plan.stages.filter((stage) => stage.appliesTo?.(artifact) ?? true);

@@ -3,24 +3,40 @@
 // the core never depends on them.
 import { isPluginFactory, isPluginInstance } from '../plugin.ts';
 import type { PluginInstance } from '../plugin.ts';
+import type { CommandClass } from 'clipanion';
 
 export const BUILTIN_PLUGIN_PACKAGES = [
   '@hyperexport/source-local',
+  '@hyperexport/source-vsphere',
   '@hyperexport/store-local',
 ] as const;
+
+async function importBuiltin(specifier: string): Promise<{ default?: unknown; commands?: unknown } | undefined> {
+  try {
+    return (await import(specifier)) as { default?: unknown; commands?: unknown };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(specifier)) return undefined;
+    throw error;
+  }
+}
+
+/** CLI commands that built-in packages contribute (their `commands` export), e.g. `vms`. */
+export async function loadBuiltinCommands(): Promise<CommandClass[]> {
+  const commands: CommandClass[] = [];
+  for (const specifier of BUILTIN_PLUGIN_PACKAGES) {
+    const module = await importBuiltin(specifier);
+    if (Array.isArray(module?.commands)) commands.push(...(module.commands as CommandClass[]));
+  }
+  return commands;
+}
 
 /** Instances of the built-ins whose names are not already configured. */
 export async function loadBuiltinPlugins(configured: readonly PluginInstance[]): Promise<PluginInstance[]> {
   const names = new Set(configured.map((plugin) => plugin.definition.name));
   const loaded: PluginInstance[] = [];
   for (const specifier of BUILTIN_PLUGIN_PACKAGES) {
-    let module: { default?: unknown };
-    try {
-      module = (await import(specifier)) as { default?: unknown };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') continue;
-      throw error;
-    }
+    const module = await importBuiltin(specifier);
+    if (!module) continue;
     const exported = module.default;
     const instance = isPluginFactory(exported) ? (exported as unknown as () => PluginInstance)() : isPluginInstance(exported) ? exported : undefined;
     if (instance && !names.has(instance.definition.name)) loaded.push(instance);

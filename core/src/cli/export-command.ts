@@ -6,11 +6,11 @@ import { ConfigError, ExitCode } from '../errors.ts';
 import { EventBus } from '../events.ts';
 import type { JobResult } from '../model.ts';
 import { runJob } from '../run-job.ts';
-import { BaseCommand } from './base-command.ts';
+import { RemoteSourceCommand } from './remote-source-command.ts';
 import { formatBytes, formatDuration } from './format.ts';
 import { attachReporter, chooseReporterMode } from './progress-reporter.ts';
 
-export class ExportCommand extends BaseCommand {
+export class ExportCommand extends RemoteSourceCommand {
   static override paths = [['export']];
 
   static override usage = Command.Usage({
@@ -25,6 +25,7 @@ export class ExportCommand extends BaseCommand {
       Exit codes: 0 the export succeeded, 1 it failed or was cancelled, 2 a usage or config error.
     `,
     examples: [
+      ['Export a vSphere VM as an OVA (connection from GOVC_URL, GOVC_USERNAME, GOVC_PASSWORD)', '$0 export --vm /DC0/vm/web01 --format ova --output ./exports'],
       ['Repackage a local VM folder as an OVA', '$0 export --source ./vms/web01 --format ova --output ./exports'],
       ['Turn an OVA into an OVF folder', '$0 export --source web01.ova --format ovf --output ./exports'],
       ['Machine-readable progress and result', '$0 export --source web01.ova --output ./exports --json'],
@@ -50,6 +51,7 @@ export class ExportCommand extends BaseCommand {
       name: this.name,
       parallel: this.parallel,
       overwrite: this.overwrite,
+      extra: { connection: this.connectionFlags() },
     });
     if (!spec.source && !spec.vm) {
       throw new ConfigError('nothing to export: give --source PATH (a VM folder, .ovf or .ova) or --vm PATH');

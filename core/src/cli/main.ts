@@ -4,22 +4,24 @@ import { Builtins, Cli } from 'clipanion';
 import type { BaseContext } from 'clipanion';
 import { ExitCode } from '../errors.ts';
 import { BaseCommand } from './base-command.ts';
+import { loadBuiltinCommands } from './builtin-plugins.ts';
 import { ExportCommand } from './export-command.ts';
 import { PluginsListCommand } from './plugins-list-command.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function createCli(): Cli {
+export async function createCli(): Promise<Cli> {
   const cli = new Cli({ binaryName: 'hyperexport', binaryLabel: 'HyperExport', binaryVersion: packageJson.version });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(ExportCommand);
   cli.register(PluginsListCommand);
+  for (const command of await loadBuiltinCommands()) cli.register(command);
   return cli;
 }
 
 export async function main(argv: string[], context: Partial<BaseContext> = {}): Promise<number> {
-  const cli = createCli();
+  const cli = await createCli();
   const full: BaseContext = { ...Cli.defaultContext, ...context };
   let command;
   try {

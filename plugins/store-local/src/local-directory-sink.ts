@@ -58,7 +58,8 @@ export class LocalDirectorySink implements ExportSink {
     const staging = this.#requireStaging();
     assertSafeFileName(artifact.name, 'export file');
     const path = join(staging, artifact.name);
-    const stream = createWriteStream(path, { flags: 'wx', flush: this.#options.fsync });
+    // 'w': a file that has to start again (a source that cannot resume) is truncated, never appended to.
+    const stream = createWriteStream(path, { flags: 'w', flush: this.#options.fsync });
     return {
       stream,
       finish: async (expected: FileDigest) => {

@@ -1,0 +1,203 @@
+// An open vSphere export as the core sees it (an ExportSource): one NFC lease, one SourceFile per
+// disk, the OVF from CreateDescriptor once the real sizes are known, and the lease completed or
+// aborted at the end. A lease lost mid-export is replaced by a new one; disks already written
+// are not downloaded again, and the disk in flight starts again from zero.
+import { Transform } from 'node:stream';
+import type { Readable, TransformCallback } from 'node:stream';
+import { ExportError } from '@hyperexport/core';
+import type { ExportSource, FileDigest, SourceFile } from '@hyperexport/core';
+import { ExportLease, resolveDeviceUrl } from './export-lease.ts';
+import type { LeaseDevice, LeaseInfo } from './export-lease.ts';
+import type { VmSummary } from './inventory.ts';
+import { openResumableDownload, RestartRequiredError } from './nfc/resumable-download.ts';
+import { el, moRef, text } from './soap/xml.ts';
+import type { ManagedObjectRef } from './soap/xml.ts';
+import type { VimClient } from './soap/vim-client.ts';
+
+export interface VsphereSourceOptions {
+  readonly client: VimClient;
+  readonly vm: VmSummary;
+  readonly snapshot?: ManagedObjectRef | undefined;
+  readonly signal: AbortSignal;
+  /** Told about keep-alive problems and retries. */
+  readonly warn: (message: string) => void;
+  /** Aborts the job when the lease cannot be kept or replaced. */
+  readonly fail: (error: unknown) => void;
+}
+
+interface DiskFile {
+  readonly name: string;
+  /** The device key that CreateDescriptor wants as deviceId; stable across leases. */
+  readonly deviceKey: string;
+}
+
+const KIND = 'source-vsphere';
+
+export async function openVsphereExport(options: VsphereSourceOptions): Promise<ExportSource> {
+  const source = new VsphereExport(options);
+  await source.start();
+  return source;
+}
+
+class VsphereExport implements ExportSource {
+  readonly kind = KIND;
+  readonly vmName: string;
+  files: SourceFile[] = [];
+  readonly #options: VsphereSourceOptions;
+  #lease: ExportLease | undefined;
+  #info: LeaseInfo | undefined;
+  #leaseRenewal: Promise<void> | undefined;
+  #disks: DiskFile[] = [];
+  #bytesRead = 0;
+  #estimatedBytes = 1;
+  #closed = false;
+
+  constructor(options: VsphereSourceOptions) {
+    this.#options = options;
+    this.vmName = options.vm.name;
+  }
+
+  async start(): Promise<void> {
+    await this.#openLease();
+    const info = this.#info!;
+    const disks = info.devices.filter((device) => device.disk);
+    if (disks.length === 0) throw new ExportError(`the export lease of ${this.vmName} lists no disk`, { code: 'LEASE_ERROR' });
+    this.#disks = disks.map((device, index) => ({ name: `${safeStem(this.vmName)}-disk${index}.vmdk`, deviceKey: device.key }));
+    // streamOptimized disks are smaller than their capacity; committed storage is the better guess.
+    this.#estimatedBytes = Math.max(1, Math.min(info.totalDiskCapacityBytes || Infinity, this.#options.vm.committedBytes || Infinity));
+    this.files = this.#disks.map((disk) => ({
+      name: disk.name,
+      rereadable: false,
+      open: (signal: AbortSignal) => this.#openDisk(disk, signal),
+    }));
+  }
+
+  async descriptor(digests: readonly FileDigest[], signal: AbortSignal): Promise<string> {
+    const { client, vm } = this.#options;
+    const sizes = new Map(digests.map((digest) => [digest.name, digest.size]));
+    const ovfFiles = this.#disks.map((disk) => el('ovfFiles', [
+      text('deviceId', disk.deviceKey),
+      text('path', disk.name),
+      text('size', sizes.get(disk.name) ?? 0),
+    ]));
+    const answer = await client.invoke('CreateDescriptor', [
+      moRef('_this', client.serviceContent.ovfManager),
+      moRef('obj', vm.ref),
+      el('cdp', [...ovfFiles, text('name', this.vmName)]),
+    ], signal);
+    const result = answer.child('returnval');
+    const errors = result?.children('error') ?? [];
+    if (errors.length > 0) {
+      throw new ExportError(`CreateDescriptor reported: ${errors.map((e) => e.childText('localizedMessage') ?? e.child('fault')?.xsiType).join('; ')}`, { code: 'DESCRIPTOR' });
+    }
+    const descriptor = result?.childText('ovfDescriptor');
+    if (!descriptor) throw new ExportError('CreateDescriptor returned no OVF descriptor', { code: 'DESCRIPTOR' });
+    for (const disk of this.#disks) {
+      if (!descriptor.includes(`"${disk.name}"`)) throw new ExportError(`the OVF from CreateDescriptor does not reference ${disk.name}`, { code: 'DESCRIPTOR' });
+    }
+    return descriptor;
+  }
+
+  progress(percent: number): void {
+    if (this.#lease) this.#lease.percent = percent;
+  }
+
+  async complete(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#lease?.complete();
+    } finally {
+      await this.#options.client.close();
+    }
+  }
+
+  async abort(reason: unknown): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#lease?.abort(reason instanceof Error ? reason.message : String(reason));
+    } finally {
+      await this.#options.client.close();
+    }
+  }
+
+  async #openLease(): Promise<void> {
+    const { client, vm, snapshot, signal } = this.#options;
+    const lease = await ExportLease.open(client, vm.ref, snapshot, signal);
+    this.#lease = lease;
+    try {
+      this.#info = await lease.waitReady(signal);
+    } catch (error) {
+      await lease.abort(error instanceof Error ? error.message : String(error)).catch(() => undefined);
+      throw error;
+    }
+    lease.startKeepAlive((error) => this.#onLeaseLost(lease, error));
+  }
+
+  // The keep-alive failed: the lease expired or was aborted on the server. Open a new lease; the
+  // downloads in flight fail on their old URLs and start again on the new ones.
+  #onLeaseLost(lost: ExportLease, error: unknown): void {
+    if (this.#closed || this.#lease !== lost || this.#leaseRenewal) return;
+    this.#options.warn(`the export lease was lost (${error instanceof Error ? error.message : String(error)}); opening a new one`);
+    this.#leaseRenewal = this.#openLease()
+      .catch((renewError: unknown) => this.#options.fail(renewError))
+      .finally(() => {
+        this.#leaseRenewal = undefined;
+      });
+  }
+
+  async #openDisk(disk: DiskFile, signal: AbortSignal): Promise<Readable> {
+    if (this.#leaseRenewal) await this.#leaseRenewal;
+    const device = this.#deviceOf(disk);
+    const { client } = this.#options;
+    const url = resolveDeviceUrl(device.url, client.url);
+    const lease = this.#lease;
+    const download = openResumableDownload({
+      url: url.href,
+      dispatcher: client.dispatcher,
+      headers: client.cookie ? { cookie: client.cookie } : {},
+      signal,
+      onRetry: ({ attempt, error, resumed, bytesSoFar }) => {
+        this.#options.warn(`${disk.name}: ${error instanceof Error ? error.message : String(error)}; retry ${attempt}${resumed ? ` resuming at byte ${bytesSoFar}` : ''}`);
+      },
+    });
+    let counted = 0;
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) => {
+        counted += chunk.length;
+        this.#bytesRead += chunk.length;
+        this.progress((this.#bytesRead / this.#estimatedBytes) * 100);
+        callback(null, chunk);
+      },
+    });
+    download.on('error', (error: unknown) => {
+      // A URL of a lease that is gone answers 404/403: the file must start again on a new lease.
+      const restart = error instanceof RestartRequiredError || (this.#lease !== lease) || isGoneLeaseError(error);
+      this.#bytesRead -= counted;
+      counted = 0;
+      counter.destroy(restart && !(error instanceof RestartRequiredError) ? new RestartRequiredError(`the export lease changed while ${disk.name} was downloading`) : (error as Error));
+    });
+    download.pipe(counter);
+    counter.on('close', () => {
+      if (!download.destroyed) download.destroy();
+    });
+    return counter;
+  }
+
+  #deviceOf(disk: DiskFile): LeaseDevice {
+    const device = this.#info?.devices.find((candidate) => candidate.key === disk.deviceKey);
+    if (!device) throw new ExportError(`the export lease has no device ${disk.deviceKey} for ${disk.name}`, { code: 'LEASE_ERROR' });
+    return device;
+  }
+}
+
+function isGoneLeaseError(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return status === 404 || status === 403 || status === 410;
+}
+
+/** A VM name as the stem of disk file names: no path separators or odd characters. */
+function safeStem(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_') || 'vm';
+}
