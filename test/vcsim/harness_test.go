@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -42,8 +43,11 @@ import (
 var ready readyLine // the harness's ready line, shared by all tests
 
 func TestMain(m *testing.M) {
+	// Pdeathsig follows the thread that started the child: keep this one until the end.
+	runtime.LockOSThread()
 	cmd := exec.Command("./bin/vcsim-harness", "-disk-mb", "4,2", "-running-disk-mb", "2", "-init-delay", "300")
 	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // never outlive a crashed test
 	out, err := cmd.StdoutPipe()
 	if err == nil {
 		err = cmd.Start()
@@ -260,8 +264,11 @@ func TestExportOVFLikeGovc(t *testing.T) {
 	pool, _ := finder.FindByInventoryPath(ctx, "/DC0/host/DC0_H0/Resources")
 	ds, _ := finder.FindByInventoryPath(ctx, "/DC0/datastore/LocalDS_0")
 	spec, err := ovf.NewManager(c).CreateImportSpec(ctx, desc.OvfDescriptor, pool, ds, types.OvfCreateImportSpecParams{EntityName: "reimported"})
-	if err != nil || len(spec.Error) != 0 {
-		t.Fatalf("CreateImportSpec: %v %+v", err, spec.Error)
+	if err != nil {
+		t.Fatalf("CreateImportSpec: %v\n%s", err, desc.OvfDescriptor)
+	}
+	if len(spec.Error) != 0 {
+		t.Fatalf("CreateImportSpec: %+v", spec.Error)
 	}
 	var props mo.VirtualMachine
 	_ = vm.Properties(ctx, vm.Reference(), []string{"config.hardware"}, &props)
@@ -483,8 +490,12 @@ func TestRateLimit(t *testing.T) {
 
 func TestControlRejectsUnknownSetting(t *testing.T) {
 	res, err := pinnedHTTP().Post(ready.Control+"/faults", "application/json", strings.NewReader(`{"cutAfter": 1}`))
-	if err != nil || res.StatusCode != http.StatusBadRequest {
-		t.Fatalf("misspelt setting: %v %v", res.Status, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("misspelt setting: %s", res.Status)
 	}
 }
 

@@ -155,7 +155,7 @@ func (h *harness) prepareVM(ctx context.Context, c *vim25.Client, p *vmPlan) (*v
 }
 
 // setDisks resizes vcsim's one disk to the first size and adds a disk on the same controller
-// for each further size, in one ReconfigVM_Task.
+// for each further size, in one ReconfigVM_Task (which also moves the CD-ROM to IDE).
 func setDisks(ctx context.Context, vm *object.VirtualMachine, sizesMB []int) error {
 	devices, err := vm.Device(ctx)
 	if err != nil {
@@ -190,6 +190,21 @@ func setDisks(ctx context.Context, vm *object.VirtualMachine, sizesMB []int) err
 			Operation:     types.VirtualDeviceConfigSpecOperationAdd,
 			FileOperation: types.VirtualDeviceConfigSpecFileOperationCreate,
 			Device:        disk,
+		})
+	}
+	// vcsim's model attaches the CD-ROM to the SCSI controller (its two new controllers get
+	// the same temporary key); on real hardware it sits on IDE, where OVF importers expect it.
+	for _, cd := range devices.SelectByType((*types.VirtualCdrom)(nil)) {
+		if _, onIDE := devices.FindByKey(cd.GetVirtualDevice().ControllerKey).(*types.VirtualIDEController); onIDE {
+			continue
+		}
+		ide := devices.PickController((*types.VirtualIDEController)(nil))
+		if ide == nil {
+			return fmt.Errorf("no IDE controller with a free slot for the CD-ROM")
+		}
+		devices.AssignController(cd, ide)
+		spec.DeviceChange = append(spec.DeviceChange, &types.VirtualDeviceConfigSpec{
+			Operation: types.VirtualDeviceConfigSpecOperationEdit, Device: cd,
 		})
 	}
 	return waitTask(vm.Reconfigure(ctx, spec))

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -160,7 +161,7 @@ func run(o *options) error {
 		TLSConfig: cert.tlsConfig(),
 		// vCenter and ESXi speak HTTP/1.1 on /sdk and /nfc; so do we.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
-		ErrorLog:     log.New(os.Stderr, "vcsim-harness: http: ", 0),
+		ErrorLog:     log.New(quietTLSErrors{}, "vcsim-harness: http: ", 0),
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
@@ -188,4 +189,15 @@ func run(o *options) error {
 	h.endAllLeases()
 	_ = srv.Close()
 	return nil
+}
+
+// quietTLSErrors drops http.Server's "TLS handshake error" lines: govmomi's client first tries a
+// CA-verified handshake and only then pins the thumbprint, so every session logs one.
+type quietTLSErrors struct{}
+
+func (quietTLSErrors) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("TLS handshake error")) {
+		return len(p), nil
+	}
+	return os.Stderr.Write(p)
 }

@@ -78,7 +78,9 @@ export class ExportCommand extends RemoteSourceCommand {
       detach();
     }
     this.printResult(result);
-    return result.status === 'succeeded' ? ExitCode.OK : ExitCode.EXPORT_FAILED;
+    if (result.status === 'succeeded') return ExitCode.OK;
+    // A setting that is missing or wrong (no URL, no password) is a usage error, even when a plugin finds it mid-run.
+    return result.error?.code === 'CONFIG' ? ExitCode.USAGE : ExitCode.EXPORT_FAILED;
   }
 
   private printResult(result: JobResult): void {

@@ -28,6 +28,9 @@ export function createDispatcher(settings: TlsSettings): Dispatcher {
   const pinned = settings.thumbprint ? normalizeThumbprint(settings.thumbprint) : undefined;
   const connector = buildConnector({
     rejectUnauthorized: !settings.insecure && !pinned,
+    // A resumed TLS session shows no peer certificate, so a pinned thumbprint could not be
+    // checked: with a pin, every connection does a full handshake.
+    ...(pinned ? { maxCachedSessions: 0 } : {}),
     ...(settings.ca ? { ca: settings.ca } : {}),
   });
   const connect: buildConnector.connector = (options, callback) => {

@@ -1,0 +1,236 @@
+// Exports from VMware's own simulator (test/vcsim), through the built CLI, exactly as a user
+// runs them: GOVC_* in the environment, no config file.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli.ts';
+import { startVcsim } from './support/vcsim.ts';
+import type { Vcsim, VcsimVm } from './support/vcsim.ts';
+
+const exec = promisify(execFile);
+const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+
+let sim: Vcsim;
+let work: string;
+let offVm: VcsimVm;
+let onVm: VcsimVm;
+let counter = 0;
+const outDir = () => join(work, `out-${++counter}`);
+
+beforeAll(async () => {
+  sim = await startVcsim(['-disk-mb', '16,8']);
+  offVm = sim.vms.find((vm) => vm.powerState === 'poweredOff')!;
+  onVm = sim.vms.find((vm) => vm.powerState === 'poweredOn')!;
+  work = await mkdtemp(join(tmpdir(), 'hyperexport-vsphere-'));
+});
+
+afterEach(async () => {
+  await sim.resetFaults();
+});
+
+afterAll(async () => {
+  await sim?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+const exportVm = (args: string[], env: Record<string, string> = sim.env, extra: Parameters<typeof runCli>[1] extends infer O ? Partial<O> : never = {}) =>
+  runCli(['export', '--vm', offVm.path, ...args], { cwd: work, env, ...extra });
+
+/** The disks of an OVF folder or extracted OVA are byte-identical to what the simulator served. */
+async function expectServedDisks(folder: string, vmName: string): Promise<void> {
+  for (const [index, disk] of offVm.disks.entries()) {
+    const path = join(folder, `${vmName}-disk${index}.vmdk`);
+    expect(await sha256(path)).toBe(disk.sha256);
+    await exec('qemu-img', ['check', path]);
+  }
+}
+
+async function expectManifestVerifies(folder: string, manifestName: string): Promise<void> {
+  const lines = (await readFile(join(folder, manifestName), 'utf8')).trim().split('\n');
+  expect(lines.length).toBe(offVm.disks.length + 1);
+  for (const line of lines) {
+    const [, name, hex] = /^SHA256\((.+)\)= ([0-9a-f]{64})$/.exec(line)!;
+    expect(await sha256(join(folder, name!))).toBe(hex);
+  }
+}
+
+const lastLease = async () => (await sim.leases()).at(-1)!;
+
+describe('export from vSphere', () => {
+  it('exports an OVA: descriptor, manifest, then the disks in References order, byte-identical', async () => {
+    const out = outDir();
+    const run = await exportVm(['--format', 'ova', '--output', out, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const name = 'DC0_H0_VM0';
+    const result = run.events.at(-1)!;
+    expect(result).toMatchObject({ type: 'result', status: 'succeeded', vmName: name, locations: [join(out, `${name}.ova`)] });
+    const [file] = result.files as Array<{ name: string; size: number; sha256: string }>;
+    expect(file!.sha256).toBe(await sha256(join(out, `${name}.ova`)));
+
+    const { stdout } = await exec('tar', ['-tf', join(out, `${name}.ova`)]);
+    expect(stdout.trim().split('\n')).toEqual([`${name}.ovf`, `${name}.mf`, `${name}-disk0.vmdk`, `${name}-disk1.vmdk`]);
+    const extracted = join(out, 'x');
+    await mkdir(extracted);
+    await exec('tar', ['-xf', join(out, `${name}.ova`), '-C', extracted]);
+    await expectServedDisks(extracted, name);
+    await expectManifestVerifies(extracted, `${name}.mf`);
+    const ovf = await readFile(join(extracted, `${name}.ovf`), 'utf8');
+    expect(ovf.indexOf(`ovf:href="${name}-disk0.vmdk"`)).toBeLessThan(ovf.indexOf(`ovf:href="${name}-disk1.vmdk"`));
+    expect(ovf).toContain(`ovf:size="${offVm.disks[0]!.size}"`);
+    const lease = await lastLease();
+    expect(lease).toMatchObject({ outcome: 'completed' });
+  });
+
+  it('exports an OVF folder to DIR/NAME/ with a manifest that verifies', async () => {
+    const out = outDir();
+    const run = await exportVm(['--format', 'ovf', '--output', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const folder = join(out, 'DC0_H0_VM0');
+    expect((await readdir(folder)).sort()).toEqual(['DC0_H0_VM0-disk0.vmdk', 'DC0_H0_VM0-disk1.vmdk', 'DC0_H0_VM0.mf', 'DC0_H0_VM0.ovf']);
+    await expectServedDisks(folder, 'DC0_H0_VM0');
+    await expectManifestVerifies(folder, 'DC0_H0_VM0.mf');
+  });
+
+  it('keeps a 3-second lease alive through a slow download', async () => {
+    await sim.setFaults({ leaseTimeoutSec: 3, rateBytesPerSec: 2 * 1024 * 1024 });
+    const out = outDir();
+    const run = await exportVm(['--format', 'ovf', '--output', out]);
+    expect(run.code, run.stderr).toBe(0);
+    const lease = await lastLease();
+    expect(lease.outcome).toBe('completed');
+    expect(lease.progressCalls as number).toBeGreaterThanOrEqual(2);
+    await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
+  });
+
+  it('resumes a cut download with Range to a byte-identical disk', async () => {
+    await sim.setFaults({ cutAfterBytes: 1024 * 1024 });
+    const out = outDir();
+    const run = await exportVm(['--format', 'ovf', '--output', out, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const warnings = run.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+    expect(warnings.some((w) => /resuming at byte [1-9]\d*/.test(w))).toBe(true);
+    await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
+  });
+
+  it('in stream mode (no Range, like ESXi) a cut restarts the file instead of appending', async () => {
+    for (const format of ['ovf', 'ova']) {
+      await sim.setFaults({ stream: true, cutAfterBytes: 1024 * 1024 });
+      const out = outDir();
+      const run = await exportVm(['--format', format, '--output', out, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      const warnings = run.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+      expect(warnings.some((w) => /again from the start/.test(w))).toBe(true);
+      if (format === 'ovf') await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
+      else {
+        const extracted = join(out, 'x');
+        await mkdir(extracted);
+        await exec('tar', ['-xf', join(out, 'DC0_H0_VM0.ova'), '-C', extracted]);
+        await expectServedDisks(extracted, 'DC0_H0_VM0');
+      }
+    }
+  });
+
+  it('Ctrl-C aborts the lease and leaves no complete-looking output', async () => {
+    await sim.setFaults({ rateBytesPerSec: 1024 * 1024 });
+    const out = outDir();
+    const run = await exportVm(['--format', 'ovf', '--output', out, '--json'], sim.env, { signalAfter: { pattern: /"type":"file:progress"/, signal: 'SIGINT' } });
+    expect(run.code).toBe(1);
+    expect(run.events.at(-1)).toMatchObject({ type: 'result', status: 'cancelled' });
+    expect(await readdir(out)).toEqual([]);
+    expect(await lastLease()).toMatchObject({ outcome: 'aborted' });
+  });
+
+  it('connects with a pinned SHA-256 or SHA-1 thumbprint instead of --insecure', async () => {
+    const env = { GOVC_URL: sim.url, GOVC_USERNAME: sim.username, GOVC_PASSWORD: sim.password };
+    for (const thumbprint of [sim.thumbprint256, sim.thumbprint]) {
+      const run = await exportVm(['--format', 'ova', '--output', outDir(), '--thumbprint', thumbprint], env);
+      expect(run.code, run.stderr).toBe(0);
+    }
+  });
+
+  it('lists VMs with power state and disks (vms --json)', async () => {
+    const run = await runCli(['vms', '--json'], { cwd: work, env: sim.env });
+    expect(run.code, run.stderr).toBe(0);
+    const vms = run.events.filter((e) => e.type === 'vm');
+    expect(vms.map((vm) => vm.path)).toEqual(expect.arrayContaining([offVm.path, onVm.path]));
+    const off = vms.find((vm) => vm.path === offVm.path)!;
+    expect(off).toMatchObject({ powerState: 'poweredOff' });
+    expect((off.disks as Array<{ capacityBytes: number }>).map((d) => d.capacityBytes)).toEqual(offVm.disks.map((d) => d.capacity));
+  });
+
+  it('finds a VM by name as well as by path', async () => {
+    const out = outDir();
+    const run = await runCli(['export', '--vm', 'DC0_H0_VM0', '--format', 'ova', '--output', out], { cwd: work, env: sim.env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(await readdir(out)).toEqual(['DC0_H0_VM0.ova']);
+  });
+});
+
+describe('bad input against vSphere', () => {
+  const expectFailure = async (args: string[], env: Record<string, string>, message: RegExp, code = 1) => {
+    const out = outDir();
+    const run = await runCli(['export', '--format', 'ova', '--output', out, ...args], { cwd: work, env });
+    expect(run.code, run.stderr).toBe(code);
+    expect(run.stderr).toMatch(message);
+    await expect(readdir(out)).rejects.toThrow('ENOENT');
+    return run;
+  };
+
+  it('a wrong password', async () => {
+    const run = await expectFailure(['--vm', offVm.path], { ...sim.env, GOVC_PASSWORD: 'wrong-secret' }, /Login failed: InvalidLogin/);
+    expect(run.stderr).toContain('check the user name and password');
+    expect(run.stderr).not.toContain('wrong-secret');
+  });
+
+  it('an unreachable host', async () => {
+    await expectFailure(['--vm', offVm.path], { ...sim.env, GOVC_URL: 'https://127.0.0.1:9/sdk' }, /cannot reach 127\.0\.0\.1:9 \(ECONNREFUSED\)/);
+  });
+
+  it('a certificate that is not trusted, and one that does not match the pinned thumbprint', async () => {
+    const env = { GOVC_URL: sim.url, GOVC_USERNAME: sim.username, GOVC_PASSWORD: sim.password };
+    const untrusted = await expectFailure(['--vm', offVm.path], env, /certificate is not trusted/);
+    expect(untrusted.stderr).toContain('--thumbprint');
+    await expectFailure(['--vm', offVm.path, '--thumbprint', '00'.repeat(32)], env, /does not match the pinned thumbprint/);
+  });
+
+  it('an unknown VM path', async () => {
+    await expectFailure(['--vm', '/DC0/vm/no-such-vm'], sim.env, /no VM at inventory path \/DC0\/vm\/no-such-vm/);
+  });
+
+  it('a powered-on VM with no snapshot requested', async () => {
+    await expectFailure(['--vm', onVm.path], sim.env, /is powered on[\s\S]*hint: power it off, or export from a snapshot/);
+  });
+
+  it('no URL, no user, no password: exit 2 with what to set', async () => {
+    await expectFailure(['--vm', offVm.path], {}, /no vCenter\/ESXi URL: set GOVC_URL/, 2);
+    await expectFailure(['--vm', offVm.path], { GOVC_URL: sim.url, GOVC_USERNAME: 'user', GOVC_INSECURE: '1' }, /no password for user: set GOVC_PASSWORD, or give --password-file FILE/, 2);
+  });
+
+  it('the password from a file', async () => {
+    const file = join(work, 'password');
+    await writeFile(file, `${sim.password}\n`, { mode: 0o600 });
+    const { GOVC_PASSWORD: _, ...env } = sim.env;
+    const run = await runCli(['export', '--vm', offVm.path, '--output', outDir(), '--password-file', file], { cwd: work, env });
+    expect(run.code, run.stderr).toBe(0);
+  });
+
+  it('a full disk: the export fails, the lease is aborted, nothing partial remains', async () => {
+    // root only (CI runs as root): a 4 MiB tmpfs is too small for the 12 MiB of disks.
+    const tiny = join(work, 'tiny');
+    await mkdir(tiny);
+    await exec('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', tiny]);
+    try {
+      const run = await runCli(['export', '--vm', offVm.path, '--format', 'ovf', '--output', tiny], { cwd: work, env: sim.env });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/ENOSPC|no space left/i);
+      expect(await readdir(tiny)).toEqual([]);
+      expect(await lastLease()).toMatchObject({ outcome: 'aborted' });
+    } finally {
+      await exec('umount', [tiny]);
+    }
+  });
+});
