@@ -77,7 +77,7 @@ describe('config loading', () => {
     expect(run.code).toBe(0);
     const listed = run.events[0] as { config: string; plugins: Array<{ name: string; version: string }> };
     expect(listed.config).toBe(config);
-    expect(listed.plugins.map((p) => p.name)).toEqual(['local-greeter', 'stamp', 'store-local', 'source-local']);
+    expect(listed.plugins.map((p) => p.name)).toEqual(['local-greeter', 'stamp', 'store-local', 'source-local', 'source-vsphere']);
 
     // And the plugins really run: both add a warning in the validate hook.
     const vm = join(project, 'missing-vm');

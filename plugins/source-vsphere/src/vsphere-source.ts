@@ -6,7 +6,7 @@ import { Transform } from 'node:stream';
 import type { Readable, TransformCallback } from 'node:stream';
 import { ExportError } from '@hyperexport/core';
 import type { ExportSource, FileDigest, SourceFile } from '@hyperexport/core';
-import { ExportLease, resolveDeviceUrl } from './export-lease.ts';
+import { ExportLease, KEEP_ALIVE_INTERVAL_MS, resolveDeviceUrl } from './export-lease.ts';
 import type { LeaseDevice, LeaseInfo } from './export-lease.ts';
 import type { VmSummary } from './inventory.ts';
 import { openResumableDownload, RestartRequiredError } from './nfc/resumable-download.ts';
@@ -132,7 +132,9 @@ class VsphereExport implements ExportSource {
       await lease.abort(error instanceof Error ? error.message : String(error)).catch(() => undefined);
       throw error;
     }
-    lease.startKeepAlive((error) => this.#onLeaseLost(lease, error));
+    // Every 2 s as govc does, or faster when the server set a short lease timeout.
+    const interval = Math.max(100, Math.min(KEEP_ALIVE_INTERVAL_MS, (this.#info.leaseTimeoutSeconds * 1000) / 3));
+    lease.startKeepAlive((error) => this.#onLeaseLost(lease, error), interval);
   }
 
   // The keep-alive failed: the lease expired or was aborted on the server. Open a new lease; the
