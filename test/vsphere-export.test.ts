@@ -144,6 +144,36 @@ describe('export from vSphere', () => {
     expect(await lastLease()).toMatchObject({ outcome: 'aborted' });
   });
 
+  it('continues an export after a crash from its checkpoint, without downloading finished disks again', async () => {
+    for (const format of ['ovf', 'ova']) {
+      await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
+      const out = outDir();
+      // The small disk finishes first; the process is killed (no cleanup at all) right after.
+      const crashed = await exportVm(['--format', format, '--output', out, '--json', '--parallel', '2'], sim.env, {
+        signalAfter: { pattern: /"type":"(?:file:end|info)"[^\n]*DC0_H0_VM0-disk1\.vmdk/, signal: 'SIGKILL' },
+      });
+      expect(crashed.code).toBe(null);
+      expect(await readdir(out)).toEqual(['.DC0_H0_VM0.partial']);
+      await sim.resetFaults();
+
+      const resumed = await exportVm(['--format', format, '--output', out, '--json']);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const infos = resumed.events.filter((e) => e.type === 'info').map((e) => String(e.message));
+      expect(infos.some((m) => /continuing an interrupted export: 1 file/.test(m))).toBe(true);
+      expect(infos.some((m) => /DC0_H0_VM0-disk1\.vmdk: already (written|downloaded) by the interrupted run and verified/.test(m))).toBe(true);
+      // The new lease served the unfinished disk only.
+      expect((await lastLease()).bytesServed).toBe(offVm.disks[0]!.size);
+      expect(await readdir(out)).toEqual([format === 'ova' ? 'DC0_H0_VM0.ova' : 'DC0_H0_VM0']);
+      const folder = format === 'ova' ? join(out, 'x') : join(out, 'DC0_H0_VM0');
+      if (format === 'ova') {
+        await mkdir(folder);
+        await exec('tar', ['-xf', join(out, 'DC0_H0_VM0.ova'), '-C', folder]);
+      }
+      await expectServedDisks(folder, 'DC0_H0_VM0');
+      await expectManifestVerifies(folder, 'DC0_H0_VM0.mf');
+    }
+  });
+
   it('connects with a pinned SHA-256 or SHA-1 thumbprint instead of --insecure', async () => {
     const env = { GOVC_URL: sim.url, GOVC_USERNAME: sim.username, GOVC_PASSWORD: sim.password };
     for (const thumbprint of [sim.thumbprint256, sim.thumbprint]) {

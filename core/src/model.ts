@@ -58,6 +58,11 @@ export interface ExportSource {
   readonly kind: string;
   /** The VM's name; the default base name of the export. */
   readonly vmName: string;
+  /**
+   * Names this source so a later run can tell it is the same export (e.g. vCenter host and VM
+   * id). Sources that set it can continue an interrupted export from its checkpoint.
+   */
+  readonly identity?: string | undefined;
   readonly files: readonly SourceFile[];
   /**
    * Produces the OVF descriptor for the files as they were read (vSphere's CreateDescriptor needs
@@ -117,6 +122,16 @@ export interface ExportSink {
    */
   spoolDirectory?(): string | undefined;
   createFile(artifact: Artifact, signal: AbortSignal): Promise<SinkFile>;
+  /**
+   * Where this sink keeps the checkpoint of an unfinished export (see docs/checkpoint.md), so a
+   * run after a crash can continue it. Sinks without one make every run start afresh.
+   */
+  checkpointPath?(): string | undefined;
+  /**
+   * Takes over a file that an interrupted run of the same export already wrote, after checking
+   * it against `expected`. Returns its location, or undefined when it is missing or differs.
+   */
+  adoptFile?(artifact: Artifact, expected: FileDigest, signal: AbortSignal): Promise<string | undefined>;
   /** Publishes every finished file at once (rename into place). */
   commit(signal: AbortSignal): Promise<readonly string[]>;
   /** Removes whatever was written. Must not throw for a sink that never started. */

@@ -2,11 +2,12 @@
 // OVA. Streams are composed here with pipeline() and the job's signal, never with .pipe().
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Checkpoint } from './checkpoint.ts';
 import type { Job } from './job.ts';
 import type { Artifact, ExportLayout, ExportSink, ExportSource, FileDigest, SourceFile, StoredFile, TransformPlan } from './model.ts';
 import { createOvaStream } from './ovf/ova-writer.ts';
@@ -28,11 +29,15 @@ interface Context {
   readonly sinks: readonly ExportSink[];
   readonly layout: ExportLayout;
   readonly progress: ReadProgress;
+  /** Set when an interrupted run of this export can be continued. */
+  readonly checkpoint: Checkpoint | undefined;
 }
 
 export async function writeExport(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout): Promise<WrittenFiles> {
   const progress = new ReadProgress(source);
-  const context: Context = { job, source, plan, sinks, layout, progress };
+  const checkpoint = await openCheckpoint(source, plan, sinks, layout);
+  if (checkpoint && checkpoint.size > 0) job.info(`continuing an interrupted export: ${checkpoint.size} file(s) already done (checkpoint ${checkpoint.path})`);
+  const context: Context = { job, source, plan, sinks, layout, progress, checkpoint };
   const files = layout.format === 'ova' ? await writeOva(context) : await writeOvfFolder(context);
   return { files, bytesRead: progress.total };
 }
@@ -41,8 +46,16 @@ async function writeOvfFolder(context: Context): Promise<StoredFile[]> {
   const { job, source, layout } = context;
   const rawDigests: FileDigest[] = [];
   const disks = await runWithConcurrency(source.files, job.spec.parallel, async (file) => {
-    const stored = await writeArtifact(context, { name: file.name, kind: 'disk', sourceSize: file.size }, (signal) => file.open(signal), (raw) => rawDigests.push(raw));
-    return stored;
+    const artifact: Artifact = { name: file.name, kind: 'disk', sourceSize: file.size };
+    const adopted = await adoptCheckpointed(context, artifact);
+    if (adopted) {
+      rawDigests.push(adopted.raw);
+      return adopted.stored;
+    }
+    return writeArtifact(context, artifact, (signal) => file.open(signal), (digest) => rawDigests.push(digest), true, async (stored, raw) => {
+      // Recorded before file:end is announced: whoever sees the event can rely on the checkpoint.
+      await context.checkpoint?.record({ name: file.name, kind: 'disk', raw: raw!, stored, spooled: false });
+    });
   }, (error) => job.abort(error), job.signal);
   // Keep the source's order in the descriptor, whatever order the parallel reads finished in.
   const ordered = source.files.map((file) => rawDigests.find((digest) => digest.name === file.name)!);
@@ -61,14 +74,23 @@ async function writeOvfFolder(context: Context): Promise<StoredFile[]> {
  */
 async function writeOva(context: Context): Promise<StoredFile[]> {
   const { job, source, layout, sinks } = context;
-  const spoolParent = sinks.map((sink) => sink.spoolDirectory?.()).find((dir) => dir !== undefined) ?? tmpdir();
-  let spoolDir: string | undefined;
+  // A sink's spool folder is on the destination's filesystem and survives a crash (the checkpoint
+  // refers to it); without one, a private temporary folder is used and removed.
+  const sinkSpool = sinks.map((sink) => sink.spoolDirectory?.()).find((dir) => dir !== undefined);
+  let privateSpool: Promise<string> | undefined;
+  const spoolDirectory = async (): Promise<string> => {
+    if (sinkSpool) {
+      await mkdir(sinkSpool, { recursive: true });
+      return sinkSpool;
+    }
+    privateSpool ??= mkdtemp(join(tmpdir(), 'hyperexport-spool-'));
+    return privateSpool;
+  };
   try {
     const members = await runWithConcurrency(source.files, job.spec.parallel, async (file) => {
       if (file.rereadable) return { file, digest: await digestSourceFile(context, file), open: (signal: AbortSignal) => file.open(signal) };
-      spoolDir ??= await mkdtemp(join(spoolParent, '.hyperexport-spool-'));
-      const spoolPath = join(spoolDir, file.name);
-      const digest = await spoolSourceFile(context, file, spoolPath);
+      const spoolPath = join(await spoolDirectory(), file.name);
+      const digest = (await adoptSpooled(context, file.name, spoolPath)) ?? await spoolSourceFile(context, file, spoolPath);
       return { file, digest, open: () => Promise.resolve(createReadStream(spoolPath)) };
     }, (error) => job.abort(error), job.signal);
     const digests = members.map((member) => member.digest);
@@ -84,7 +106,7 @@ async function writeOva(context: Context): Promise<StoredFile[]> {
     const packageFile = await writeArtifact(context, { name: `${layout.baseName}.ova`, kind: 'package' }, () => Promise.resolve(ova), undefined, false);
     return [packageFile];
   } finally {
-    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+    if (privateSpool) await rm(await privateSpool, { recursive: true, force: true });
   }
 }
 
@@ -120,7 +142,10 @@ async function spoolSourceFileOnce(context: Context, file: SourceFile, spoolPath
     job.bus.emit('file:progress', { jobId: job.id, name: file.name, bytes, total: file.size, bytesPerSecond });
   } });
   await pipeline(await file.open(job.signal), meter, createWriteStream(spoolPath, { flush: true }), { signal: job.signal });
-  return { name: file.name, size: meter.bytes, sha256: meter.sha256 };
+  const digest = { name: file.name, size: meter.bytes, sha256: meter.sha256 };
+  await context.checkpoint?.record({ name: file.name, kind: 'disk', raw: digest, stored: digest, spooled: true });
+  job.bus.emit('file:end', { jobId: job.id, name: file.name, kind: 'disk', size: digest.size, sha256: digest.sha256 });
+  return digest;
 }
 
 /** A source stream that cannot resume where it was cut throws this code: the file starts again. */
@@ -143,10 +168,11 @@ async function writeArtifact(
   open: (signal: AbortSignal) => Promise<Readable>,
   onRaw?: (digest: FileDigest) => void,
   countsAsRead = true,
+  beforeEnd?: (stored: FileDigest, raw: FileDigest | undefined) => Promise<void>,
 ): Promise<StoredFile> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await writeArtifactOnce(context, artifact, open, onRaw, countsAsRead);
+      return await writeArtifactOnce(context, artifact, open, onRaw, countsAsRead, beforeEnd);
     } catch (error) {
       if (!isRestart(error) || attempt >= MAX_RESTARTS_PER_FILE || context.job.signal.aborted) throw error;
       context.job.warn(`${artifact.name}: ${(error as Error).message}; writing the file again from the start`);
@@ -160,6 +186,7 @@ async function writeArtifactOnce(
   open: (signal: AbortSignal) => Promise<Readable>,
   onRaw: ((digest: FileDigest) => void) | undefined,
   countsAsRead: boolean,
+  beforeEnd: ((stored: FileDigest, raw: FileDigest | undefined) => Promise<void>) | undefined,
 ): Promise<StoredFile> {
   const { job, plan, sinks, progress } = context;
   const stages = plan.stages.filter((stage) => stage.appliesTo?.(artifact) ?? true);
@@ -174,7 +201,7 @@ async function writeArtifactOnce(
   };
   const sinkFiles = await Promise.all(sinks.map((sink) => sink.createFile(stored, job.signal)));
   const input = await open(job.signal);
-  const rawMeter = new DigestMeter({ onProgress: reportProgress, hash: onRaw !== undefined || stages.length === 0 });
+  const rawMeter = new DigestMeter({ onProgress: reportProgress, hash: onRaw !== undefined || beforeEnd !== undefined || stages.length === 0 });
   // Without transforms the raw bytes are the stored bytes: one meter measures both.
   const storedMeter = stages.length > 0 ? new DigestMeter() : rawMeter;
   const middle = stages.map((stage) => stage.create(stored, job.signal));
@@ -184,11 +211,54 @@ async function writeArtifactOnce(
   if (artifact.sourceSize !== undefined && rawMeter.bytes !== artifact.sourceSize) {
     throw new Error(`${sourceName}: expected ${artifact.sourceSize} bytes from the source, got ${rawMeter.bytes}`);
   }
-  if (onRaw) onRaw({ name: sourceName, size: rawMeter.bytes, sha256: rawMeter.sha256 });
+  const raw: FileDigest | undefined = onRaw || beforeEnd ? { name: sourceName, size: rawMeter.bytes, sha256: rawMeter.sha256 } : undefined;
+  if (onRaw && raw) onRaw(raw);
   const digest: FileDigest = { name: stored.name, size: storedMeter.bytes, sha256: storedMeter.sha256 };
   const locations = await Promise.all(sinkFiles.map((file) => file.finish(digest)));
+  if (beforeEnd) await beforeEnd(digest, raw);
   job.bus.emit('file:end', { jobId: job.id, name: stored.name, kind: artifact.kind, size: digest.size, sha256: digest.sha256 });
   return { name: stored.name, kind: artifact.kind, size: digest.size, sha256: digest.sha256, locations };
+}
+
+/** The checkpoint applies when the source has an identity and every sink can adopt files. */
+async function openCheckpoint(source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout): Promise<Checkpoint | undefined> {
+  if (!source.identity || !sinks.every((sink) => sink.adoptFile)) return undefined;
+  const path = sinks.map((sink) => sink.checkpointPath?.()).find((candidate) => candidate !== undefined);
+  if (!path) return undefined;
+  return Checkpoint.open(path, { source: source.identity, format: layout.format, baseName: layout.baseName, stages: plan.stages.map((stage) => stage.name) });
+}
+
+/** A file an interrupted run completed: every sink checks its copy; then it is not fetched again. */
+async function adoptCheckpointed(context: Context, artifact: Artifact): Promise<{ raw: FileDigest; stored: StoredFile } | undefined> {
+  const { checkpoint, sinks, job } = context;
+  const entry = checkpoint?.get(artifact.name);
+  if (!checkpoint || !entry || entry.spooled) return undefined;
+  const storedArtifact: Artifact = { ...artifact, name: entry.stored.name };
+  const locations = await Promise.all(sinks.map((sink) => sink.adoptFile!(storedArtifact, entry.stored, job.signal)));
+  if (locations.some((location) => location === undefined)) {
+    checkpoint.forget(artifact.name);
+    return undefined;
+  }
+  context.progress.update(artifact.name, entry.raw.size);
+  job.info(`${entry.stored.name}: already written by the interrupted run and verified; not downloaded again`);
+  job.bus.emit('file:end', { jobId: job.id, name: entry.stored.name, kind: artifact.kind, size: entry.stored.size, sha256: entry.stored.sha256 });
+  return { raw: entry.raw, stored: { name: entry.stored.name, kind: artifact.kind, size: entry.stored.size, sha256: entry.stored.sha256, locations: locations as string[] } };
+}
+
+/** A spooled disk an interrupted run completed, if the spool still holds it intact. */
+async function adoptSpooled(context: Context, name: string, spoolPath: string): Promise<FileDigest | undefined> {
+  const entry = context.checkpoint?.get(name);
+  if (!entry?.spooled) return undefined;
+  const size = await stat(spoolPath).then((info) => info.size, () => undefined);
+  if (size !== entry.stored.size) return undefined;
+  const meter = new DigestMeter();
+  await pipeline(createReadStream(spoolPath), meter, async function* drain(chunks: AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) void chunk;
+  }, { signal: context.job.signal });
+  if (meter.sha256 !== entry.stored.sha256) return undefined;
+  context.progress.update(name, entry.raw.size);
+  context.job.info(`${name}: already downloaded by the interrupted run and verified; not downloaded again`);
+  return entry.stored;
 }
 
 function digestBuffer(name: string, content: Buffer): FileDigest {

@@ -82,7 +82,8 @@ func fillBlock(b []byte, ordinal, n int) bool {
 		}
 	case 2:
 		text := fmt.Sprintf("HyperExport vcsim harness: disk %d, MiB %d\n", ordinal, n)
-		for i := 0; i < len(b); i += copy(b[i:], text) {
+		for i := 0; i < len(b); {
+			i += copy(b[i:], text)
 		}
 	default:
 		for i := range b {

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/ioutil"
 	"net/http"
 	"net/url"
@@ -45,8 +46,28 @@ var ready readyLine // the harness's ready line, shared by all tests
 func TestMain(m *testing.M) {
 	// Pdeathsig follows the thread that started the child: keep this one until the end.
 	runtime.LockOSThread()
+	os.Exit(runWithHarness(m))
+}
+
+// runWithHarness starts the harness, runs the tests, stops it with SIGTERM and checks that it
+// removed its work dir. Its log is shown only when something failed.
+func runWithHarness(m *testing.M) (code int) {
+	logFile, err := ioutil.TempFile("", "vcsim-harness-log-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.Remove(logFile.Name())
+	defer func() {
+		if code != 0 {
+			_, _ = logFile.Seek(0, io.SeekStart)
+			_, _ = io.Copy(os.Stderr, logFile)
+		}
+		logFile.Close()
+	}()
+
 	cmd := exec.Command("./bin/vcsim-harness", "-disk-mb", "4,2", "-running-disk-mb", "2", "-init-delay", "300")
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // never outlive a crashed test
 	out, err := cmd.StdoutPipe()
 	if err == nil {
@@ -54,7 +75,7 @@ func TestMain(m *testing.M) {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the harness (run ./build.sh first):", err)
-		os.Exit(1)
+		return 1
 	}
 	line, err := bufio.NewReader(out).ReadBytes('\n')
 	if err == nil {
@@ -63,9 +84,11 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "no ready line:", err)
 		_ = cmd.Process.Kill()
-		os.Exit(1)
+		_ = cmd.Wait()
+		return 1
 	}
-	code := m.Run()
+
+	code = m.Run()
 
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
@@ -73,7 +96,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "work dir left behind after SIGTERM:", ready.WorkDir)
 		code = 1
 	}
-	os.Exit(code)
+	return code
 }
 
 // login connects like govc with GOVC_TLS_THUMBPRINT: no CA, the certificate pinned by thumbprint.
@@ -457,6 +480,35 @@ func TestAbort(t *testing.T) {
 		}
 	}
 	t.Fatalf("lease not listed as aborted: %+v", leases)
+}
+
+// TestCompleteCutsDownloadInFlight: when its lease ends, a download still running is cut.
+func TestCompleteCutsDownloadInFlight(t *testing.T) {
+	setFaults(t, `{"rateBytesPerSec": 524288}`)
+	_, lease, info := exportOff(t)
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		res, err := pinnedHTTP().Get(diskURL(info.DeviceUrl[0]))
+		if err != nil {
+			done <- result{0, err}
+			return
+		}
+		body, err := ioutil.ReadAll(res.Body)
+		res.Body.Close()
+		done <- result{len(body), err}
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if err := lease.Complete(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err == nil || r.n >= int(ready.VMs[0].Disks[0].Size) {
+		t.Fatalf("download went on after Complete: %d bytes, err %v", r.n, r.err)
+	}
 }
 
 func TestInitializingThenReady(t *testing.T) {

@@ -54,6 +54,10 @@ type leaseDisk struct {
 
 // newLease registers a lease in state initializing; it becomes ready after the configured
 // delay, as a real host first has to open the disks.
+// Reference overrides mo.HttpNfcLease's value-receiver Reference, which copies the whole struct
+// (a data race with property updates) where only Self, set once, is needed.
+func (l *lease) Reference() types.ManagedObjectReference { return l.Self }
+
 func (h *harness) newLease(entity types.ManagedObjectReference, disks []*leaseDisk, token string) *lease {
 	f := h.faults.get()
 	l := &lease{

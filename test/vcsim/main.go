@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -38,6 +39,7 @@ type options struct {
 	onDiskMB    []int
 	workParent  string
 	keepWorkDir bool
+	stdinExit   bool
 	trace       bool
 	startFaults faults
 }
@@ -53,6 +55,7 @@ func parseFlags() (*options, error) {
 	flag.StringVar(&o.workParent, "workdir", "", "folder in which to create the work dir (default: the system temp dir)")
 	flag.BoolVar(&o.keepWorkDir, "keep-workdir", false, "do not remove the work dir on exit")
 	flag.BoolVar(&o.trace, "trace", false, "log every SOAP request and response to stderr")
+	flag.BoolVar(&o.stdinExit, "exit-on-stdin-close", false, "also shut down when standard input closes (so a test runner that dies leaves no harness behind)")
 	f := &o.startFaults
 	flag.Int64Var(&f.CutAfterBytes, "cut-after", 0, "cut a disk download's connection after N body bytes (0: never)")
 	flag.BoolVar(&f.CutEvery, "cut-every", false, "cut every download at -cut-after, not only the first")
@@ -149,6 +152,11 @@ func run(o *options) error {
 	simHandler := sim.Config.Handler
 	sim.Close()
 	simulator.Map.SessionManager().ServiceHostName = host // vcsim had put its own listener's address there
+	for _, setting := range simulator.Map.OptionManager().Setting {
+		if o := setting.GetOptionValue(); o.Key == "vcsim.server.url" {
+			o.Value = "https://" + host + "/sdk"
+		}
+	}
 
 	h := newHarness(cert, o.startFaults)
 	vms, err := h.prepareInventory(context.Background(), model.Service, workDir, o.offDiskMB, o.onDiskMB)
@@ -180,6 +188,12 @@ func run(o *options) error {
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	if o.stdinExit {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			stop <- syscall.SIGHUP
+		}()
+	}
 	select {
 	case sig := <-stop:
 		log.Printf("%s: shutting down", sig)

@@ -37,11 +37,14 @@ export async function openLocalSource(path: string): Promise<ExportSource> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`source not found: ${path} (${ACCEPTED})`, { cause: error });
     throw error;
   }
-  if (info.isDirectory()) return openVmFolder(path);
   const extension = extname(path).toLowerCase();
-  if (info.isFile() && extension === '.ovf') return openOvfFile(path);
-  if (info.isFile() && extension === '.ova') return openOvaFile(path);
-  throw new Error(`unsupported source: ${path} (${ACCEPTED})`);
+  let source: ExportSource;
+  if (info.isDirectory()) source = await openVmFolder(path);
+  else if (info.isFile() && extension === '.ovf') source = await openOvfFile(path);
+  else if (info.isFile() && extension === '.ova') source = await openOvaFile(path);
+  else throw new Error(`unsupported source: ${path} (${ACCEPTED})`);
+  // The same path with the same size and time is the same export, for the checkpoint.
+  return { ...source, identity: `local:${resolve(path)}:${info.size}:${info.mtimeMs}` };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ export async function openVsphereExport(options: VsphereSourceOptions): Promise<
 class VsphereExport implements ExportSource {
   readonly kind = KIND;
   readonly vmName: string;
+  readonly identity: string;
   files: SourceFile[] = [];
   readonly #options: VsphereSourceOptions;
   #lease: ExportLease | undefined;
@@ -55,6 +56,8 @@ class VsphereExport implements ExportSource {
   constructor(options: VsphereSourceOptions) {
     this.#options = options;
     this.vmName = options.vm.name;
+    const { url } = options.client;
+    this.identity = `vsphere:${url.host}${url.pathname}#${options.vm.ref.value}${options.snapshot ? `@${options.snapshot.value}` : ''}`;
   }
 
   async start(): Promise<void> {

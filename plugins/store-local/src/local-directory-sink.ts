@@ -1,10 +1,16 @@
 // Writes one export into a local directory without ever leaving a partial export that looks
-// complete: every file is written under a hidden `.partial` staging folder next to the target,
-// flushed to disk, checked against the digest of what was sent, and only then renamed into place.
+// complete: every file is written under a hidden `.NAME.partial` staging folder next to the
+// target, flushed to disk, checked against the digest of what was sent, and only then renamed
+// into place. The staging folder holds:
+//   files/            the export as it will be published (renamed to NAME/ or NAME.ova)
+//   spool/            disks of an OVA waiting to be packed
+//   checkpoint.json   what is complete, so a run after a crash continues (docs/checkpoint.md)
+//   lock              the pid of the run writing it
 import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { ExportError, assertSafeFileName } from '@hyperexport/core';
@@ -46,18 +52,36 @@ export class LocalDirectorySink implements ExportSink {
     if (!layout.overwrite && (await exists(target))) {
       throw new ExportError(`an export already exists at ${target}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
     }
-    this.#staging = join(this.directory, `.${layout.baseName}.${randomBytes(4).toString('hex')}.partial`);
-    await mkdir(this.#staging);
+    const staging = join(this.directory, `.${layout.baseName}.partial`);
+    await mkdir(staging, { recursive: true });
+    await takeLock(join(staging, 'lock'), target);
+    this.#staging = staging;
+    // A staging folder without a checkpoint is debris from a run that cannot be continued.
+    if (!(await exists(join(staging, 'checkpoint.json')))) {
+      await rm(join(staging, 'files'), { recursive: true, force: true });
+      await rm(join(staging, 'spool'), { recursive: true, force: true });
+    }
+    await mkdir(join(staging, 'files'), { recursive: true });
   }
 
   spoolDirectory(): string | undefined {
-    return this.#staging;
+    return this.#staging && join(this.#staging, 'spool');
+  }
+
+  checkpointPath(): string | undefined {
+    return this.#staging && join(this.#staging, 'checkpoint.json');
+  }
+
+  async adoptFile(artifact: Artifact, expected: FileDigest): Promise<string | undefined> {
+    const path = join(this.#filesDirectory(), artifact.name);
+    const size = await stat(path).then((info) => info.size, () => undefined);
+    if (size !== expected.size || (await sha256OfFile(path)) !== expected.sha256) return undefined;
+    return this.#publishedLocation(artifact.name);
   }
 
   async createFile(artifact: Artifact): Promise<SinkFile> {
-    const staging = this.#requireStaging();
     assertSafeFileName(artifact.name, 'export file');
-    const path = join(staging, artifact.name);
+    const path = join(this.#filesDirectory(), artifact.name);
     // 'w': a file that has to start again (a source that cannot resume) is truncated, never appended to.
     const stream = createWriteStream(path, { flags: 'w', flush: this.#options.fsync });
     return {
@@ -70,8 +94,7 @@ export class LocalDirectorySink implements ExportSink {
           const actual = await sha256OfFile(path);
           if (actual !== expected.sha256) throw new ExportError(`${path}: the file on disk does not match what was sent (SHA-256 ${actual}, expected ${expected.sha256})`, { code: 'VERIFY' });
         }
-        const layout = this.#layout!;
-        return layout.format === 'ovf' ? join(this.#finalPath(layout), artifact.name) : this.#finalPath(layout);
+        return this.#publishedLocation(artifact.name);
       },
     };
   }
@@ -80,8 +103,9 @@ export class LocalDirectorySink implements ExportSink {
     const layout = this.#layout!;
     const staging = this.#requireStaging();
     const target = this.#finalPath(layout);
-    const from = layout.format === 'ovf' ? staging : join(staging, `${layout.baseName}.ova`);
-    if (this.#options.fsync && layout.format === 'ovf') await fsyncPath(staging);
+    const files = this.#filesDirectory();
+    const from = layout.format === 'ovf' ? files : join(files, `${layout.baseName}.ova`);
+    if (this.#options.fsync && layout.format === 'ovf') await fsyncPath(files);
     // Replacing: move the old export aside first, so a crash leaves either the old or the new one.
     let replaced: string | undefined;
     if (layout.overwrite && (await exists(target))) {
@@ -91,7 +115,7 @@ export class LocalDirectorySink implements ExportSink {
     await rename(from, target);
     if (this.#options.fsync) await fsyncPath(this.directory);
     if (replaced) await rm(replaced, { recursive: true, force: true });
-    if (layout.format === 'ova') await rm(staging, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true });
     this.#staging = undefined;
     return [target];
   }
@@ -105,9 +129,49 @@ export class LocalDirectorySink implements ExportSink {
     return join(this.directory, layout.format === 'ova' ? `${layout.baseName}.ova` : layout.baseName);
   }
 
+  #filesDirectory(): string {
+    return join(this.#requireStaging(), 'files');
+  }
+
+  #publishedLocation(name: string): string {
+    const layout = this.#layout!;
+    return layout.format === 'ovf' ? join(this.#finalPath(layout), name) : this.#finalPath(layout);
+  }
+
   #requireStaging(): string {
     if (!this.#staging) throw new Error('LocalDirectorySink used before prepare()');
     return this.#staging;
+  }
+}
+
+/**
+ * One run at a time per export: the lock file holds the writer's pid. A lock whose process is
+ * gone (a crash) is taken over, which is how a crashed export gets continued.
+ */
+async function takeLock(lockPath: string, target: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(lockPath, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      throw new ExportError(`another hyperexport run (pid ${holder}) is writing ${target}`, { code: 'EXPORT_LOCKED', hint: 'wait for it to finish, or stop it' });
+    }
+    await rm(lockPath, { force: true });
+    await delay(10);
+  }
+  throw new ExportError(`cannot lock ${lockPath}`, { code: 'EXPORT_LOCKED' });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,0 +1,115 @@
+// The checkpoint of an export in progress: which files are already complete at the destination
+// (or in the spool), with their digests. Written atomically after every file, so that running
+// the same export again after a crash continues it: complete files are verified, not fetched
+// again. The format is documented in docs/checkpoint.md.
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import type { ArtifactKind, ExportFormat, FileDigest } from './model.ts';
+
+export const CHECKPOINT_VERSION = 1;
+
+export interface CheckpointEntry {
+  /** Name of the file as the source names it. */
+  readonly name: string;
+  readonly kind: ArtifactKind;
+  /** The bytes as read from the source (what the OVF descriptor describes). */
+  readonly raw: FileDigest;
+  /** The file as stored (after transforms), or as spooled for an OVA. */
+  readonly stored: FileDigest;
+  /** True when the file sits in the spool (OVA), false when at the destination (OVF). */
+  readonly spooled: boolean;
+}
+
+/** What must match for a checkpoint to apply to a run. */
+export interface CheckpointKey {
+  /** The source's identity (e.g. the vCenter host and VM id). */
+  readonly source: string;
+  readonly format: ExportFormat;
+  readonly baseName: string;
+  /** Names of the transform stages in order: other stages mean other stored bytes. */
+  readonly stages: readonly string[];
+}
+
+interface CheckpointDocument extends CheckpointKey {
+  readonly version: number;
+  readonly updatedAt: string;
+  readonly files: readonly CheckpointEntry[];
+}
+
+export class Checkpoint {
+  readonly path: string;
+  readonly #key: CheckpointKey;
+  readonly #entries = new Map<string, CheckpointEntry>();
+  // Writes are serialised: parallel disks finish at any time.
+  #writing: Promise<void> = Promise.resolve();
+
+  private constructor(path: string, key: CheckpointKey) {
+    this.path = path;
+    this.#key = key;
+  }
+
+  /**
+   * Opens the checkpoint at `path`. Entries are kept only if the file is valid and was written
+   * for the same export (same source, format, name and stages); otherwise it starts empty.
+   */
+  static async open(path: string, key: CheckpointKey): Promise<Checkpoint> {
+    const checkpoint = new Checkpoint(path, key);
+    let document: CheckpointDocument | undefined;
+    try {
+      document = JSON.parse(await readFile(path, 'utf8')) as CheckpointDocument;
+    } catch {
+      return checkpoint;
+    }
+    if (document.version === CHECKPOINT_VERSION && sameKey(document, key) && Array.isArray(document.files)) {
+      for (const entry of document.files) checkpoint.#entries.set(entry.name, entry);
+    }
+    return checkpoint;
+  }
+
+  get(name: string): CheckpointEntry | undefined {
+    return this.#entries.get(name);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Records a complete file and writes the checkpoint (temporary file, fsync, rename). */
+  record(entry: CheckpointEntry): Promise<void> {
+    this.#entries.set(entry.name, entry);
+    this.#writing = this.#writing.then(() => this.#write());
+    return this.#writing;
+  }
+
+  forget(name: string): void {
+    this.#entries.delete(name);
+  }
+
+  async #write(): Promise<void> {
+    const document: CheckpointDocument = {
+      version: CHECKPOINT_VERSION,
+      ...this.#key,
+      updatedAt: new Date().toISOString(),
+      files: [...this.#entries.values()],
+    };
+    const temporary = `${this.path}.${randomBytes(4).toString('hex')}.tmp`;
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(`${JSON.stringify(document, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(temporary, this.path);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+}
+
+function sameKey(a: CheckpointKey, b: CheckpointKey): boolean {
+  return a.source === b.source && a.format === b.format && a.baseName === b.baseName
+    && a.stages.length === b.stages.length && a.stages.every((stage, index) => stage === b.stages[index]);
+}
