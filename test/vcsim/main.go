@@ -116,6 +116,10 @@ func main() {
 }
 
 func run(o *options) error {
+	// From the start, so that a signal during start-up still ends in the cleanup below.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+
 	workDir, err := os.MkdirTemp(o.workParent, "vcsim-harness-")
 	if err != nil {
 		return err
@@ -153,8 +157,8 @@ func run(o *options) error {
 	sim.Close()
 	simulator.Map.SessionManager().ServiceHostName = host // vcsim had put its own listener's address there
 	for _, setting := range simulator.Map.OptionManager().Setting {
-		if o := setting.GetOptionValue(); o.Key == "vcsim.server.url" {
-			o.Value = "https://" + host + "/sdk"
+		if opt := setting.GetOptionValue(); opt.Key == "vcsim.server.url" {
+			opt.Value = "https://" + host + "/sdk"
 		}
 	}
 
@@ -186,8 +190,6 @@ func run(o *options) error {
 	})
 	fmt.Println(string(line))
 
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	if o.stdinExit {
 		go func() {
 			_, _ = io.Copy(io.Discard, os.Stdin)

@@ -11,6 +11,7 @@ import { openVsphereExport } from './vsphere-source.ts';
 const PLUGIN_NAME = 'source-vsphere';
 
 export { VimClient } from './soap/vim-client.ts';
+export { ExportLease, resolveDeviceUrl } from './export-lease.ts';
 export { findVm, listVms } from './inventory.ts';
 export { resolveConnection, parseSdkUrl } from './connection-settings.ts';
 export type { VsphereOptions, ConnectionFlags } from './connection-settings.ts';
