@@ -174,6 +174,24 @@ describe('export from vSphere', () => {
     }
   });
 
+  it('replaces a lost lease and does not download finished disks again', async () => {
+    await sim.setFaults({ rateBytesPerSec: 8 * 1024 * 1024 });
+    const before = (await sim.leases()).length;
+    const out = outDir();
+    // One disk at a time: when the first is done, the host drops the lease mid-way through the second.
+    const run = await exportVm(['--format', 'ovf', '--output', out, '--json', '--parallel', '1'], sim.env, {
+      whenOutput: { pattern: /"type":"file:progress"[^\n]*DC0_H0_VM0-disk1\.vmdk/, action: () => void sim.expireLeases() },
+    });
+    expect(run.code, run.stdout.split('\n').filter((l) => !l.includes('progress')).join('\n')).toBe(0);
+    const warnings = run.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+    expect(warnings.some((w) => /the export lease (was lost|is no longer ready).*; opening a new one/.test(w))).toBe(true);
+    const leases = (await sim.leases()).slice(before);
+    expect(leases.map((lease) => lease.outcome)).toEqual(['expired', 'completed']);
+    // The new lease served the second disk only, from its first byte.
+    expect(leases[1]!.bytesServed).toBe(offVm.disks[1]!.size);
+    await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
+  });
+
   it('connects with a pinned SHA-256 or SHA-1 thumbprint instead of --insecure', async () => {
     const env = { GOVC_URL: sim.url, GOVC_USERNAME: sim.username, GOVC_PASSWORD: sim.password };
     for (const thumbprint of [sim.thumbprint256, sim.thumbprint]) {

@@ -20,6 +20,8 @@ export interface CliOptions {
   uid?: number;
   gid?: number;
   signalAfter?: { pattern: RegExp; signal: NodeJS.Signals };
+  /** Runs `action` once, the first time the output matches `pattern`. */
+  whenOutput?: { pattern: RegExp; action: () => void };
 }
 
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliRun> {
@@ -33,7 +35,12 @@ export function runCli(args: readonly string[], options: CliOptions): Promise<Cl
     let stdout = '';
     let stderr = '';
     let signalled = false;
+    let acted = false;
     const maybeSignal = () => {
+      if (options.whenOutput && !acted && options.whenOutput.pattern.test(stdout + stderr)) {
+        acted = true;
+        options.whenOutput.action();
+      }
       if (options.signalAfter && !signalled && options.signalAfter.pattern.test(stdout + stderr)) {
         signalled = true;
         child.kill(options.signalAfter.signal);

@@ -31,6 +31,8 @@ export interface Vcsim {
   setFaults(faults: Record<string, unknown>): Promise<void>;
   resetFaults(): Promise<void>;
   leases(): Promise<Array<Record<string, unknown>>>;
+  /** Expires every ready lease now, as a host does after a timeout. */
+  expireLeases(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,7 +55,7 @@ export async function startVcsim(args: readonly string[] = []): Promise<Vcsim> {
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`vcsim-harness exited with ${code}: ${stderr}`)));
   });
-  const ready = JSON.parse(line) as Omit<Vcsim, 'env' | 'setFaults' | 'resetFaults' | 'leases' | 'stop'>;
+  const ready = JSON.parse(line) as Omit<Vcsim, 'env' | 'setFaults' | 'resetFaults' | 'leases' | 'expireLeases' | 'stop'>;
   const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
   const control = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => {
     const response = await request(`${ready.control}${path}`, { method, dispatcher, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
@@ -67,6 +69,7 @@ export async function startVcsim(args: readonly string[] = []): Promise<Vcsim> {
     setFaults: async (faults) => void (await control('POST', '/faults', faults)),
     resetFaults: async () => void (await control('DELETE', '/faults')),
     leases: async () => (await control('GET', '/leases')) as Array<Record<string, unknown>>,
+    expireLeases: async () => void (await control('POST', '/leases/expire')),
     stop: async () => {
       await dispatcher.close();
       if (child.exitCode !== null) return;

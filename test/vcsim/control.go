@@ -14,6 +14,8 @@ const controlPrefix = "/harness"
 //	POST   /harness/faults   change some of them: {"cutAfterBytes": 1048576, "stream": true}
 //	DELETE /harness/faults   back to the start-up (flag) values
 //	GET    /harness/leases   every lease so far: state, outcome, progress calls, bytes served
+//	POST   /harness/leases/expire   expire every ready lease now, as a host does after a
+//	                                 timeout or a restart (tests of losing a lease mid-export)
 //
 // No authentication: it listens on 127.0.0.1 only, for tests.
 func (h *harness) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -24,6 +26,14 @@ func (h *harness) serveControl(w http.ResponseWriter, r *http.Request) {
 		h.serveFaults(w, r)
 	case path == controlPrefix+"/leases" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, h.leaseStatuses())
+	case path == controlPrefix+"/leases/expire" && r.Method == http.MethodPost:
+		expired := 0
+		for _, l := range h.allLeases() {
+			if l.expireNow() {
+				expired++
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]int{"expired": expired})
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown control request " + r.Method + " " + path})
 	}

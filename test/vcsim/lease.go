@@ -130,6 +130,22 @@ func (l *lease) checkExpiry() {
 	})
 }
 
+// expireNow ends a ready lease as if its timeout had passed; reports whether it was ready.
+func (l *lease) expireNow() bool {
+	expired := false
+	simulator.Map.WithLock(l, func() {
+		if l.State != types.HttpNfcLeaseStateReady {
+			return
+		}
+		l.end(types.HttpNfcLeaseStateError, "expired", &types.LocalizedMethodFault{
+			Fault:            &types.Timedout{},
+			LocalizedMessage: "The HttpNfcLease timed out (expired by the test harness)",
+		})
+		expired = true
+	})
+	return expired
+}
+
 // end moves the lease to its final state and makes its URLs stop working. Callers hold the
 // registry lock (a method call or WithLock).
 func (l *lease) end(state types.HttpNfcLeaseState, outcome string, fault *types.LocalizedMethodFault) {

@@ -33,6 +33,7 @@ export class ExportLease {
   #percent = 0;
   #timer: NodeJS.Timeout | undefined;
   #settled = false;
+  #aborted = false;
 
   private constructor(client: VimClient, ref: ManagedObjectRef) {
     this.#client = client;
@@ -94,6 +95,8 @@ export class ExportLease {
   }
 
   async abort(reason: string): Promise<void> {
+    if (this.#settled && this.#aborted) return;
+    this.#aborted = true;
     this.#stop();
     await this.#client.invoke('HttpNfcLeaseAbort', [
       moRef('_this', this.ref),

@@ -145,7 +145,24 @@ class VsphereExport implements ExportSource {
   #onLeaseLost(lost: ExportLease, error: unknown): void {
     if (this.#closed || this.#lease !== lost || this.#leaseRenewal) return;
     this.#options.warn(`the export lease was lost (${error instanceof Error ? error.message : String(error)}); opening a new one`);
-    this.#leaseRenewal = this.#openLease()
+    this.#renew(lost, false);
+  }
+
+  /**
+   * Replaces `lost` unless that already happened. With `checkFirst`, asks the server first: a disk
+   * URL that answers 404 may come before the keep-alive notices the lease is gone.
+   */
+  #renew(lost: ExportLease, checkFirst: boolean): void {
+    if (this.#closed || this.#lease !== lost || this.#leaseRenewal) return;
+    this.#leaseRenewal = (async () => {
+      if (checkFirst) {
+        const state = await lost.state(this.#options.signal).catch(() => undefined);
+        if (state === 'ready') return;
+        this.#options.warn(`the export lease is no longer ready (state ${state ?? 'unknown'}); opening a new one`);
+      }
+      await lost.abort('replaced by a new export lease').catch(() => undefined);
+      await this.#openLease();
+    })()
       .catch((renewError: unknown) => this.#options.fail(renewError))
       .finally(() => {
         this.#leaseRenewal = undefined;
@@ -178,7 +195,9 @@ class VsphereExport implements ExportSource {
     });
     download.on('error', (error: unknown) => {
       // A URL of a lease that is gone answers 404/403: the file must start again on a new lease.
-      const restart = error instanceof RestartRequiredError || (this.#lease !== lease) || isGoneLeaseError(error);
+      const gone = isGoneLeaseError(error);
+      if (gone && lease) this.#renew(lease, true);
+      const restart = error instanceof RestartRequiredError || (this.#lease !== lease) || gone;
       this.#bytesRead -= counted;
       counted = 0;
       counter.destroy(restart && !(error instanceof RestartRequiredError) ? new RestartRequiredError(`the export lease changed while ${disk.name} was downloading`) : (error as Error));
