@@ -1,0 +1,54 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSdkUrl, redactUrl, resolveConnection } from './connection-settings.ts';
+
+describe('resolveConnection', () => {
+  const env = { GOVC_URL: 'vc.example.com', GOVC_USERNAME: 'env-user', GOVC_PASSWORD: 'env-secret', GOVC_INSECURE: 'true', GOVC_DATACENTER: 'DC-env' };
+
+  it('reads the govc variables, with a bare host becoming https://HOST/sdk', async () => {
+    const { settings, datacenter } = await resolveConnection({}, {}, env);
+    expect(settings.url.href).toBe('https://vc.example.com/sdk');
+    expect(settings).toMatchObject({ username: 'env-user', password: 'env-secret', insecure: true });
+    expect(datacenter).toBe('DC-env');
+  });
+
+  it('flags win over the config, which wins over the environment', async () => {
+    const { settings, datacenter } = await resolveConnection(
+      { url: 'https://config.example.com/sdk', username: 'config-user', insecure: false, datacenter: 'DC-config' },
+      { username: 'flag-user', datacenter: 'DC-flag' },
+      env,
+    );
+    expect(settings.url.host).toBe('config.example.com');
+    expect(settings.username).toBe('flag-user');
+    expect(settings.insecure).toBe(false);
+    expect(datacenter).toBe('DC-flag');
+  });
+
+  it('takes the password from a file before the environment, and from the URL last', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hyperexport-pw-'));
+    await writeFile(join(dir, 'pw'), 'file-secret\nignored second line\n');
+    expect((await resolveConnection({}, { passwordFile: join(dir, 'pw') }, env)).settings.password).toBe('file-secret');
+    const fromUrl = await resolveConnection({}, {}, { GOVC_URL: 'https://root:url%40secret@esx.local/sdk' });
+    expect(fromUrl.settings).toMatchObject({ username: 'root', password: 'url@secret' });
+    expect(fromUrl.settings.url.href).toBe('https://esx.local/sdk'); // credentials dropped from the URL
+    await expect(resolveConnection({}, { passwordFile: join(dir, 'missing') }, env)).rejects.toThrow(/cannot read the password file .*missing: ENOENT/);
+  });
+
+  it('asks for a missing password only when a prompt is available', async () => {
+    const noPassword = { GOVC_URL: 'vc', GOVC_USERNAME: 'u' };
+    await expect(resolveConnection({}, {}, noPassword)).rejects.toThrow('no password for u: set GOVC_PASSWORD, or give --password-file FILE');
+    const prompted = await resolveConnection({}, {}, noPassword, async (question) => {
+      expect(question).toBe('Password for u@vc: ');
+      return 'typed';
+    });
+    expect(prompted.settings.password).toBe('typed');
+  });
+
+  it('rejects a malformed thumbprint and an unknown scheme with what is expected', async () => {
+    await expect(resolveConnection({ thumbprint: 'AB:CD' }, {}, env)).rejects.toThrow('neither a SHA-1 (40 hex digits) nor a SHA-256 (64 hex digits)');
+    expect(() => parseSdkUrl('ftp://vc/sdk')).toThrow('unsupported URL scheme ftp:');
+    expect(redactUrl('https://root:secret@esx/sdk')).toBe('https://root:***@esx/sdk');
+  });
+});
