@@ -14,7 +14,7 @@ export { runJob, exportBaseName } from './run-job.ts';
 export { SOURCE_RESTART } from './write-export.ts';
 export type { RunOptions } from './run-job.ts';
 export { fanOut } from './stream/fan-out.ts';
-export { DigestMeter } from './stream/digest-meter.ts';
+export { DigestMeter, digestStream } from './stream/digest-meter.ts';
 export { runWithConcurrency } from './stream/concurrency.ts';
 export * from './ovf/index.ts';
 // typanion, re-exported so plugins declare option schemas against the same copy core validates with.

@@ -12,7 +12,7 @@ import type { Job } from './job.ts';
 import type { Artifact, ExportLayout, ExportSink, ExportSource, FileDigest, SourceFile, StoredFile, TransformPlan } from './model.ts';
 import { createOvaStream } from './ovf/ova-writer.ts';
 import { formatManifest } from './ovf/manifest.ts';
-import { DigestMeter } from './stream/digest-meter.ts';
+import { DigestMeter, digestStream } from './stream/digest-meter.ts';
 import { fanOut } from './stream/fan-out.ts';
 import { runWithConcurrency } from './stream/concurrency.ts';
 
@@ -112,15 +112,11 @@ async function writeOva(context: Context): Promise<StoredFile[]> {
 
 async function digestSourceFile(context: Context, file: SourceFile): Promise<FileDigest> {
   const { job, progress } = context;
-  const meter = new DigestMeter({ onProgress: (bytes) => progress.update(file.name, bytes) });
-  const input = await file.open(job.signal);
-  await pipeline(input, meter, async function* drain(chunks: AsyncIterable<Buffer>) {
-    for await (const chunk of chunks) void chunk;
-  }, { signal: job.signal });
-  if (file.size !== undefined && meter.bytes !== file.size) {
-    throw new Error(`${file.name} changed while it was read: expected ${file.size} bytes, read ${meter.bytes}`);
+  const { size, sha256 } = await digestStream(await file.open(job.signal), job.signal, (bytes) => progress.update(file.name, bytes));
+  if (file.size !== undefined && size !== file.size) {
+    throw new Error(`${file.name} changed while it was read: expected ${file.size} bytes, read ${size}`);
   }
-  return { name: file.name, size: meter.bytes, sha256: meter.sha256 };
+  return { name: file.name, size, sha256 };
 }
 
 async function spoolSourceFile(context: Context, file: SourceFile, spoolPath: string): Promise<FileDigest> {
@@ -251,11 +247,8 @@ async function adoptSpooled(context: Context, name: string, spoolPath: string): 
   if (!entry?.spooled) return undefined;
   const size = await stat(spoolPath).then((info) => info.size, () => undefined);
   if (size !== entry.stored.size) return undefined;
-  const meter = new DigestMeter();
-  await pipeline(createReadStream(spoolPath), meter, async function* drain(chunks: AsyncIterable<Buffer>) {
-    for await (const chunk of chunks) void chunk;
-  }, { signal: context.job.signal });
-  if (meter.sha256 !== entry.stored.sha256) return undefined;
+  const { sha256 } = await digestStream(createReadStream(spoolPath), context.job.signal);
+  if (sha256 !== entry.stored.sha256) return undefined;
   context.progress.update(name, entry.raw.size);
   context.job.info(`${name}: already downloaded by the interrupted run and verified; not downloaded again`);
   return entry.stored;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export interface DigestMeterOptions {
   /** Called at most every `intervalMs` while bytes flow, and once at the end. */
@@ -59,4 +60,13 @@ export class DigestMeter extends Transform {
     const seconds = (now - this.#startedAt) / 1000;
     this.#onProgress?.(this.bytes, seconds > 0 ? Math.round(this.bytes / seconds) : 0);
   }
+}
+
+/** Reads a stream to its end and returns its size and SHA-256 (nothing is kept in memory). */
+export async function digestStream(input: NodeJS.ReadableStream, signal: AbortSignal, onProgress?: DigestMeterOptions['onProgress']): Promise<{ size: number; sha256: string }> {
+  const meter = new DigestMeter(onProgress ? { onProgress } : {});
+  await pipeline(input, meter, async function* drain(chunks: AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) void chunk;
+  }, { signal });
+  return { size: meter.bytes, sha256: meter.sha256 };
 }
