@@ -4,15 +4,16 @@ import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWat
 import { ConfigError, PluginError } from './errors.ts';
 import { EventBus } from './events.ts';
 import type { Job, StoreTargets, ValidationReport } from './job.ts';
-import type { ExportSource, JobResult, SnapshotRef, StoredFile, TransformPlan } from './model.ts';
+import type { ExportSource, JobResult, SnapshotRef, SourceInfo, StoredFile, TransformPlan } from './model.ts';
 import { resolvePlugins } from './plugin.ts';
 import type { PluginInstance, ResolvedPlugin } from './plugin.ts';
 
 /** What the post-validate hook checks: the files as written, before they are published. */
 export interface WrittenExport {
   readonly baseName: string;
+  readonly format: 'ova' | 'ovf';
   readonly files: readonly StoredFile[];
-  /** The staging location of each file at every local sink (path), by stored name. */
+  /** Where each file is now, before publishing, at every sink with a local filesystem, by stored name. */
   readonly stagedPaths: ReadonlyMap<string, readonly string[]>;
 }
 
@@ -24,6 +25,8 @@ export interface RetentionContext {
 
 function createHooks() {
   return Object.freeze({
+    /** The first source that recognises the job describes the VM (power state, sizes). */
+    inspect: new AsyncSeriesBailHook<[Job], SourceInfo | undefined>(['job']),
     /** Pre-export checks; all run, problems are collected in the report. */
     validate: new AsyncParallelHook<[Job, ValidationReport]>(['job', 'report']),
     /** The first plugin that takes or picks a snapshot returns it. */
@@ -46,6 +49,8 @@ function createHooks() {
     retain: new AsyncSeriesHook<[RetentionContext]>(['context']),
     /** Always the last hook of a job. */
     jobEnd: new AsyncSeriesHook<[Job, JobResult]>(['job', 'result']),
+    /** Frees per-job resources (a vSphere session); runs after every job and every check-only run. */
+    release: new AsyncSeriesHook<[Job]>(['job']),
   });
 }
 
@@ -102,6 +107,11 @@ export class Exporter {
       description: definition.description,
       provides: definition.provides ?? [],
     }));
+  }
+
+  /** Plugins that read a `job.spec.extra` key. */
+  consumersOf(key: string): string[] {
+    return this.#plugins.filter(({ definition }) => (definition.consumes ?? []).includes(key)).map(({ definition }) => definition.name);
   }
 
   /** True when some configured plugin offers the capability (e.g. `source:vsphere`). */

@@ -10,7 +10,7 @@ export { definePlugin, flattenPlugins, isPluginInstance, isPluginFactory, resolv
 export type { PluginDefinition, PluginInstance, PluginFactory, PluginEntry, OptionsSchema } from './plugin.ts';
 export { defineConfig, loadConfig, buildJobSpec, CONFIG_SEARCH_PLACES } from './config.ts';
 export type { HyperExportConfig, ExportDefaults, ConfigEnv, ConfigInput, LoadedConfig } from './config.ts';
-export { runJob, exportBaseName } from './run-job.ts';
+export { runJob, checkJob, exportBaseName } from './run-job.ts';
 export { SOURCE_RESTART } from './write-export.ts';
 export type { RunOptions } from './run-job.ts';
 export { fanOut } from './stream/fan-out.ts';

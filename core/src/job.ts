@@ -2,7 +2,7 @@
 // the Job in every hook; `job.signal` is aborted as soon as any part of the job fails.
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from './events.ts';
-import type { ExportSink, JobSpec, ValidationIssue } from './model.ts';
+import type { ExportSink, JobSpec, SourceInfo, ValidationIssue } from './model.ts';
 
 export class Job {
   readonly id: string;
@@ -12,6 +12,8 @@ export class Job {
   readonly warnings: string[] = [];
   /** Per-job state that plugins share by key (e.g. the snapshot a plugin made). */
   readonly state = new Map<string, unknown>();
+  /** What the inspect hook learnt about the VM, for the checks; undefined if no source knew. */
+  source: SourceInfo | undefined;
   readonly #controller = new AbortController();
 
   constructor(spec: JobSpec, bus: EventBus, parentSignal?: AbortSignal) {

@@ -132,6 +132,8 @@ export interface ExportSink {
    * it against `expected`. Returns its location, or undefined when it is missing or differs.
    */
   adoptFile?(artifact: Artifact, expected: FileDigest, signal: AbortSignal): Promise<string | undefined>;
+  /** Where a finished file is before `commit`, for post-export checks; undefined when not local. */
+  stagedPath?(name: string): string | undefined;
   /** Publishes every finished file at once (rename into place). */
   commit(signal: AbortSignal): Promise<readonly string[]>;
   /** Removes whatever was written. Must not throw for a sink that never started. */
@@ -177,6 +179,22 @@ export interface ValidationIssue {
   readonly check: string;
   readonly message: string;
   readonly plugin?: string | undefined;
+}
+
+/**
+ * What a source can tell about the VM before anything is exported (the inspect hook), for the
+ * pre-export checks and `vm info`.
+ */
+export interface SourceInfo {
+  readonly name: string;
+  /** Inventory path or local path. */
+  readonly path?: string | undefined;
+  readonly powerState?: 'poweredOn' | 'poweredOff' | 'suspended' | string | undefined;
+  /** Storage the VM uses now (thin disks: what they hold); what an export needs at most. */
+  readonly committedBytes?: number | undefined;
+  /** Sum of the disks' capacities. */
+  readonly provisionedBytes?: number | undefined;
+  readonly disks?: readonly { readonly label: string; readonly capacityBytes: number; readonly fileName?: string | undefined }[] | undefined;
 }
 
 export interface SnapshotRef {

@@ -21,6 +21,11 @@ export interface PluginDefinition<O = undefined> {
   readonly provides?: readonly string[];
   /** Capabilities or plugin names that must also be configured. */
   readonly requires?: readonly string[];
+  /**
+   * Keys of `job.spec.extra` this plugin reads (e.g. `snapshotBefore`). A key that the command
+   * line or a profile sets and no configured plugin reads is an error, never silently ignored.
+   */
+  readonly consumes?: readonly string[];
   /** `pre` plugins are set up (and so tapped) before normal ones, `post` after. */
   readonly enforce?: 'pre' | 'post';
   /** Taps the exporter's hooks. Runs once, before any job; hooks are sealed after. */

@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { CancelledError, ExportError, describeError, isAbortError } from './errors.ts';
 import type { Exporter } from './exporter.ts';
 import { Job, StoreTargets, ValidationReport } from './job.ts';
-import type { ExportLayout, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan } from './model.ts';
+import type { ExportLayout, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
 import { writeExport } from './write-export.ts';
 
 export interface RunOptions {
@@ -43,6 +43,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
   let failure: unknown;
 
   try {
+    job.source = await stage('inspect', () => hooks.inspect.promise(job));
     await stage('validate', async () => {
       const report = new ValidationReport();
       await hooks.validate.promise(job, report);
@@ -74,8 +75,8 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     bytesRead = written.bytesRead;
     await stage('postValidate', async () => {
       const report = new ValidationReport();
-      const stagedPaths = new Map(files.map((file) => [file.name, file.locations]));
-      await hooks.postValidate.promise(job, report, { baseName: exportLayout.baseName, files, stagedPaths });
+      const stagedPaths = new Map(files.map((file) => [file.name, sinks.map((sink) => sink.stagedPath?.(file.name)).filter((path): path is string => path !== undefined)]));
+      await hooks.postValidate.promise(job, report, { baseName: exportLayout.baseName, format: exportLayout.format, files, stagedPaths });
       for (const issue of report.issues) if (issue.level === 'warning') job.warn(issue.message, issue.plugin);
       throwIfInvalid(report, 'post-export checks failed');
     });
@@ -113,8 +114,25 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
   await hooks.notify.promise(result, job);
   if (status === 'succeeded') await hooks.retain.promise({ job, result });
   await settle(job, 'jobEnd', hooks.jobEnd.promise(job, result));
+  await settle(job, 'release', hooks.release.promise(job));
   bus.emit('job:end', { jobId: job.id, result });
   return result;
+}
+
+/**
+ * `--validate-only`: inspects the source and runs the pre-export checks, nothing else. Returns
+ * every issue found (errors and warnings).
+ */
+export async function checkJob(exporter: Exporter, spec: JobSpec, options: RunOptions = {}): Promise<{ issues: ValidationIssue[]; source: Job['source'] }> {
+  const job = new Job(spec, exporter.bus, options.signal);
+  try {
+    job.source = await exporter.hooks.inspect.promise(job);
+    const report = new ValidationReport();
+    await exporter.hooks.validate.promise(job, report);
+    return { issues: report.issues, source: job.source };
+  } finally {
+    await settle(job, 'release', exporter.hooks.release.promise(job));
+  }
 }
 
 function throwIfInvalid(report: ValidationReport, title: string): void {

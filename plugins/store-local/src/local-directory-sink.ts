@@ -99,6 +99,10 @@ export class LocalDirectorySink implements ExportSink {
     };
   }
 
+  stagedPath(name: string): string | undefined {
+    return this.#staging && join(this.#staging, 'files', name);
+  }
+
   async commit(): Promise<readonly string[]> {
     const layout = this.#layout!;
     const staging = this.#requireStaging();
