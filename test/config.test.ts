@@ -77,13 +77,17 @@ describe('config loading', () => {
     expect(run.code).toBe(0);
     const listed = run.events[0] as { config: string; plugins: Array<{ name: string; version: string }> };
     expect(listed.config).toBe(config);
-    expect(listed.plugins.map((p) => p.name)).toEqual(['local-greeter', 'stamp', 'store-local', 'source-local', 'source-vsphere']);
+    const names = listed.plugins.map((p) => p.name);
+    // The configured plugins in order, then the built-ins that were not configured.
+    expect(names.slice(0, 3)).toEqual(['local-greeter', 'stamp', 'store-local']);
+    expect(names).toEqual(expect.arrayContaining(['source-local', 'source-vsphere']));
+    expect(names.filter((name) => name === 'store-local')).toHaveLength(1);
 
     // And the plugins really run: both add a warning in the validate hook.
     const vm = join(project, 'missing-vm');
     const exported = await runCli(['export', '--source', vm, '--output', join(project, 'out'), '--json'], { cwd: sub });
     const warnings = exported.events.filter((e) => e.type === 'warning').map((e) => e.message);
-    expect(warnings).toEqual(['hello', 'stamped x']);
+    expect(warnings).toEqual(expect.arrayContaining(['hello', 'stamped x']));
     await rm(config);
   });
 

@@ -109,7 +109,7 @@ describe('cancelling', () => {
     });
     expect(run.code).toBe(1);
     expect(run.events.at(-1)).toMatchObject({ type: 'result', status: 'cancelled', files: [] });
-    expect(run.stderr).toContain('SIGINT: cancelling the export');
+    expect(run.stderr).toContain('SIGINT: cancelling');
     expect(await readdir(out)).toEqual([]);
   });
 });

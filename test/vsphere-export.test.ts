@@ -250,7 +250,7 @@ describe('bad input against vSphere', () => {
   });
 
   it('a powered-on VM with no snapshot requested', async () => {
-    await expectFailure(['--vm', onVm.path], sim.env, /is powered on[\s\S]*hint: power it off, or export from a snapshot/);
+    await expectFailure(['--vm', onVm.path], sim.env, /DC0_H0_VM1 is powered on[\s\S]*power it off, or export from a snapshot/);
   });
 
   it('no URL, no user, no password: exit 2 with what to set', async () => {

@@ -17,6 +17,20 @@ export interface WrittenExport {
   readonly stagedPaths: ReadonlyMap<string, readonly string[]>;
 }
 
+/** A request to list VMs: everything below `folder` (an inventory path). */
+export interface DiscoverRequest {
+  readonly folder: string;
+  /** Connection settings from the command line (`spec.extra.connection`). */
+  readonly connection: Readonly<Record<string, unknown>>;
+  readonly signal: AbortSignal;
+}
+
+export interface DiscoveredVm {
+  /** What `--vm` accepts: the inventory path. */
+  readonly path: string;
+  readonly name: string;
+}
+
 /** What the retain hook gets after a successful export. */
 export interface RetentionContext {
   readonly job: Job;
@@ -25,6 +39,8 @@ export interface RetentionContext {
 
 function createHooks() {
   return Object.freeze({
+    /** Lists the VMs below a folder, for batch exports (`--folder`); the first source that can answers. */
+    discover: new AsyncSeriesBailHook<[DiscoverRequest], DiscoveredVm[] | undefined>(['request']),
     /** The first source that recognises the job describes the VM (power state, sizes). */
     inspect: new AsyncSeriesBailHook<[Job], SourceInfo | undefined>(['job']),
     /** Pre-export checks; all run, problems are collected in the report. */

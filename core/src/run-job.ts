@@ -99,7 +99,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
   const result: JobResult = {
     id: job.id,
     status,
-    vmName: source?.vmName,
+    vmName: source?.vmName ?? job.source?.name,
     format: spec.format,
     baseName: layout?.baseName,
     startedAt: job.startedAt.toISOString(),

@@ -8,7 +8,10 @@ import type { CommandClass } from 'clipanion';
 export const BUILTIN_PLUGIN_PACKAGES = [
   '@hyperexport/source-local',
   '@hyperexport/source-vsphere',
+  '@hyperexport/snapshot',
   '@hyperexport/store-local',
+  '@hyperexport/validate',
+  '@hyperexport/history',
 ] as const;
 
 async function importBuiltin(specifier: string): Promise<{ default?: unknown; commands?: unknown } | undefined> {

@@ -1,103 +1,190 @@
-// `hyperexport export`: one export run. Flags override the config's `export` section.
+// `hyperexport export`: one export, or a batch of VMs with bounded concurrency. Flags override a
+// --profile, which overrides the config's `export` section.
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { buildJobSpec } from '../config.ts';
+import type { LoadedConfig } from '../config.ts';
 import { ConfigError, ExitCode } from '../errors.ts';
 import { EventBus } from '../events.ts';
-import type { JobResult } from '../model.ts';
-import { runJob } from '../run-job.ts';
+import type { Exporter } from '../exporter.ts';
+import type { JobResult, JobSpec } from '../model.ts';
+import { checkJob, runJob } from '../run-job.ts';
 import { RemoteSourceCommand } from './remote-source-command.ts';
-import { formatBytes, formatDuration } from './format.ts';
+import { printBatchSummary, printResult, printValidation } from './export-output.ts';
+import { resolveTargets } from './export-targets.ts';
+import type { ExportTarget, TargetProblem } from './export-targets.ts';
 import { attachReporter, chooseReporterMode } from './progress-reporter.ts';
+import { profileSettings } from './profile-settings.ts';
+
+/** Flags that plugins read from `spec.extra`, with the flag that sets each, for messages. */
+const PLUGIN_FLAGS: Record<string, string> = {
+  snapshotBefore: '--snapshot-before',
+  snapshot: '--snapshot',
+  keepSnapshot: '--keep-snapshot',
+};
 
 export class ExportCommand extends RemoteSourceCommand {
   static override paths = [['export']];
 
   static override usage = Command.Usage({
-    description: 'export a VM as an OVA or an OVF folder',
+    description: 'export a VM (or a batch of VMs) as an OVA or an OVF folder',
     details: `
-      Runs one export through the configured plugins: validate, snapshot, download, transform, store,
-      notify and retain. Flags override the \`export\` section of the config file.
+      Runs each export through the configured plugins: inspect, validate, snapshot, download,
+      transform, store, notify and retain. Flags override a \`--profile\`, which overrides the
+      \`export\` section of the config file.
 
-      The source is a local VM folder (a .vmx with its .vmdk files), an .ovf or an .ova given with
-      \`--source\`, or a vSphere VM given with \`--vm\` when a vSphere source plugin is configured.
+      The source is a vSphere VM given with \`--vm\` (an inventory path or a name; the connection
+      comes from GOVC_URL, GOVC_USERNAME and GOVC_PASSWORD or the connection flags), or a local VM
+      folder (a .vmx with its .vmdk files), an .ovf or an .ova given with \`--source\`.
 
-      Exit codes: 0 the export succeeded, 1 it failed or was cancelled, 2 a usage or config error.
+      Several \`--vm\` flags, \`--batch FILE\` (one VM per line, # comments) or \`--folder PATH\`
+      export many VMs, \`--concurrency\` at a time, each its own job: one failure does not stop the
+      others, and a summary table ends the run.
+
+      Exit codes: 0 every export succeeded, 1 an export failed or was cancelled, 2 a usage or
+      config error.
     `,
     examples: [
-      ['Export a vSphere VM as an OVA (connection from GOVC_URL, GOVC_USERNAME, GOVC_PASSWORD)', '$0 export --vm /DC0/vm/web01 --format ova --output ./exports'],
+      ['Export a vSphere VM as an OVA', '$0 export --vm /DC0/vm/web01 --format ova --output ./exports'],
+      ['Export a running VM from a snapshot taken for the purpose (and removed after)', '$0 export --vm /DC0/vm/db01 --snapshot-before --output ./exports'],
+      ['Export every VM listed in a file, two at a time', '$0 export --batch vms.txt --concurrency 2 --output ./exports'],
+      ['Export the VMs of a folder whose names start with web', '$0 export --folder /DC0/vm/prod --filter "^web" --output ./exports'],
+      ['Only run the pre-export checks', '$0 export --vm /DC0/vm/web01 --output ./exports --validate-only'],
       ['Repackage a local VM folder as an OVA', '$0 export --source ./vms/web01 --format ova --output ./exports'],
-      ['Turn an OVA into an OVF folder', '$0 export --source web01.ova --format ovf --output ./exports'],
       ['Machine-readable progress and result', '$0 export --source web01.ova --output ./exports --json'],
     ],
   });
 
   source = Option.String('--source', { description: 'Local VM folder, .ovf or .ova to export' });
-  vm = Option.String('--vm', { description: 'vSphere inventory path or name of the VM' });
+  vm = Option.Array('--vm', { description: 'vSphere inventory path or name of a VM (repeat for a batch)' });
+  batch = Option.String('--batch', { description: 'File with one VM path or name per line (# comments)' });
+  folder = Option.String('--folder', { description: 'Export every VM below this inventory folder' });
+  filter = Option.String('--filter', { description: 'Only VMs whose name matches this regular expression' });
+  concurrency = Option.String('--concurrency', { description: 'VMs exported at once in a batch (default 2)', validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 16)]) });
+  profile = Option.String('--profile', { description: 'Apply a saved or built-in export profile (see `hyperexport profiles list`)' });
   format = Option.String('--format', { description: 'ova (one file) or ovf (a folder)', validator: t.isEnum(['ova', 'ovf'] as const) });
   output = Option.String('--output,-o', { description: 'Directory to write the export to' });
   name = Option.String('--name', { description: 'Base name of the export (default: the VM name)' });
-  parallel = Option.String('--parallel', { description: 'Disks read at once (default 4)', validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]) });
+  parallel = Option.String('--parallel', { description: 'Disks read at once per VM (default 4)', validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]) });
   overwrite = Option.Boolean('--overwrite', { description: 'Replace an existing export of the same name' });
+  snapshotBefore = Option.Boolean('--snapshot-before', { description: 'Take a snapshot, export from it, remove it after (exports running VMs)' });
+  snapshot = Option.String('--snapshot', { description: 'Export from this existing snapshot (never removed)' });
+  keepSnapshot = Option.Boolean('--keep-snapshot', { description: 'Keep the snapshot taken by --snapshot-before' });
+  validateOnly = Option.Boolean('--validate-only', false, { description: 'Run the pre-export checks, print a report, exit 0 (all pass) or 1' });
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only warnings, errors and the result' });
 
   async run(): Promise<number> {
     const loaded = await this.loadConfigFile('export');
-    const spec = buildJobSpec(loaded.exportDefaults, {
-      source: this.source,
-      vm: this.vm,
-      format: this.format,
-      output: this.output,
-      name: this.name,
-      parallel: this.parallel,
-      overwrite: this.overwrite,
-      extra: { connection: this.connectionFlags() },
-    });
-    if (!spec.source && !spec.vm) {
-      throw new ConfigError('nothing to export: give --source PATH (a VM folder, .ovf or .ova) or --vm PATH');
+    const vms = this.vm ?? [];
+    const isBatch = vms.length > 1 || this.batch !== undefined || this.folder !== undefined;
+    if (this.source && (vms.length > 0 || isBatch)) throw new ConfigError('give either --source (a local VM) or --vm/--batch/--folder (vSphere VMs), not both');
+    if (isBatch && this.name) throw new ConfigError('--name names one export; a batch names each export after its VM');
+    const base = await this.baseSpec(loaded);
+    if (!base.source && vms.length === 0 && !isBatch && !base.vm) {
+      throw new ConfigError('nothing to export: give --source PATH (a VM folder, .ovf or .ova), --vm PATH, --batch FILE or --folder PATH');
     }
     const bus = new EventBus();
     const exporter = await this.createExporter(loaded, bus);
-    const detach = attachReporter(bus, chooseReporterMode(this.json, this.quiet, this.context.stderr), this.context.stdout, this.context.stderr);
+    this.checkConsumed(exporter, base);
 
-    // Ctrl-C cancels the job cleanly (lease aborted, staging removed); a second one exits at once.
     const cancel = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       if (cancel.signal.aborted) process.exit(130);
-      this.context.stderr.write(`\n${signal}: cancelling the export (again to quit at once)\n`);
+      this.context.stderr.write(`\n${signal}: cancelling (again to quit at once)\n`);
       cancel.abort(new Error(`interrupted by ${signal}`));
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    let result: JobResult;
+    const detach = attachReporter(bus, chooseReporterMode(this.json, this.quiet, this.context.stderr), this.context.stdout, this.context.stderr);
     try {
-      result = await runJob(exporter, spec, { signal: cancel.signal });
+      if (!isBatch) {
+        const spec: JobSpec = vms.length === 1 ? { ...base, vm: vms[0] } : base;
+        if (this.validateOnly) return await this.validateOnlyRun(exporter, [{ spec, label: spec.vm ?? spec.source ?? '' }], cancel.signal);
+        const result = await runJob(exporter, spec, { signal: cancel.signal });
+        printResult(this.context, this.json, result);
+        return exitCodeOf(result);
+      }
+      const { targets, problems } = await resolveTargets(exporter, { vms, batch: this.batch, folder: this.folder, filter: this.filter, connection: base.extra.connection as Record<string, unknown>, signal: cancel.signal });
+      if (targets.length === 0 && problems.length === 0) throw new ConfigError('the batch selects no VM (check --batch, --folder and --filter)');
+      for (const problem of problems) this.context.stderr.write(`warning: ${problem.origin}: ${problem.message}\n`);
+      const jobs = targets.map((target) => ({ spec: { ...base, vm: target.vm }, label: target.vm, target }));
+      if (this.validateOnly) return await this.validateOnlyRun(exporter, jobs, cancel.signal, problems);
+      return await this.batchRun(exporter, jobs, problems, cancel.signal);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       detach();
     }
-    this.printResult(result);
-    if (result.status === 'succeeded') return ExitCode.OK;
-    // A setting that is missing or wrong (no URL, no password) is a usage error, even when a plugin finds it mid-run.
-    return result.error?.code === 'CONFIG' ? ExitCode.USAGE : ExitCode.EXPORT_FAILED;
   }
 
-  private printResult(result: JobResult): void {
-    if (this.json) {
-      this.context.stdout.write(`${JSON.stringify({ type: 'result', ...result })}\n`);
-      return;
-    }
-    if (result.status !== 'succeeded') {
-      const error = result.error;
-      this.context.stderr.write(`error: export ${result.status}: ${error?.message ?? 'unknown error'}\n`);
-      if (error && 'hint' in error && typeof error.hint === 'string') this.context.stderr.write(`hint: ${error.hint}\n`);
-      return;
-    }
-    const seconds = result.durationMs / 1000;
-    const rate = seconds > 0 ? `${formatBytes(result.bytesRead / seconds)}/s` : '';
-    this.context.stdout.write(`exported ${result.vmName ?? result.baseName} in ${formatDuration(result.durationMs)}${rate ? ` (${rate})` : ''}\n`);
-    for (const location of result.locations) this.context.stdout.write(`  ${location}\n`);
-    for (const file of result.files) this.context.stdout.write(`    ${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}\n`);
+  /** Config `export` section, then the profile, then the flags. */
+  private async baseSpec(loaded: LoadedConfig): Promise<JobSpec> {
+    const fromProfile = this.profile ? await profileSettings(this.profile) : { extra: {} };
+    const flagExtra = Object.fromEntries(Object.entries({
+      snapshotBefore: this.snapshotBefore,
+      snapshot: this.snapshot,
+      keepSnapshot: this.keepSnapshot,
+    }).filter(([, value]) => value !== undefined));
+    return buildJobSpec({ ...loaded.exportDefaults, ...fromProfile.spec }, {
+      source: this.source,
+      format: this.format,
+      output: this.output,
+      name: this.name,
+      parallel: this.parallel,
+      overwrite: this.overwrite,
+      extra: { ...fromProfile.extra, ...flagExtra, connection: this.connectionFlags() },
+    });
   }
+
+  /** A flag or profile setting that no configured plugin reads is an error, not silently ignored. */
+  private checkConsumed(exporter: Exporter, spec: JobSpec): void {
+    const unused = Object.keys(spec.extra).filter((key) => key !== 'connection' && exporter.consumersOf(key).length === 0);
+    if (unused.length === 0) return;
+    const names = unused.map((key) => PLUGIN_FLAGS[key] ?? `"${key}" (from --profile ${this.profile ?? ''})`);
+    throw new ConfigError(`${names.join(', ')} ${unused.length === 1 ? 'is' : 'are'} set, but no configured plugin handles ${unused.length === 1 ? 'it' : 'them'}`, {
+      hint: 'add the plugin that provides the feature to the config (see `hyperexport plugins list`), or drop the setting',
+    });
+  }
+
+  private async batchRun(exporter: Exporter, jobs: Array<{ spec: JobSpec; label: string; target: ExportTarget }>, problems: TargetProblem[], signal: AbortSignal): Promise<number> {
+    const limit = this.concurrency ?? 2;
+    const results: Array<{ label: string; result: JobResult }> = [];
+    let next = 0;
+    // Unlike the disks of one export, one VM's failure must not stop the others: no shared abort.
+    const worker = async () => {
+      while (next < jobs.length && !signal.aborted) {
+        const job = jobs[next++]!;
+        const result = await runJob(exporter, job.spec, { signal });
+        results.push({ label: job.label, result });
+        printResult(this.context, this.json, result, job.target.origin);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+    const ordered = jobs.map((job) => results.find((entry) => entry.label === job.label)).filter((entry) => entry !== undefined);
+    printBatchSummary(this.context, this.json, ordered, problems);
+    const failed = ordered.some((entry) => entry.result.status !== 'succeeded') || problems.length > 0 || ordered.length < jobs.length;
+    return failed ? ExitCode.EXPORT_FAILED : ExitCode.OK;
+  }
+
+  private async validateOnlyRun(exporter: Exporter, jobs: Array<{ spec: JobSpec; label: string }>, signal: AbortSignal, problems: TargetProblem[] = []): Promise<number> {
+    let failed = problems.length > 0;
+    for (const job of jobs) {
+      try {
+        const { issues } = await checkJob(exporter, job.spec, { signal });
+        printValidation(this.context, this.json, job.label, issues);
+        if (issues.some((issue) => issue.level === 'error')) failed = true;
+      } catch (error) {
+        if (error instanceof ConfigError) throw error;
+        printValidation(this.context, this.json, job.label, [{ level: 'error', check: 'inspect', message: error instanceof Error ? error.message : String(error) }]);
+        failed = true;
+      }
+    }
+    return failed ? ExitCode.EXPORT_FAILED : ExitCode.OK;
+  }
+}
+
+function exitCodeOf(result: JobResult): number {
+  if (result.status === 'succeeded') return ExitCode.OK;
+  // A setting that is missing or wrong (no URL, no password) is a usage error, even when a plugin finds it mid-run.
+  return result.error?.code === 'CONFIG' ? ExitCode.USAGE : ExitCode.EXPORT_FAILED;
 }

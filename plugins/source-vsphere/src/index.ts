@@ -3,9 +3,10 @@
 import { ExportError, definePlugin, t } from '@hyperexport/core';
 import { resolveConnection } from './connection-settings.ts';
 import type { ConnectionFlags, VsphereOptions } from './connection-settings.ts';
-import { findVm } from './inventory.ts';
+import { listVms } from './inventory.ts';
 import { promptPassword } from './password-prompt.ts';
 import { VimClient } from './soap/vim-client.ts';
+import { closeSession, exportSnapshotOf, openSession } from './session.ts';
 import { openVsphereExport } from './vsphere-source.ts';
 
 const PLUGIN_NAME = 'source-vsphere';
@@ -15,10 +16,19 @@ export { ExportLease, resolveDeviceUrl } from './export-lease.ts';
 export { findVm, listVms } from './inventory.ts';
 export { resolveConnection, parseSdkUrl } from './connection-settings.ts';
 export type { VsphereOptions, ConnectionFlags } from './connection-settings.ts';
+import { VmInfoCommand } from './vm-info-command.ts';
 import { VmsCommand } from './vms-command.ts';
 
-export { VmsCommand };
+export { VmsCommand, VmInfoCommand };
 export { VimFault } from './soap/faults.ts';
+export { vsphereSessionOf, setExportSnapshot, exportSnapshotOf } from './session.ts';
+export type { VsphereSession } from './session.ts';
+export { waitForTask } from './tasks.ts';
+export { listSnapshots } from './snapshot-tree.ts';
+export type { SnapshotNode } from './snapshot-tree.ts';
+export { retrieveObjectProperties } from './soap/property-collector.ts';
+export { el, moRef, text } from './soap/xml.ts';
+export type { ManagedObjectRef, XmlNode } from './soap/xml.ts';
 
 export default definePlugin<VsphereOptions>({
   name: PLUGIN_NAME,
@@ -36,34 +46,53 @@ export default definePlugin<VsphereOptions>({
     datacenter: t.isOptional(t.isString()),
   }),
   setup(exporter, options) {
+    const settings = options ?? {};
+    exporter.hooks.inspect.tapPromise(PLUGIN_NAME, async (job) => {
+      if (!job.spec.vm) return undefined;
+      const { vm } = await openSession(job, settings);
+      return {
+        name: vm.name,
+        path: vm.path,
+        powerState: vm.powerState,
+        committedBytes: vm.committedBytes,
+        provisionedBytes: vm.disks.reduce((sum, disk) => sum + disk.capacityBytes, 0),
+        disks: vm.disks.map((disk) => ({ label: disk.label, capacityBytes: disk.capacityBytes, fileName: disk.fileName })),
+      };
+    });
     exporter.hooks.download.tapPromise(PLUGIN_NAME, async (job) => {
       if (!job.spec.vm) return undefined;
-      const flags = (job.spec.extra.connection ?? {}) as ConnectionFlags;
-      const { settings, datacenter } = await resolveConnection(options ?? {}, flags, process.env, process.stdin.isTTY ? promptPassword : undefined);
-      const client = await VimClient.connect(settings, job.signal);
-      try {
-        const vm = await findVm(client, job.spec.vm, datacenter, job.signal);
-        job.info(`exporting ${vm.path ?? vm.name} (${vm.powerState}, ${vm.disks.length} disk${vm.disks.length === 1 ? '' : 's'}) from ${client.serviceContent.about.fullName || settings.url.host}`, PLUGIN_NAME);
-        const snapshot = job.state.get('snapshot:ref') as { type: string; value: string } | undefined;
-        if (vm.powerState === 'poweredOn' && !snapshot) {
-          throw new ExportError(`${vm.path ?? vm.name} is powered on; a running VM cannot be exported as it is`, {
-            code: 'VM_POWERED_ON',
-            hint: 'power it off, or export from a snapshot (--snapshot-before, or --snapshot NAME)',
-          });
-        }
-        return await openVsphereExport({
-          client,
-          vm,
-          snapshot,
-          signal: job.signal,
-          warn: (message) => job.warn(message, PLUGIN_NAME),
-          fail: (error) => job.abort(error),
+      const { client, vm } = await openSession(job, settings);
+      job.info(`exporting ${vm.path ?? vm.name} (${vm.powerState}, ${vm.disks.length} disk${vm.disks.length === 1 ? '' : 's'}) from ${client.serviceContent.about.fullName || client.url.host}`, PLUGIN_NAME);
+      const snapshot = exportSnapshotOf(job);
+      if (vm.powerState === 'poweredOn' && !snapshot) {
+        throw new ExportError(`${vm.path ?? vm.name} is powered on; a running VM cannot be exported as it is`, {
+          code: 'VM_POWERED_ON',
+          hint: 'power it off, or export from a snapshot (--snapshot-before, or --snapshot NAME)',
         });
-      } catch (error) {
+      }
+      return openVsphereExport({
+        client,
+        vm,
+        snapshot,
+        signal: job.signal,
+        warn: (message) => job.warn(message, PLUGIN_NAME),
+        fail: (error) => job.abort(error),
+      });
+    });
+    exporter.hooks.release.tapPromise(PLUGIN_NAME, (job) => closeSession(job));
+    exporter.hooks.discover.tapPromise(PLUGIN_NAME, async (request) => {
+      const { settings: connect } = await resolveConnection(settings, request.connection as ConnectionFlags, process.env, process.stdin.isTTY ? promptPassword : undefined);
+      const client = await VimClient.connect(connect, request.signal);
+      try {
+        const prefix = `${request.folder.replace(/\/+$/, '')}/`;
+        return (await listVms(client, request.signal))
+          .filter((vm) => vm.path?.startsWith(prefix) && !vm.template)
+          .map((vm) => ({ path: vm.path!, name: vm.name }));
+      } finally {
         await client.close();
-        throw error;
       }
     });
   },
 });
-export const commands = [VmsCommand];
+
+export const commands = [VmsCommand, VmInfoCommand];

@@ -108,21 +108,14 @@ class VsphereExport implements ExportSource {
   async complete(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      await this.#lease?.complete();
-    } finally {
-      await this.#options.client.close();
-    }
+    // The session stays open: a snapshot may still have to be removed. The job releases it.
+    await this.#lease?.complete();
   }
 
   async abort(reason: unknown): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      await this.#lease?.abort(reason instanceof Error ? reason.message : String(reason));
-    } finally {
-      await this.#options.client.close();
-    }
+    await this.#lease?.abort(reason instanceof Error ? reason.message : String(reason));
   }
 
   async #openLease(): Promise<void> {

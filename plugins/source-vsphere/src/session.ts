@@ -1,0 +1,60 @@
+// One vSphere session per job: opened when the job is inspected, shared by the plugins that
+// work on the same VM (snapshot, export), and closed when the job is released.
+import type { Job } from '@hyperexport/core';
+import { resolveConnection } from './connection-settings.ts';
+import type { ConnectionFlags, VsphereOptions } from './connection-settings.ts';
+import { findVm } from './inventory.ts';
+import type { VmSummary } from './inventory.ts';
+import { promptPassword } from './password-prompt.ts';
+import { VimClient } from './soap/vim-client.ts';
+import type { ManagedObjectRef } from './soap/xml.ts';
+
+export interface VsphereSession {
+  readonly client: VimClient;
+  readonly vm: VmSummary;
+  readonly datacenter: string | undefined;
+}
+
+const SESSION = 'vsphere:session';
+/** The snapshot to export from, set by the snapshot plugin. */
+const SNAPSHOT = 'vsphere:snapshot';
+
+/** Opens (once per job) the session and finds the job's VM. */
+export function openSession(job: Job, options: VsphereOptions): Promise<VsphereSession> {
+  let session = job.state.get(SESSION) as Promise<VsphereSession> | undefined;
+  if (!session) {
+    session = (async () => {
+      const flags = (job.spec.extra.connection ?? {}) as ConnectionFlags;
+      const { settings, datacenter } = await resolveConnection(options, flags, process.env, process.stdin.isTTY ? promptPassword : undefined);
+      const client = await VimClient.connect(settings, job.signal);
+      try {
+        return { client, vm: await findVm(client, job.spec.vm!, datacenter, job.signal), datacenter };
+      } catch (error) {
+        await client.close();
+        throw error;
+      }
+    })();
+    job.state.set(SESSION, session);
+  }
+  return session;
+}
+
+/** The job's session, for plugins that work on the same VM; undefined when none is open. */
+export function vsphereSessionOf(job: Job): Promise<VsphereSession> | undefined {
+  return job.state.get(SESSION) as Promise<VsphereSession> | undefined;
+}
+
+export async function closeSession(job: Job): Promise<void> {
+  const session = vsphereSessionOf(job);
+  job.state.delete(SESSION);
+  const opened = await session?.catch(() => undefined);
+  await opened?.client.close();
+}
+
+export function setExportSnapshot(job: Job, snapshot: ManagedObjectRef): void {
+  job.state.set(SNAPSHOT, snapshot);
+}
+
+export function exportSnapshotOf(job: Job): ManagedObjectRef | undefined {
+  return job.state.get(SNAPSHOT) as ManagedObjectRef | undefined;
+}
