@@ -1,5 +1,7 @@
 // Runs the built `hyperexport` command as a user would, in a child process.
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,11 +26,20 @@ export interface CliOptions {
   whenOutput?: { pattern: RegExp; action: () => void };
 }
 
+// Tests never write the user's own history or profiles: both default into the temp folder.
+const TEST_STATE = join(tmpdir(), `hyperexport-test-state-${process.pid}`);
+
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env, FORCE_COLOR: '0' },
+      env: {
+        ...process.env,
+        HYPEREXPORT_HISTORY: join(TEST_STATE, 'history.jsonl'),
+        HYPEREXPORT_PROFILES_DIR: join(TEST_STATE, 'profiles'),
+        ...options.env,
+        FORCE_COLOR: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
     });

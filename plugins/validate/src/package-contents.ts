@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { formatBytes, parseManifest, parseOvf } from '@hyperexport/core';
+import { formatBytes, parseManifest, parseOvf, runWithConcurrency } from '@hyperexport/core';
 import type { ManifestAlgorithm, ParsedOvf, ValidationIssue } from '@hyperexport/core';
 import { errorIssue, errorMessage, warningIssue } from './issues.ts';
 import { imageDriverFor, qemuImgCheck, resolveQemuImg } from './qemu-img.ts';
@@ -36,6 +36,9 @@ const MAX_TEXT_BYTES = 16 * 1024 * 1024;
 const HASH_NAMES: Readonly<Record<ManifestAlgorithm, string>> = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
 
 const EXPORT_AGAIN = 'export the VM again';
+
+/** Files hashed at once: SHA-256 is CPU-bound, and two streams keep a disk and a core busy. */
+const HASH_PARALLELISM = 2;
 
 /** What checkPackageContents found, and the parsed descriptor when it parsed. */
 export interface PackageContentsResult {
@@ -91,24 +94,28 @@ export async function checkPackageContents(descriptorName: string, files: Readon
     issues.push(warningIssue('ovf-references', `${name} is in the export but ${descriptorName} does not reference it: importers ignore it; remove it if it is not meant to be there`));
   }
 
-  // Manifest: every listed digest matches the bytes, re-read from storage.
-  if (!manifest) {
-    issues.push(warningIssue('manifest', `the export has no manifest (${manifestName}), so its files cannot be verified; export it with HyperExport or ovftool to get one`));
-  } else {
+  // Manifest: every listed digest matches the bytes, re-read from storage. Disks: qemu-img check
+  // each image it knows the format of (uncompressed only). Both read the disks: run them at once.
+  const verifyManifest = async (): Promise<ValidationIssue[]> => {
+    if (!manifest) {
+      return [warningIssue('manifest', `the export has no manifest (${manifestName}), so its files cannot be verified; export it with HyperExport or ovftool to get one`)];
+    }
     const protectedNames = [descriptorName, ...[...referenced].filter((name) => files.has(name))];
-    issues.push(...(await checkManifest(manifest, files, protectedNames, signal)));
-  }
-
-  // Disks: qemu-img check each image it knows the format of (uncompressed only).
-  const program = await resolveQemuImg(options.qemuImg);
-  if (program) {
+    return checkManifest(manifest, files, protectedNames, signal);
+  };
+  const checkDisks = async (): Promise<ValidationIssue[]> => {
+    const program = await resolveQemuImg(options.qemuImg);
+    if (!program) return [];
+    const found: ValidationIssue[] = [];
     for (const ref of ovf.files) {
       const file = files.get(ref.href);
       const driver = imageDriverFor(ref.href);
       if (!file || !driver || ref.compression !== undefined) continue;
-      issues.push(...(await checkDisk(program, driver, file, signal)));
+      found.push(...(await checkDisk(program, driver, file, signal)));
     }
-  }
+    return found;
+  };
+  for (const found of await Promise.all([verifyManifest(), checkDisks()])) issues.push(...found);
   return { issues, ovf, manifestName: manifest ? manifestName : undefined };
 }
 
@@ -122,17 +129,14 @@ async function checkManifest(manifest: PackageFile, files: ReadonlyMap<string, P
     signal?.throwIfAborted();
     return [errorIssue('manifest', `${manifest.name}: ${errorMessage(error)}: the manifest is damaged; ${EXPORT_AGAIN}`)];
   }
-  for (const [name, entry] of entries) {
+  const verified = await runWithConcurrency([...entries], HASH_PARALLELISM, async ([name, entry]): Promise<ValidationIssue | undefined> => {
     const file = files.get(name);
-    if (!file) {
-      issues.push(errorIssue('manifest', `${manifest.name} lists ${name}, which is not in the export: the export is incomplete; ${EXPORT_AGAIN}`));
-      continue;
-    }
+    if (!file) return errorIssue('manifest', `${manifest.name} lists ${name}, which is not in the export: the export is incomplete; ${EXPORT_AGAIN}`);
     const actual = await hashFile(file, HASH_NAMES[entry.algorithm], signal);
-    if (actual !== entry.hex) {
-      issues.push(errorIssue('manifest', `${name}: its ${entry.algorithm} is ${actual}, ${manifest.name} says ${entry.hex}: the file is corrupt or was changed after the export; ${EXPORT_AGAIN}`));
-    }
-  }
+    if (actual === entry.hex) return undefined;
+    return errorIssue('manifest', `${name}: its ${entry.algorithm} is ${actual}, ${manifest.name} says ${entry.hex}: the file is corrupt or was changed after the export; ${EXPORT_AGAIN}`);
+  }, () => {}, signal ?? new AbortController().signal);
+  for (const issue of verified) if (issue) issues.push(issue);
   for (const name of protectedNames) {
     if (!entries.has(name)) issues.push(warningIssue('manifest', `${name} is not listed in ${manifest.name}, so its content cannot be verified; export the VM again to get a complete manifest`));
   }
