@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli } from './support/cli.ts';
+import { makeVmFolder } from './support/make-vm-folder.ts';
 
 let project: string;
 
@@ -83,9 +84,10 @@ describe('config loading', () => {
     expect(names).toEqual(expect.arrayContaining(['source-local', 'source-vsphere']));
     expect(names.filter((name) => name === 'store-local')).toHaveLength(1);
 
-    // And the plugins really run: both add a warning in the validate hook.
-    const vm = join(project, 'missing-vm');
-    const exported = await runCli(['export', '--source', vm, '--output', join(project, 'out'), '--json'], { cwd: sub });
+    // And the plugins really run: both add a warning in the validate hook of a real export.
+    const vm = await makeVmFolder(join(project, 'vm'), 'tiny', [1]);
+    const exported = await runCli(['export', '--source', vm.directory, '--output', join(project, 'out'), '--json'], { cwd: sub });
+    expect(exported.code, exported.stderr).toBe(0);
     const warnings = exported.events.filter((e) => e.type === 'warning').map((e) => e.message);
     expect(warnings).toEqual(expect.arrayContaining(['hello', 'stamped x']));
     await rm(config);

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.ts';
+import { REPO_ROOT, runCli } from './support/cli.ts';
 import { startVcsim } from './support/vcsim.ts';
 import type { Vcsim, VcsimVm } from './support/vcsim.ts';
 
@@ -64,13 +64,23 @@ describe('snapshots', () => {
   });
 
   it('exports from a named snapshot and keeps it; --keep-snapshot keeps the one it took', async () => {
-    const kept = await cli(['export', '--vm', onVm.path, '--snapshot-before', '--keep-snapshot', '--output', outDir(), '--json']);
+    const kept = await cli(['export', '--vm', onVm.path, '--snapshot-before', '--snapshot-name', 'nightly-{vm}', '--snapshot-quiesce', '--keep-snapshot', '--output', outDir(), '--json']);
     expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.events.some((e) => e.type === 'info' && /taking snapshot "nightly-DC0_H0_VM1" of DC0_H0_VM1, quiesced/.test(String(e.message)))).toBe(true);
     const [name] = await snapshotsOf(onVm);
-    expect(name).toMatch(/^hyperexport-DC0_H0_VM1-/);
+    expect(name).toBe('nightly-DC0_H0_VM1');
     const fromNamed = await cli(['export', '--vm', onVm.path, '--snapshot', name!, '--output', outDir(), '--json']);
     expect(fromNamed.code, fromNamed.stderr).toBe(0);
     expect(await snapshotsOf(onVm)).toEqual([name]);
+  });
+
+  it('the config can ask for a snapshot before every export, and the checks accept a running VM then', async () => {
+    const config = join(work, 'snapshot.config.mjs');
+    await writeFile(config, `import snapshot from ${JSON.stringify(join(REPO_ROOT, 'plugins/snapshot/dist/index.js'))};\nexport default { plugins: [snapshot({ before: true, name: 'from-config' })] };\n`);
+    const run = await cli(['export', '--vm', onVm.path, '--config', config, '--output', outDir(), '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.events.some((e) => e.type === 'info' && /taking snapshot "from-config"/.test(String(e.message)))).toBe(true);
+    expect(await snapshotsOf(onVm)).not.toContain('from-config');
   });
 
   it('a snapshot name that does not exist is a clear error', async () => {

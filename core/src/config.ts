@@ -122,7 +122,8 @@ export async function loadConfig(options: { explicitPath?: string | undefined; c
     try {
       plugins = flattenPlugins(await Promise.all(shaped.plugins.map((entry) => resolveNamedPlugin(entry, filepath))));
       // Options are checked now, while the file is known, so every message can name it.
-      problems.push(...resolvePlugins(plugins).problems);
+      // Requirements wait for the exporter: built-in plugins may still provide them.
+      problems.push(...resolvePlugins(plugins, { requirements: false }).problems);
     } catch (error) {
       problems.push(error instanceof Error ? error.message : String(error));
     }

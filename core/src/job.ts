@@ -14,6 +14,11 @@ export class Job {
   readonly state = new Map<string, unknown>();
   /** What the inspect hook learnt about the VM, for the checks; undefined if no source knew. */
   source: SourceInfo | undefined;
+  /**
+   * Set (in inspect) by a plugin that will export a snapshot rather than the live disks, so the
+   * checks know a running VM is fine.
+   */
+  exportsFromSnapshot = false;
   readonly #controller = new AbortController();
 
   constructor(spec: JobSpec, bus: EventBus, parentSignal?: AbortSignal) {

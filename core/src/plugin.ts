@@ -95,7 +95,7 @@ export interface ResolvedPlugin {
  * Validates every plugin's options and the set as a whole. Returns the plugins in setup order
  * (pre, normal, post; config order within each) or the list of every problem found.
  */
-export function resolvePlugins(instances: readonly PluginInstance[]): { plugins: ResolvedPlugin[]; problems: string[] } {
+export function resolvePlugins(instances: readonly PluginInstance[], options: { requirements?: boolean } = {}): { plugins: ResolvedPlugin[]; problems: string[] } {
   const problems: string[] = [];
   const seen = new Set<string>();
   const plugins: ResolvedPlugin[] = [];
@@ -115,7 +115,7 @@ export function resolvePlugins(instances: readonly PluginInstance[]): { plugins:
     offered.add(definition.name);
     for (const capability of definition.provides ?? []) offered.add(capability);
   }
-  for (const { definition } of plugins) {
+  for (const { definition } of options.requirements === false ? [] : plugins) {
     for (const needed of definition.requires ?? []) {
       if (!offered.has(needed)) problems.push(`plugin "${definition.name}" requires "${needed}", which no configured plugin provides; add a plugin that provides it`);
     }

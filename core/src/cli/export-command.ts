@@ -21,6 +21,9 @@ const PLUGIN_FLAGS: Record<string, string> = {
   snapshotBefore: '--snapshot-before',
   snapshot: '--snapshot',
   keepSnapshot: '--keep-snapshot',
+  snapshotName: '--snapshot-name',
+  snapshotMemory: '--snapshot-memory',
+  snapshotQuiesce: '--snapshot-quiesce',
 };
 
 export class ExportCommand extends RemoteSourceCommand {
@@ -70,6 +73,9 @@ export class ExportCommand extends RemoteSourceCommand {
   snapshotBefore = Option.Boolean('--snapshot-before', { description: 'Take a snapshot, export from it, remove it after (exports running VMs)' });
   snapshot = Option.String('--snapshot', { description: 'Export from this existing snapshot (never removed)' });
   keepSnapshot = Option.Boolean('--keep-snapshot', { description: 'Keep the snapshot taken by --snapshot-before' });
+  snapshotName = Option.String('--snapshot-name', { description: 'Name of the snapshot --snapshot-before takes ({vm} and {timestamp} are replaced)' });
+  snapshotMemory = Option.Boolean('--snapshot-memory', { description: 'Include the memory of a running VM in the snapshot taken' });
+  snapshotQuiesce = Option.Boolean('--snapshot-quiesce', { description: 'Quiesce the guest file systems (VMware Tools) for the snapshot taken' });
   validateOnly = Option.Boolean('--validate-only', false, { description: 'Run the pre-export checks, print a report, exit 0 (all pass) or 1' });
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only warnings, errors and the result' });
 
@@ -124,6 +130,9 @@ export class ExportCommand extends RemoteSourceCommand {
       snapshotBefore: this.snapshotBefore,
       snapshot: this.snapshot,
       keepSnapshot: this.keepSnapshot,
+      snapshotName: this.snapshotName,
+      snapshotMemory: this.snapshotMemory,
+      snapshotQuiesce: this.snapshotQuiesce,
     }).filter(([, value]) => value !== undefined));
     return buildJobSpec({ ...loaded.exportDefaults, ...fromProfile.spec }, {
       source: this.source,

@@ -29,7 +29,7 @@ export default definePlugin<SnapshotOptions>({
   description: 'exports from a snapshot: takes one before the export and removes it after, or uses a named one',
   provides: ['snapshot:vsphere'],
   requires: ['source:vsphere'],
-  consumes: ['snapshotBefore', 'snapshot', 'keepSnapshot'],
+  consumes: ['snapshotBefore', 'snapshot', 'keepSnapshot', 'snapshotName', 'snapshotMemory', 'snapshotQuiesce'],
   options: t.isObject({
     before: t.isOptional(t.isBoolean()),
     name: t.isOptional(t.isString()),
@@ -39,6 +39,12 @@ export default definePlugin<SnapshotOptions>({
   }),
   setup(exporter, options) {
     const settings = options ?? {};
+    // Before the source inspects the VM, so the pre-export checks know a running VM is fine.
+    exporter.hooks.inspect.tap({ name: PLUGIN_NAME, stage: -10 }, (job) => {
+      const before = (job.spec.extra.snapshotBefore as boolean | undefined) ?? settings.before ?? false;
+      if (job.spec.vm && (before || job.spec.extra.snapshot)) job.exportsFromSnapshot = true;
+      return undefined;
+    });
     exporter.hooks.snapshot.tapPromise(PLUGIN_NAME, async (job) => {
       const named = job.spec.extra.snapshot as string | undefined;
       const before = (job.spec.extra.snapshotBefore as boolean | undefined) ?? settings.before ?? false;
@@ -53,16 +59,18 @@ export default definePlugin<SnapshotOptions>({
         job.info(`exporting from snapshot "${found.path}" of ${vm.name} (it is kept)`, PLUGIN_NAME);
         return { name: found.path, id: found.ref.value, created: false, provider: PLUGIN_NAME };
       }
-      const name = (settings.name ?? 'hyperexport-{vm}-{timestamp}')
+      const extra = job.spec.extra as { snapshotName?: string; snapshotMemory?: boolean; snapshotQuiesce?: boolean };
+      const quiesce = extra.snapshotQuiesce ?? settings.quiesce ?? false;
+      const name = (extra.snapshotName ?? settings.name ?? 'hyperexport-{vm}-{timestamp}')
         .replaceAll('{vm}', vm.name)
         .replaceAll('{timestamp}', new Date().toISOString().replace(/[:.]/g, '-'));
-      const memory = (settings.memory ?? false) && vm.powerState === 'poweredOn';
-      job.info(`taking snapshot "${name}" of ${vm.name}${memory ? ' with memory' : ''}${settings.quiesce ? ', quiesced' : ''}`, PLUGIN_NAME);
+      const memory = (extra.snapshotMemory ?? settings.memory ?? false) && vm.powerState === 'poweredOn';
+      job.info(`taking snapshot "${name}" of ${vm.name}${memory ? ' with memory' : ''}${quiesce ? ', quiesced' : ''}`, PLUGIN_NAME);
       const ref = await createSnapshot(client, vm.ref, {
         name,
         description: `Taken by HyperExport for export job ${job.id}; removed when the export ends unless kept.`,
         memory,
-        quiesce: settings.quiesce ?? false,
+        quiesce,
       }, job.signal);
       setExportSnapshot(job, ref);
       return { name, id: ref.value, created: true, provider: PLUGIN_NAME };

@@ -33,7 +33,8 @@ function describes(info: SourceInfo): PluginInstance {
     name: 'test-inspect',
     version: '0.0.0',
     setup(exporter) {
-      exporter.hooks.inspect.tap('test-inspect', () => info);
+      // Ahead of source-local, which describes local sources itself.
+      exporter.hooks.inspect.tap({ name: 'test-inspect', stage: -1 }, () => info);
     },
   })();
 }

@@ -48,7 +48,7 @@ export default definePlugin({
       exporter.hooks.validate.tapPromise(PLUGIN_NAME, async (job, report) => {
         const { spec, source } = job;
         const checks: Promise<ValidationIssue[]>[] = [
-          Promise.resolve(checkPowerState(spec, source)),
+          Promise.resolve(checkPowerState(spec, source, job.exportsFromSnapshot)),
           checkExistingExport(spec, source),
         ];
         // Without --output another storage plugin decides where the export goes.

@@ -112,9 +112,9 @@ export async function checkFreeSpace(output: string, source: SourceInfo | undefi
 }
 
 /** `power-state`: a running VM is exported from a snapshot, or its disks change while they are read. */
-export function checkPowerState(spec: JobSpec, source: SourceInfo | undefined): ValidationIssue[] {
+export function checkPowerState(spec: JobSpec, source: SourceInfo | undefined, exportsFromSnapshot = false): ValidationIssue[] {
   if (source?.powerState !== 'poweredOn') return [];
-  if (isSet(spec.extra.snapshotBefore) || isSet(spec.extra.snapshot)) return [];
+  if (exportsFromSnapshot || isSet(spec.extra.snapshotBefore) || isSet(spec.extra.snapshot)) return [];
   const vm = source.path ?? source.name;
   return [errorIssue('power-state', `${vm} is powered on: power it off, or export from a snapshot (--snapshot-before, or --snapshot NAME)`)];
 }
