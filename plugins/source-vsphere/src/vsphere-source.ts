@@ -10,6 +10,7 @@ import { ExportLease, KEEP_ALIVE_INTERVAL_MS, resolveDeviceUrl } from './export-
 import type { LeaseDevice, LeaseInfo } from './export-lease.ts';
 import type { VmSummary } from './inventory.ts';
 import { openResumableDownload, RestartRequiredError } from './nfc/resumable-download.ts';
+import { tlsSettingsOf } from './soap/tls.ts';
 import { el, moRef, text } from './soap/xml.ts';
 import type { ManagedObjectRef } from './soap/xml.ts';
 import type { VimClient } from './soap/vim-client.ts';
@@ -170,7 +171,8 @@ class VsphereExport implements ExportSource {
     const lease = this.#lease;
     const download = openResumableDownload({
       url: url.href,
-      dispatcher: client.dispatcher,
+      // The same TLS policy as the SOAP connection (the download does not go through undici).
+      tls: tlsSettingsOf(client.dispatcher),
       headers: client.cookie ? { cookie: client.cookie } : {},
       signal,
       onRetry: ({ attempt, error, resumed, bytesSoFar }) => {

@@ -1,6 +1,6 @@
-// Real HTTP(S) over loopback with per-test fault injection: no mocks of undici.
+// Real HTTP(S) over loopback with per-test fault injection: no mocks of the HTTP client.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAbortError } from '@hyperexport/core';
 import {
@@ -103,7 +102,6 @@ describe('openResumableDownload over HTTP', () => {
   let url: string;
   let handler: Handler;
   let seen: SeenRequest[];
-  let dispatcher: Agent;
   let retries: RetryInfo[];
 
   beforeAll(async () => {
@@ -119,17 +117,14 @@ describe('openResumableDownload over HTTP', () => {
     seen = [];
     retries = [];
     handler = (req, res) => serve(req, res);
-    dispatcher = new Agent();
   });
-  afterEach(async () => {
-    await dispatcher.destroy();
+  afterEach(() => {
     server.closeAllConnections();
   });
 
   function open(overrides: Partial<ResumableDownloadOptions> = {}): Readable {
     return openResumableDownload({
       url,
-      dispatcher,
       headers: { cookie: 'vmware_soap_session="abc"' },
       signal: new AbortController().signal,
       retry: FAST,
@@ -458,32 +453,48 @@ describe('openResumableDownload over HTTPS', () => {
   });
 
   it('downloads and resumes over TLS with the caller\'s CA', async () => {
-    const dispatcher = new Agent({ connect: { ca: readFileSync(join(dir, 'cert.pem')) } });
-    try {
-      const { data, error } = await collect(openResumableDownload({ url, dispatcher, signal: new AbortController().signal, retry: FAST }));
-      expect(error).toBeUndefined();
-      expect(sameBytes(data, DATA)).toBe(true);
-      expect(requests).toBe(2);
-    } finally {
-      await dispatcher.destroy();
-    }
+    const tls = { insecure: false, ca: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+    const { data, error } = await collect(openResumableDownload({ url, tls, signal: new AbortController().signal, retry: FAST }));
+    expect(error).toBeUndefined();
+    expect(sameBytes(data, DATA)).toBe(true);
+    expect(requests).toBe(2);
   });
 
   it('fails at once on an untrusted certificate', async () => {
-    const dispatcher = new Agent();
     const retries: RetryInfo[] = [];
-    try {
-      const { error } = await collect(
-        openResumableDownload({ url, dispatcher, signal: new AbortController().signal, retry: FAST, onRetry: (info) => retries.push(info) }),
-      );
-      expect(error).toBeInstanceOf(DownloadError);
-      expect(error).toMatchObject({ retriesExhausted: false });
-      expect((error as DownloadError).hint).toMatch(/certificate/);
-      expect((error as Error).message).toContain(url);
-      expect(retries).toHaveLength(0);
-      expect(requests).toBe(0);
-    } finally {
-      await dispatcher.destroy();
-    }
+    const { error } = await collect(
+      openResumableDownload({ url, tls: { insecure: false }, signal: new AbortController().signal, retry: FAST, onRetry: (info) => retries.push(info) }),
+    );
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error).toMatchObject({ retriesExhausted: false });
+    expect((error as DownloadError).hint).toMatch(/certificate/);
+    expect((error as Error).message).toContain(url);
+    expect(retries).toHaveLength(0);
+    expect(requests).toBe(0);
+  });
+
+  it('fails at once on a certificate that does not match the pinned thumbprint, and accepts one that does', async () => {
+    const retries: RetryInfo[] = [];
+    const wrong = await collect(
+      openResumableDownload({ url, tls: { insecure: false, thumbprint: 'AB'.repeat(32) }, signal: new AbortController().signal, retry: FAST, onRetry: (info) => retries.push(info) }),
+    );
+    expect(wrong.error).toBeInstanceOf(DownloadError);
+    expect(wrong.error).toMatchObject({ retriesExhausted: false });
+    expect(((wrong.error as Error).cause as { code?: string }).code).toBe('TLS_THUMBPRINT');
+    expect(retries).toHaveLength(0);
+    expect(requests).toBe(0);
+
+    const thumbprint = new X509Certificate(readFileSync(join(dir, 'cert.pem'))).fingerprint256;
+    const right = await collect(openResumableDownload({ url, tls: { insecure: false, thumbprint }, signal: new AbortController().signal, retry: FAST }));
+    expect(right.error).toBeUndefined();
+    expect(sameBytes(right.data, DATA)).toBe(true);
+    // The resumed attempt connected again and was checked again.
+    expect(requests).toBe(2);
+  });
+
+  it('connects without verification when insecure', async () => {
+    const { data, error } = await collect(openResumableDownload({ url, tls: { insecure: true }, signal: new AbortController().signal, retry: FAST }));
+    expect(error).toBeUndefined();
+    expect(sameBytes(data, DATA)).toBe(true);
   });
 });

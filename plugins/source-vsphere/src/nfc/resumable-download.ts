@@ -6,13 +6,16 @@
 // stream appends after a cut only when the server answers 206 with a Content-Range that starts
 // exactly where the cut happened; any other answer destroys the stream with RestartRequiredError
 // and the caller starts the file again from zero. Bytes already pushed are always a correct prefix.
+//
+// Each attempt is one GET of the small HTTP/1.1 client in http-get.ts (a raw TLS socket, not
+// undici: see there why); its buffers are pushed as they are.
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { request } from 'undici';
-import type { Dispatcher } from 'undici';
 import { HyperExportError } from '@hyperexport/core';
+import type { TlsSettings } from '../soap/tls.ts';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff.ts';
+import { httpGet } from './http-get.ts';
+import type { HttpGetResponse } from './http-get.ts';
 
 export interface RetryOptions {
   /** Attempts in a row that make no progress before giving up (the first request counts). Default 8. */
@@ -43,8 +46,11 @@ export interface RetryInfo {
 
 export interface ResumableDownloadOptions {
   readonly url: string;
-  /** Carries the TLS policy (CA, insecure, pinned thumbprint) that the caller configured. */
-  readonly dispatcher: Dispatcher;
+  /**
+   * The TLS policy (CA, insecure, pinned thumbprint) of https: URLs, as for the SOAP connection
+   * (soap/tls.ts). Default: verify the certificate against Node's CA store.
+   */
+  readonly tls?: TlsSettings | undefined;
   /** Extra request headers (the session cookie); a `Range` given here is replaced. */
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly signal: AbortSignal;
@@ -115,9 +121,10 @@ export class DownloadAbortedError extends Error {
 }
 
 /**
- * Opens `options.url` as a byte stream. Chunks from undici are pushed as they arrive (no copies,
- * memory bounded by backpressure). The stream ends only when every byte arrived; it is destroyed
- * with RestartRequiredError, DownloadError or DownloadAbortedError otherwise.
+ * Opens `options.url` as a byte stream. The socket's buffers are pushed as they arrive (no
+ * copies; memory bounded by backpressure: the socket is paused while the reader is behind). The
+ * stream ends only when every byte arrived; it is destroyed with RestartRequiredError,
+ * DownloadError or DownloadAbortedError otherwise.
  */
 export function openResumableDownload(options: ResumableDownloadOptions): Readable {
   return new ResumableDownload(options);
@@ -152,8 +159,9 @@ class TransientFailure extends Error {
   }
 }
 
-/** Error codes (Node's and undici's) of failures that another attempt may not hit. */
+/** Error codes (Node's and the HTTP client's) of failures that another attempt may not hit. */
 const TRANSIENT_CODES = new Set([
+  'HTTP_PREMATURE_CLOSE',
   'ECONNRESET',
   'ECONNREFUSED',
   'ECONNABORTED',
@@ -166,12 +174,6 @@ const TRANSIENT_CODES = new Set([
   'ENETRESET',
   'EAI_AGAIN',
   'ERR_STREAM_PREMATURE_CLOSE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-  'UND_ERR_INFO',
 ]);
 
 function isTransient(error: unknown, depth = 0): boolean {
@@ -187,7 +189,7 @@ function isTransient(error: unknown, depth = 0): boolean {
 function isTlsError(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|UNABLE_TO_(GET|VERIFY)/.test(code)) return true;
+    if (typeof code === 'string' && /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|UNABLE_TO_(GET|VERIFY)|TLS_THUMBPRINT/.test(code)) return true;
   }
   return false;
 }
@@ -227,7 +229,7 @@ function describe(error: unknown): string {
 class ResumableDownload extends Readable {
   readonly #url: string;
   readonly #safeUrl: string;
-  readonly #dispatcher: Dispatcher;
+  readonly #tls: TlsSettings | undefined;
   readonly #headers: Record<string, string>;
   readonly #signal: AbortSignal;
   readonly #onRetry: ((info: RetryInfo) => void) | undefined;
@@ -244,9 +246,9 @@ class ResumableDownload extends Readable {
   /** The file's full size once a response told it. */
   #total: number | undefined;
   #started = false;
-  /** The in-flight attempt: its abort controller and, once headers arrived, its body. */
+  /** The in-flight attempt: its abort controller and, once headers arrived, its response. */
   #attempt: AbortController | undefined;
-  #body: Readable | undefined;
+  #response: HttpGetResponse | undefined;
   /** True while the body is paused because our reader is not reading (not idle time). */
   #waitingForReader = false;
   #lastActivity = 0;
@@ -257,7 +259,7 @@ class ResumableDownload extends Readable {
     super();
     this.#url = options.url;
     this.#safeUrl = redactUrl(options.url);
-    this.#dispatcher = options.dispatcher;
+    this.#tls = options.tls;
     this.#headers = {};
     for (const [name, value] of Object.entries(options.headers ?? {})) {
       if (name.toLowerCase() !== 'range') this.#headers[name] = value;
@@ -289,7 +291,7 @@ class ResumableDownload extends Readable {
     if (this.#waitingForReader) {
       this.#waitingForReader = false;
       this.#lastActivity = Date.now();
-      this.#body?.resume();
+      this.#response?.resume();
     }
   }
 
@@ -298,7 +300,7 @@ class ResumableDownload extends Readable {
     const reason = error ?? new DownloadAbortedError(undefined);
     this.#lifetime.abort(reason);
     this.#attempt?.abort(reason);
-    this.#body?.destroy();
+    this.#response?.close();
     callback(error);
   }
 
@@ -381,31 +383,13 @@ class ResumableDownload extends Readable {
     if (this.#idleMs > 0) this.#startWatchdog(controller);
     const offset = this.#position;
     const headers = offset > 0 ? { ...this.#headers, range: `bytes=${offset}-` } : this.#headers;
+    let response: HttpGetResponse | undefined;
     try {
-      const response = await request(this.#url, {
-        method: 'GET',
-        dispatcher: this.#dispatcher,
-        headers,
-        signal: controller.signal,
-        // The watchdog covers idle time; undici's own timers only back it up.
-        headersTimeout: this.#idleMs,
-        bodyTimeout: this.#idleMs,
-      });
-      const body = response.body;
-      body.on('error', () => {}); // errors are read through finished() below; never unhandled
-      if (this.destroyed) {
-        body.destroy();
-        return;
-      }
+      response = await httpGet({ url: new URL(this.#url), headers, tls: this.#tls, signal: controller.signal });
+      if (this.destroyed) return;
       this.#lastActivity = Date.now();
-      let end: number | undefined;
-      try {
-        end = this.#acceptResponse(response.statusCode, response.headers, offset);
-      } catch (error) {
-        body.destroy();
-        throw error;
-      }
-      await this.#pump(body, end);
+      const end = this.#acceptResponse(response.statusCode, response.headers, offset);
+      await this.#pump(response, end);
       // A body that ends "cleanly" before the announced length is a cut, not the end of the
       // file; so is a 206 that covered only part of the rest.
       const expected = this.#total ?? end;
@@ -413,14 +397,14 @@ class ResumableDownload extends Readable {
         throw new TransientFailure(`the body ended at byte ${this.#position} of ${expected}`);
       }
     } catch (error) {
-      // An abort of this attempt (the watchdog or destroy) surfaces in undici as its reason or as
-      // a generic AbortError: report the reason.
+      // An abort of this attempt (the watchdog or destroy) is reported as its reason.
       throw controller.signal.aborted ? controller.signal.reason : error;
     } finally {
+      response?.close();
       clearTimeout(this.#watchdog);
       this.#watchdog = undefined;
       this.#attempt = undefined;
-      this.#body = undefined;
+      this.#response = undefined;
       this.#waitingForReader = false;
     }
   }
@@ -475,27 +459,23 @@ class ResumableDownload extends Readable {
     throw new DownloadError(`GET ${this.#safeUrl} failed: ${text}`, { url: this.#safeUrl, statusCode: status, bytesReceived: offset, retriesExhausted: false });
   }
 
-  /** Pushes the body's chunks as they are, pausing it while our reader is behind. */
-  async #pump(body: Readable, end: number | undefined): Promise<void> {
-    this.#body = body;
-    let overrun = false;
-    body.on('data', (chunk: Buffer) => {
-      if (this.destroyed || overrun) return;
+  /** Pushes the body's chunks as they are, pausing the socket while our reader is behind. */
+  #pump(response: HttpGetResponse, end: number | undefined): Promise<void> {
+    this.#response = response;
+    return response.readBody((chunk) => {
+      if (this.destroyed) return;
       this.#lastActivity = Date.now();
       if (end !== undefined && this.#position + chunk.length > end) {
-        // More than Content-Range announced (undici already enforces Content-Length): never
-        // append bytes whose place in the file is unknown.
-        overrun = true;
-        body.destroy(new TransientFailure(`the server sent more than the ${end - this.#position} bytes it announced`));
-        return;
+        // More than Content-Range announced (the client already enforces Content-Length): never
+        // append bytes whose place in the file is unknown. Thrown here, it fails the response.
+        throw new TransientFailure(`the server sent more than the ${end - this.#position} bytes it announced`);
       }
       this.#position += chunk.length;
       if (!this.push(chunk)) {
         this.#waitingForReader = true;
-        body.pause();
+        response.pause();
       }
     });
-    await finished(body);
   }
 
   /** Fails the attempt when neither headers nor body bytes arrive for the idle timeout. */
