@@ -17,6 +17,8 @@ export type { RunOptions } from './run-job.ts';
 export { fanOut } from './stream/fan-out.ts';
 export { DigestMeter, digestStream } from './stream/digest-meter.ts';
 export { runWithConcurrency } from './stream/concurrency.ts';
+export { acquireFileLock, withFileLock, LockTimeoutError } from './fs/file-lock.ts';
+export type { LockOptions } from './fs/file-lock.ts';
 export * from './ovf/index.ts';
 // typanion, re-exported so plugins declare option schemas against the same copy core validates with.
 export * as t from 'typanion';

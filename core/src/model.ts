@@ -69,8 +69,11 @@ export interface ExportSource {
    * the real sizes, so this runs after the download). File names must match `files`.
    */
   descriptor(files: readonly FileDigest[], signal: AbortSignal): Promise<string>;
-  /** Reports overall progress so a lease stays alive (0..100). Optional. */
-  progress?(percent: number): void;
+  /**
+   * Told, as the export goes, how many bytes were read from this source so far over all its
+   * files (a file that starts again counts from zero again), e.g. to report a lease's percentage.
+   */
+  progress?(bytesRead: number): void;
   complete(): Promise<void>;
   abort(reason: unknown): Promise<void>;
 }
@@ -223,5 +226,5 @@ export interface JobResult {
   /** Where the export was committed (one per sink). */
   readonly locations: readonly string[];
   readonly warnings: readonly string[];
-  readonly error?: { readonly message: string; readonly plugin?: string | undefined; readonly hook?: string | undefined; readonly code?: string | undefined } | undefined;
+  readonly error?: { readonly message: string; readonly plugin?: string | undefined; readonly hook?: string | undefined; readonly code?: string | undefined; readonly hint?: string | undefined } | undefined;
 }

@@ -119,15 +119,8 @@ async function digestSourceFile(context: Context, file: SourceFile): Promise<Fil
   return { name: file.name, size, sha256 };
 }
 
-async function spoolSourceFile(context: Context, file: SourceFile, spoolPath: string): Promise<FileDigest> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await spoolSourceFileOnce(context, file, spoolPath);
-    } catch (error) {
-      if (!isRestart(error) || attempt >= MAX_RESTARTS_PER_FILE || context.job.signal.aborted) throw error;
-      context.job.warn(`${file.name}: ${(error as Error).message}; downloading the file again from the start`);
-    }
-  }
+function spoolSourceFile(context: Context, file: SourceFile, spoolPath: string): Promise<FileDigest> {
+  return withRestarts(context.job, file.name, 'downloading the file again from the start', () => spoolSourceFileOnce(context, file, spoolPath));
 }
 
 async function spoolSourceFileOnce(context: Context, file: SourceFile, spoolPath: string): Promise<FileDigest> {
@@ -152,6 +145,18 @@ function isRestart(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === SOURCE_RESTART;
 }
 
+/** Runs `attempt` again, up to MAX_RESTARTS_PER_FILE times, when the source says its file must start over. */
+async function withRestarts<T>(job: Job, name: string, what: string, attempt: () => Promise<T>): Promise<T> {
+  for (let restarts = 0; ; restarts++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isRestart(error) || restarts >= MAX_RESTARTS_PER_FILE || job.signal.aborted) throw error;
+      job.warn(`${name}: ${(error as Error).message}; ${what}`);
+    }
+  }
+}
+
 /**
  * Streams one artifact through the transform stages that apply to it and into every sink.
  * `onRaw` receives the digest of the bytes before transforms (what the OVF describes). When the
@@ -166,14 +171,7 @@ async function writeArtifact(
   countsAsRead = true,
   beforeEnd?: (stored: FileDigest, raw: FileDigest | undefined) => Promise<void>,
 ): Promise<StoredFile> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await writeArtifactOnce(context, artifact, open, onRaw, countsAsRead, beforeEnd);
-    } catch (error) {
-      if (!isRestart(error) || attempt >= MAX_RESTARTS_PER_FILE || context.job.signal.aborted) throw error;
-      context.job.warn(`${artifact.name}: ${(error as Error).message}; writing the file again from the start`);
-    }
-  }
+  return withRestarts(context.job, artifact.name, 'writing the file again from the start', () => writeArtifactOnce(context, artifact, open, onRaw, countsAsRead, beforeEnd));
 }
 
 async function writeArtifactOnce(
@@ -258,23 +256,18 @@ function digestBuffer(name: string, content: Buffer): FileDigest {
   return { name, size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
 }
 
-/** Tracks bytes read over all files, so a source can report overall progress (lease keep-alive). */
+/** Tracks bytes read over all files and tells the source (which may report it to its server). */
 class ReadProgress {
   readonly #perFile = new Map<string, number>();
   readonly #source: ExportSource;
-  readonly #expected: number | undefined;
 
   constructor(source: ExportSource) {
     this.#source = source;
-    const sizes = source.files.map((file) => file.size);
-    this.#expected = sizes.every((size) => size !== undefined) ? sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0) : undefined;
   }
 
   update(name: string, bytes: number): void {
     this.#perFile.set(name, bytes);
-    if (this.#expected && this.#source.progress) {
-      this.#source.progress(Math.min(99, Math.floor((this.total / this.#expected) * 100)));
-    }
+    this.#source.progress?.(this.total);
   }
 
   get total(): number {

@@ -125,7 +125,7 @@ export class ExportCommand extends RemoteSourceCommand {
 
   /** Config `export` section, then the profile, then the flags. */
   private async baseSpec(loaded: LoadedConfig): Promise<JobSpec> {
-    const fromProfile = this.profile ? await profileSettings(this.profile) : { extra: {} };
+    const fromProfile = this.profile ? await profileSettings(this.profile) : { spec: {}, extra: {} };
     const flagExtra = Object.fromEntries(Object.entries({
       snapshotBefore: this.snapshotBefore,
       snapshot: this.snapshot,

@@ -13,7 +13,7 @@ export function printResult(context: BaseContext, json: boolean, result: JobResu
   if (result.status !== 'succeeded') {
     const error = result.error;
     context.stderr.write(`error: ${result.vmName ?? origin ?? 'export'}: export ${result.status}: ${error?.message ?? 'unknown error'}\n`);
-    if (error && 'hint' in error && typeof error.hint === 'string') context.stderr.write(`hint: ${error.hint}\n`);
+    if (error?.hint) context.stderr.write(`hint: ${error.hint}\n`);
     return;
   }
   const seconds = result.durationMs / 1000;

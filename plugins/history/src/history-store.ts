@@ -8,8 +8,8 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseLine } from './entry.ts';
 import type { HistoryEntry } from './entry.ts';
-import { withFileLock } from './file-lock.ts';
-import type { LockOptions } from './file-lock.ts';
+import { withFileLock } from '@hyperexport/core';
+import type { LockOptions } from '@hyperexport/core';
 
 export const DEFAULT_KEEP = 1000;
 

@@ -1,11 +1,9 @@
 // source-vsphere: exports a VM from vCenter or ESXi (`--vm PATH`) over the vim25 SOAP API and
 // an NFC export lease.
 import { ExportError, definePlugin, t } from '@hyperexport/core';
-import { resolveConnection } from './connection-settings.ts';
+import { connectVsphere } from './connect.ts';
 import type { ConnectionFlags, VsphereOptions } from './connection-settings.ts';
 import { listVms } from './inventory.ts';
-import { promptPassword } from './password-prompt.ts';
-import { VimClient } from './soap/vim-client.ts';
 import { closeSession, exportSnapshotOf, openSession } from './session.ts';
 import { openVsphereExport } from './vsphere-source.ts';
 
@@ -81,8 +79,7 @@ export default definePlugin<VsphereOptions>({
     });
     exporter.hooks.release.tapPromise(PLUGIN_NAME, (job) => closeSession(job));
     exporter.hooks.discover.tapPromise(PLUGIN_NAME, async (request) => {
-      const { settings: connect } = await resolveConnection(settings, request.connection as ConnectionFlags, process.env, process.stdin.isTTY ? promptPassword : undefined);
-      const client = await VimClient.connect(connect, request.signal);
+      const { client } = await connectVsphere(settings, request.connection as ConnectionFlags, request.signal);
       try {
         const prefix = `${request.folder.replace(/\/+$/, '')}/`;
         return (await listVms(client, request.signal))

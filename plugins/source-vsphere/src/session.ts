@@ -1,12 +1,11 @@
 // One vSphere session per job: opened when the job is inspected, shared by the plugins that
 // work on the same VM (snapshot, export), and closed when the job is released.
 import type { Job } from '@hyperexport/core';
-import { resolveConnection } from './connection-settings.ts';
+import { connectVsphere } from './connect.ts';
 import type { ConnectionFlags, VsphereOptions } from './connection-settings.ts';
 import { findVm } from './inventory.ts';
 import type { VmSummary } from './inventory.ts';
-import { promptPassword } from './password-prompt.ts';
-import { VimClient } from './soap/vim-client.ts';
+import type { VimClient } from './soap/vim-client.ts';
 import type { ManagedObjectRef } from './soap/xml.ts';
 
 export interface VsphereSession {
@@ -24,9 +23,7 @@ export function openSession(job: Job, options: VsphereOptions): Promise<VsphereS
   let session = job.state.get(SESSION) as Promise<VsphereSession> | undefined;
   if (!session) {
     session = (async () => {
-      const flags = (job.spec.extra.connection ?? {}) as ConnectionFlags;
-      const { settings, datacenter } = await resolveConnection(options, flags, process.env, process.stdin.isTTY ? promptPassword : undefined);
-      const client = await VimClient.connect(settings, job.signal);
+      const { client, datacenter } = await connectVsphere(options, (job.spec.extra.connection ?? {}) as ConnectionFlags, job.signal);
       try {
         return { client, vm: await findVm(client, job.spec.vm!, datacenter, job.signal), datacenter };
       } catch (error) {

@@ -1,12 +1,10 @@
 // `hyperexport vm info --vm PATH`: what an administrator checks before an export.
 import { Command, ExitCode, Option, RemoteSourceCommand, formatBytes } from '@hyperexport/core';
-import { resolveConnection } from './connection-settings.ts';
+import { connectVsphere, vsphereOptionsOf } from './connect.ts';
 import type { ConnectionFlags } from './connection-settings.ts';
 import { disksOf, findVm } from './inventory.ts';
-import { promptPassword } from './password-prompt.ts';
 import { snapshotsOf } from './snapshot-tree.ts';
 import { retrieveObjectProperties } from './soap/property-collector.ts';
-import { VimClient } from './soap/vim-client.ts';
 
 const PROPERTIES = ['name', 'runtime.powerState', 'config.hardware.numCPU', 'config.hardware.memoryMB', 'config.guestFullName', 'config.guestId', 'config.hardware.device', 'snapshot', 'config.changeTrackingEnabled', 'summary.storage.committed', 'config.template'];
 
@@ -26,9 +24,7 @@ export class VmInfoCommand extends RemoteSourceCommand {
 
   async run(): Promise<number> {
     const loaded = await this.loadConfigFile('vm');
-    const configured = loaded.plugins.find((plugin) => plugin.definition.name === 'source-vsphere');
-    const { settings, datacenter } = await resolveConnection((configured?.rawOptions ?? {}) as Record<string, unknown>, this.connectionFlags() as ConnectionFlags, process.env, process.stdin.isTTY ? promptPassword : undefined);
-    const client = await VimClient.connect(settings);
+    const { client, datacenter } = await connectVsphere(vsphereOptionsOf(loaded), this.connectionFlags() as ConnectionFlags);
     try {
       const found = await findVm(client, this.vm, datacenter);
       const [content] = await retrieveObjectProperties(client, [found.ref], PROPERTIES);

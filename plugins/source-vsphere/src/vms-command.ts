@@ -1,10 +1,8 @@
 // `hyperexport vms`: the VMs a vCenter/ESXi holds, with power state, disks and sizes.
 import { Command, ExitCode, RemoteSourceCommand, formatBytes } from '@hyperexport/core';
-import { resolveConnection } from './connection-settings.ts';
+import { connectVsphere, vsphereOptionsOf } from './connect.ts';
 import type { ConnectionFlags } from './connection-settings.ts';
 import { listVms } from './inventory.ts';
-import { promptPassword } from './password-prompt.ts';
-import { VimClient } from './soap/vim-client.ts';
 
 export class VmsCommand extends RemoteSourceCommand {
   static override paths = [['vms'], ['vms', 'list']];
@@ -20,10 +18,7 @@ export class VmsCommand extends RemoteSourceCommand {
 
   async run(): Promise<number> {
     const loaded = await this.loadConfigFile('vms');
-    const configured = loaded.plugins.find((plugin) => plugin.definition.name === 'source-vsphere');
-    const options = (configured?.rawOptions ?? {}) as Record<string, unknown>;
-    const { settings } = await resolveConnection(options, this.connectionFlags() as ConnectionFlags, process.env, process.stdin.isTTY ? promptPassword : undefined);
-    const client = await VimClient.connect(settings);
+    const { client } = await connectVsphere(vsphereOptionsOf(loaded), this.connectionFlags() as ConnectionFlags);
     try {
       const vms = await listVms(client);
       if (this.json) {

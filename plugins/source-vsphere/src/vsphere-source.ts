@@ -2,14 +2,13 @@
 // disk, the OVF from CreateDescriptor once the real sizes are known, and the lease completed or
 // aborted at the end. A lease lost mid-export is replaced by a new one; disks already written
 // are not downloaded again, and the disk in flight starts again from zero.
-import { Transform } from 'node:stream';
-import type { Readable, TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ExportError } from '@hyperexport/core';
 import type { ExportSource, FileDigest, SourceFile } from '@hyperexport/core';
 import { ExportLease, KEEP_ALIVE_INTERVAL_MS, resolveDeviceUrl } from './export-lease.ts';
 import type { LeaseDevice, LeaseInfo } from './export-lease.ts';
 import type { VmSummary } from './inventory.ts';
-import { openResumableDownload, RestartRequiredError } from './nfc/resumable-download.ts';
+import { openResumableDownload } from './nfc/resumable-download.ts';
 import { tlsSettingsOf } from './soap/tls.ts';
 import { el, moRef, text } from './soap/xml.ts';
 import type { ManagedObjectRef } from './soap/xml.ts';
@@ -50,7 +49,6 @@ class VsphereExport implements ExportSource {
   #info: LeaseInfo | undefined;
   #leaseRenewal: Promise<void> | undefined;
   #disks: DiskFile[] = [];
-  #bytesRead = 0;
   #estimatedBytes = 1;
   #closed = false;
 
@@ -102,8 +100,8 @@ class VsphereExport implements ExportSource {
     return descriptor;
   }
 
-  progress(percent: number): void {
-    if (this.#lease) this.#lease.percent = percent;
+  progress(bytesRead: number): void {
+    if (this.#lease) this.#lease.percent = (bytesRead / this.#estimatedBytes) * 100;
   }
 
   async complete(): Promise<void> {
@@ -169,7 +167,7 @@ class VsphereExport implements ExportSource {
     const { client } = this.#options;
     const url = resolveDeviceUrl(device.url, client.url);
     const lease = this.#lease;
-    const download = openResumableDownload({
+    return openResumableDownload({
       url: url.href,
       // The same TLS policy as the SOAP connection (the download does not go through undici).
       tls: tlsSettingsOf(client.dispatcher),
@@ -178,30 +176,13 @@ class VsphereExport implements ExportSource {
       onRetry: ({ attempt, error, resumed, bytesSoFar }) => {
         this.#options.warn(`${disk.name}: ${error instanceof Error ? error.message : String(error)}; retry ${attempt}${resumed ? ` resuming at byte ${bytesSoFar}` : ''}`);
       },
-    });
-    let counted = 0;
-    const counter = new Transform({
-      transform: (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) => {
-        counted += chunk.length;
-        this.#bytesRead += chunk.length;
-        this.progress((this.#bytesRead / this.#estimatedBytes) * 100);
-        callback(null, chunk);
+      // A URL of a lease that is gone answers 404/403: the file starts again on a new lease.
+      restartOn: (error) => {
+        const gone = isGoneLeaseError(error);
+        if (gone && lease) this.#renew(lease, true);
+        return gone || this.#lease !== lease;
       },
     });
-    download.on('error', (error: unknown) => {
-      // A URL of a lease that is gone answers 404/403: the file must start again on a new lease.
-      const gone = isGoneLeaseError(error);
-      if (gone && lease) this.#renew(lease, true);
-      const restart = error instanceof RestartRequiredError || (this.#lease !== lease) || gone;
-      this.#bytesRead -= counted;
-      counted = 0;
-      counter.destroy(restart && !(error instanceof RestartRequiredError) ? new RestartRequiredError(`the export lease changed while ${disk.name} was downloading`) : (error as Error));
-    });
-    download.pipe(counter);
-    counter.on('close', () => {
-      if (!download.destroyed) download.destroy();
-    });
-    return counter;
   }
 
   #deviceOf(disk: DiskFile): LeaseDevice {

@@ -6,14 +6,13 @@
 //   spool/            disks of an OVA waiting to be packed
 //   checkpoint.json   what is complete, so a run after a crash continues (docs/checkpoint.md)
 //   lock              the pid of the run writing it
-import { createHash, randomBytes } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
+import { randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { access, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { ExportError, assertSafeFileName } from '@hyperexport/core';
+import { ExportError, LockTimeoutError, acquireFileLock, assertSafeFileName, digestStream } from '@hyperexport/core';
 import type { Artifact, ExportLayout, ExportSink, FileDigest, SinkFile } from '@hyperexport/core';
 
 export interface LocalDirectorySinkOptions {
@@ -72,14 +71,14 @@ export class LocalDirectorySink implements ExportSink {
     return this.#staging && join(this.#staging, 'checkpoint.json');
   }
 
-  async adoptFile(artifact: Artifact, expected: FileDigest): Promise<string | undefined> {
+  async adoptFile(artifact: Artifact, expected: FileDigest, signal: AbortSignal): Promise<string | undefined> {
     const path = join(this.#filesDirectory(), artifact.name);
     const size = await stat(path).then((info) => info.size, () => undefined);
-    if (size !== expected.size || (await sha256OfFile(path)) !== expected.sha256) return undefined;
+    if (size !== expected.size || (await sha256OfFile(path, signal)) !== expected.sha256) return undefined;
     return this.#publishedLocation(artifact.name);
   }
 
-  async createFile(artifact: Artifact): Promise<SinkFile> {
+  async createFile(artifact: Artifact, signal: AbortSignal): Promise<SinkFile> {
     assertSafeFileName(artifact.name, 'export file');
     const path = join(this.#filesDirectory(), artifact.name);
     // 'w': a file that has to start again (a source that cannot resume) is truncated, never appended to.
@@ -91,7 +90,7 @@ export class LocalDirectorySink implements ExportSink {
         const { size } = await stat(path);
         if (size !== expected.size) throw new ExportError(`${path}: wrote ${size} bytes, expected ${expected.size}`, { code: 'VERIFY' });
         if (this.#options.verify) {
-          const actual = await sha256OfFile(path);
+          const actual = await sha256OfFile(path, signal);
           if (actual !== expected.sha256) throw new ExportError(`${path}: the file on disk does not match what was sent (SHA-256 ${actual}, expected ${expected.sha256})`, { code: 'VERIFY' });
         }
         return this.#publishedLocation(artifact.name);
@@ -149,33 +148,15 @@ export class LocalDirectorySink implements ExportSink {
 }
 
 /**
- * One run at a time per export: the lock file holds the writer's pid. A lock whose process is
- * gone (a crash) is taken over, which is how a crashed export gets continued.
+ * One run at a time per export. A lock whose process is gone (a crash) is taken over, which is
+ * how a crashed export gets continued; the lock goes with the staging folder when it is removed.
  */
 async function takeLock(lockPath: string, target: string): Promise<void> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await writeFile(lockPath, `${process.pid}\n`, { flag: 'wx' });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-      throw new ExportError(`another hyperexport run (pid ${holder}) is writing ${target}`, { code: 'EXPORT_LOCKED', hint: 'wait for it to finish, or stop it' });
-    }
-    await rm(lockPath, { force: true });
-    await delay(10);
-  }
-  throw new ExportError(`cannot lock ${lockPath}`, { code: 'EXPORT_LOCKED' });
-}
-
-function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    await acquireFileLock(lockPath, { timeoutMs: 0 });
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if (!(error instanceof LockTimeoutError)) throw error;
+    throw new ExportError(`another export is writing ${target}: ${error.message}`, { code: 'EXPORT_LOCKED', hint: 'wait for it to finish, or stop it', cause: error });
   }
 }
 
@@ -204,8 +185,6 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+async function sha256OfFile(path: string, signal: AbortSignal): Promise<string> {
+  return (await digestStream(createReadStream(path, { highWaterMark: 1 << 20 }), signal)).sha256;
 }

@@ -59,6 +59,11 @@ export interface ResumableDownloadOptions {
   readonly onRetry?: ((info: RetryInfo) => void) | undefined;
   /** Byte offset to start at; the first request then already carries `Range`. Default 0. */
   readonly startAt?: number | undefined;
+  /**
+   * Tells a final failure after which the file must be read again from byte 0 (e.g. the URL of an
+   * export lease that has ended): the download then ends with RestartRequiredError instead.
+   */
+  readonly restartOn?: ((error: Error) => boolean) | undefined;
 }
 
 /**
@@ -232,6 +237,7 @@ class ResumableDownload extends Readable {
   readonly #tls: TlsSettings | undefined;
   readonly #headers: Record<string, string>;
   readonly #signal: AbortSignal;
+  readonly #restartOn: ((error: Error) => boolean) | undefined;
   readonly #onRetry: ((info: RetryInfo) => void) | undefined;
   readonly #attempts: number;
   readonly #baseDelayMs: number;
@@ -265,6 +271,7 @@ class ResumableDownload extends Readable {
       if (name.toLowerCase() !== 'range') this.#headers[name] = value;
     }
     this.#signal = options.signal;
+    this.#restartOn = options.restartOn;
     this.#onRetry = options.onRetry;
     const retry = options.retry ?? {};
     this.#attempts = Math.max(1, Math.floor(retry.attempts ?? DEFAULTS.attempts));
@@ -304,6 +311,15 @@ class ResumableDownload extends Readable {
     callback(error);
   }
 
+  /** Ends the download with `error`, or with RestartRequiredError when the caller says so. */
+  #fail(error: Error): void {
+    if (!(error instanceof RestartRequiredError) && this.#restartOn?.(error)) {
+      this.destroy(new RestartRequiredError(`${error.message}; the file must be read again from the start`, { url: this.#safeUrl, offset: this.#position, cause: error }));
+      return;
+    }
+    this.destroy(error);
+  }
+
   async #run(): Promise<void> {
     let failures = 0;
     for (;;) {
@@ -319,11 +335,11 @@ class ResumableDownload extends Readable {
       }
       if (this.destroyed) return;
       if (error instanceof RestartRequiredError || error instanceof DownloadError) {
-        this.destroy(error);
+        this.#fail(error);
         return;
       }
       if (!isTransient(error)) {
-        this.destroy(this.#permanentError(error));
+        this.#fail(this.#permanentError(error));
         return;
       }
       // A retry streak counts attempts without progress: a long download over a flaky link that
@@ -331,7 +347,7 @@ class ResumableDownload extends Readable {
       failures = this.#position > before ? 1 : failures + 1;
       if (failures >= this.#attempts) {
         const status = error instanceof TransientFailure ? error.status : undefined;
-        this.destroy(
+        this.#fail(
           new DownloadError(
             `GET ${this.#safeUrl}: giving up after ${failures} attempts without progress at byte ${this.#position}: ${describe(error)}`,
             { url: this.#safeUrl, statusCode: status, bytesReceived: this.#position, retriesExhausted: true, cause: error },

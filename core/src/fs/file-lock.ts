@@ -2,7 +2,9 @@
 // (O_CREAT|O_EXCL, atomic on local filesystems), holding the owner's pid and host. A lock whose
 // owner died is taken over; the takeover itself goes through a second lock so that two waiters
 // that both saw the dead owner cannot both remove the lock (one of them would remove the other's
-// fresh lock). Locks are held for milliseconds: a read, an append, maybe a rewrite.
+// fresh lock). The history holds it for milliseconds (a read, an append, maybe a rewrite); the
+// local store holds it for a whole export, and asks with `timeoutMs: 0` to fail at once when a
+// live run has it.
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,12 +31,18 @@ export class LockTimeoutError extends Error {
 
 /** Runs `body` while holding the lock file `lockPath`. */
 export async function withFileLock<T>(lockPath: string, body: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  await acquire(lockPath, options);
+  const release = await acquireFileLock(lockPath, options);
   try {
     return await body();
   } finally {
-    await unlink(lockPath).catch(() => undefined);
+    await release();
   }
+}
+
+/** Takes the lock file `lockPath`, waiting up to `timeoutMs`; returns the function that releases it. */
+export async function acquireFileLock(lockPath: string, options: LockOptions = {}): Promise<() => Promise<void>> {
+  await acquire(lockPath, options);
+  return () => unlink(lockPath).catch(() => undefined);
 }
 
 async function acquire(lockPath: string, options: LockOptions): Promise<void> {
@@ -110,7 +118,7 @@ async function lockAge(lockPath: string): Promise<number | undefined> {
   }
 }
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
