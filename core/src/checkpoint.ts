@@ -2,8 +2,8 @@
 // (or in the spool), with their digests. Written atomically after every file, so that running
 // the same export again after a crash continues it: complete files are verified, not fetched
 // again. The format is documented in docs/checkpoint.md.
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './fs/atomic-write.ts';
 import type { ArtifactKind, ExportFormat, FileDigest } from './model.ts';
 
 export const CHECKPOINT_VERSION = 1;
@@ -92,20 +92,7 @@ export class Checkpoint {
       updatedAt: new Date().toISOString(),
       files: [...this.#entries.values()],
     };
-    const temporary = `${this.path}.${randomBytes(4).toString('hex')}.tmp`;
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(`${JSON.stringify(document, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temporary, this.path);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    await writeFileAtomic(this.path, `${JSON.stringify(document, null, 2)}\n`);
   }
 }
 

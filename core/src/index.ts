@@ -19,6 +19,8 @@ export { DigestMeter, digestStream } from './stream/digest-meter.ts';
 export { runWithConcurrency } from './stream/concurrency.ts';
 export { acquireFileLock, withFileLock, LockTimeoutError } from './fs/file-lock.ts';
 export type { LockOptions } from './fs/file-lock.ts';
+export { writeFileAtomic, syncPath } from './fs/atomic-write.ts';
+export type { AtomicWriteOptions } from './fs/atomic-write.ts';
 export * from './ovf/index.ts';
 // typanion, re-exported so plugins declare option schemas against the same copy core validates with.
 export * as t from 'typanion';

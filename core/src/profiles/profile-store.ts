@@ -1,8 +1,8 @@
 // Saved profiles: one JSON file per profile, `NAME.json`, in `~/.hyperexport/profiles` (or the
 // folder named by HYPEREXPORT_PROFILES_DIR). Built-in names are reserved: a file named like a
 // built-in is never loaded, so a built-in means the same everywhere.
-import { randomBytes } from 'node:crypto';
-import { chmod, link, lstat, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
@@ -151,27 +151,12 @@ export async function saveProfile(name: string, profile: ExportProfile, options:
   const directory = options.directory ?? profilesDirectory();
   await ensureDirectory(directory);
   const path = profilePath(directory, name);
-  // A dot file, so that `listProfiles` never shows a temporary file left by a crash.
-  const temporary = join(directory, `.${name}${EXTENSION}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temporary, 'wx', 0o600);
-  try {
-    try {
-      await handle.writeFile(`${JSON.stringify(checked.profile, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (options.force) {
-      await rename(temporary, path);
-    } else if (!(await linkIfAbsent(temporary, path))) {
-      if (options.skipExisting) return { name, path, written: false };
-      throw new ConfigError(`profile "${name}" already exists: ${path}`, { hint: 'add --force to replace it, or choose another name' });
-    }
-    await syncDirectory(directory);
-    return { name, path, written: true };
-  } finally {
-    await unlink(temporary).catch(() => undefined);
+  const written = await writeFileAtomic(path, `${JSON.stringify(checked.profile, null, 2)}\n`, { ifAbsent: !options.force });
+  if (!written) {
+    if (options.skipExisting) return { name, path, written: false };
+    throw new ConfigError(`profile "${name}" already exists: ${path}`, { hint: 'add --force to replace it, or choose another name' });
   }
+  return { name, path, written: true };
 }
 
 /** Deletes a saved profile; returns the path removed. Built-in profiles cannot be deleted. */
@@ -241,39 +226,3 @@ async function ensureDirectory(directory: string): Promise<void> {
   }
 }
 
-/**
- * Gives `temporary` the name `path` unless `path` exists, in one step (a hard link fails with
- * EEXIST), so two saves racing cannot both win. Returns false when `path` exists. Filesystems
- * without hard links fall back to a check and a rename.
- */
-async function linkIfAbsent(temporary: string, path: string): Promise<boolean> {
-  try {
-    await link(temporary, path);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
-  }
-  const exists = await lstat(path).then(() => true, (statError: NodeJS.ErrnoException) => {
-    if (statError.code === 'ENOENT') return false;
-    throw statError;
-  });
-  if (exists) return false;
-  await rename(temporary, path);
-  return true;
-}
-
-/** Makes the new directory entry durable; some platforms cannot fsync a folder, which is fine. */
-async function syncDirectory(directory: string): Promise<void> {
-  try {
-    const handle = await open(directory, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // best effort
-  }
-}

@@ -3,12 +3,11 @@
 // fsync, rename), so a reader sees either the old or the new file and a crash loses nothing.
 // Within one process, batch runs finish jobs concurrently: writes to one file are also chained
 // on a promise so they never wait on the lock file for each other.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseLine } from './entry.ts';
 import type { HistoryEntry } from './entry.ts';
-import { withFileLock } from '@hyperexport/core';
+import { withFileLock, writeFileAtomic } from '@hyperexport/core';
 import type { LockOptions } from '@hyperexport/core';
 
 export const DEFAULT_KEEP = 1000;
@@ -158,32 +157,5 @@ async function appendLine(path: string, line: string): Promise<void> {
 
 /** Replaces the file with `lines` atomically: temporary file beside it, fsync, rename, fsync the folder. */
 async function rewriteFile(path: string, lines: readonly string[]): Promise<void> {
-  const folder = dirname(path);
-  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temporary, 'wx', 0o600);
-  try {
-    try {
-      await handle.writeFile(lines.map((line) => `${line}\n`).join(''));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
-  await syncFolder(folder);
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(folder, 'r');
-    await handle.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic there.
-  } finally {
-    await handle?.close();
-  }
+  await writeFileAtomic(path, lines.map((line) => `${line}\n`).join(''));
 }

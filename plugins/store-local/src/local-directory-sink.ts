@@ -9,10 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { ExportError, LockTimeoutError, acquireFileLock, assertSafeFileName, digestStream } from '@hyperexport/core';
+import { ExportError, LockTimeoutError, acquireFileLock, assertSafeFileName, digestStream, syncPath } from '@hyperexport/core';
 import type { Artifact, ExportLayout, ExportSink, FileDigest, SinkFile } from '@hyperexport/core';
 
 export interface LocalDirectorySinkOptions {
@@ -108,7 +108,7 @@ export class LocalDirectorySink implements ExportSink {
     const target = this.#finalPath(layout);
     const files = this.#filesDirectory();
     const from = layout.format === 'ovf' ? files : join(files, `${layout.baseName}.ova`);
-    if (this.#options.fsync && layout.format === 'ovf') await fsyncPath(files);
+    if (this.#options.fsync && layout.format === 'ovf') await syncPath(files);
     // Replacing: move the old export aside first, so a crash leaves either the old or the new one.
     let replaced: string | undefined;
     if (layout.overwrite && (await exists(target))) {
@@ -116,7 +116,7 @@ export class LocalDirectorySink implements ExportSink {
       await rename(target, replaced);
     }
     await rename(from, target);
-    if (this.#options.fsync) await fsyncPath(this.directory);
+    if (this.#options.fsync) await syncPath(this.directory);
     if (replaced) await rm(replaced, { recursive: true, force: true });
     await rm(staging, { recursive: true, force: true });
     this.#staging = undefined;
@@ -174,15 +174,6 @@ async function closed(stream: WriteStream): Promise<void> {
   if (stream.closed) return;
   await finished(stream);
   if (!stream.closed) await new Promise<void>((done) => stream.once('close', () => done()));
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function sha256OfFile(path: string, signal: AbortSignal): Promise<string> {
