@@ -130,11 +130,6 @@ export class Exporter {
     return this.#plugins.filter(({ definition }) => (definition.consumes ?? []).includes(key)).map(({ definition }) => definition.name);
   }
 
-  /** True when some configured plugin offers the capability (e.g. `source:vsphere`). */
-  provides(capability: string): boolean {
-    return this.#plugins.some(({ definition }) => definition.name === capability || (definition.provides ?? []).includes(capability));
-  }
-
   // Every tap passes through here: refuse taps after sealing, and wrap the tap so its errors
   // carry the plugin and hook names (or, for warn-only hooks, become warnings).
   #registerTap<T extends { name: string; type: 'sync' | 'async' | 'promise'; fn: Function }>(hookName: HookName, tap: T): T {
