@@ -4,8 +4,9 @@ import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWat
 import { ConfigError, PluginError } from './errors.ts';
 import { EventBus } from './events.ts';
 import type { Job, StoreTargets, ValidationReport } from './job.ts';
-import type { ExportSource, JobResult, SnapshotRef, SourceInfo, StoredFile, TransformPlan } from './model.ts';
+import type { ExportRecord, ExportSource, JobResult, SnapshotRef, SourceInfo, StoredFile, TransformPlan } from './model.ts';
 import { resolvePlugins } from './plugin.ts';
+import { StorageRegistry } from './storage/storage-registry.ts';
 import type { PluginInstance, ResolvedPlugin } from './plugin.ts';
 
 /** What the post-validate hook checks: the files as written, before they are published. */
@@ -15,6 +16,21 @@ export interface WrittenExport {
   readonly files: readonly StoredFile[];
   /** Where each file is now, before publishing, at every sink with a local filesystem, by stored name. */
   readonly stagedPaths: ReadonlyMap<string, readonly string[]>;
+}
+
+/** What the published hook gets: the export as committed at every sink. */
+export interface PublishedExport {
+  readonly baseName: string;
+  readonly format: 'ova' | 'ovf';
+  readonly files: readonly StoredFile[];
+  /** The record written beside the export (NAME.hyperexport.json). */
+  readonly record: ExportRecord;
+  /** Where each committed file is on the local filesystem, by stored name (local sinks only). */
+  readonly localPaths: ReadonlyMap<string, string>;
+  /** Where the export now is; a plugin that copies it elsewhere (an upload) adds the new place. */
+  readonly locations: string[];
+  /** Files a plugin made from the export (converted disks), added to the result. */
+  readonly derivedFiles: StoredFile[];
 }
 
 /** A request to list VMs: everything below `folder` (an inventory path). */
@@ -57,6 +73,11 @@ function createHooks() {
     store: new AsyncSeriesHook<[StoreTargets, Job]>(['targets', 'job']),
     /** Checks the written files before they are published; errors fail the export. */
     postValidate: new AsyncParallelHook<[Job, ValidationReport, WrittenExport]>(['job', 'report', 'written']),
+    /**
+     * Runs after every sink committed (uploads after a local export, disk conversion); errors fail
+     * the export, and what was committed stays where it is.
+     */
+    published: new AsyncSeriesHook<[Job, PublishedExport]>(['job', 'published']),
     /** Runs when a job fails or is cancelled, before cleanup. */
     failed: new AsyncSeriesHook<[Job, unknown]>(['job', 'error']),
     /** Observers of the final result; a failing notifier only warns. */
@@ -83,6 +104,8 @@ export interface ExporterOptions {
 export class Exporter {
   readonly hooks: ExporterHooks = createHooks();
   readonly bus: EventBus;
+  /** Storage backends by URL scheme, registered by plugins in setup(). */
+  readonly storage = new StorageRegistry();
   readonly #plugins: ResolvedPlugin[] = [];
   #sealed = false;
 
@@ -113,6 +136,7 @@ export class Exporter {
       exporter.#plugins.push(plugin);
     }
     exporter.#sealed = true;
+    exporter.storage.seal();
     return exporter;
   }
 

@@ -139,6 +139,8 @@ export interface ExportSink {
   stagedPath?(name: string): string | undefined;
   /** Publishes every finished file at once (rename into place). */
   commit(signal: AbortSignal): Promise<readonly string[]>;
+  /** Where a published file is on the local filesystem after `commit`; undefined when not local. */
+  committedPath?(name: string): string | undefined;
   /** Removes whatever was written. Must not throw for a sink that never started. */
   abort(reason: unknown): Promise<void>;
 }
@@ -228,3 +230,48 @@ export interface JobResult {
   readonly warnings: readonly string[];
   readonly error?: { readonly message: string; readonly plugin?: string | undefined; readonly hook?: string | undefined; readonly code?: string | undefined; readonly hint?: string | undefined } | undefined;
 }
+
+/**
+ * The way back of a transform stage, for `hyperexport restore`: recognises the stored names its
+ * forward stage produced (by suffix) and undoes it as a stream. Transform packages export one
+ * (or several) as their named export `reverseStages`.
+ */
+export interface ReverseStage {
+  readonly name: string;
+  /** Suffix the forward stage appends to a stored name, e.g. `.zst`; restore strips it. */
+  readonly suffix: string;
+  /** A fresh Duplex that turns the stored bytes of `storedName` back into its input. */
+  create(storedName: string, keys: RestoreKeys, signal: AbortSignal): Promise<Duplex>;
+}
+
+/** Key material for undoing encryption; every source is optional and read only when needed. */
+export interface RestoreKeys {
+  /** Asks for the passphrase (env HYPEREXPORT_PASSPHRASE, --passphrase-file, then a prompt). */
+  passphrase(purpose: string): Promise<string>;
+  /** A raw 32-byte key file (encrypt-aes). */
+  readonly keyFile?: string | undefined;
+  /** Armored OpenPGP private key files (encrypt-pgp). */
+  readonly privateKeyFiles: readonly string[];
+}
+
+/**
+ * What the tool writes beside every export as `NAME.hyperexport.json` (the last file written):
+ * retention and `hyperexport remote` recognise the tool's exports by it, never by file names.
+ */
+export interface ExportRecord {
+  readonly kind: 'hyperexport-export';
+  readonly version: 1;
+  readonly jobId: string;
+  readonly vmName: string;
+  readonly baseName: string;
+  readonly format: ExportFormat;
+  /** When the export started (ISO 8601, UTC); retention orders exports by it. */
+  readonly createdAt: string;
+  /** Names of the transform stages applied, in order (e.g. `zstd`, `aes-256-gcm`). */
+  readonly stages: readonly string[];
+  readonly tags: readonly string[];
+  /** Every file of the export, as stored, with paths relative to the record's folder. */
+  readonly files: readonly { readonly path: string; readonly kind: ArtifactKind; readonly size: number; readonly sha256: string }[];
+}
+
+export const EXPORT_RECORD_SUFFIX = '.hyperexport.json';

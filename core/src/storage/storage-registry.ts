@@ -1,0 +1,69 @@
+// Which backend opens which URL scheme. Plugins register backends in setup(); the registry is
+// sealed with the hooks, so the set of schemes is fixed for a run.
+import { ConfigError } from '../errors.ts';
+import type { StorageBackend, StorageOpenContext, StorageService } from './storage-service.ts';
+
+export class StorageRegistry {
+  readonly #backends = new Map<string, StorageBackend>();
+  #sealed = false;
+
+  register(backend: StorageBackend): void {
+    if (this.#sealed) throw new Error(`storage backend "${backend.name}" registered after setup; register it in setup()`);
+    for (const scheme of backend.schemes) {
+      const existing = this.#backends.get(scheme);
+      if (existing) throw new ConfigError(`both "${existing.name}" and "${backend.name}" handle ${scheme}:// URLs; configure only one of them`);
+      this.#backends.set(scheme, backend);
+    }
+  }
+
+  /** @internal called by Exporter.create once every plugin is set up. */
+  seal(): void {
+    this.#sealed = true;
+  }
+
+  get schemes(): string[] {
+    return [...this.#backends.keys()].sort();
+  }
+
+  backendFor(url: URL): StorageBackend | undefined {
+    return this.#backends.get(url.protocol.replace(/:$/, ''));
+  }
+
+  /** Opens a target URL (`s3://bucket/prefix`, `file:///dir`, a plain path means file://). */
+  async open(target: string, context: Partial<StorageOpenContext> = {}): Promise<StorageService> {
+    const url = parseTargetUrl(target);
+    const backend = this.backendFor(url);
+    if (!backend) {
+      const known = this.schemes.map((scheme) => `${scheme}://`).join(', ') || 'none';
+      throw new ConfigError(`no configured plugin stores to ${url.protocol}// URLs (${redactUrl(url)})`, {
+        hint: `schemes available: ${known}; add the storage plugin for it to the config (see \`hyperexport plugins list\`)`,
+      });
+    }
+    return backend.open(url, { signal: context.signal ?? new AbortController().signal, env: context.env ?? process.env, options: context.options ?? {} });
+  }
+}
+
+/** A target as a URL; a plain absolute or relative path is a file:// URL. */
+export function parseTargetUrl(target: string): URL {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+    try {
+      return new URL(target);
+    } catch {
+      throw new ConfigError(`"${redactText(target)}" is not a valid target URL`, { hint: 'write it like s3://bucket/prefix, azure://account/container/prefix, gs://bucket/prefix, sftp://user@host:22/path or file:///dir' });
+    }
+  }
+  const { pathToFileURL } = process.getBuiltinModule('node:url');
+  return pathToFileURL(target);
+}
+
+/** The URL as it may be printed: no password, no query (SAS tokens live there). */
+export function redactUrl(url: URL): string {
+  const copy = new URL(url.href);
+  if (copy.password) copy.password = '***';
+  if (copy.search) copy.search = '?***';
+  return copy.href;
+}
+
+function redactText(text: string): string {
+  return text.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@').replace(/\?.*$/, '?***');
+}

@@ -1,0 +1,2 @@
+// @hyperexport/bandwidth: Cap export bandwidth with a shared token bucket and an rclone-style timetable.
+export {};

@@ -1,0 +1,2 @@
+// @hyperexport/cloud-azure: Azure Blob Storage backend (block blobs, streamed).
+export {};

@@ -1,0 +1,2 @@
+// @hyperexport/cloud-gcs: Google Cloud Storage backend (resumable uploads).
+export {};

@@ -1,0 +1,2 @@
+// @hyperexport/encrypt-aes: Encrypt exports with streaming AES-256-GCM in a documented, versioned format.
+export {};

@@ -1,0 +1,2 @@
+// @hyperexport/notify-discord: Discord webhook notifications.
+export {};

@@ -1,0 +1,2 @@
+// @hyperexport/notify-email: Email notifications over SMTP (nodemailer).
+export {};

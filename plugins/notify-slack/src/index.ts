@@ -1,0 +1,2 @@
+// @hyperexport/notify-slack: Slack incoming-webhook notifications.
+export {};

@@ -1,0 +1,2 @@
+// @hyperexport/notify-teams: Microsoft Teams Workflows webhook notifications (Adaptive Card).
+export {};

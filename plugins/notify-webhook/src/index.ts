@@ -1,0 +1,2 @@
+// @hyperexport/notify-webhook: Generic webhooks signed the Standard Webhooks way.
+export {};
