@@ -31,3 +31,6 @@ export { Command, Option } from 'clipanion';
 export { BaseCommand } from './cli/base-command.ts';
 export { RemoteSourceCommand } from './cli/remote-source-command.ts';
 export { formatBytes, formatDuration } from './cli/format.ts';
+export { promptSecret } from './secrets/prompt-secret.ts';
+export { readPassphrase, readSecretFile, isReadableByOthers, PASSPHRASE_ENV } from './secrets/passphrase.ts';
+export type { PassphraseSources } from './secrets/passphrase.ts';

@@ -78,8 +78,11 @@ export interface ExportSource {
   abort(reason: unknown): Promise<void>;
 }
 
-/** What kind of file an artifact is; transforms use it to decide what to touch. */
-export type ArtifactKind = 'descriptor' | 'manifest' | 'disk' | 'package';
+/**
+ * What kind of file an artifact is; transforms use it to decide what to touch. The `record`
+ * (NAME.hyperexport.json) is never transformed.
+ */
+export type ArtifactKind = 'descriptor' | 'manifest' | 'disk' | 'package' | 'record';
 
 /** One file as it is about to be stored: a disk, the `.ovf`, the `.mf`, or the whole `.ova`. */
 export interface Artifact {
@@ -161,6 +164,11 @@ export interface TransformStage {
   appliesTo?(artifact: Artifact): boolean;
   /** The new stored name of an artifact this stage applies to (e.g. add `.zst`). */
   rename?(name: string): string;
+  /**
+   * How an OVF descriptor records this stage on a File reference (`ovf:compression="gzip"`), for
+   * stages that have a standard OVF spelling; the core writes it into the descriptor.
+   */
+  readonly ovfCompression?: string | undefined;
   /** A fresh Duplex for one artifact. Called once per artifact and attempt. */
   create(artifact: Artifact, signal: AbortSignal): Duplex;
 }

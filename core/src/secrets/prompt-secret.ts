@@ -1,8 +1,8 @@
-// Asks for a password on the terminal without echoing it.
+// Asks for a secret (password, passphrase) on the terminal without echoing it.
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 
-export function promptPassword(question: string): Promise<string> {
+export function promptSecret(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let muted = false;
     const output = new Writable({
@@ -20,7 +20,7 @@ export function promptPassword(question: string): Promise<string> {
     muted = true;
     rl.on('SIGINT', () => {
       rl.close();
-      reject(new Error('password prompt cancelled'));
+      reject(new Error('prompt cancelled'));
     });
   });
 }
