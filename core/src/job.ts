@@ -31,6 +31,12 @@ export class Job {
     }
   }
 
+  /** Labels the user gave the export (`--tag`, repeatable), kept in its record for retention's keepTag. */
+  get tags(): string[] {
+    const tags = this.spec.extra.tags;
+    return Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : [];
+  }
+
   /** Aborted when the job fails anywhere or is cancelled; every stage must honour it. */
   get signal(): AbortSignal {
     return this.#controller.signal;

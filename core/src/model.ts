@@ -263,7 +263,7 @@ export interface RestoreKeys {
 }
 
 /**
- * What the tool writes beside every export as `NAME.hyperexport.json` (the last file written):
+ * What the tool writes beside every export as `NAME.FORMAT.hyperexport.json` (the last file written):
  * retention and `hyperexport remote` recognise the tool's exports by it, never by file names.
  */
 export interface ExportRecord {
@@ -283,3 +283,11 @@ export interface ExportRecord {
 }
 
 export const EXPORT_RECORD_SUFFIX = '.hyperexport.json';
+
+/**
+ * The record's file name: NAME.ova.hyperexport.json or NAME.ovf.hyperexport.json, beside the
+ * export (an OVA and an OVF folder of the same name can share a directory).
+ */
+export function exportRecordName(layout: Pick<ExportLayout, 'baseName' | 'format'>): string {
+  return `${layout.baseName}.${layout.format}${EXPORT_RECORD_SUFFIX}`;
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EventBus } from './events.ts';
 import { Exporter } from './exporter.ts';
 import { Stage } from './model.ts';
-import type { JobSpec } from './model.ts';
+import type { ExportRecord, JobSpec } from './model.ts';
 import { definePlugin } from './plugin.ts';
 import { runJob } from './run-job.ts';
 import { endlessStream, memorySink, memorySource } from './testing/memory-plugins.ts';
@@ -14,7 +14,7 @@ const spec = (overrides: Partial<JobSpec> = {}): JobSpec => ({ format: 'ovf', pa
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** A transform stage that appends a marker to every artifact it applies to. */
-function markerStage(name: string, stage: number) {
+function markerStage(name: string, stage: number, ovfCompression?: string) {
   return definePlugin({
     name,
     version: '0.0.0',
@@ -25,6 +25,7 @@ function markerStage(name: string, stage: number) {
           stage,
           appliesTo: (artifact) => artifact.kind === 'disk',
           rename: (file) => `${file}.${name}`,
+          ovfCompression,
           create: () => new Transform({
             transform(chunk, _encoding, callback) {
               callback(null, chunk);
@@ -78,6 +79,22 @@ describe('runJob', () => {
     expect(sink.state.committed).toBe(true);
   });
 
+  it('records a lone compression stage on the OVF File reference the standard way, and writes the record last', async () => {
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('data') }]);
+    const sink = memorySink();
+    const exporter = await Exporter.create([source.plugin(), markerStage('gz', Stage.COMPRESS, 'gzip')(), sink.plugin()]);
+    const result = await runJob(exporter, { ...spec(), extra: { tags: ['weekly'] } });
+    expect(result.status).toBe('succeeded');
+    const stored = result.files.find((file) => file.kind === 'disk')!;
+    expect(sink.state.files.get('vm1.ovf')?.toString()).toContain(`href="disk1.vmdk.gz" size="${stored.size}" compression="gzip"/>`);
+    const record = JSON.parse(sink.state.files.get('vm1.ovf.hyperexport.json')!.toString()) as ExportRecord;
+    expect(record).toMatchObject({ kind: 'hyperexport-export', version: 1, jobId: result.id, vmName: 'vm1', baseName: 'vm1', format: 'ovf', stages: ['gz'], tags: ['weekly'] });
+    expect(record.files.map((file) => file.path).sort()).toEqual(['vm1/disk1.vmdk.gz', 'vm1/vm1.mf', 'vm1/vm1.ovf']);
+    expect(record.files.find((file) => file.path === 'vm1/disk1.vmdk.gz')).toMatchObject({ size: stored.size, sha256: stored.sha256 });
+    expect([...sink.state.files.keys()].at(-1)).toBe('vm1.ovf.hyperexport.json');
+    expect(result.files.map((file) => file.kind)).not.toContain('record');
+  });
+
   it('orders transform stages by their stage number, not by registration order', async () => {
     const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('data') }]);
     const sink = memorySink();
@@ -89,8 +106,9 @@ describe('runJob', () => {
     expect(sink.state.files.get('disk1.vmdk.compress.encrypt')?.toString()).toBe('data|compress|encrypt');
     const stored = result.files.find((file) => file.kind === 'disk')!;
     expect(stored.sha256).toBe(sha256(Buffer.from('data|compress|encrypt')));
-    // The descriptor describes the raw disk; the manifest lists the stored files.
-    expect(sink.state.files.get('vm1.ovf')?.toString()).toContain('href="disk1.vmdk" size="4"');
+    // The descriptor and the manifest describe the files as stored; two stages on one file
+    // (compressed, then encrypted) have no standard OVF compression spelling.
+    expect(sink.state.files.get('vm1.ovf')?.toString()).toContain(`href="disk1.vmdk.compress.encrypt" size="${stored.size}"/>`);
     expect(sink.state.files.get('vm1.mf')?.toString()).toContain(`SHA256(disk1.vmdk.compress.encrypt)= ${stored.sha256}`);
   });
 

@@ -3,10 +3,11 @@
 // staged files) always runs; one failure aborts the job's signal so every stream stops.
 import { basename } from 'node:path';
 import { CancelledError, ExportError, describeError, isAbortError } from './errors.ts';
-import type { Exporter } from './exporter.ts';
+import type { Exporter, PublishedExport } from './exporter.ts';
 import { Job, StoreTargets, ValidationReport } from './job.ts';
-import type { ExportLayout, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
-import { writeExport } from './write-export.ts';
+import type { ExportLayout, ExportRecord, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
+import { expandNameTemplate } from './name-template.ts';
+import { writeExport, writeExportRecord } from './write-export.ts';
 
 export interface RunOptions {
   /** Cancels the job (Ctrl-C, a batch being stopped). */
@@ -67,7 +68,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     if (sinks.length === 0) {
       throw new ExportError('no destination for the export', { code: 'NO_DESTINATION', hint: 'give --output DIR or configure a storage plugin' });
     }
-    const exportLayout: ExportLayout = { baseName: exportBaseName(spec.name ?? opened.vmName), format: spec.format, overwrite: spec.overwrite };
+    const exportLayout: ExportLayout = { baseName: exportBaseName(expandNameTemplate(spec.name ?? '{vm}', { vm: opened.vmName, startedAt: job.startedAt })), format: spec.format, overwrite: spec.overwrite };
     layout = exportLayout;
     await Promise.all(sinks.map((sink) => sink.prepare(exportLayout, job.signal)));
     const written = await stage('write', () => writeExport(job, opened, orderedPlan, sinks, exportLayout));
@@ -80,8 +81,28 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       for (const issue of report.issues) if (issue.level === 'warning') job.warn(issue.message, issue.plugin);
       throwIfInvalid(report, 'post-export checks failed');
     });
+    const record: ExportRecord = await writeExportRecord(job, opened, orderedPlan, sinks, exportLayout, files);
     locations = await stage('commit', async () => (await Promise.all(sinks.map((sink) => sink.commit(job.signal)))).flat());
     await opened.complete();
+    const published: PublishedExport = {
+      baseName: exportLayout.baseName,
+      format: exportLayout.format,
+      files,
+      record,
+      localPaths: new Map(files.flatMap((file) => {
+        const path = sinks.map((sink) => sink.committedPath?.(file.name)).find((candidate) => candidate !== undefined);
+        return path === undefined ? [] : [[file.name, path] as const];
+      })),
+      locations: [...locations],
+      derivedFiles: [],
+    };
+    // What was committed stays committed; a failure here (an upload) still fails the export.
+    try {
+      await stage('published', () => hooks.published.promise(job, published));
+    } finally {
+      locations = published.locations;
+      files = [...files, ...published.derivedFiles];
+    }
   } catch (error) {
     failure = job.signal.aborted && isAbortError(error) ? (job.signal.reason ?? error) : error;
     status = isAbortError(failure) || (options.signal?.aborted ?? false) ? 'cancelled' : 'failed';

@@ -9,7 +9,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Checkpoint } from './checkpoint.ts';
 import type { Job } from './job.ts';
-import type { Artifact, ExportLayout, ExportSink, ExportSource, FileDigest, SourceFile, StoredFile, TransformPlan } from './model.ts';
+import type { Artifact, ExportLayout, ExportRecord, ExportSink, ExportSource, FileDigest, SourceFile, StoredFile, TransformPlan, TransformStage } from './model.ts';
+import { exportRecordName } from './model.ts';
+import { rewriteFileReferences } from './ovf/file-references.ts';
+import type { FileReferenceChange } from './ovf/file-references.ts';
 import { createOvaStream } from './ovf/ova-writer.ts';
 import { formatManifest } from './ovf/manifest.ts';
 import { DigestMeter, digestStream } from './stream/digest-meter.ts';
@@ -59,7 +62,7 @@ async function writeOvfFolder(context: Context): Promise<StoredFile[]> {
   }, (error) => job.abort(error), job.signal);
   // Keep the source's order in the descriptor, whatever order the parallel reads finished in.
   const ordered = source.files.map((file) => rawDigests.find((digest) => digest.name === file.name)!);
-  const descriptorText = await source.descriptor(ordered, job.signal);
+  const descriptorText = describeStoredFiles(context, await source.descriptor(ordered, job.signal), disks);
   const descriptor = await writeArtifact(context, { name: `${layout.baseName}.ovf`, kind: 'descriptor' }, () => Promise.resolve(Readable.from([Buffer.from(descriptorText)])));
   const manifestText = formatManifest([descriptor, ...disks].map(({ name, size, sha256 }) => ({ name, size, sha256 })));
   const manifest = await writeArtifact(context, { name: `${layout.baseName}.mf`, kind: 'manifest' }, () => Promise.resolve(Readable.from([Buffer.from(manifestText)])));
@@ -108,6 +111,65 @@ async function writeOva(context: Context): Promise<StoredFile[]> {
   } finally {
     if (privateSpool) await rm(await privateSpool, { recursive: true, force: true });
   }
+}
+
+/**
+ * The source describes the disks as read; a stage that renamed a disk (`disk1.vmdk.gz`) changes
+ * its href and size, and a compression with a standard OVF spelling is recorded on the File
+ * element, so other OVF tools can read the folder.
+ */
+function describeStoredFiles(context: Context, descriptor: string, disks: readonly StoredFile[]): string {
+  const changes = new Map<string, FileReferenceChange>();
+  for (const file of context.source.files) {
+    const artifact: Artifact = { name: file.name, kind: 'disk', sourceSize: file.size };
+    const renaming = stagesFor(context.plan, artifact).filter((stage) => stage.rename);
+    if (renaming.length === 0) continue;
+    const stored = disks.find((disk) => disk.name === storedName(renaming, file.name))!;
+    // Only a file that is nothing but compressed has a standard spelling (not one also encrypted).
+    const compression = renaming.length === 1 ? renaming[0]!.ovfCompression : undefined;
+    changes.set(file.name, { href: stored.name, size: stored.size, compression });
+  }
+  return changes.size === 0 ? descriptor : rewriteFileReferences(descriptor, changes);
+}
+
+/** The stages that apply to an artifact, in plan order; the record is never transformed. */
+function stagesFor(plan: TransformPlan, artifact: Artifact): TransformStage[] {
+  if (artifact.kind === 'record') return [];
+  return plan.stages.filter((stage) => stage.appliesTo?.(artifact) ?? true);
+}
+
+function storedName(stages: readonly TransformStage[], name: string): string {
+  let stored = name;
+  for (const stage of stages) if (stage.rename) stored = stage.rename(stored);
+  return stored;
+}
+
+/**
+ * Writes the export's record (NAME.FORMAT.hyperexport.json) to every sink, last, once the export is checked: the record by
+ * which retention and `hyperexport remote` recognise the tool's exports (see ExportRecord).
+ */
+export async function writeExportRecord(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout, files: readonly StoredFile[]): Promise<ExportRecord> {
+  const record: ExportRecord = {
+    kind: 'hyperexport-export',
+    version: 1,
+    jobId: job.id,
+    vmName: source.vmName,
+    baseName: layout.baseName,
+    format: layout.format,
+    createdAt: job.startedAt.toISOString(),
+    stages: plan.stages.map((stage) => stage.name),
+    tags: job.tags,
+    files: files.map((file) => ({
+      path: layout.format === 'ovf' ? `${layout.baseName}/${file.name}` : file.name,
+      kind: file.kind,
+      size: file.size,
+      sha256: file.sha256,
+    })),
+  };
+  const content = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
+  const context: Context = { job, source, plan, sinks, layout, progress: new ReadProgress(source), checkpoint: undefined };
+  await writeArtifact(context, { name: exportRecordName(layout), kind: 'record' }, () => Promise.resolve(Readable.from([content])), undefined, false);
+  return record;
 }
 
 async function digestSourceFile(context: Context, file: SourceFile): Promise<FileDigest> {
@@ -183,10 +245,9 @@ async function writeArtifactOnce(
   beforeEnd: ((stored: FileDigest, raw: FileDigest | undefined) => Promise<void>) | undefined,
 ): Promise<StoredFile> {
   const { job, plan, sinks, progress } = context;
-  const stages = plan.stages.filter((stage) => stage.appliesTo?.(artifact) ?? true);
+  const stages = stagesFor(plan, artifact);
   const sourceName = artifact.name;
-  const stored: Artifact = { ...artifact };
-  for (const stage of stages) if (stage.rename) stored.name = stage.rename(stored.name);
+  const stored: Artifact = { ...artifact, name: storedName(stages, artifact.name) };
 
   job.bus.emit('file:start', { jobId: job.id, name: stored.name, kind: artifact.kind, size: artifact.sourceSize });
   const reportProgress = (bytes: number, bytesPerSecond: number) => {

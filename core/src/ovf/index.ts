@@ -18,3 +18,5 @@ export type { VmdkInfo, VmdkKind } from './vmdk.ts';
 export { describeVmx, parseVmx, vsphereGuestId } from './vmx.ts';
 export type { VmxDescription, VmxDisk, VmxMap } from './vmx.ts';
 export { CIM_NS, OVF2_NS, OVF_NS, RASD_NS, VMW_NS, VSSD_NS, XSI_NS } from './namespaces.ts';
+export { rewriteFileReferences } from './file-references.ts';
+export type { FileReferenceChange } from './file-references.ts';

@@ -2,18 +2,20 @@
 // complete: every file is written under a hidden `.NAME.partial` staging folder next to the
 // target, flushed to disk, checked against the digest of what was sent, and only then renamed
 // into place. The staging folder holds:
-//   files/            the export as it will be published (renamed to NAME/ or NAME.ova)
+//   files/            the export as it will be published (renamed to NAME/ or NAME.ova, or the
+//                     package's stored name when transforms renamed it: NAME.ova.zst)
 //   spool/            disks of an OVA waiting to be packed
+//   NAME.FORMAT.hyperexport.json   the export's record, published last, beside the export
 //   checkpoint.json   what is complete, so a run after a crash continues (docs/checkpoint.md)
 //   lock              the pid of the run writing it
 import { randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { ExportError, LockTimeoutError, acquireFileLock, assertSafeFileName, digestStream, syncPath } from '@hyperexport/core';
-import type { Artifact, ExportLayout, ExportSink, FileDigest, SinkFile } from '@hyperexport/core';
+import { ExportError, exportRecordName, LockTimeoutError, acquireFileLock, assertSafeFileName, digestStream, syncPath } from '@hyperexport/core';
+import type { Artifact, ExportLayout, ExportRecord, ExportSink, FileDigest, SinkFile } from '@hyperexport/core';
 
 export interface LocalDirectorySinkOptions {
   /** fsync every file and the directory before publishing. */
@@ -27,6 +29,9 @@ export class LocalDirectorySink implements ExportSink {
   readonly #options: LocalDirectorySinkOptions;
   #layout: ExportLayout | undefined;
   #staging: string | undefined;
+  /** The stored name of the OVA package (transforms may have renamed it). */
+  #packageName: string | undefined;
+  #recordName: string | undefined;
 
   constructor(directory: string, options: LocalDirectorySinkOptions) {
     this.directory = resolve(directory);
@@ -48,8 +53,11 @@ export class LocalDirectorySink implements ExportSink {
       throw new ExportError(`output directory ${this.directory} ${why}`, { code: 'OUTPUT_NOT_WRITABLE', hint: 'choose another --output or fix its permissions', cause: error });
     }
     const target = this.#finalPath(layout);
-    if (!layout.overwrite && (await exists(target))) {
-      throw new ExportError(`an export already exists at ${target}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
+    const existing = [target, this.#recordPath(layout)];
+    if (!layout.overwrite) {
+      for (const path of existing) {
+        if (await exists(path)) throw new ExportError(`an export already exists at ${path}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
+      }
     }
     const staging = join(this.directory, `.${layout.baseName}.partial`);
     await mkdir(staging, { recursive: true });
@@ -75,12 +83,14 @@ export class LocalDirectorySink implements ExportSink {
     const path = join(this.#filesDirectory(), artifact.name);
     const size = await stat(path).then((info) => info.size, () => undefined);
     if (size !== expected.size || (await sha256OfFile(path, signal)) !== expected.sha256) return undefined;
-    return this.#publishedLocation(artifact.name);
+    return this.#publishedPath(artifact.name);
   }
 
   async createFile(artifact: Artifact, signal: AbortSignal): Promise<SinkFile> {
     assertSafeFileName(artifact.name, 'export file');
-    const path = join(this.#filesDirectory(), artifact.name);
+    if (artifact.kind === 'package') this.#packageName = artifact.name;
+    if (artifact.kind === 'record') this.#recordName = artifact.name;
+    const path = this.#stagingPathOf(artifact.name);
     // 'w': a file that has to start again (a source that cannot resume) is truncated, never appended to.
     const stream = createWriteStream(path, { flags: 'w', flush: this.#options.fsync });
     return {
@@ -93,13 +103,17 @@ export class LocalDirectorySink implements ExportSink {
           const actual = await sha256OfFile(path, signal);
           if (actual !== expected.sha256) throw new ExportError(`${path}: the file on disk does not match what was sent (SHA-256 ${actual}, expected ${expected.sha256})`, { code: 'VERIFY' });
         }
-        return this.#publishedLocation(artifact.name);
+        return this.#publishedPath(artifact.name);
       },
     };
   }
 
   stagedPath(name: string): string | undefined {
-    return this.#staging && join(this.#staging, 'files', name);
+    return this.#staging && this.#stagingPathOf(name);
+  }
+
+  committedPath(name: string): string | undefined {
+    return this.#layout && (this.#staging === undefined ? this.#publishedPath(name) : undefined);
   }
 
   async commit(): Promise<readonly string[]> {
@@ -107,17 +121,26 @@ export class LocalDirectorySink implements ExportSink {
     const staging = this.#requireStaging();
     const target = this.#finalPath(layout);
     const files = this.#filesDirectory();
-    const from = layout.format === 'ovf' ? files : join(files, `${layout.baseName}.ova`);
+    const from = layout.format === 'ovf' ? files : join(files, this.#packageName ?? `${layout.baseName}.ova`);
     if (this.#options.fsync && layout.format === 'ovf') await syncPath(files);
     // Replacing: move the old export aside first, so a crash leaves either the old or the new one.
+    // The old record names every file of the old export, which may have been stored under other
+    // names (NAME.ova.zst); those go too once the new export is in place.
+    const previous = layout.overwrite ? await readRecordPaths(this.#recordPath(layout)) : [];
     let replaced: string | undefined;
     if (layout.overwrite && (await exists(target))) {
       replaced = join(this.directory, `.${layout.baseName}.${randomBytes(4).toString('hex')}.replaced`);
       await rename(target, replaced);
     }
     await rename(from, target);
+    // The record goes last: an export without its record is not one retention will touch.
+    if (this.#recordName) await rename(join(staging, this.#recordName), this.#recordPath(layout));
     if (this.#options.fsync) await syncPath(this.directory);
     if (replaced) await rm(replaced, { recursive: true, force: true });
+    for (const path of previous) {
+      const stale = resolve(this.directory, path);
+      if (stale !== target && stale.startsWith(`${this.directory}/`) && !stale.startsWith(`${target}/`)) await rm(stale, { recursive: true, force: true });
+    }
     await rm(staging, { recursive: true, force: true });
     this.#staging = undefined;
     return [target];
@@ -129,17 +152,28 @@ export class LocalDirectorySink implements ExportSink {
   }
 
   #finalPath(layout: ExportLayout): string {
-    return join(this.directory, layout.format === 'ova' ? `${layout.baseName}.ova` : layout.baseName);
+    return join(this.directory, layout.format === 'ova' ? (this.#packageName ?? `${layout.baseName}.ova`) : layout.baseName);
+  }
+
+  #recordPath(layout: ExportLayout): string {
+    return join(this.directory, exportRecordName(layout));
+  }
+
+  /** Where a file is while staged: the record beside files/, everything else inside it. */
+  #stagingPathOf(name: string): string {
+    return name === this.#recordName ? join(this.#requireStaging(), name) : join(this.#filesDirectory(), name);
+  }
+
+  #publishedPath(name: string): string {
+    const layout = this.#layout!;
+    if (name === this.#recordName) return this.#recordPath(layout);
+    return layout.format === 'ovf' ? join(this.#finalPath(layout), name) : join(this.directory, name);
   }
 
   #filesDirectory(): string {
     return join(this.#requireStaging(), 'files');
   }
 
-  #publishedLocation(name: string): string {
-    const layout = this.#layout!;
-    return layout.format === 'ovf' ? join(this.#finalPath(layout), name) : this.#finalPath(layout);
-  }
 
   #requireStaging(): string {
     if (!this.#staging) throw new Error('LocalDirectorySink used before prepare()');
@@ -157,6 +191,16 @@ async function takeLock(lockPath: string, target: string): Promise<void> {
   } catch (error) {
     if (!(error instanceof LockTimeoutError)) throw error;
     throw new ExportError(`another export is writing ${target}: ${error.message}`, { code: 'EXPORT_LOCKED', hint: 'wait for it to finish, or stop it', cause: error });
+  }
+}
+
+/** The files an earlier export's record lists (relative paths), or none. */
+async function readRecordPaths(recordPath: string): Promise<string[]> {
+  try {
+    const record = JSON.parse(await readFile(recordPath, 'utf8')) as Partial<ExportRecord>;
+    return Array.isArray(record.files) ? record.files.map((file) => file.path.split('/')[0]!).filter((path) => path !== '' && path !== '..') : [];
+  } catch {
+    return [];
   }
 }
 
