@@ -13,6 +13,8 @@ export interface ExportEvents {
   /** Throttled: at most one every `progressIntervalMs` per file, plus a final one. */
   'file:progress': { jobId: string; name: string; bytes: number; total?: number | undefined; bytesPerSecond: number };
   'file:end': { jobId: string; name: string; kind: ArtifactKind; size: number; sha256: string };
+  /** Bytes of one file sent to one storage target (uploads after the export, streamed uploads). */
+  'target:progress': { jobId: string; target: string; name: string; bytes: number; total?: number | undefined };
   'warning': { jobId?: string | undefined; message: string; plugin?: string | undefined };
   'info': { jobId?: string | undefined; message: string; plugin?: string | undefined };
 }
@@ -52,7 +54,7 @@ export class EventBus {
 
   /** Listens to every event; the callback gets the event name too (used by `--json`). */
   onAny(listener: (event: ExportEventName, payload: ExportEvents[ExportEventName]) => void): () => void {
-    const names: ExportEventName[] = ['job:start', 'job:end', 'stage:start', 'stage:end', 'file:start', 'file:progress', 'file:end', 'warning', 'info'];
+    const names: ExportEventName[] = ['job:start', 'job:end', 'stage:start', 'stage:end', 'file:start', 'file:progress', 'file:end', 'target:progress', 'warning', 'info'];
     const detach = names.map((name) => {
       const each = (payload: ExportEvents[typeof name]) => listener(name, payload);
       this.on(name, each);

@@ -25,7 +25,7 @@ export interface PublishedExport {
   readonly files: readonly StoredFile[];
   /** The record written beside the export (NAME.hyperexport.json). */
   readonly record: ExportRecord;
-  /** Where each committed file is on the local filesystem, by stored name (local sinks only). */
+  /** Where each committed file (and the record, by its name) is on the local filesystem (local sinks only). */
   readonly localPaths: ReadonlyMap<string, string>;
   /** Where the export now is; a plugin that copies it elsewhere (an upload) adds the new place. */
   readonly locations: string[];

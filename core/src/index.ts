@@ -34,3 +34,6 @@ export { formatBytes, formatDuration } from './cli/format.ts';
 export { promptSecret } from './secrets/prompt-secret.ts';
 export { readPassphrase, readSecretFile, isReadableByOthers, PASSPHRASE_ENV } from './secrets/passphrase.ts';
 export type { PassphraseSources } from './secrets/passphrase.ts';
+export { restoreExport, restoreFile } from './restore/restore-export.ts';
+export type { RestoreOptions, RestoredExport } from './restore/restore-export.ts';
+export { planReversal } from './restore/reversal.ts';

@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { CancelledError, ExportError, describeError, isAbortError } from './errors.ts';
 import type { Exporter, PublishedExport } from './exporter.ts';
 import { Job, StoreTargets, ValidationReport } from './job.ts';
+import { exportRecordName } from './model.ts';
 import type { ExportLayout, ExportRecord, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
 import { expandNameTemplate } from './name-template.ts';
 import { writeExport, writeExportRecord } from './write-export.ts';
@@ -89,9 +90,9 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       format: exportLayout.format,
       files,
       record,
-      localPaths: new Map(files.flatMap((file) => {
-        const path = sinks.map((sink) => sink.committedPath?.(file.name)).find((candidate) => candidate !== undefined);
-        return path === undefined ? [] : [[file.name, path] as const];
+      localPaths: new Map([...files.map((file) => file.name), exportRecordName(exportLayout)].flatMap((name) => {
+        const path = sinks.map((sink) => sink.committedPath?.(name)).find((candidate) => candidate !== undefined);
+        return path === undefined ? [] : [[name, path] as const];
       })),
       locations: [...locations],
       derivedFiles: [],

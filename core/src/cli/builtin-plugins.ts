@@ -3,6 +3,7 @@
 // the core never depends on them.
 import { isPluginFactory, isPluginInstance } from '../plugin.ts';
 import type { PluginInstance } from '../plugin.ts';
+import type { ReverseStage } from '../model.ts';
 import type { CommandClass } from 'clipanion';
 
 export const BUILTIN_PLUGIN_PACKAGES = [
@@ -12,11 +13,31 @@ export const BUILTIN_PLUGIN_PACKAGES = [
   '@hyperexport/store-local',
   '@hyperexport/validate',
   '@hyperexport/history',
+  '@hyperexport/bandwidth',
+  '@hyperexport/compress',
+  '@hyperexport/encrypt-aes',
+  '@hyperexport/encrypt-pgp',
+  '@hyperexport/convert-qemu',
+  '@hyperexport/store-remote',
+  '@hyperexport/cloud-s3',
+  '@hyperexport/cloud-azure',
+  '@hyperexport/cloud-gcs',
+  '@hyperexport/cloud-sftp',
+  '@hyperexport/notify-email',
+  '@hyperexport/notify-slack',
+  '@hyperexport/notify-discord',
+  '@hyperexport/notify-teams',
+  '@hyperexport/notify-pagerduty',
+  '@hyperexport/notify-webhook',
+  '@hyperexport/retention',
 ] as const;
 
-async function importBuiltin(specifier: string): Promise<{ default?: unknown; commands?: unknown } | undefined> {
+/** Packages whose `reverseStages` export undoes their transforms, for `hyperexport restore`. */
+export const REVERSIBLE_TRANSFORM_PACKAGES = ['@hyperexport/compress', '@hyperexport/encrypt-aes', '@hyperexport/encrypt-pgp'] as const;
+
+async function importBuiltin(specifier: string): Promise<{ default?: unknown; commands?: unknown; reverseStages?: unknown } | undefined> {
   try {
-    return (await import(specifier)) as { default?: unknown; commands?: unknown };
+    return (await import(specifier)) as { default?: unknown; commands?: unknown; reverseStages?: unknown };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(specifier)) return undefined;
     throw error;
@@ -31,6 +52,16 @@ export async function loadBuiltinCommands(): Promise<CommandClass[]> {
     if (Array.isArray(module?.commands)) commands.push(...(module.commands as CommandClass[]));
   }
   return commands;
+}
+
+/** The reverse stages of every installed transform package. */
+export async function loadReverseStages(): Promise<ReverseStage[]> {
+  const stages: ReverseStage[] = [];
+  for (const specifier of REVERSIBLE_TRANSFORM_PACKAGES) {
+    const module = await importBuiltin(specifier);
+    if (Array.isArray(module?.reverseStages)) stages.push(...(module.reverseStages as ReverseStage[]));
+  }
+  return stages;
 }
 
 /** Instances of the built-ins whose names are not already configured. */

@@ -24,7 +24,21 @@ const PLUGIN_FLAGS: Record<string, string> = {
   snapshotName: '--snapshot-name',
   snapshotMemory: '--snapshot-memory',
   snapshotQuiesce: '--snapshot-quiesce',
+  compress: '--compress',
+  encrypt: '--encrypt',
+  passphraseFile: '--passphrase-file',
+  keyFile: '--key-file',
+  recipients: '--recipient',
+  convert: '--convert',
+  bwlimit: '--bwlimit',
+  targets: '--upload',
+  streamUpload: '--stream-upload',
+  keepLocal: '--keep-local',
+  notify: '--notify',
 };
+
+/** Keys of `spec.extra` the core reads itself. */
+const CORE_EXTRA_KEYS = new Set(['connection', 'tags']);
 
 export class ExportCommand extends RemoteSourceCommand {
   static override paths = [['export']];
@@ -55,6 +69,10 @@ export class ExportCommand extends RemoteSourceCommand {
       ['Only run the pre-export checks', '$0 export --vm /DC0/vm/web01 --output ./exports --validate-only'],
       ['Repackage a local VM folder as an OVA', '$0 export --source ./vms/web01 --format ova --output ./exports'],
       ['Machine-readable progress and result', '$0 export --source web01.ova --output ./exports --json'],
+      ['Compressed and encrypted, passphrase from a file', '$0 export --vm /DC0/vm/web01 --output ./exports --compress zstd:3 --encrypt aes --passphrase-file ~/.hyperexport/passphrase'],
+      ['Stream straight to S3 with no local copy, dated names', '$0 export --vm /DC0/vm/web01 --upload s3://backups/vms --stream-upload --name "{vm}-{date}"'],
+      ['Export, upload, then drop the local copy', '$0 export --vm /DC0/vm/web01 --output ./exports --upload azure://acct/backups --keep-local=false'],
+      ['Disks for KVM instead of an OVF', '$0 export --vm /DC0/vm/web01 --format ovf --output ./exports --convert qcow2'],
     ],
   });
 
@@ -76,6 +94,18 @@ export class ExportCommand extends RemoteSourceCommand {
   snapshotName = Option.String('--snapshot-name', { description: 'Name of the snapshot --snapshot-before takes ({vm} and {timestamp} are replaced)' });
   snapshotMemory = Option.Boolean('--snapshot-memory', { description: 'Include the memory of a running VM in the snapshot taken' });
   snapshotQuiesce = Option.Boolean('--snapshot-quiesce', { description: 'Quiesce the guest file systems (VMware Tools) for the snapshot taken' });
+  compress = Option.String('--compress', { description: 'Compress disks or the OVA: gzip or zstd, with an optional level (zstd:3, gzip:6)' });
+  encrypt = Option.String('--encrypt', { description: 'Encrypt the export: aes (AES-256-GCM) or pgp (OpenPGP)', validator: t.isEnum(['aes', 'pgp'] as const) });
+  passphraseFile = Option.String('--passphrase-file', { description: 'File holding the encryption passphrase (or set HYPEREXPORT_PASSPHRASE; never the passphrase itself)' });
+  keyFile = Option.String('--key-file', { description: 'File holding a raw 32-byte AES key, instead of a passphrase' });
+  recipients = Option.Array('--recipient', { description: 'OpenPGP public key file to encrypt to (repeat for several recipients)' });
+  convert = Option.String('--convert', { description: 'Convert the disks with qemu-img: qcow2, vhd, vhdx, vdi or raw' });
+  bwlimit = Option.String('--bwlimit', { description: 'Bandwidth cap, rclone syntax: 10M, 512k, or a timetable "08:00,512k 19:00,off"' });
+  upload = Option.Array('--upload', { description: 'Also store the export at this URL: s3://, azure://, gs://, sftp://, file:// (repeat to fan out)' });
+  streamUpload = Option.Boolean('--stream-upload', { description: 'Stream straight to the --upload targets with no local copy' });
+  keepLocal = Option.String('--keep-local', { tolerateBoolean: true, description: 'With --upload: keep the local copy (default) or, with --keep-local=false, delete it once every upload is verified' });
+  notify = Option.Array('--notify', { description: 'Send a notification: slack://, discord://, teams+https://, pagerduty://, mailto://, webhook+https:// (repeat; secrets from env:NAME or @FILE)' });
+  tags = Option.Array('--tag', { description: 'Label the export (kept in its record; retention can keep tagged exports)' });
   validateOnly = Option.Boolean('--validate-only', false, { description: 'Run the pre-export checks, print a report, exit 0 (all pass) or 1' });
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only warnings, errors and the result' });
 
@@ -133,6 +163,18 @@ export class ExportCommand extends RemoteSourceCommand {
       snapshotName: this.snapshotName,
       snapshotMemory: this.snapshotMemory,
       snapshotQuiesce: this.snapshotQuiesce,
+      compress: this.compress,
+      encrypt: this.encrypt,
+      passphraseFile: this.passphraseFile,
+      keyFile: this.keyFile,
+      recipients: this.recipients,
+      convert: this.convert,
+      bwlimit: this.bwlimit,
+      targets: this.upload,
+      streamUpload: this.streamUpload,
+      keepLocal: parseKeepLocal(this.keepLocal),
+      notify: this.notify,
+      tags: this.tags,
     }).filter(([, value]) => value !== undefined));
     return buildJobSpec({ ...loaded.exportDefaults, ...fromProfile.spec }, {
       source: this.source,
@@ -147,7 +189,7 @@ export class ExportCommand extends RemoteSourceCommand {
 
   /** A flag or profile setting that no configured plugin reads is an error, not silently ignored. */
   private checkConsumed(exporter: Exporter, spec: JobSpec): void {
-    const unused = Object.keys(spec.extra).filter((key) => key !== 'connection' && exporter.consumersOf(key).length === 0);
+    const unused = Object.keys(spec.extra).filter((key) => !CORE_EXTRA_KEYS.has(key) && exporter.consumersOf(key).length === 0);
     if (unused.length === 0) return;
     const names = unused.map((key) => PLUGIN_FLAGS[key] ?? `"${key}" (from --profile ${this.profile ?? ''})`);
     throw new ConfigError(`${names.join(', ')} ${unused.length === 1 ? 'is' : 'are'} set, but no configured plugin handles ${unused.length === 1 ? 'it' : 'them'}`, {
@@ -190,6 +232,14 @@ export class ExportCommand extends RemoteSourceCommand {
     }
     return failed ? ExitCode.EXPORT_FAILED : ExitCode.OK;
   }
+}
+
+/** `--keep-local` alone or `=true` keeps the local copy; `=false` drops it after the uploads. */
+function parseKeepLocal(value: string | boolean | undefined): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (/^(true|yes|1)$/i.test(value)) return true;
+  if (/^(false|no|0)$/i.test(value)) return false;
+  throw new ConfigError(`--keep-local=${value} is not true or false`, { hint: 'write --keep-local=false to delete the local copy after the uploads are verified' });
 }
 
 function exitCodeOf(result: JobResult): number {

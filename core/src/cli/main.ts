@@ -7,6 +7,7 @@ import { BaseCommand } from './base-command.ts';
 import { loadBuiltinCommands } from './builtin-plugins.ts';
 import { ExportCommand } from './export-command.ts';
 import { PluginsListCommand } from './plugins-list-command.ts';
+import { DecryptCommand, RestoreCommand } from './restore-command.ts';
 import { ProfilesDeleteCommand, ProfilesInitCommand, ProfilesListCommand, ProfilesSaveCommand, ProfilesShowCommand } from './profiles-command.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,6 +23,8 @@ export async function createCli(): Promise<Cli> {
   cli.register(ProfilesSaveCommand);
   cli.register(ProfilesDeleteCommand);
   cli.register(ProfilesInitCommand);
+  cli.register(RestoreCommand);
+  cli.register(DecryptCommand);
   for (const command of await loadBuiltinCommands()) cli.register(command);
   return cli;
 }

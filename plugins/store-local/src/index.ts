@@ -1,10 +1,13 @@
 // store-local: writes each export to a local directory (the job's --output, or `directory`).
 import { definePlugin, t } from '@hyperexport/core';
+import { fileURLToPath } from 'node:url';
+import { FileStorageService } from './file-storage-service.ts';
 import { LocalDirectorySink } from './local-directory-sink.ts';
 
 const PLUGIN_NAME = 'store-local';
 
 export { LocalDirectorySink } from './local-directory-sink.ts';
+export { FileStorageService } from './file-storage-service.ts';
 
 export default definePlugin({
   name: PLUGIN_NAME,
@@ -20,6 +23,12 @@ export default definePlugin({
     verify: t.isOptional(t.isBoolean()),
   }),
   setup(exporter, options) {
+    // file:// targets (a local or mounted NFS/SMB folder) for uploads, retention and `remote`.
+    exporter.storage.register({
+      name: PLUGIN_NAME,
+      schemes: ['file'],
+      open: (url) => Promise.resolve(new FileStorageService(fileURLToPath(url))),
+    });
     exporter.hooks.store.tap(PLUGIN_NAME, (targets, job) => {
       const directory = job.spec.output ?? options.directory;
       if (directory === undefined) return;

@@ -1,0 +1,119 @@
+// `hyperexport restore` and `hyperexport decrypt`: the way back from what the transforms wrote.
+// The reverse stages come from the installed transform packages, so an export can be restored on
+// any machine with HyperExport, whatever config wrote it.
+import { Command, Option } from 'clipanion';
+import { ConfigError, ExitCode } from '../errors.ts';
+import type { RestoreKeys } from '../model.ts';
+import { restoreExport, restoreFile } from '../restore/restore-export.ts';
+import { readPassphrase } from '../secrets/passphrase.ts';
+import { BaseCommand } from './base-command.ts';
+import { loadReverseStages } from './builtin-plugins.ts';
+import { formatBytes } from './format.ts';
+
+abstract class ReverseCommand extends BaseCommand {
+  passphraseFile = Option.String('--passphrase-file', { description: 'File holding the passphrase (or set HYPEREXPORT_PASSPHRASE; a terminal prompts)' });
+  keyFile = Option.String('--key-file', { description: 'Raw 32-byte AES key file the export was encrypted with' });
+  privateKeys = Option.Array('--private-key', { description: 'OpenPGP private key file (armored) to decrypt with (repeatable)' });
+  overwrite = Option.Boolean('--overwrite', false, { description: 'Replace an existing restored export or file' });
+
+  protected restoreKeys(): RestoreKeys {
+    let passphrase: Promise<string> | undefined;
+    return {
+      // Asked once, when a stage needs it, and reused for every file.
+      passphrase: (purpose) => (passphrase ??= readPassphrase(purpose, { file: this.passphraseFile })),
+      keyFile: this.keyFile,
+      privateKeyFiles: this.privateKeys ?? [],
+    };
+  }
+
+  protected async reverseStages() {
+    const stages = await loadReverseStages();
+    if (stages.length === 0) throw new ConfigError('no transform package is installed, so nothing can be undone', { hint: 'install @hyperexport/compress, @hyperexport/encrypt-aes or @hyperexport/encrypt-pgp' });
+    return stages;
+  }
+
+  protected withSignal<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => controller.abort(new Error(`interrupted by ${signal}`));
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return body(controller.signal).finally(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    });
+  }
+
+  protected progress(name: string, bytes: number, total: number | undefined): void {
+    if (this.json) return;
+    const stderr = this.context.stderr as NodeJS.WriteStream;
+    if (!stderr.isTTY) return;
+    stderr.write(`\r${name}: ${formatBytes(bytes)}${total ? ` of ${formatBytes(total)} (${Math.floor((bytes / total) * 100)}%)` : ''}\u001b[K`);
+  }
+}
+
+export class RestoreCommand extends ReverseCommand {
+  static override paths = [['restore']];
+
+  static override usage = Command.Usage({
+    description: 'turn a compressed and/or encrypted export back into a plain OVF folder or OVA',
+    details: `
+      Decrypts and decompresses every file of the export, checks each against the export's
+      manifest while reading it, writes the result under a hidden name in the output directory,
+      verifies it against its own manifest, and only then renames it into place.
+
+      INPUT is an OVF folder, an OVA as stored (web01.ova.zst.hxe), or the export's record
+      (web01.ova.hyperexport.json).
+    `,
+    examples: [
+      ['Restore an encrypted OVA (passphrase from a file)', '$0 restore ./exports/web01.ova.zst.hxe --output ./restored --passphrase-file ~/.hyperexport/passphrase'],
+      ['Restore an OVF folder encrypted with OpenPGP', '$0 restore ./exports/web01 --output ./restored --private-key ~/keys/backup.asc'],
+    ],
+  });
+
+  input = Option.String({ required: true });
+  output = Option.String('--output,-o', { required: true, description: 'Directory to write the plain export to' });
+
+  async run(): Promise<number> {
+    const stages = await this.reverseStages();
+    const restored = await this.withSignal((signal) => restoreExport(this.input, this.output, {
+      stages,
+      keys: this.restoreKeys(),
+      signal,
+      overwrite: this.overwrite,
+      onProgress: (name, bytes, total) => this.progress(name, bytes, total),
+    }));
+    if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'result', status: 'succeeded', ...restored })}\n`);
+    else this.context.stdout.write(`\nrestored ${restored.format === 'ova' ? 'OVA' : 'OVF folder'} ${restored.path} (${restored.files.length} files, manifest verified)\n`);
+    return ExitCode.OK;
+  }
+}
+
+export class DecryptCommand extends ReverseCommand {
+  static override paths = [['decrypt']];
+
+  static override usage = Command.Usage({
+    description: 'undo the transforms of one stored file (decrypt, decompress)',
+    details: `
+      Reads one file as an export stored it (disk1.vmdk.zst.hxe) and writes it back as it was
+      (disk1.vmdk). For a whole export, with its manifest checked, use \`hyperexport restore\`.
+    `,
+    examples: [['Decrypt and decompress one disk', '$0 decrypt ./exports/web01/web01-disk1.vmdk.zst.hxe --passphrase-file ~/.hyperexport/passphrase']],
+  });
+
+  input = Option.String({ required: true });
+  output = Option.String('--output,-o', { description: 'File to write (default: the input without its transform suffixes, beside it)' });
+
+  async run(): Promise<number> {
+    const stages = await this.reverseStages();
+    const { path, digest } = await this.withSignal((signal) => restoreFile(this.input, this.output, {
+      stages,
+      keys: this.restoreKeys(),
+      signal,
+      overwrite: this.overwrite,
+      onProgress: (name, bytes, total) => this.progress(name, bytes, total),
+    }));
+    if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'result', status: 'succeeded', path, size: digest.size, sha256: digest.sha256 })}\n`);
+    else this.context.stdout.write(`\nwrote ${path} (${formatBytes(digest.size)}, SHA-256 ${digest.sha256})\n`);
+    return ExitCode.OK;
+  }
+}

@@ -1,0 +1,228 @@
+// `hyperexport restore`: turns an export written with transforms (compressed, encrypted) back into
+// a plain OVF folder or OVA that any OVF tool imports. Everything streams; every input file is
+// checked against the export's manifest as it is read, the output is written into a hidden
+// staging place and checked against its own manifest before it is renamed into view, so a wrong
+// key, a damaged file or a cancelled run never leaves something that looks restored.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ConfigError, ExportError } from '../errors.ts';
+import type { ExportRecord, FileDigest, RestoreKeys, ReverseStage } from '../model.ts';
+import { EXPORT_RECORD_SUFFIX } from '../model.ts';
+import { rewriteFileReferences } from '../ovf/file-references.ts';
+import type { FileReferenceChange } from '../ovf/file-references.ts';
+import { formatManifest, parseManifest } from '../ovf/manifest.ts';
+import type { ManifestEntry } from '../ovf/manifest.ts';
+import { indexOva, openOvaMember } from '../ovf/ova-index.ts';
+import { parseOvf } from '../ovf/ovf-parse.ts';
+import { DigestMeter, digestStream } from '../stream/digest-meter.ts';
+import { planReversal } from './reversal.ts';
+
+export interface RestoreOptions {
+  readonly stages: readonly ReverseStage[];
+  readonly keys: RestoreKeys;
+  readonly signal: AbortSignal;
+  /** Replace an existing plain export at the destination. */
+  readonly overwrite?: boolean | undefined;
+  /** Bytes read so far from the input file `name`. */
+  readonly onProgress?: ((name: string, bytes: number, total: number | undefined) => void) | undefined;
+}
+
+export interface RestoredExport {
+  readonly format: 'ova' | 'ovf';
+  /** The restored OVA file or OVF folder. */
+  readonly path: string;
+  readonly files: readonly FileDigest[];
+}
+
+/** Restores the export at `input` (an OVF folder, a transformed OVA, or an export record) into `outputDirectory`. */
+export async function restoreExport(input: string, outputDirectory: string, options: RestoreOptions): Promise<RestoredExport> {
+  const source = await locateExport(resolve(input), options.stages);
+  await mkdir(outputDirectory, { recursive: true });
+  return source.format === 'ova'
+    ? restoreOva(source.path, resolve(outputDirectory), options)
+    : restoreOvfFolder(source.path, resolve(outputDirectory), options);
+}
+
+/** Undoes the transforms of one file (`hyperexport decrypt`): no package, no manifest. */
+export async function restoreFile(input: string, output: string | undefined, options: RestoreOptions): Promise<{ path: string; digest: FileDigest }> {
+  const reversal = planReversal(basename(input), options.stages);
+  if (reversal.steps.length === 0) {
+    throw new ConfigError(`${input} does not end in a suffix that a transform wrote (${options.stages.map((stage) => stage.suffix).join(', ')})`, { hint: 'give the file as it was stored, e.g. disk1.vmdk.zst.hxe' });
+  }
+  const target = resolve(output ?? join(dirname(input), reversal.plainName));
+  await refuseExisting(target, options.overwrite);
+  const staged = join(dirname(target), `.${basename(target)}.restore-partial`);
+  try {
+    const { digest } = await reverseInto(input, basename(input), reversal.steps, staged, reversal.plainName, options);
+    await rename(staged, target);
+    return { path: target, digest };
+  } catch (error) {
+    await rm(staged, { force: true });
+    throw error;
+  }
+}
+
+async function locateExport(input: string, stages: readonly ReverseStage[]): Promise<{ format: 'ova' | 'ovf'; path: string }> {
+  const info = await stat(input).catch((error: NodeJS.ErrnoException) => {
+    throw new ConfigError(`cannot read ${input}: ${error.code ?? error.message}`, { hint: 'give an OVF folder, an OVA (also compressed or encrypted), or an export record NAME.FORMAT.hyperexport.json' });
+  });
+  if (info.isDirectory()) return { format: 'ovf', path: input };
+  if (input.endsWith(EXPORT_RECORD_SUFFIX)) {
+    const record = JSON.parse(await readFile(input, 'utf8')) as ExportRecord;
+    if (record.kind !== 'hyperexport-export') throw new ConfigError(`${input} is not an export record`);
+    const base = dirname(input);
+    if (record.format === 'ovf') return { format: 'ovf', path: join(base, record.baseName) };
+    const packageFile = record.files.find((file) => file.kind === 'package');
+    if (!packageFile) throw new ConfigError(`${input} lists no package file`);
+    return { format: 'ova', path: join(base, packageFile.path) };
+  }
+  if (planReversal(basename(input), stages).plainName.endsWith('.ova')) return { format: 'ova', path: input };
+  throw new ConfigError(`${input} is not an export HyperExport can restore`, {
+    hint: 'give an OVF folder, an .ova (also .ova.zst, .ova.gz, .ova.hxe, .ova.gpg ...) or its NAME.FORMAT.hyperexport.json record; for a single file use `hyperexport decrypt`',
+  });
+}
+
+async function restoreOva(input: string, outputDirectory: string, options: RestoreOptions): Promise<RestoredExport> {
+  const reversal = planReversal(basename(input), options.stages);
+  const target = join(outputDirectory, reversal.plainName);
+  await refuseExisting(target, options.overwrite);
+  const staged = join(outputDirectory, `.${reversal.plainName}.restore-partial`);
+  try {
+    await reverseInto(input, basename(input), reversal.steps, staged, reversal.plainName, options);
+    const files = await verifyOva(staged, reversal.plainName, options.signal);
+    await rename(staged, target);
+    return { format: 'ova', path: target, files };
+  } catch (error) {
+    await rm(staged, { force: true });
+    throw error;
+  }
+}
+
+async function restoreOvfFolder(input: string, outputDirectory: string, options: RestoreOptions): Promise<RestoredExport> {
+  const names = (await readdir(input, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
+  const manifestName = only(names.filter((name) => name.endsWith('.mf')), input, 'manifest (.mf)');
+  const manifest = parseManifest(await readFile(join(input, manifestName), 'utf8'));
+  const descriptorStored = only(names.filter((name) => planReversal(name, options.stages).plainName.endsWith('.ovf')), input, 'OVF descriptor (.ovf)');
+  const descriptorPlain = planReversal(descriptorStored, options.stages).plainName;
+  const baseName = descriptorPlain.slice(0, -'.ovf'.length);
+  const target = join(outputDirectory, baseName);
+  await refuseExisting(target, options.overwrite);
+  const staged = join(outputDirectory, `.${baseName}.restore-partial`);
+  await rm(staged, { recursive: true, force: true });
+  await mkdir(staged);
+  try {
+    const restore = async (storedName: string, steps: readonly ReverseStage[], plainName: string) => {
+      const { digest, inputDigest } = await reverseInto(join(input, storedName), storedName, steps, join(staged, plainName), plainName, options);
+      checkAgainstManifest(manifest.get(storedName), inputDigest, storedName);
+      return digest;
+    };
+    const descriptorSteps = planReversal(descriptorStored, options.stages).steps;
+    await restore(descriptorStored, descriptorSteps, descriptorPlain);
+    const descriptorText = await readFile(join(staged, descriptorPlain), 'utf8');
+    const changes = new Map<string, FileReferenceChange>();
+    const disks: FileDigest[] = [];
+    for (const reference of parseOvf(descriptorText).files) {
+      if (!names.includes(reference.href)) throw new ExportError(`${input}: ${reference.href}, which the descriptor references, is missing`, { code: 'RESTORE', hint: 'the export is incomplete; restore another copy' });
+      let { steps, plainName } = planReversal(reference.href, options.stages);
+      // An OVF tool's own gzip (ovf:compression="gzip" on a file that kept its name) is undone too.
+      if (reference.compression === 'gzip' && !steps.some((step) => step.suffix === '.gz')) {
+        const gunzip = options.stages.find((stage) => stage.suffix === '.gz');
+        if (!gunzip) throw new ConfigError(`${reference.href} is gzip-compressed, and no installed plugin decompresses gzip`, { hint: 'install @hyperexport/compress' });
+        steps = [...steps, gunzip];
+      } else if (reference.compression !== undefined && !steps.some((step) => step.suffix === `.${reference.compression === 'gzip' ? 'gz' : reference.compression}`)) {
+        throw new ExportError(`${reference.href} uses ovf:compression="${reference.compression}", which restore does not know`, { code: 'RESTORE' });
+      }
+      const digest = await restore(reference.href, steps, plainName);
+      disks.push(digest);
+      changes.set(reference.href, { href: plainName, size: digest.size });
+    }
+    const plainDescriptor = Buffer.from(rewriteFileReferences(descriptorText, changes));
+    await writeBuffer(join(staged, descriptorPlain), plainDescriptor);
+    const descriptorDigest: FileDigest = { name: descriptorPlain, size: plainDescriptor.length, sha256: createHash('sha256').update(plainDescriptor).digest('hex') };
+    const files = [descriptorDigest, ...disks];
+    await writeBuffer(join(staged, `${baseName}.mf`), Buffer.from(formatManifest(files)));
+    await verifyFolder(staged, `${baseName}.mf`, options.signal);
+    if (options.overwrite) await rm(target, { recursive: true, force: true });
+    await rename(staged, target);
+    return { format: 'ovf', path: target, files };
+  } catch (error) {
+    await rm(staged, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * Streams `inputPath` through `steps` into `outputPath`. Returns the digest of the output and of
+ * the input as read (to check against the export's manifest).
+ */
+async function reverseInto(inputPath: string, storedName: string, steps: readonly ReverseStage[], outputPath: string, plainName: string, options: RestoreOptions): Promise<{ digest: FileDigest; inputDigest: FileDigest }> {
+  const total = (await stat(inputPath)).size;
+  const inputMeter = new DigestMeter({ onProgress: (bytes) => options.onProgress?.(storedName, bytes, total) });
+  const outputMeter = new DigestMeter();
+  const transforms = await Promise.all(steps.map((step) => step.create(storedName, options.keys, options.signal)));
+  await (pipeline as (...streams: unknown[]) => Promise<void>)(createReadStream(inputPath, { highWaterMark: 1 << 20 }), inputMeter, ...transforms, outputMeter, createWriteStream(outputPath, { flush: true }), { signal: options.signal });
+  return {
+    digest: { name: plainName, size: outputMeter.bytes, sha256: outputMeter.sha256 },
+    inputDigest: { name: storedName, size: inputMeter.bytes, sha256: inputMeter.sha256 },
+  };
+}
+
+function checkAgainstManifest(entry: ManifestEntry | undefined, actual: FileDigest, name: string): void {
+  if (!entry) throw new ExportError(`${name} is not listed in the export's manifest`, { code: 'RESTORE', hint: 'the manifest does not belong to these files; restore another copy' });
+  if (entry.algorithm !== 'SHA256') return; // an older SHA-1 manifest: nothing stronger to check against
+  if (entry.hex !== actual.sha256) throw new ExportError(`${name} does not match its digest in the export's manifest: the file is damaged`, { code: 'RESTORE', hint: 'restore another copy of the export' });
+}
+
+/** Every member of the restored OVA checked against the OVA's own manifest. */
+async function verifyOva(path: string, name: string, signal: AbortSignal): Promise<FileDigest[]> {
+  const members = await indexOva(path).catch((error: Error) => {
+    throw new ExportError(`the restored ${name} is not a valid OVA: ${error.message}`, { code: 'RESTORE', hint: 'the input was not an OVA before it was transformed' });
+  });
+  const manifestMember = members.find((member) => member.name.endsWith('.mf'));
+  if (!manifestMember) throw new ExportError(`the restored ${name} has no manifest to verify it against`, { code: 'RESTORE' });
+  const manifest = parseManifest((await readStream(openOvaMember(path, manifestMember))).toString('utf8'));
+  const files: FileDigest[] = [];
+  for (const member of members) {
+    if (member === manifestMember) continue;
+    const { size, sha256 } = await digestStream(openOvaMember(path, member), signal);
+    checkAgainstManifest(manifest.get(member.name), { name: member.name, size, sha256 }, `${name}: ${member.name}`);
+    files.push({ name: member.name, size, sha256 });
+  }
+  return files;
+}
+
+/** Reads the restored folder back and checks it against the manifest just written. */
+async function verifyFolder(folder: string, manifestName: string, signal: AbortSignal): Promise<void> {
+  const manifest = parseManifest(await readFile(join(folder, manifestName), 'utf8'));
+  for (const [name] of manifest) {
+    const { size, sha256 } = await digestStream(createReadStream(join(folder, name)), signal);
+    checkAgainstManifest(manifest.get(name), { name, size, sha256 }, name);
+  }
+}
+
+async function refuseExisting(target: string, overwrite: boolean | undefined): Promise<void> {
+  if (overwrite) return;
+  if (await stat(target).then(() => true, () => false)) {
+    throw new ConfigError(`${target} already exists`, { hint: 'give --overwrite to replace it, or another --output' });
+  }
+}
+
+function only(candidates: string[], folder: string, what: string): string {
+  if (candidates.length === 1) return candidates[0]!;
+  if (candidates.length === 0) throw new ConfigError(`${folder} holds no ${what}`, { hint: 'give the folder of an OVF export' });
+  throw new ConfigError(`${folder} holds several files that could be the ${what}: ${candidates.join(', ')}`, { hint: 'keep one export per folder' });
+}
+
+async function writeBuffer(path: string, content: Buffer): Promise<void> {
+  await writeFile(path, content, { flush: true });
+}
+
+async function readStream(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
