@@ -37,3 +37,5 @@ export type { PassphraseSources } from './secrets/passphrase.ts';
 export { restoreExport, restoreFile } from './restore/restore-export.ts';
 export type { RestoreOptions, RestoredExport } from './restore/restore-export.ts';
 export { planReversal } from './restore/reversal.ts';
+export { listExportRecords, readExportRecord, deleteExport } from './storage/export-records.ts';
+export type { FoundExport } from './storage/export-records.ts';

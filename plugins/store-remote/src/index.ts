@@ -1,2 +1,87 @@
-// @hyperexport/store-remote: Store exports at target URLs (s3://, azure://, gs://, sftp://, file://): streamed or uploaded after; `hyperexport remote`.
-export {};
+// store-remote: stores exports at target URLs through the storage backends other plugins register
+// (file://, s3://, azure://, gs://, sftp://): streamed while downloading, or uploaded after the
+// local export and verified, with the local copy kept or removed. Adds `hyperexport remote`.
+import { parseTargetUrl } from '@hyperexport/core';
+import { definePlugin } from '@hyperexport/core';
+import type { Exporter, Job, StorageService } from '@hyperexport/core';
+import { RemoteGetCommand, RemoteListCommand, RemoteRemoveCommand } from './commands/remote-command.ts';
+import { RemoteSink } from './remote-sink.ts';
+import { describeTarget, remotePlan, storeRemoteOptions } from './targets.ts';
+import type { RemotePlan, StoreRemoteOptions } from './targets.ts';
+import { removeLocalCopy, uploadExport } from './upload-after.ts';
+
+const PLUGIN_NAME = 'store-remote';
+
+export const commands = [RemoteListCommand, RemoteGetCommand, RemoteRemoveCommand];
+export { RemoteSink } from './remote-sink.ts';
+
+export default definePlugin({
+  name: PLUGIN_NAME,
+  version: '0.1.0',
+  description: 'stores exports at target URLs (s3://, azure://, gs://, sftp://, file://), streamed or uploaded after and verified',
+  consumes: ['targets', 'streamUpload', 'keepLocal'],
+  options: storeRemoteOptions,
+  setup(exporter, options) {
+    const plans = new WeakMap<Job, RemotePlan>();
+    const planOf = (job: Job): RemotePlan => {
+      let plan = plans.get(job);
+      if (!plan) plans.set(job, (plan = remotePlan(job, options)));
+      return plan;
+    };
+
+    exporter.hooks.validate.tapPromise(PLUGIN_NAME, async (job, report) => {
+      let plan: RemotePlan;
+      try {
+        plan = planOf(job);
+      } catch (error) {
+        report.error('targets', (error as Error).message, PLUGIN_NAME);
+        return;
+      }
+      for (const target of plan.targets) {
+        try {
+          const url = parseTargetUrl(target.url);
+          if (!exporter.storage.backendFor(url)) {
+            report.error('targets', `no configured plugin stores to ${url.protocol}// URLs (${describeTarget(target)}); schemes available: ${exporter.storage.schemes.join(', ')}`, PLUGIN_NAME);
+          }
+        } catch (error) {
+          report.error('targets', (error as Error).message, PLUGIN_NAME);
+        }
+      }
+      if (plan.targets.length > 0 && plan.stream && !plan.keepLocal) report.warning('targets', 'keep-local=false has no effect when streaming: there is no local copy', PLUGIN_NAME);
+      if (plan.targets.length === 0 && (job.spec.extra.streamUpload !== undefined || job.spec.extra.keepLocal !== undefined)) {
+        report.error('targets', '--stream-upload and --keep-local need at least one --upload URL', PLUGIN_NAME);
+      }
+    });
+
+    exporter.hooks.store.tapPromise(PLUGIN_NAME, async (targets, job) => {
+      const plan = planOf(job);
+      if (!plan.stream || plan.targets.length === 0) return;
+      for (const service of await openTargets(exporter, plan, job)) targets.add(new RemoteSink(service, job.signal, { bus: job.bus, jobId: job.id }));
+    });
+
+    exporter.hooks.published.tapPromise({ name: PLUGIN_NAME, stage: 100 }, async (job, published) => {
+      const plan = planOf(job);
+      if (plan.stream || plan.targets.length === 0) return;
+      const local = [...published.locations];
+      await uploadExport(job, published, await openTargets(exporter, plan, job));
+      if (!plan.keepLocal) {
+        await removeLocalCopy(published);
+        for (const location of local) published.locations.splice(published.locations.indexOf(location), 1);
+        job.info('the local copy was removed: every upload is verified (keep-local=false)', PLUGIN_NAME);
+      }
+    });
+  },
+});
+
+async function openTargets(exporter: Exporter, plan: RemotePlan, job: Job): Promise<StorageService[]> {
+  const services: StorageService[] = [];
+  try {
+    for (const target of plan.targets) services.push(await exporter.storage.open(target.url, { signal: job.signal, options: target.options }));
+    return services;
+  } catch (error) {
+    for (const service of services) await service.close?.().catch(() => undefined);
+    throw error;
+  }
+}
+
+export type { StoreRemoteOptions };

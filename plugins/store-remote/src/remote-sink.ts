@@ -1,0 +1,86 @@
+// An export streamed straight to a storage target while it downloads: each file is an upload of
+// unknown length. Objects become visible as each upload completes, so completeness is marked by
+// the export's record, which the core writes last; a failed or cancelled export deletes what it
+// had uploaded, record first.
+import { PassThrough } from 'node:stream';
+import { ExportError, exportRecordName, readExportRecord } from '@hyperexport/core';
+import type { Artifact, EventBus, ExportLayout, ExportSink, FileDigest, FoundExport, SinkFile, StorageService } from '@hyperexport/core';
+import { keyOf } from './targets.ts';
+
+export class RemoteSink implements ExportSink {
+  readonly #service: StorageService;
+  readonly #progress: { bus: EventBus; jobId: string };
+  readonly #controller = new AbortController();
+  readonly #written: string[] = [];
+  #layout: ExportLayout | undefined;
+  #previous: FoundExport | undefined;
+  #packageKey: string | undefined;
+
+  constructor(service: StorageService, parentSignal: AbortSignal, progress: { bus: EventBus; jobId: string }) {
+    this.#service = service;
+    this.#progress = progress;
+    parentSignal.addEventListener('abort', () => this.#controller.abort(parentSignal.reason), { once: true });
+  }
+
+  get description(): string {
+    return this.#service.url;
+  }
+
+  async prepare(layout: ExportLayout, signal: AbortSignal): Promise<void> {
+    this.#layout = layout;
+    const recordKey = exportRecordName(layout);
+    if (!(await this.#service.stat(recordKey, { signal }))) return;
+    if (!layout.overwrite) {
+      throw new ExportError(`an export already exists at ${this.#service.urlOf(recordKey)}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
+    }
+    this.#previous = await readExportRecord(this.#service, recordKey, signal);
+  }
+
+  async createFile(artifact: Artifact): Promise<SinkFile> {
+    const layout = this.#layout!;
+    const key = keyOf(layout.baseName, layout.format, artifact.name, artifact.kind);
+    const body = new PassThrough({ highWaterMark: 1 << 20 });
+    const { bus, jobId } = this.#progress;
+    const upload = this.#service.put(key, body, {
+      signal: this.#controller.signal,
+      contentType: artifact.kind === 'record' ? 'application/json' : 'application/octet-stream',
+      onProgress: (bytes) => bus.emit('target:progress', { jobId, target: this.#service.url, name: artifact.name, bytes, total: artifact.sourceSize }),
+    });
+    // An upload that fails stops the pipeline writing into it, instead of leaving it blocked.
+    upload.catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
+    this.#written.push(key);
+    if (artifact.kind === 'package') this.#packageKey = key;
+    return {
+      stream: body,
+      finish: async (expected: FileDigest) => {
+        const result = await upload;
+        if (result.size !== expected.size) {
+          throw new ExportError(`${this.#service.urlOf(key)}: the target holds ${result.size} bytes, ${expected.size} were sent`, { code: 'VERIFY', hint: 'export again' });
+        }
+        if (result.sha256 !== undefined && result.sha256 !== expected.sha256) {
+          throw new ExportError(`${this.#service.urlOf(key)}: the target's SHA-256 differs from what was sent`, { code: 'VERIFY', hint: 'export again' });
+        }
+        return this.#service.urlOf(key);
+      },
+    };
+  }
+
+  async commit(signal: AbortSignal): Promise<readonly string[]> {
+    const layout = this.#layout!;
+    // Files of the replaced export that the new one did not overwrite.
+    if (this.#previous) {
+      for (const key of this.#previous.keys) if (!this.#written.includes(key)) await this.#service.delete(key, { signal });
+    }
+    await this.#service.close?.();
+    return [layout.format === 'ovf' ? `${this.#service.urlOf(layout.baseName)}/` : this.#service.urlOf(this.#packageKey ?? `${layout.baseName}.ova`)];
+  }
+
+  async abort(reason: unknown): Promise<void> {
+    this.#controller.abort(reason);
+    // The record first: without it, what remains is not an export anyone will restore or keep.
+    const keys = [...this.#written].sort((a, b) => Number(b.endsWith('.hyperexport.json')) - Number(a.endsWith('.hyperexport.json')));
+    const cleanup = new AbortController().signal;
+    for (const key of keys) await this.#service.delete(key, { signal: cleanup }).catch(() => undefined);
+    await this.#service.close?.().catch(() => undefined);
+  }
+}

@@ -1,0 +1,107 @@
+// store-remote through the API with file:// targets (every backend shares this code path; the
+// backends themselves are tested against their servers in cloud-*.test.ts).
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Exporter, runJob } from '@hyperexport/core';
+import type { ExportRecord, JobSpec } from '@hyperexport/core';
+import sourceLocal from '@hyperexport/source-local';
+import storeLocal from '@hyperexport/store-local';
+import storeRemote from '@hyperexport/store-remote';
+import { makeVmFolder } from './support/make-vm-folder.ts';
+import type { MadeVm } from './support/make-vm-folder.ts';
+
+let work: string;
+let vm: MadeVm;
+const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'hyperexport-remote-'));
+  vm = await makeVmFolder(join(work, 'vms', 'web01'), 'web01', [3, 2]);
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const spec = (overrides: Partial<JobSpec>): JobSpec => ({ source: vm.directory, format: 'ovf', parallel: 2, overwrite: false, extra: {}, ...overrides });
+
+async function exporter() {
+  return Exporter.create([sourceLocal(), storeLocal(), storeRemote()]);
+}
+
+async function expectSameDisks(folder: string): Promise<void> {
+  for (const disk of vm.disks) expect(await sha256(join(folder, disk.split('/').pop()!))).toBe(await sha256(disk));
+}
+
+describe('store-remote with file:// targets', () => {
+  it('streams an OVF export to two targets at once with no local copy, each a complete export with its record', async () => {
+    const a = join(work, 'stream-a');
+    const b = join(work, 'stream-b');
+    const result = await runJob(await exporter(), spec({ extra: { targets: [pathToFileURL(a).href, pathToFileURL(b).href] } }));
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('succeeded');
+    for (const target of [a, b]) {
+      expect((await readdir(target)).sort()).toEqual(['web01', 'web01.ovf.hyperexport.json']);
+      await expectSameDisks(join(target, 'web01'));
+      const record = JSON.parse(await readFile(join(target, 'web01.ovf.hyperexport.json'), 'utf8')) as ExportRecord;
+      expect(record.files.map((file) => file.path).sort()).toEqual(['web01/web01.mf', 'web01/web01.ovf', 'web01/web01.vmdk', 'web01/web01_1.vmdk']);
+    }
+    expect(result.locations).toEqual([`${pathToFileURL(join(a, 'web01')).href}/`, `${pathToFileURL(join(b, 'web01')).href}/`]);
+  });
+
+  it('uploads after the local export, verifies, and keeps the local copy by default', async () => {
+    const output = join(work, 'after-local');
+    const target = join(work, 'after-target');
+    const result = await runJob(await exporter(), spec({ format: 'ova', output, extra: { targets: [pathToFileURL(target).href] } }));
+    expect(result.status).toBe('succeeded');
+    expect(await sha256(join(target, 'web01.ova'))).toBe(await sha256(join(output, 'web01.ova')));
+    expect(result.locations).toEqual([join(output, 'web01.ova'), pathToFileURL(join(target, 'web01.ova')).href]);
+  });
+
+  it('removes the local copy only after the upload is verified (keepLocal false)', async () => {
+    const output = join(work, 'drop-local');
+    const target = join(work, 'drop-target');
+    const result = await runJob(await exporter(), spec({ output, extra: { targets: [pathToFileURL(target).href], keepLocal: false } }));
+    expect(result.status).toBe('succeeded');
+    expect(await readdir(output)).toEqual([]);
+    await expectSameDisks(join(target, 'web01'));
+    expect(result.locations).toEqual([`${pathToFileURL(join(target, 'web01')).href}/`]);
+  });
+
+  it('fails the export when an upload fails, keeps the local copy and leaves nothing at the target', async () => {
+    const output = join(work, 'fail-local');
+    const blocked = join(work, 'blocked');
+    // A file where the target directory should be: the upload cannot create its folder.
+    await writeFile(blocked, 'not a directory');
+    const result = await runJob(await exporter(), spec({ output, extra: { targets: [pathToFileURL(join(blocked, 'sub')).href], keepLocal: false } }));
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toMatch(/upload failed/);
+    expect(result.error?.message).toMatch(/the local export stays/);
+    await expectSameDisks(join(output, 'web01'));
+    expect((await stat(join(output, 'web01.ovf.hyperexport.json'))).isFile()).toBe(true);
+  });
+
+  it('refuses a scheme no plugin handles before any data moves', async () => {
+    const output = join(work, 'no-scheme');
+    const result = await runJob(await exporter(), spec({ output, extra: { targets: ['s3://bucket/prefix'] } }));
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toMatch(/no configured plugin stores to s3:\/\/ URLs/);
+    await expect(stat(join(output, 'web01'))).rejects.toThrow();
+  });
+
+  it('refuses to stream over an existing export unless overwrite is given, and then replaces it', async () => {
+    const target = join(work, 'stream-again');
+    const url = pathToFileURL(target).href;
+    expect((await runJob(await exporter(), spec({ extra: { targets: [url] } }))).status).toBe('succeeded');
+    const again = await runJob(await exporter(), spec({ extra: { targets: [url] } }));
+    expect(again.status).toBe('failed');
+    expect(again.error?.message).toMatch(/already exists/);
+    await expectSameDisks(join(target, 'web01'));
+    const replaced = await runJob(await exporter(), spec({ overwrite: true, extra: { targets: [url] } }));
+    expect(replaced.status).toBe('succeeded');
+    await expectSameDisks(join(target, 'web01'));
+  });
+});
