@@ -1,7 +1,7 @@
 // store-remote through the API with file:// targets (every backend shares this code path; the
 // backends themselves are tested against their servers in cloud-*.test.ts).
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
