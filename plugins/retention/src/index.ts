@@ -1,2 +1,57 @@
-// @hyperexport/retention: Rotate old exports: keep last N, keep within, grandfather-father-son (restic forget semantics).
-export {};
+// retention: rotates older exports after each successful one, at every destination the export
+// went to, with restic's forget semantics (see README.md). Adds `hyperexport retention apply`.
+import { pathToFileURL } from 'node:url';
+import { definePlugin } from '@hyperexport/core';
+import type { Job } from '@hyperexport/core';
+import { applyRetention } from './apply-retention.ts';
+import { RetentionApplyCommand } from './commands/retention-apply-command.ts';
+import { isEmptyPolicy } from './policy.ts';
+import { policyFrom, retentionOptions, timeZoneFrom } from './settings.ts';
+import type { RetentionOptions } from './settings.ts';
+
+const PLUGIN_NAME = 'retention';
+
+export const commands = [RetentionApplyCommand];
+export { applyPolicy, isEmptyPolicy, newestFirst } from './policy.ts';
+export type { Candidate, Decision, RetentionPolicy } from './policy.ts';
+export { applyRetention, formatRetentionReport } from './apply-retention.ts';
+export type { RetentionReport, ExportDecision } from './apply-retention.ts';
+export { parseDuration } from './duration.ts';
+export { periodKey, isoWeek } from './periods.ts';
+
+export default definePlugin({
+  name: PLUGIN_NAME,
+  version: '0.1.0',
+  description: 'rotates older exports: keep last N, within a duration, hourly/daily/weekly/monthly/yearly, tagged',
+  options: retentionOptions,
+  setup(exporter, options) {
+    const policy = policyFrom(options);
+    const timeZone = timeZoneFrom(options);
+    if (isEmptyPolicy(policy)) return;
+    exporter.hooks.retain.tapPromise(PLUGIN_NAME, async ({ job, result }) => {
+      if (!result.vmName) return;
+      for (const target of destinationsOf(job, options)) {
+        const service = await exporter.storage.open(target, { signal: job.signal });
+        try {
+          const report = await applyRetention(service, { policy, timeZone, vms: [result.vmName], protectJobId: result.id, dryRun: false, signal: job.signal });
+          const deleted = report.decisions.filter((decision) => !decision.keep && !decision.error);
+          const failed = report.decisions.filter((decision) => decision.error);
+          for (const decision of deleted) job.info(`retention deleted ${decision.name}.${decision.format} (${decision.createdAt}) at ${report.target}`, PLUGIN_NAME);
+          for (const decision of failed) job.warn(`retention could not delete ${decision.record}: ${decision.error}`, PLUGIN_NAME);
+        } finally {
+          await service.close?.();
+        }
+      }
+    });
+  },
+});
+
+/** Where the export went: the config's targets, else the local output and the upload targets. */
+function destinationsOf(job: Job, options: RetentionOptions): string[] {
+  if (options.targets) return options.targets;
+  const targets: string[] = [];
+  if (job.spec.output !== undefined && job.spec.extra.keepLocal !== false) targets.push(pathToFileURL(job.spec.output).href);
+  const uploads = job.spec.extra.targets;
+  if (Array.isArray(uploads)) targets.push(...uploads.filter((url): url is string => typeof url === 'string'));
+  return targets;
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from './duration.ts';
+import { isoWeek, periodKey } from './periods.ts';
+import { applyPolicy } from './policy.ts';
+import type { Candidate, RetentionPolicy } from './policy.ts';
+
+const at = (iso: string, tags: string[] = []): Candidate => ({ id: iso, createdAt: new Date(iso), tags });
+const kept = (items: Candidate[], policy: RetentionPolicy, zone = 'UTC') => applyPolicy(items, policy, zone).filter((d) => d.keep).map((d) => d.item.id);
+
+describe('periods', () => {
+  it('numbers ISO weeks across year boundaries', () => {
+    expect(isoWeek(2025, 12, 31)).toEqual({ year: 2026, week: 1 }); // a Wednesday: its Thursday is in 2026
+    expect(isoWeek(2021, 1, 3)).toEqual({ year: 2020, week: 53 }); // a Sunday still in 2020's last week
+    expect(isoWeek(2026, 1, 4)).toEqual({ year: 2026, week: 1 }); // Sunday
+    expect(isoWeek(2026, 1, 5)).toEqual({ year: 2026, week: 2 }); // Monday starts the next week
+  });
+
+  it('computes periods in the given zone', () => {
+    const instant = new Date('2026-01-31T23:30:00Z');
+    expect(periodKey(instant, 'monthly', 'UTC')).toBe('2026-01');
+    expect(periodKey(instant, 'monthly', 'Europe/Berlin')).toBe('2026-02');
+    expect(periodKey(instant, 'daily', 'America/New_York')).toBe('2026-01-31');
+    expect(periodKey(new Date('2026-12-31T23:59:59Z'), 'yearly', 'Asia/Tokyo')).toBe('2027');
+  });
+
+  it('keeps a day whole across a DST change (Europe/Berlin, 2026-03-29 has 23 hours)', () => {
+    const early = new Date('2026-03-28T23:30:00Z'); // 00:30 CET on the 29th
+    const late = new Date('2026-03-29T21:30:00Z'); // 23:30 CEST on the 29th
+    expect(periodKey(early, 'daily', 'Europe/Berlin')).toBe('2026-03-29');
+    expect(periodKey(late, 'daily', 'Europe/Berlin')).toBe('2026-03-29');
+    // 01:30 CET and 03:30 CEST are one real hour apart but different wall-clock hours.
+    expect(periodKey(new Date('2026-03-29T00:30:00Z'), 'hourly', 'Europe/Berlin')).toBe('2026-03-29 01h');
+    expect(periodKey(new Date('2026-03-29T01:30:00Z'), 'hourly', 'Europe/Berlin')).toBe('2026-03-29 03h');
+  });
+});
+
+describe('applyPolicy (restic forget semantics)', () => {
+  const timeline = [
+    at('2026-11-25T22:00:00Z'),
+    at('2026-11-25T08:00:00Z'),
+    at('2026-11-24T08:00:00Z'),
+    // no export on the 23rd and 22nd
+    at('2026-11-21T08:00:00Z'),
+    at('2026-11-14T08:00:00Z'),
+    at('2026-10-31T08:00:00Z'),
+    at('2026-09-30T08:00:00Z'),
+    at('2025-12-31T08:00:00Z'),
+  ];
+
+  it('keepLast keeps the N newest', () => {
+    expect(kept(timeline, { keepLast: 2 })).toEqual(['2026-11-25T22:00:00Z', '2026-11-25T08:00:00Z']);
+  });
+
+  it('keepDaily keeps the newest of each day that has exports; empty days do not use up a slot', () => {
+    expect(kept(timeline, { keepDaily: 3 })).toEqual(['2026-11-25T22:00:00Z', '2026-11-24T08:00:00Z', '2026-11-21T08:00:00Z']);
+  });
+
+  it('keepWeekly counts ISO weeks (Monday first)', () => {
+    // 2026-11-25 Wed, 11-24 Tue (week 48); 11-21 Sat (week 47); 11-14 Sat (week 46).
+    expect(kept(timeline, { keepWeekly: 3 })).toEqual(['2026-11-25T22:00:00Z', '2026-11-21T08:00:00Z', '2026-11-14T08:00:00Z']);
+  });
+
+  it('keepMonthly and keepYearly keep the newest of each month and year', () => {
+    expect(kept(timeline, { keepMonthly: 3 })).toEqual(['2026-11-25T22:00:00Z', '2026-10-31T08:00:00Z', '2026-09-30T08:00:00Z']);
+    expect(kept(timeline, { keepYearly: 5 })).toEqual(['2026-11-25T22:00:00Z', '2025-12-31T08:00:00Z']);
+  });
+
+  it('computes month boundaries in the configured zone', () => {
+    // 2026-10-31T23:30Z is already November in Berlin: it competes with the November exports.
+    const items = [at('2026-11-02T08:00:00Z'), at('2026-10-31T23:30:00Z'), at('2026-10-30T08:00:00Z')];
+    expect(kept(items, { keepMonthly: 2 }, 'UTC')).toEqual(['2026-11-02T08:00:00Z', '2026-10-31T23:30:00Z']);
+    expect(kept(items, { keepMonthly: 2 }, 'Europe/Berlin')).toEqual(['2026-11-02T08:00:00Z', '2026-10-30T08:00:00Z']);
+  });
+
+  it('combines rules by OR and says which rules keep each export', () => {
+    const decisions = applyPolicy(timeline, { keepLast: 1, keepDaily: 2, keepMonthly: 2 }, 'UTC');
+    expect(decisions.find((d) => d.item.id === '2026-11-25T22:00:00Z')?.reasons).toEqual(['last 1', 'daily 2026-11-25', 'monthly 2026-11']);
+    expect(decisions.find((d) => d.item.id === '2026-11-24T08:00:00Z')?.reasons).toEqual(['daily 2026-11-24']);
+    expect(decisions.find((d) => d.item.id === '2026-10-31T08:00:00Z')?.reasons).toEqual(['monthly 2026-10']);
+    expect(decisions.filter((d) => d.keep)).toHaveLength(3);
+  });
+
+  it('keepWithin is relative to the newest export, as in restic', () => {
+    expect(kept(timeline, { keepWithin: parseDuration('2d') })).toEqual(['2026-11-25T22:00:00Z', '2026-11-25T08:00:00Z', '2026-11-24T08:00:00Z']);
+    expect(kept(timeline, { keepWithin: parseDuration('1m') })).toEqual(['2026-11-25T22:00:00Z', '2026-11-25T08:00:00Z', '2026-11-24T08:00:00Z', '2026-11-21T08:00:00Z', '2026-11-14T08:00:00Z', '2026-10-31T08:00:00Z']);
+  });
+
+  it('keepTags keeps tagged exports whatever else applies', () => {
+    const items = [at('2026-11-25T08:00:00Z'), at('2026-01-01T08:00:00Z', ['yearly-audit']), at('2025-06-01T08:00:00Z')];
+    expect(kept(items, { keepLast: 1, keepTags: ['yearly-audit'] })).toEqual(['2026-11-25T08:00:00Z', '2026-01-01T08:00:00Z']);
+  });
+
+  it('-1 means unlimited', () => {
+    expect(kept(timeline, { keepDaily: -1 })).toHaveLength(7);
+  });
+
+  it('breaks ties deterministically, whatever the listing order', () => {
+    const a = { id: 'a', createdAt: new Date('2026-11-25T08:00:00Z'), tags: [] };
+    const b = { id: 'b', createdAt: new Date('2026-11-25T08:00:00Z'), tags: [] };
+    expect(kept([a, b], { keepLast: 1 })).toEqual(['b']);
+    expect(kept([b, a], { keepLast: 1 })).toEqual(['b']);
+    expect(kept([a, b], { keepDaily: 1 })).toEqual(['b']);
+  });
+
+  it('keeps everything when no rule is given', () => {
+    expect(applyPolicy(timeline, {}, 'UTC').every((d) => d.keep)).toBe(true);
+  });
+});
+
+describe('parseDuration', () => {
+  it('reads combined units', () => {
+    expect(parseDuration('1y6m2w3d12h')).toEqual({ years: 1, months: 6, days: 17, hours: 12 });
+  });
+  it('refuses anything else with examples', () => {
+    expect(() => parseDuration('30 days')).toThrow(/e\.g\. 30d/);
+    expect(() => parseDuration('')).toThrow(RangeError);
+  });
+});
