@@ -67,7 +67,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     await stage('store', () => hooks.store.promise(targets, job));
     sinks = targets.sinks;
     if (sinks.length === 0) {
-      throw new ExportError('no destination for the export', { code: 'NO_DESTINATION', hint: 'give --output DIR or configure a storage plugin' });
+      throw new ExportError('no destination for the export', { code: 'NO_DESTINATION', hint: 'give --output DIR or --upload URL, or configure targets' });
     }
     const exportLayout: ExportLayout = { baseName: exportBaseName(expandNameTemplate(spec.name ?? '{vm}', { vm: opened.vmName, startedAt: job.startedAt })), format: spec.format, overwrite: spec.overwrite };
     layout = exportLayout;

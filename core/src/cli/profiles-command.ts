@@ -109,7 +109,16 @@ export class ProfilesSaveCommand extends BaseCommand {
   keepSnapshot = Option.Boolean('--keep-snapshot', { description: 'Keep that snapshot after the export' });
   compress = Option.String('--compress', { description: 'Compression, e.g. zstd or gzip:6' });
   encrypt = Option.String('--encrypt', { description: 'Encryption: aes or pgp', validator: t.isEnum(['aes', 'pgp'] as const) });
-  targets = Option.Array('--target', { description: 'A storage URL to store exports at (repeatable)' });
+  targets = Option.Array('--upload,--target', { description: 'A storage URL to store exports at (repeatable)' });
+  exportName = Option.String('--name', { description: 'Base name template of the exports, e.g. {vm}-{timestamp}' });
+  streamUpload = Option.Boolean('--stream-upload', { description: 'Stream to the targets with no local copy' });
+  convert = Option.String('--convert', { description: 'Convert the disks: qcow2, vhd, vhdx, vdi or raw', validator: t.isEnum(['qcow2', 'vhd', 'vhdx', 'vdi', 'raw'] as const) });
+  bwlimit = Option.String('--bwlimit', { description: 'Bandwidth cap (rclone syntax)' });
+  passphraseFile = Option.String('--passphrase-file', { description: 'File holding the encryption passphrase' });
+  keyFile = Option.String('--key-file', { description: 'Raw 32-byte AES key file' });
+  recipients = Option.Array('--recipient', { description: 'OpenPGP public key file (repeatable)' });
+  notify = Option.Array('--notify', { description: 'Notification URL (repeatable)' });
+  tags = Option.Array('--tag', { description: 'Label kept in each export\'s record (repeatable)' });
   force = Option.Boolean('--force,-f', false, { description: 'Replace a saved profile of the same name' });
 
   async run(): Promise<number> {
@@ -125,6 +134,15 @@ export class ProfilesSaveCommand extends BaseCommand {
       compress: this.compress,
       encrypt: this.encrypt,
       targets: this.targets,
+      name: this.exportName,
+      streamUpload: this.streamUpload,
+      convert: this.convert,
+      bwlimit: this.bwlimit,
+      passphraseFile: this.passphraseFile,
+      keyFile: this.keyFile,
+      recipients: this.recipients,
+      notify: this.notify,
+      tags: this.tags,
     };
     const profile: Record<string, unknown> = { ...base };
     for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) profile[key] = value;

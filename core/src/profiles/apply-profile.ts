@@ -14,10 +14,10 @@ import type { ExportProfile } from './profile.ts';
 export type JobSpecOverrides = Partial<Omit<JobSpec, 'extra'>> & { extra?: Record<string, unknown> };
 
 /** Profile fields that are core JobSpec fields. */
-const CORE_FIELDS = ['format', 'parallel', 'overwrite', 'output'] as const satisfies ReadonlyArray<keyof ExportProfile & keyof JobSpec>;
+const CORE_FIELDS = ['format', 'parallel', 'overwrite', 'output', 'name'] as const satisfies ReadonlyArray<keyof ExportProfile & keyof JobSpec>;
 
 /** Profile fields that plugins read from `job.spec.extra`, under the same key. */
-export const PROFILE_EXTRA_KEYS = ['snapshotBefore', 'keepSnapshot', 'compress', 'encrypt', 'targets'] as const satisfies ReadonlyArray<keyof ExportProfile>;
+export const PROFILE_EXTRA_KEYS = ['snapshotBefore', 'keepSnapshot', 'compress', 'encrypt', 'targets', 'streamUpload', 'keepLocal', 'convert', 'bwlimit', 'passphraseFile', 'keyFile', 'recipients', 'notify', 'tags'] as const satisfies ReadonlyArray<keyof ExportProfile>;
 
 /**
  * The job settings a profile sets, and only those: a key the profile leaves out is absent (not

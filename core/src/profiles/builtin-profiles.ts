@@ -21,7 +21,7 @@ export const BUILTIN_PROFILES: Readonly<Record<string, Readonly<ExportProfile>>>
     encrypt: 'aes',
   },
   'cloud-backup': {
-    description: 'OVA compressed with zstd for object storage; set targets (e.g. s3://bucket/prefix) in a copy or with --target',
+    description: 'OVA compressed with zstd for object storage; set targets (e.g. s3://bucket/prefix) in a copy or with --upload URL',
     format: 'ova',
     compress: 'zstd',
     targets: [],

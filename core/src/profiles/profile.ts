@@ -27,6 +27,26 @@ export interface ExportProfile {
   encrypt?: ProfileEncryption;
   /** Storage URLs to store the export at, e.g. `s3://bucket/prefix`, `sftp://host/path`. */
   targets?: string[];
+  /** Base name template of the export, e.g. `{vm}-{timestamp}`. */
+  name?: string;
+  /** Stream to the targets with no local copy. */
+  streamUpload?: boolean;
+  /** Keep the local copy after the uploads are verified. */
+  keepLocal?: boolean;
+  /** Convert the disks with qemu-img: qcow2, vhd, vhdx, vdi, raw. */
+  convert?: string;
+  /** Bandwidth cap in rclone syntax, e.g. `10M` or `"08:00,512k 19:00,off"`. */
+  bwlimit?: string;
+  /** A file holding the encryption passphrase (never the passphrase itself). */
+  passphraseFile?: string;
+  /** A raw 32-byte AES key file. */
+  keyFile?: string;
+  /** OpenPGP public key files to encrypt to. */
+  recipients?: string[];
+  /** Notification URLs (secrets as env:NAME or @FILE). */
+  notify?: string[];
+  /** Labels kept in the export's record. */
+  tags?: string[];
 }
 
 /** The fields a profile may have, in the order they are written to a file. */
@@ -41,6 +61,16 @@ export const PROFILE_FIELDS = [
   'compress',
   'encrypt',
   'targets',
+  'name',
+  'streamUpload',
+  'keepLocal',
+  'convert',
+  'bwlimit',
+  'passphraseFile',
+  'keyFile',
+  'recipients',
+  'notify',
+  'tags',
 ] as const satisfies ReadonlyArray<keyof ExportProfile>;
 
 /** The shape of a profile; `checkProfile` adds the checks typanion cannot phrase well. */
@@ -55,6 +85,16 @@ export const isExportProfile: t.StrictValidator<unknown, ExportProfile> = t.isOb
   compress: t.isOptional(t.isString()),
   encrypt: t.isOptional(t.isEnum(['aes', 'pgp'] as const)),
   targets: t.isOptional(t.isArray(t.isString())),
+  name: t.isOptional(t.isString()),
+  streamUpload: t.isOptional(t.isBoolean()),
+  keepLocal: t.isOptional(t.isBoolean()),
+  convert: t.isOptional(t.isEnum(['qcow2', 'vhd', 'vhdx', 'vdi', 'raw'] as const)),
+  bwlimit: t.isOptional(t.isString()),
+  passphraseFile: t.isOptional(t.isString()),
+  keyFile: t.isOptional(t.isString()),
+  recipients: t.isOptional(t.isArray(t.isString())),
+  notify: t.isOptional(t.isArray(t.isString())),
+  tags: t.isOptional(t.isArray(t.isString())),
 });
 
 // An algorithm name and an optional numeric level; which algorithms exist is up to the

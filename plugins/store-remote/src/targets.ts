@@ -40,7 +40,8 @@ export function remotePlan(job: Job, options: StoreRemoteOptions): RemotePlan {
   if (fromFlags !== undefined && !(Array.isArray(fromFlags) && fromFlags.every((item) => typeof item === 'string'))) {
     throw new ConfigError('targets must be a list of URLs', { hint: 'e.g. --upload s3://bucket/prefix (repeatable)' });
   }
-  const targets: Target[] = fromFlags !== undefined
+  // An empty list (the cloud-backup profile before it is given targets) does not hide the config's.
+  const targets: Target[] = fromFlags !== undefined && (fromFlags as string[]).length > 0
     ? (fromFlags as string[]).map((url) => ({ url, options: {} }))
     : (options.targets ?? []).map((target) => (typeof target === 'string' ? { url: target, options: {} } : { url: target.url, options: target.options ?? {} }));
   const noLocalOutput = job.spec.output === undefined;
