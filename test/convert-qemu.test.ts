@@ -10,7 +10,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin, Exporter, runJob, Stage, t } from '@hyperexport/core';
-import type { ExportEvents, ExportSink, JobResult, JobSpec } from '@hyperexport/core';
+import type { ExportEvents, ExportRecord, ExportSink, JobResult, JobSpec } from '@hyperexport/core';
 import convertQemu from '@hyperexport/convert-qemu';
 import type { ConvertQemuOptions, TargetFormat } from '@hyperexport/convert-qemu';
 import sourceLocal from '@hyperexport/source-local';
@@ -224,17 +224,24 @@ describe('convert-qemu: OVA exports, replacing, removing the export', () => {
     const replaced = await exportWith(undefined, { output: out, overwrite: true, extra: { convert: 'vdi' } });
     expect(replaced.result.error).toBeUndefined();
     expect((await readdir(out)).sort()).toEqual(['web01', 'web01.ovf.hyperexport.json', 'web01.vdi']);
+    const record = JSON.parse(await readFile(join(out, 'web01.ovf.hyperexport.json'), 'utf8')) as ExportRecord;
+    expect(record.files.map((file) => file.path).filter((path) => path.startsWith('web01.vdi/'))).toEqual(['web01.vdi/web01-disk1.vdi', 'web01.vdi/web01-disk2.vdi']);
+    expect(record.files.some((file) => file.path === 'web01/web01.ovf')).toBe(true);
     // VDI headers carry a fresh UUID, so the replacement differs in bytes but not in content.
     expect(await sha256(join(out, 'web01.vdi', 'web01-disk1.vdi'))).not.toBe(before);
     expect(await compare(vm.disks[0]!, join(out, 'web01.vdi', 'web01-disk1.vdi'), 'vdi')).toBe('Images are identical.');
   });
 
-  it('keepExport: false removes the OVF folder and its record once every disk is verified', async () => {
+  it('keepExport: false removes the OVF folder once every disk is verified; the record then lists only the converted disks', async () => {
     const out = join(work, 'out-nokeep');
     const { result } = await exportWith({ keepExport: false }, { output: out, extra: { convert: 'qcow2' } });
     expect(result.error).toBeUndefined();
-    expect(await readdir(out)).toEqual(['web01.qcow2']);
+    expect((await readdir(out)).sort()).toEqual(['web01.ovf.hyperexport.json', 'web01.qcow2']);
     expect(result.locations).toEqual([join(out, 'web01.qcow2')]);
+    expect(result.files.map((file) => file.name)).toEqual(['web01.qcow2/web01-disk1.qcow2', 'web01.qcow2/web01-disk2.qcow2']);
+    const record = JSON.parse(await readFile(join(out, 'web01.ovf.hyperexport.json'), 'utf8')) as ExportRecord;
+    expect(record.files.map((file) => file.path)).toEqual(['web01.qcow2/web01-disk1.qcow2', 'web01.qcow2/web01-disk2.qcow2']);
+    expect(record.files[0]!.sha256).toBe(await sha256(join(out, 'web01.qcow2', 'web01-disk1.qcow2')));
     for (const [index, sourceVmdk] of vm.disks.entries()) {
       expect(await compare(sourceVmdk, join(out, 'web01.qcow2', `web01-disk${index + 1}.qcow2`), 'qcow2')).toBe('Images are identical.');
     }

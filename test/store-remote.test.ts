@@ -11,6 +11,7 @@ import type { ExportRecord, JobSpec } from '@hyperexport/core';
 import sourceLocal from '@hyperexport/source-local';
 import storeLocal from '@hyperexport/store-local';
 import storeRemote from '@hyperexport/store-remote';
+import convertQemu from '@hyperexport/convert-qemu';
 import { makeVmFolder } from './support/make-vm-folder.ts';
 import type { MadeVm } from './support/make-vm-folder.ts';
 
@@ -68,6 +69,18 @@ describe('store-remote with file:// targets', () => {
     expect(result.status).toBe('succeeded');
     expect(await readdir(output)).toEqual([]);
     await expectSameDisks(join(target, 'web01'));
+    expect(result.locations).toEqual([`${pathToFileURL(join(target, 'web01')).href}/`]);
+  });
+
+  it('uploads what the record lists, converted disks included, and then drops every local file', async () => {
+    const output = join(work, 'convert-local');
+    const target = join(work, 'convert-target');
+    const exporter = await Exporter.create([sourceLocal(), storeLocal(), storeRemote(), convertQemu()]);
+    const result = await runJob(exporter, spec({ output, extra: { targets: [pathToFileURL(target).href], keepLocal: false, convert: 'qcow2' } }));
+    expect(result.error).toBeUndefined();
+    expect(await readdir(output)).toEqual([]);
+    expect((await readdir(target)).sort()).toEqual(['web01', 'web01.ovf.hyperexport.json', 'web01.qcow2']);
+    expect((await readdir(join(target, 'web01.qcow2'))).sort()).toEqual(['web01-disk1.qcow2', 'web01-disk2.qcow2']);
     expect(result.locations).toEqual([`${pathToFileURL(join(target, 'web01')).href}/`]);
   });
 

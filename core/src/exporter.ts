@@ -22,9 +22,14 @@ export interface WrittenExport {
 export interface PublishedExport {
   readonly baseName: string;
   readonly format: 'ova' | 'ovf';
-  readonly files: readonly StoredFile[];
-  /** The record written beside the export (NAME.hyperexport.json). */
-  readonly record: ExportRecord;
+  /** The export's files; a plugin that removes them (convert with keepExport: false) takes them out. */
+  readonly files: StoredFile[];
+  /**
+   * The record written beside the export (NAME.FORMAT.hyperexport.json). A plugin that adds or
+   * removes files changes it with `updatePublishedRecord`, which also rewrites the local copy, so
+   * uploads, retention and `remote` see what is really there.
+   */
+  record: ExportRecord;
   /** Where each committed file (and the record, by its name) is on the local filesystem (local sinks only). */
   readonly localPaths: ReadonlyMap<string, string>;
   /** Where the export now is; a plugin that copies it elsewhere (an upload) adds the new place. */

@@ -39,3 +39,4 @@ export type { RestoreOptions, RestoredExport } from './restore/restore-export.ts
 export { planReversal } from './restore/reversal.ts';
 export { listExportRecords, readExportRecord, deleteExport } from './storage/export-records.ts';
 export type { FoundExport } from './storage/export-records.ts';
+export { updatePublishedRecord } from './published-record.ts';

@@ -88,7 +88,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     const published: PublishedExport = {
       baseName: exportLayout.baseName,
       format: exportLayout.format,
-      files,
+      files: [...files],
       record,
       localPaths: new Map([...files.map((file) => file.name), exportRecordName(exportLayout)].flatMap((name) => {
         const path = sinks.map((sink) => sink.committedPath?.(name)).find((candidate) => candidate !== undefined);
@@ -102,7 +102,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       await stage('published', () => hooks.published.promise(job, published));
     } finally {
       locations = published.locations;
-      files = [...files, ...published.derivedFiles];
+      files = [...published.files, ...published.derivedFiles];
     }
   } catch (error) {
     failure = job.signal.aborted && isAbortError(error) ? (job.signal.reason ?? error) : error;

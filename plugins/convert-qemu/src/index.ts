@@ -3,8 +3,8 @@
 // stream stage: it runs in the `published` hook on the committed local copy, and checks early
 // (validate, transform, store) that the job can be converted, so a job that cannot fails before
 // any data moves.
-import { ConfigError, definePlugin, ExportError, exportBaseName, exportRecordName, t } from '@hyperexport/core';
-import type { Artifact, Job, TransformStage } from '@hyperexport/core';
+import { ConfigError, definePlugin, ExportError, exportBaseName, t, updatePublishedRecord } from '@hyperexport/core';
+import type { Artifact, Job, PublishedExport, TransformStage } from '@hyperexport/core';
 import { rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { convertedFolderName, convertExport, PLUGIN_NAME } from './convert-export.ts';
@@ -116,6 +116,8 @@ export default definePlugin<ConvertQemuOptions>({
       job.state.set(RESULT, result);
       published.derivedFiles.push(...result.files);
       published.locations.push(result.folder);
+      // The record lists the converted disks too, so retention rotates them with the export.
+      await updatePublishedRecord(published, [...published.record.files, ...result.files.map(({ name, kind, size, sha256 }) => ({ path: name, kind, size, sha256 }))]);
     });
 
     // Last of the published taps (store-remote uploads at stage 100), so an upload still finds the export.
@@ -149,13 +151,15 @@ async function existingConversion(job: Job, settings: ConversionSettings): Promi
 }
 
 /**
- * keepExport: false. Every disk was converted and verified, so the OVF folder or OVA goes, and
- * with it its record (NAME.FORMAT.hyperexport.json), which would describe files no longer there.
+ * keepExport: false. Every disk was converted and verified, so the OVF folder or OVA goes; the
+ * record stays and lists only the converted disks, which are now the export.
  */
-async function removeExport(job: Job, result: ConversionResult, published: { baseName: string; format: 'ova' | 'ovf'; locations: string[] }): Promise<void> {
-  const { path, directory } = result.source;
+async function removeExport(job: Job, result: ConversionResult, published: PublishedExport): Promise<void> {
+  const { path } = result.source;
   await rm(path, { recursive: true, force: true });
-  await rm(join(directory, exportRecordName(published)), { force: true });
+  const converted = new Set(result.files.map((file) => file.name));
+  published.files.splice(0, published.files.length);
+  await updatePublishedRecord(published, published.record.files.filter((file) => converted.has(file.path)));
   const index = published.locations.indexOf(path);
   if (index !== -1) published.locations.splice(index, 1);
   job.info(`removed the export ${path} after converting it (keepExport: false)`, PLUGIN_NAME);

@@ -62,11 +62,9 @@ export default definePlugin({
     exporter.hooks.published.tapPromise({ name: PLUGIN_NAME, stage: 100 }, async (job, published) => {
       const plan = planOf(job);
       if (plan.stream || plan.targets.length === 0) return;
-      const local = [...published.locations];
       await uploadExport(job, published, await openTargets(exporter, plan, job));
       if (!plan.keepLocal) {
         await removeLocalCopy(published);
-        for (const location of local) published.locations.splice(published.locations.indexOf(location), 1);
         job.info('the local copy was removed: every upload is verified (keep-local=false)', PLUGIN_NAME);
       }
     });

@@ -7,7 +7,6 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ExportError, describeError, exportRecordName } from '@hyperexport/core';
 import type { Job, PublishedExport, StorageService } from '@hyperexport/core';
-import { keyOf } from './targets.ts';
 
 
 export async function uploadExport(job: Job, published: PublishedExport, services: readonly StorageService[]): Promise<void> {
@@ -16,30 +15,30 @@ export async function uploadExport(job: Job, published: PublishedExport, service
   if (!recordPath) {
     throw new ExportError('nothing to upload: the export has no local copy', { code: 'NO_LOCAL_COPY', hint: 'give --output DIR, or --stream-upload to send it straight to the targets' });
   }
+  // What the record lists (the export, and files plugins added such as converted disks), by their
+  // paths relative to the record, which are their keys below the target; the record goes last.
+  const base = dirname(recordPath);
   const items = [
-    ...published.files.map((file) => ({ name: file.name, kind: file.kind as string, size: file.size, sha256: file.sha256 as string | undefined, path: published.localPaths.get(file.name) })),
-    { name: recordName, kind: 'record', size: undefined as number | undefined, sha256: undefined as string | undefined, path: recordPath },
+    ...published.record.files.map((file) => ({ key: file.path, size: file.size as number | undefined, sha256: file.sha256 as string | undefined, contentType: 'application/octet-stream' })),
+    { key: recordName, size: undefined, sha256: undefined, contentType: 'application/json' },
   ];
-  const missing = items.find((item) => item.path === undefined);
-  if (missing) throw new ExportError(`cannot upload ${missing.name}: it has no local copy`, { code: 'NO_LOCAL_COPY' });
 
   const failures: string[] = [];
   await Promise.all(services.map(async (service) => {
     const sent: string[] = [];
     try {
       for (const item of items) {
-        const key = keyOf(published.baseName, published.format, item.name, item.kind);
-        sent.push(key);
-        const result = await service.put(key, createReadStream(item.path!, { highWaterMark: 1 << 20 }), {
+        sent.push(item.key);
+        const result = await service.put(item.key, createReadStream(join(base, ...item.key.split('/')), { highWaterMark: 1 << 20 }), {
           signal: job.signal,
           size: item.size,
-          contentType: item.kind === 'record' ? 'application/json' : 'application/octet-stream',
-          onProgress: (bytes) => job.bus.emit('target:progress', { jobId: job.id, target: service.url, name: item.name, bytes, total: item.size }),
+          contentType: item.contentType,
+          onProgress: (bytes) => job.bus.emit('target:progress', { jobId: job.id, target: service.url, name: item.key, bytes, total: item.size }),
         });
-        if (item.size !== undefined && result.size !== item.size) throw new ExportError(`${service.urlOf(key)} holds ${result.size} bytes, ${item.size} were sent`, { code: 'VERIFY' });
-        if (item.sha256 !== undefined && result.sha256 !== undefined && result.sha256 !== item.sha256) throw new ExportError(`${service.urlOf(key)}: SHA-256 differs from the local copy`, { code: 'VERIFY' });
+        if (item.size !== undefined && result.size !== item.size) throw new ExportError(`${service.urlOf(item.key)} holds ${result.size} bytes, ${item.size} were sent`, { code: 'VERIFY' });
+        if (item.sha256 !== undefined && result.sha256 !== undefined && result.sha256 !== item.sha256) throw new ExportError(`${service.urlOf(item.key)}: SHA-256 differs from the local copy`, { code: 'VERIFY' });
       }
-      published.locations.push(published.format === 'ovf' ? `${service.urlOf(published.baseName)}/` : service.urlOf(keyOf(published.baseName, published.format, published.files.find((file) => file.kind === 'package')?.name ?? `${published.baseName}.ova`, 'package')));
+      published.locations.push(uploadedLocation(service, published));
       job.info(`uploaded to ${service.url} and verified`);
     } catch (error) {
       failures.push(`${service.url}: ${describeError(error).message}`);
@@ -51,15 +50,29 @@ export async function uploadExport(job: Job, published: PublishedExport, service
     }
   }));
   if (failures.length > 0) {
-    throw new ExportError(`upload failed (${failures.join('; ')}); the local export stays at ${dirname(recordPath)}`, { code: 'UPLOAD', hint: 'fix the target (credentials, space, network) and export again; the local copy is kept' });
+    throw new ExportError(`upload failed (${failures.join('; ')}); the local export stays at ${base}`, { code: 'UPLOAD', hint: 'fix the target (credentials, space, network) and export again; the local copy is kept' });
   }
 }
 
-/** Removes the local copy (every file the record lists, then the record) once every upload is verified. */
+/** Where the export is at a target: its package, its OVF folder, or (nothing else left) its record. */
+function uploadedLocation(service: StorageService, published: PublishedExport): string {
+  const packageFile = published.record.files.find((file) => file.kind === 'package');
+  if (packageFile) return service.urlOf(packageFile.path);
+  if (published.record.files.some((file) => file.path.startsWith(`${published.baseName}/`))) return `${service.urlOf(published.baseName)}/`;
+  return service.urlOf(exportRecordName(published));
+}
+
+/**
+ * Removes the local copy (every file the record lists, then the record) once every upload is
+ * verified, and its places from the result.
+ */
 export async function removeLocalCopy(published: PublishedExport): Promise<void> {
   const recordPath = published.localPaths.get(exportRecordName(published))!;
   const base = dirname(recordPath);
   await rm(recordPath, { force: true });
-  const top = new Set(published.record.files.map((file) => file.path.split('/')[0]!));
-  for (const entry of top) await rm(join(base, entry), { recursive: true, force: true });
+  const removed = new Set(published.record.files.map((file) => join(base, file.path.split('/')[0]!)));
+  for (const path of removed) await rm(path, { recursive: true, force: true });
+  for (let index = published.locations.length - 1; index >= 0; index--) {
+    if (removed.has(published.locations[index]!.replace(/\/+$/, ''))) published.locations.splice(index, 1);
+  }
 }
