@@ -17,10 +17,14 @@ abstract class ReverseCommand extends BaseCommand {
   overwrite = Option.Boolean('--overwrite', false, { description: 'Replace an existing restored export or file' });
 
   protected restoreKeys(): RestoreKeys {
-    let passphrase: Promise<string> | undefined;
+    const asked = new Map<string, Promise<string>>();
     return {
-      // Asked once, when a stage needs it, and reused for every file.
-      passphrase: (purpose) => (passphrase ??= readPassphrase(purpose, { file: this.passphraseFile })),
+      // Asked when a stage first needs it, once per purpose (a key's passphrase, a file's), and reused.
+      passphrase: (purpose) => {
+        let passphrase = asked.get(purpose);
+        if (!passphrase) asked.set(purpose, (passphrase = readPassphrase(purpose, { file: this.passphraseFile })));
+        return passphrase;
+      },
       keyFile: this.keyFile,
       privateKeyFiles: this.privateKeys ?? [],
     };

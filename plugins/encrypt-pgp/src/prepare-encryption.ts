@@ -1,0 +1,52 @@
+// Everything a job needs to encrypt, read once and early (in the validate hook): recipients' keys
+// parsed and checked, the passphrase read. A missing or bad key file or a missing passphrase is
+// reported there, before any data moves.
+import { HyperExportError, isReadableByOthers, readPassphrase } from '@hyperexport/core';
+import type { PgpEncryptionKeys } from './encrypt-stream.ts';
+import { readRecipientKey } from './key-files.ts';
+import type { RecipientKey } from './key-files.ts';
+import type { PgpJobSettings } from './settings.ts';
+
+export interface PreparedEncryption {
+  /** Undefined when any problem was found. */
+  readonly keys: PgpEncryptionKeys | undefined;
+  readonly recipients: readonly RecipientKey[];
+  /** One line per problem, each naming the file and what to do. */
+  readonly problems: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+const describe = (error: unknown): string => {
+  if (error instanceof HyperExportError) return error.hint ? `${error.message} (${error.hint})` : error.message;
+  return error instanceof Error ? error.message : String(error);
+};
+
+export async function prepareEncryption(settings: PgpJobSettings): Promise<PreparedEncryption> {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const recipients: RecipientKey[] = [];
+  const results = await Promise.allSettled(settings.recipients.map((file) => readRecipientKey(file)));
+  for (const result of results) {
+    if (result.status === 'fulfilled') {
+      recipients.push(result.value);
+      warnings.push(...result.value.warnings);
+    } else problems.push(describe(result.reason));
+  }
+  let passphrase: string | undefined;
+  if (settings.symmetric) {
+    try {
+      passphrase = await readPassphrase('OpenPGP encryption', { file: settings.passphraseFile, confirm: true });
+      if (settings.passphraseFile !== undefined && (await isReadableByOthers(settings.passphraseFile))) {
+        warnings.push(`the passphrase file ${settings.passphraseFile} can be read by other users; restrict it with \`chmod 600 ${settings.passphraseFile}\``);
+      }
+    } catch (error) {
+      problems.push(describe(error));
+    }
+  }
+  return {
+    keys: problems.length === 0 ? { recipients: recipients.map((recipient) => recipient.key), passphrase } : undefined,
+    recipients,
+    problems,
+    warnings,
+  };
+}

@@ -1,0 +1,37 @@
+// The transform stage this plugin adds to a job's plan, and its way back for `hyperexport restore`.
+import { Stage } from '@hyperexport/core';
+import type { Artifact, ReverseStage, TransformStage } from '@hyperexport/core';
+import { createDecryptStream, loadPrivateKeyFiles } from './decrypt-stream.ts';
+import { createEncryptStream } from './encrypt-stream.ts';
+import type { PgpEncryptionKeys } from './encrypt-stream.ts';
+
+export const STAGE_NAME = 'openpgp';
+/** Binary OpenPGP messages, as `gpg --output FILE.gpg --encrypt` names them. */
+export const PGP_SUFFIX = '.gpg';
+
+/** Disks, whole OVAs and descriptors; the manifest stays readable and the record is never touched. */
+const ENCRYPTED_KINDS: ReadonlySet<Artifact['kind']> = new Set(['disk', 'package', 'descriptor']);
+
+export function pgpEncryptStage(keys: PgpEncryptionKeys): TransformStage {
+  return {
+    name: STAGE_NAME,
+    stage: Stage.ENCRYPT,
+    appliesTo: (artifact) => ENCRYPTED_KINDS.has(artifact.kind),
+    rename: (name) => `${name}${PGP_SUFFIX}`,
+    create: (artifact, signal) => createEncryptStream(keys, { filename: stripSuffix(artifact.name), signal }),
+  };
+}
+
+export const pgpReverseStage: ReverseStage = {
+  name: STAGE_NAME,
+  suffix: PGP_SUFFIX,
+  async create(storedName, keys, signal) {
+    // Bad --private-key files fail here, before any byte is read.
+    await loadPrivateKeyFiles(keys);
+    return createDecryptStream(storedName, keys, { signal });
+  },
+};
+
+function stripSuffix(name: string): string {
+  return name.endsWith(PGP_SUFFIX) ? name.slice(0, -PGP_SUFFIX.length) : name;
+}
