@@ -33,6 +33,8 @@ export async function uploadExport(job: Job, published: PublishedExport, service
           signal: job.signal,
           size: item.size,
           contentType: item.contentType,
+          // Announced, a backend can check it before the object becomes visible (S3 multipart).
+          metadata: item.sha256 === undefined ? undefined : { sha256: item.sha256 },
           onProgress: (bytes) => job.bus.emit('target:progress', { jobId: job.id, target: service.url, name: item.key, bytes, total: item.size }),
         });
         if (item.size !== undefined && result.size !== item.size) throw new ExportError(`${service.urlOf(item.key)} holds ${result.size} bytes, ${item.size} were sent`, { code: 'VERIFY' });

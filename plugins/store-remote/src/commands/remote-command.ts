@@ -21,10 +21,13 @@ abstract class RemoteCommand extends BaseCommand {
 
   /** The export a URL names: its record URL, or the URL of its folder or package plus the record beside it. */
   protected async findExport(command: string, signal: AbortSignal): Promise<{ service: StorageService; found: FoundExport }> {
-    const trimmed = this.url.replace(/\/+$/, '');
+    // The query carries backend options (?endpoint=…): it stays with the folder's URL.
+    const queryAt = this.url.indexOf('?');
+    const query = queryAt < 0 ? '' : this.url.slice(queryAt);
+    const trimmed = (queryAt < 0 ? this.url : this.url.slice(0, queryAt)).replace(/\/+$/, '');
     const slash = trimmed.lastIndexOf('/');
     const last = trimmed.slice(slash + 1);
-    const service = await this.openService(command, trimmed.slice(0, slash));
+    const service = await this.openService(command, `${trimmed.slice(0, slash)}${query}`);
     const candidates = last.endsWith(EXPORT_RECORD_SUFFIX) ? [last] : (await listExportRecords(service, '', signal))
       .filter((found) => found.record.baseName === last || found.keys.includes(last))
       .map((found) => found.recordKey);
