@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,7 +13,11 @@ import { ExportError } from '@hyperexport/core';
 import type { PutOptions, PutResult, RequestOptions, StoredObject, StorageService } from '@hyperexport/core';
 
 const PARTIAL_MARK = '.partial-';
-const METADATA_SUFFIX = '.meta.json';
+
+/** User metadata of a file lives in a hidden sidecar beside it (hidden entries are never listed). */
+function metadataPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.meta.json`);
+}
 
 export class FileStorageService implements StorageService {
   readonly root: string;
@@ -48,11 +52,14 @@ export class FileStorageService implements StorageService {
       await pipeline(body, meter, createWriteStream(partial, { flush: true }), { signal: options.signal });
       const { size } = await stat(partial);
       if (size !== bytes) throw new ExportError(`${this.urlOf(key)}: wrote ${size} bytes, sent ${bytes}`, { code: 'VERIFY' });
-      if (options.metadata && Object.keys(options.metadata).length > 0) {
-        await writeFile(`${target}${METADATA_SUFFIX}`, JSON.stringify(options.metadata), { flush: true });
-      }
+      // An announced SHA-256 is checked here rather than stored: the file itself is the truth.
+      const { sha256: announced, ...metadata } = options.metadata ?? {};
+      const sha256 = hash.digest('hex');
+      if (announced !== undefined && announced !== sha256) throw new ExportError(`${this.urlOf(key)}: the bytes received do not match the announced SHA-256`, { code: 'VERIFY' });
+      if (Object.keys(metadata).length > 0) await writeFile(metadataPath(target), JSON.stringify(metadata), { flush: true });
+      else await rm(metadataPath(target), { force: true });
       await rename(partial, target);
-      return { key, size, sha256: hash.digest('hex') };
+      return { key, size, sha256 };
     } catch (error) {
       await rm(partial, { force: true });
       throw error;
@@ -86,7 +93,7 @@ export class FileStorageService implements StorageService {
   async delete(key: string): Promise<void> {
     const path = this.#pathOf(key);
     await rm(path, { force: true });
-    await rm(`${path}${METADATA_SUFFIX}`, { force: true });
+    await rm(metadataPath(path), { force: true });
     // Remove folders the delete emptied (an OVF export's folder), up to the root.
     for (let dir = dirname(path); dir.startsWith(`${this.root}${sep}`); dir = dirname(dir)) {
       try {
@@ -110,7 +117,7 @@ export class FileStorageService implements StorageService {
       const path = join(directory, entry.name);
       const key = relative(this.root, path).split(sep).join('/');
       // Hidden entries are work in progress (staging folders, partial files), never objects.
-      if (entry.name.startsWith('.') || entry.name.endsWith(METADATA_SUFFIX)) continue;
+      if (entry.name.startsWith('.')) continue;
       if (entry.isDirectory()) {
         if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await this.#walk(path, prefix, into, signal);
       } else if (entry.isFile() && key.startsWith(prefix)) {
@@ -131,7 +138,7 @@ export class FileStorageService implements StorageService {
 
 async function readMetadata(path: string): Promise<Record<string, string> | undefined> {
   try {
-    return JSON.parse(await readFile(`${path}${METADATA_SUFFIX}`, 'utf8')) as Record<string, string>;
+    return JSON.parse(await readFile(metadataPath(path), 'utf8')) as Record<string, string>;
   } catch {
     return undefined;
   }
