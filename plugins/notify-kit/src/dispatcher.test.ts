@@ -86,10 +86,18 @@ describe('attachNotifier', () => {
       { url: { name: 'url', events: ['completed', 'failed'], send: record('url') } },
       { name: 'config', events: ['started', 'completed'], send: record('config') },
     )]);
-    const result = await runJob(exporter, spec('web01', ['test://url', 'other://ignored']));
+    const result = await runJob(exporter, spec('web01', ['test://url']));
     expect(result.status).toBe('succeeded');
     expect(seen.filter((entry) => entry.startsWith('config'))).toEqual(['config:started:web01', 'config:completed:web01']);
     expect(seen.filter((entry) => entry.startsWith('url'))).toEqual(['url:completed:web01']);
+  });
+
+  it('refuses a --notify URL whose scheme no loaded notifier handles, before the export runs', async () => {
+    const seen: string[] = [];
+    const exporter = await Exporter.create([fakeVm(), testNotifier({ url: { name: 'url', events: ['completed', 'failed'], send: async () => void seen.push('sent') } })]);
+    const result = await runJob(exporter, spec('web01', ['test://url', 'other://somewhere.example.com']));
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toMatch(/no notifier handles other:\/\/somewhere\.example\.com; schemes handled: test/);
   });
 
   it('does not hold the export up: the job ends while a delivery is still on its way, and runJob waits for it', async () => {

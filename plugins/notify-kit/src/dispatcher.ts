@@ -73,9 +73,17 @@ interface Opened {
   readonly warnings: string[];
 }
 
+/** The notify URL schemes some notifier of an exporter handles, to find URLs none handles. */
+const handledSchemes = new WeakMap<Exporter, Set<string>>();
+const UNHANDLED_REPORTED = 'notify-kit: unhandled URLs reported';
+
 /** Taps the exporter for one notifier plugin. Call it from the plugin's `setup`. */
 export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>, options: AttachOptions = {}): void {
   const jobs = new Map<string, JobNotifications>();
+  let schemes = handledSchemes.get(exporter);
+  if (!schemes) handledSchemes.set(exporter, (schemes = new Set()));
+  for (const scheme of source.schemes) schemes.add(scheme);
+  const handled = schemes;
   const env = options.env ?? process.env;
   const margin = options.drainMarginMs ?? 5_000;
 
@@ -112,6 +120,14 @@ export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>,
   });
 
   exporter.hooks.validate.tapPromise(source.plugin, async (job, report) => {
+    // A --notify URL that no loaded notifier handles would be ignored: the first notifier to look says so, once.
+    if (!job.state.has(UNHANDLED_REPORTED)) {
+      job.state.set(UNHANDLED_REPORTED, true);
+      const unhandled = notifyUrlsOf(job.spec.extra).filter((url) => !handled.has(notifySchemeOf(url) ?? ''));
+      for (const url of unhandled) {
+        report.error('notify', `no notifier handles ${describeNotifyUrl(url)}; schemes handled: ${[...handled].sort().join(', ')}`, source.plugin);
+      }
+    }
     const context = contextOf(job.id, job.spec, job.startedAt);
     if (!context) return;
     context.job = job;
