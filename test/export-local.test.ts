@@ -95,7 +95,7 @@ describe('hyperexport export --source (VM folder)', () => {
     expect(refused.stderr).toContain('--overwrite');
     const replaced = await runCli(['export', '--source', vm.directory, '--output', out, '--overwrite'], { cwd: work });
     expect(replaced.code, replaced.stderr).toBe(0);
-    expect(await readdir(out)).toEqual(['web01.ova']);
+    expect((await readdir(out)).sort()).toEqual(['web01.ova', 'web01.ova.hyperexport.json']);
   });
 });
 

@@ -1,6 +1,6 @@
 // Operating exports against the vSphere simulator: snapshots, batches, --validate-only,
 // vm info and profiles, through the built CLI as a user runs them.
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -95,7 +95,7 @@ describe('batch', () => {
     const out = outDir();
     const run = await cli(['export', '--vm', offVm.path, '--vm', '/DC0/vm/no-such-vm', '--vm', onVm.path, '--snapshot-before', '--format', 'ovf', '--output', out, '--concurrency', '2']);
     expect(run.code).toBe(1);
-    expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0', 'DC0_H0_VM1']);
+    expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0', 'DC0_H0_VM0.ovf.hyperexport.json', 'DC0_H0_VM1', 'DC0_H0_VM1.ovf.hyperexport.json']);
     expect(run.stdout).toMatch(/\/DC0\/vm\/no-such-vm\s+failed/);
     expect(run.stdout).toContain('2 of 3 exported');
   });
@@ -109,7 +109,7 @@ describe('batch', () => {
     expect(run.stderr).toContain(`${file}:4: "--vm oops" looks like a flag`);
     const summary = run.events.find((e) => e.type === 'summary')!;
     expect(summary).toMatchObject({ total: 1, succeeded: 1 });
-    expect(await readdir(out)).toEqual(['DC0_H0_VM0.ova']);
+    expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0.ova', 'DC0_H0_VM0.ova.hyperexport.json']);
   });
 
   it('--folder with --filter selects VMs by name', async () => {
@@ -146,15 +146,55 @@ describe('profiles', () => {
     // development: OVF folders. --format ova on the command line wins.
     const asProfile = outDir();
     expect((await cli(['export', '--vm', offVm.path, '--profile', 'development', '--output', asProfile])).code).toBe(0);
-    expect(await readdir(asProfile)).toEqual(['DC0_H0_VM0']);
+    expect((await readdir(asProfile)).sort()).toEqual(['DC0_H0_VM0', 'DC0_H0_VM0.ovf.hyperexport.json']);
     const overridden = outDir();
     expect((await cli(['export', '--vm', offVm.path, '--profile', 'development', '--format', 'ova', '--output', overridden])).code).toBe(0);
-    expect(await readdir(overridden)).toEqual(['DC0_H0_VM0.ova']);
+    expect((await readdir(overridden)).sort()).toEqual(['DC0_H0_VM0.ova', 'DC0_H0_VM0.ova.hyperexport.json']);
   });
 
   it('a profile setting that no configured plugin handles is an error, not ignored', async () => {
-    const run = await cli(['export', '--vm', offVm.path, '--profile', 'encrypted-backup', '--output', outDir()]);
+    // A config that leaves the built-ins out and configures no compression plugin. It names
+    // packages, which resolve next to the config: it lives inside the repository.
+    await mkdir(join(REPO_ROOT, '.tmp'), { recursive: true });
+    const configDirectory = await mkdtemp(join(REPO_ROOT, '.tmp', 'ops-config-'));
+    const config = join(configDirectory, 'no-compress.config.json');
+    await writeFile(config, JSON.stringify({ builtins: false, plugins: ['@hyperexport/source-vsphere', '@hyperexport/store-local'] }));
+    const run = await cli(['export', '--vm', offVm.path, '--profile', 'production-backup', '--output', outDir(), '--config', config]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/"encrypt" \(from --profile encrypted-backup\).* no configured plugin handles/);
+    expect(run.stderr).toMatch(/"compress" \(from --profile production-backup\).* no configured plugin handles/);
+    await rm(configDirectory, { recursive: true, force: true });
+  });
+
+  it('production-backup writes a verified, zstd-compressed OVA that restore turns back into the VM', async () => {
+    const out = outDir();
+    const run = await cli(['export', '--vm', offVm.path, '--profile', 'production-backup', '--output', out, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0.ova.hyperexport.json', 'DC0_H0_VM0.ova.zst']);
+    const restored = outDir();
+    const back = await cli(['restore', join(out, 'DC0_H0_VM0.ova.zst'), '--output', restored]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toMatch(/manifest verified/);
+    expect(await readdir(restored)).toEqual(['DC0_H0_VM0.ova']);
+  });
+
+  it('encrypted-backup needs a passphrase before any data moves, and encrypts with it', async () => {
+    const refused = await cli(['export', '--vm', offVm.path, '--profile', 'encrypted-backup', '--output', outDir()]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/passphrase/);
+    expect(refused.stderr).toMatch(/HYPEREXPORT_PASSPHRASE/);
+    const out = outDir();
+    const withPassphrase = await runCli(['export', '--vm', offVm.path, '--profile', 'encrypted-backup', '--output', out], { cwd: work, env: { ...env, HYPEREXPORT_PASSPHRASE: 'profile test passphrase' } });
+    expect(withPassphrase.code, withPassphrase.stderr).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0.ova.hyperexport.json', 'DC0_H0_VM0.ova.zst.hxe']);
+    const restored = outDir();
+    const back = await runCli(['restore', join(out, 'DC0_H0_VM0.ova.zst.hxe'), '--output', restored], { cwd: work, env: { ...env, HYPEREXPORT_PASSPHRASE: 'profile test passphrase' } });
+    expect(back.code, back.stderr).toBe(0);
+  });
+
+  it('cloud-backup streams to the --upload target with no local copy', async () => {
+    const target = outDir();
+    const run = await cli(['export', '--vm', offVm.path, '--profile', 'cloud-backup', '--upload', `file://${target}`]);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await readdir(target)).sort()).toEqual(['DC0_H0_VM0.ova.hyperexport.json', 'DC0_H0_VM0.ova.zst']);
   });
 });

@@ -43,7 +43,7 @@ describe('hyperexport export with the built-in validate plugin', () => {
     expect(second.stderr).toContain('pre-export checks failed');
     expect(second.stderr).toContain(`[validate] existing-export: an export already exists at ${join(out, 'web01.ova')}: give --overwrite to replace it, or --name to write another`);
     expect(second.stdout).not.toContain('writing');
-    expect(await readdir(out)).toEqual(['web01.ova']);
+    expect((await readdir(out)).sort()).toEqual(['web01.ova', 'web01.ova.hyperexport.json']);
 
     const replaced = await runCli(['export', '--source', vm.directory, '--output', out, '--name', 'web01', '--overwrite'], { cwd: work });
     expect(replaced.code, replaced.stderr).toBe(0);

@@ -163,7 +163,7 @@ describe('export from vSphere', () => {
       expect(infos.some((m) => /DC0_H0_VM0-disk1\.vmdk: already (written|downloaded) by the interrupted run and verified/.test(m))).toBe(true);
       // The new lease served the unfinished disk only.
       expect((await lastLease()).bytesServed).toBe(offVm.disks[0]!.size);
-      expect(await readdir(out)).toEqual([format === 'ova' ? 'DC0_H0_VM0.ova' : 'DC0_H0_VM0']);
+      expect((await readdir(out)).sort()).toEqual(format === 'ova' ? ['DC0_H0_VM0.ova', 'DC0_H0_VM0.ova.hyperexport.json'] : ['DC0_H0_VM0', 'DC0_H0_VM0.ovf.hyperexport.json']);
       const folder = format === 'ova' ? join(out, 'x') : join(out, 'DC0_H0_VM0');
       if (format === 'ova') {
         await mkdir(folder);
@@ -214,7 +214,7 @@ describe('export from vSphere', () => {
     const out = outDir();
     const run = await runCli(['export', '--vm', 'DC0_H0_VM0', '--format', 'ova', '--output', out], { cwd: work, env: sim.env });
     expect(run.code, run.stderr).toBe(0);
-    expect(await readdir(out)).toEqual(['DC0_H0_VM0.ova']);
+    expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0.ova', 'DC0_H0_VM0.ova.hyperexport.json']);
   });
 });
 
