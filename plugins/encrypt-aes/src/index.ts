@@ -1,2 +1,83 @@
-// @hyperexport/encrypt-aes: Encrypt exports with streaming AES-256-GCM in a documented, versioned format.
-export {};
+// @hyperexport/encrypt-aes: encrypts exports with streaming AES-256-GCM in a documented,
+// versioned format (docs/encryption.md). Nothing happens unless the config's options or
+// `--encrypt aes` (a profile's `encrypt: aes`) ask for it.
+import { ConfigError, definePlugin, t } from '@hyperexport/core';
+import type { Job } from '@hyperexport/core';
+import { encryptionStage } from './encryption-stage.ts';
+import { DEFAULT_SCRYPT, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, SCRYPT_LIMITS, scryptProblem } from './format.ts';
+import { jobSecret, loadMasterKey } from './job-settings.ts';
+import type { EncryptAesOptions } from './job-settings.ts';
+import type { MasterKey } from './keys.ts';
+
+const PLUGIN_NAME = 'encrypt-aes';
+
+export { createEncryptStream } from './encrypt-stream.ts';
+export type { EncryptOptions } from './encrypt-stream.ts';
+export { createDecryptStream } from './decrypt-stream.ts';
+export type { DecryptOptions } from './decrypt-stream.ts';
+export { keySource, masterKeySource } from './key-source.ts';
+export type { DecryptKeys, KeySource } from './key-source.ts';
+export { deriveFileKeys, masterKeyFromBytes, masterKeyFromPassphrase, parseKeyFile, readKeyFile, scryptKey, KEY_LENGTH } from './keys.ts';
+export type { FileKeys, MasterKey } from './keys.ts';
+export { DEFAULT_CHUNK_SIZE, DEFAULT_SCRYPT, FORMAT_VERSION, HEADER_LENGTH, MAGIC, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, SUFFIX, TAG_LENGTH, parseHeader } from './format.ts';
+export type { Header, KdfParams, ScryptParams } from './format.ts';
+export { encryptionStage, STAGE_NAME } from './encryption-stage.ts';
+export { reverseStages, restoreKeySource } from './reverse-stages.ts';
+export type { EncryptAesOptions } from './job-settings.ts';
+
+const isCount = (min: number, max: number) => t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(min, max)]);
+
+export default definePlugin<EncryptAesOptions>({
+  name: PLUGIN_NAME,
+  version: '0.1.0',
+  description: 'encrypts disks, OVAs and descriptors with streaming AES-256-GCM (.hxe, see docs/encryption.md)',
+  provides: ['encrypt:aes'],
+  consumes: ['encrypt', 'passphraseFile', 'keyFile'],
+  options: t.isObject({
+    enabled: t.isOptional(t.isBoolean()),
+    passphraseFile: t.isOptional(t.isString()),
+    keyFile: t.isOptional(t.isString()),
+    chunkSize: t.isOptional(isCount(MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)),
+    scrypt: t.isOptional(t.isObject({
+      log2N: t.isOptional(isCount(SCRYPT_LIMITS.minLog2N, SCRYPT_LIMITS.maxLog2N)),
+      r: t.isOptional(isCount(1, SCRYPT_LIMITS.maxR)),
+      p: t.isOptional(isCount(1, SCRYPT_LIMITS.maxP)),
+    })),
+  }),
+  setup(exporter, options) {
+    const settings: EncryptAesOptions = options ?? {};
+    const scrypt = { ...DEFAULT_SCRYPT, ...settings.scrypt };
+    const problem = scryptProblem(scrypt);
+    if (problem) throw new ConfigError(`encrypt-aes: ${problem}`);
+
+    // One master key per job: scrypt is slow on purpose, so it runs once, and every file gets its
+    // own key from it through HKDF and a random salt.
+    const masterKeys = new WeakMap<Job, Promise<MasterKey | undefined>>();
+    const masterKeyOf = (job: Job): Promise<MasterKey | undefined> => {
+      let key = masterKeys.get(job);
+      if (!key) {
+        key = (async () => {
+          const secret = jobSecret(job, settings);
+          return secret && loadMasterKey(job, secret, settings, PLUGIN_NAME);
+        })();
+        masterKeys.set(job, key);
+      }
+      return key;
+    };
+
+    // In the checks, so a missing passphrase or a bad key file fails before any data moves.
+    exporter.hooks.validate.tapPromise(PLUGIN_NAME, async (job) => {
+      await masterKeyOf(job);
+    });
+    exporter.hooks.transform.tapPromise(PLUGIN_NAME, async (plan, job) => {
+      const master = await masterKeyOf(job);
+      if (master) plan.stages.push(encryptionStage(master, settings.chunkSize));
+      return plan;
+    });
+    exporter.hooks.release.tapPromise(PLUGIN_NAME, async (job) => {
+      const master = await masterKeys.get(job)?.catch(() => undefined);
+      master?.key.fill(0);
+      masterKeys.delete(job);
+    });
+  },
+});

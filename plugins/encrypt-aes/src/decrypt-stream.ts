@@ -1,0 +1,193 @@
+// The reader: a `.hxe` stream in, plaintext out. It checks the header (key check, then MAC)
+// before anything else, and hands out each chunk's plaintext only after that chunk's tag
+// verified. Whether a chunk is the last is learnt from the input: a chunk followed by more bytes
+// is opened as a middle chunk, the one the input ends with as the final chunk, so truncation at
+// a chunk boundary, reordering, duplication and appended bytes all fail authentication.
+import { createDecipheriv } from 'node:crypto';
+import { Transform } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import { ExportError } from '@hyperexport/core';
+import { HEADER_LENGTH, MAX_CHUNKS, NONCE_LENGTH, TAG_LENGTH, damagedHeader, notEncrypted, parseHeader, setNonce, startsLikeHeader } from './format.ts';
+import { deriveFileKeys, headerMac, sameBytes } from './keys.ts';
+import { toKeySource } from './key-source.ts';
+import type { KeySource } from './key-source.ts';
+import type { MasterKey } from './keys.ts';
+
+export interface DecryptOptions {
+  /** The file's name, for messages. */
+  readonly name?: string | undefined;
+}
+
+/** `keys` is a KeySource (passphrase and/or key file, see keySource()) or the MasterKey a writer used. */
+export function createDecryptStream(keys: KeySource | MasterKey, options: DecryptOptions = {}): Transform {
+  return new DecryptStream(toKeySource(keys), options.name ?? 'the encrypted file');
+}
+
+class DecryptStream extends Transform {
+  readonly #keys: KeySource;
+  readonly #name: string;
+  readonly #headerBytes = Buffer.alloc(HEADER_LENGTH);
+  #headerLength = 0;
+  #key: Buffer | undefined;
+  readonly #nonce = Buffer.alloc(NONCE_LENGTH);
+  /** Bytes of one sealed chunk (ciphertext ‖ tag) when full. */
+  #sealedSize = 0;
+  #accumulator: Buffer | undefined;
+  /**
+   * A sealed chunk waiting to learn whether it is the last: the accumulator, or a view of the
+   * input kept past its write callback (see encrypt-stream.ts on why that is safe).
+   */
+  #pending: Buffer | undefined;
+  #pendingLength = 0;
+  #counter = 0;
+
+  constructor(keys: KeySource, name: string) {
+    super();
+    this.#keys = keys;
+    this.#name = name;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#key) {
+      this.#consume(chunk, 0, callback);
+      return;
+    }
+    const take = Math.min(HEADER_LENGTH - this.#headerLength, chunk.length);
+    chunk.copy(this.#headerBytes, this.#headerLength, 0, take);
+    this.#headerLength += take;
+    const seen = this.#headerBytes.subarray(0, this.#headerLength);
+    if (!startsLikeHeader(seen)) {
+      callback(notEncrypted(this.#name));
+      return;
+    }
+    if (this.#headerLength < HEADER_LENGTH) {
+      callback();
+      return;
+    }
+    this.#openHeader().then(() => this.#consume(chunk, take, callback), (error: unknown) => callback(error as Error));
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      if (!this.#key) {
+        if (this.#headerLength === 0) throw this.#error('TRUNCATED', 'is empty: it holds not even the encryption header', 'the file was cut off or never written; use another copy of the export');
+        throw this.#error('TRUNCATED', `is truncated: it ends inside the encryption header (${this.#headerLength} of ${HEADER_LENGTH} bytes)`, 'the file was cut off; use another copy of the export');
+      }
+      if (this.#pendingLength < TAG_LENGTH) {
+        if (this.#pendingLength === 0 && this.#counter === 0) throw this.#error('TRUNCATED', 'is truncated: it ends right after the encryption header, before its first chunk', 'the file was cut off; use another copy of the export');
+        if (this.#pendingLength === 0) throw this.#error('TRUNCATED', `is truncated: it ends after chunk ${this.#counter - 1}, at a chunk boundary, without its final chunk`, 'the file was cut off; use another copy of the export');
+        throw this.#error('TRUNCATED', `is truncated: it ends inside chunk ${this.#counter}`, 'the file was cut off; use another copy of the export');
+      }
+      this.#open(true);
+      this.#release();
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#release();
+    callback(error);
+  }
+
+  #release(): void {
+    this.#key?.fill(0);
+    this.#pending = undefined;
+  }
+
+  async #openHeader(): Promise<void> {
+    const header = parseHeader(this.#headerBytes, this.#name);
+    const master = await this.#keys.masterKey(header.kdf, this.#name);
+    const keys = deriveFileKeys(master, header.fileSalt);
+    if (!sameBytes(keys.keyCheck, header.keyCheck)) {
+      throw this.#error('WRONG_KEY', `cannot be decrypted with this ${header.kdf.kind === 'raw' ? 'key file' : 'passphrase'}: wrong passphrase or key`, header.kdf.kind === 'raw'
+        ? 'give the key file the export was encrypted with (--key-file FILE)'
+        : `give the passphrase the export was encrypted with (HYPEREXPORT_PASSPHRASE or --passphrase-file FILE); if it is right, the file's header is damaged`);
+    }
+    if (!sameBytes(headerMac(keys.headerKey, header.authenticated), header.mac)) throw damagedHeader(this.#name, 'its authentication code does not match');
+    keys.headerKey.fill(0);
+    this.#key = keys.payloadKey;
+    this.#sealedSize = header.chunkSize + TAG_LENGTH;
+    header.noncePrefix.copy(this.#nonce, 0);
+  }
+
+  #consume(chunk: Buffer, start: number, callback: TransformCallback): void {
+    try {
+      const size = this.#sealedSize;
+      let offset = start;
+      while (offset < chunk.length) {
+        // More input follows the pending chunk, so it must be a middle chunk.
+        if (this.#pendingLength === size) this.#open(false);
+        const available = chunk.length - offset;
+        if (this.#pendingLength === 0 && available >= size) {
+          this.#pending = chunk.subarray(offset, offset + size);
+          this.#pendingLength = size;
+          offset += size;
+          continue;
+        }
+        const take = Math.min(size - this.#pendingLength, available);
+        this.#accumulator ??= Buffer.allocUnsafe(size);
+        chunk.copy(this.#accumulator, this.#pendingLength, offset, offset + take);
+        this.#pending = this.#accumulator;
+        this.#pendingLength += take;
+        offset += take;
+      }
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  /** Opens the pending chunk; its plaintext is pushed only once its tag verified. */
+  #open(final: boolean): void {
+    const index = this.#counter;
+    if (index >= MAX_CHUNKS) throw this.#error('CORRUPT', `has more than 2^32 chunks, which no writer produces`, 'the file is damaged; use another copy of the export');
+    const sealed = this.#pending!.subarray(0, this.#pendingLength);
+    const plaintext = this.#tryOpen(sealed, index, final);
+    if (!plaintext) throw this.#explainFailure(sealed, index, final);
+    if (final && plaintext.length === 0 && index > 0) {
+      // Writers never end with an empty chunk after data; accepting one would give a file two encodings.
+      throw this.#error('CORRUPT', `ends with an empty chunk after chunk ${index - 1}, which no writer produces`, 'the file is damaged or was altered; use another copy of the export');
+    }
+    this.#counter += 1;
+    this.#pending = undefined;
+    this.#pendingLength = 0;
+    if (plaintext.length > 0) this.push(plaintext);
+  }
+
+  /** The plaintext of a sealed chunk, or undefined when its tag does not verify. */
+  #tryOpen(sealed: Buffer, index: number, final: boolean): Buffer | undefined {
+    const ciphertextLength = sealed.length - TAG_LENGTH;
+    const decipher = createDecipheriv('aes-256-gcm', this.#key!, setNonce(this.#nonce, index, final), { authTagLength: TAG_LENGTH });
+    decipher.setAuthTag(sealed.subarray(ciphertextLength));
+    // update() returns plaintext before the tag is checked: it stays here until final() passes.
+    const plaintext = decipher.update(sealed.subarray(0, ciphertextLength));
+    try {
+      decipher.final();
+      return plaintext;
+    } catch {
+      plaintext.fill(0);
+      return undefined;
+    }
+  }
+
+  /**
+   * A chunk failed: try the other final flag, which tells truncation at a chunk boundary and
+   * bytes appended after the end from other damage (only for the message; nothing is emitted).
+   */
+  #explainFailure(sealed: Buffer, index: number, final: boolean): ExportError {
+    const other = this.#tryOpen(sealed, index, !final);
+    if (other) {
+      other.fill(0);
+      return final
+        ? this.#error('TRUNCATED', `is truncated: it ends after chunk ${index}, at a chunk boundary, without its final chunk`, 'the file was cut off; use another copy of the export')
+        : this.#error('CORRUPT', `has data after its final chunk (chunk ${index})`, 'bytes were appended to the file; use another copy of the export');
+    }
+    return this.#error('CORRUPT', `chunk ${index} failed authentication: the file is damaged or was altered (a changed byte, chunks reordered or duplicated, cut off, or data appended)`, 'use another copy of the export; nothing of this chunk was written out');
+  }
+
+  #error(code: string, what: string, hint: string): ExportError {
+    return new ExportError(`${this.#name} ${what}`, { code, hint });
+  }
+}

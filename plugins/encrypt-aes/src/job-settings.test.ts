@@ -1,0 +1,105 @@
+// Which jobs the plugin encrypts, and with which secret: config options for every export, the
+// job's `encrypt`/`passphraseFile`/`keyFile` (CLI or profile) for one, the job's over the config's.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, EventBus, Job } from '@hyperexport/core';
+import type { JobSpec } from '@hyperexport/core';
+import { jobSecret, loadMasterKey } from './job-settings.ts';
+
+const jobWith = (extra: Record<string, unknown>) => {
+  const spec: JobSpec = { format: 'ova', parallel: 1, overwrite: false, extra };
+  return new Job(spec, new EventBus());
+};
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'hyperexport-aes-settings-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('jobSecret', () => {
+  it('does nothing without options or a job setting (the plugin is loaded as a built-in)', () => {
+    expect(jobSecret(jobWith({}), {})).toBeUndefined();
+    expect(jobSecret(jobWith({ compress: 'zstd' }), { chunkSize: 65536, scrypt: { log2N: 12 } })).toBeUndefined();
+  });
+
+  it('--encrypt aes encrypts the job, with the variable or a prompt when no file is given', () => {
+    expect(jobSecret(jobWith({ encrypt: 'aes' }), {})).toEqual({ keyFile: undefined, passphraseFile: undefined });
+    expect(jobSecret(jobWith({ encrypt: 'aes', passphraseFile: '/p' }), {})).toEqual({ keyFile: undefined, passphraseFile: '/p' });
+    expect(jobSecret(jobWith({ encrypt: 'aes', keyFile: '/k' }), {})).toEqual({ keyFile: '/k', passphraseFile: undefined });
+  });
+
+  it('--encrypt pgp is left to encrypt-pgp, even when the config enables AES', () => {
+    expect(jobSecret(jobWith({ encrypt: 'pgp' }), { keyFile: '/k' })).toBeUndefined();
+    expect(jobSecret(jobWith({ encrypt: 'pgp', passphraseFile: '/p' }), {})).toBeUndefined();
+  });
+
+  it('config options encrypt every export; the job\'s secret replaces the config\'s', () => {
+    expect(jobSecret(jobWith({}), { passphraseFile: '/config-p' })).toEqual({ keyFile: undefined, passphraseFile: '/config-p' });
+    expect(jobSecret(jobWith({}), { keyFile: '/config-k' })).toEqual({ keyFile: '/config-k', passphraseFile: undefined });
+    expect(jobSecret(jobWith({}), { enabled: true })).toEqual({ keyFile: undefined, passphraseFile: undefined });
+    expect(jobSecret(jobWith({ passphraseFile: '/job-p' }), { keyFile: '/config-k' })).toEqual({ keyFile: undefined, passphraseFile: '/job-p' });
+    expect(jobSecret(jobWith({ encrypt: 'aes', keyFile: '/job-k' }), { passphraseFile: '/config-p' })).toEqual({ keyFile: '/job-k', passphraseFile: undefined });
+  });
+
+  it('`enabled: false` keeps the config\'s key for jobs that ask with --encrypt aes', () => {
+    expect(jobSecret(jobWith({}), { enabled: false, keyFile: '/config-k' })).toBeUndefined();
+    expect(jobSecret(jobWith({ encrypt: 'aes' }), { enabled: false, keyFile: '/config-k' })).toEqual({ keyFile: '/config-k', passphraseFile: undefined });
+  });
+
+  it('a key or passphrase file given without asking for encryption is an error, never a silently plain export', () => {
+    expect(() => jobSecret(jobWith({ keyFile: '/k' }), {})).toThrow(expect.objectContaining({ message: '--key-file was given, but encryption was not asked for', hint: 'add --encrypt aes' }));
+    expect(() => jobSecret(jobWith({ passphraseFile: '/p' }), {})).toThrow(/--passphrase-file was given, but encryption was not asked for/);
+  });
+
+  it('refuses contradictions and values of the wrong type', () => {
+    expect(() => jobSecret(jobWith({ encrypt: 'aes', keyFile: '/k', passphraseFile: '/p' }), {})).toThrow(/both --key-file and --passphrase-file/);
+    expect(() => jobSecret(jobWith({}), { keyFile: '/k', passphraseFile: '/p' })).toThrow(/both keyFile and passphraseFile are set/);
+    expect(() => jobSecret(jobWith({ encrypt: 'pgp', keyFile: '/k' }), {})).toThrow(/--key-file is for --encrypt aes/);
+    expect(() => jobSecret(jobWith({ encrypt: 'rot13' }), {})).toThrow(expect.objectContaining({ message: 'unknown encryption "rot13"' }));
+    expect(() => jobSecret(jobWith({ encrypt: 'aes', keyFile: 42 }), {})).toThrow(ConfigError);
+  });
+});
+
+describe('loadMasterKey', () => {
+  it('reads a key file, and warns when other users can read it', async () => {
+    const key = randomBytes(32);
+    const shared = join(work, 'shared.key');
+    await writeFile(shared, key, { mode: 0o644 });
+    const job = jobWith({ encrypt: 'aes' });
+    const master = await loadMasterKey(job, { keyFile: shared }, {}, 'encrypt-aes');
+    expect(master.key.equals(key)).toBe(true);
+    expect(master.kdf).toEqual({ kind: 'raw' });
+    expect(job.warnings).toEqual([`[encrypt-aes] the key file ${shared} can be read by other users of this machine; restrict it with chmod 600`]);
+
+    const private_ = join(work, 'private.key');
+    await writeFile(private_, key.toString('hex'), { mode: 0o600 });
+    const quiet = jobWith({ encrypt: 'aes' });
+    expect((await loadMasterKey(quiet, { keyFile: private_ }, {}, 'encrypt-aes')).key.equals(key)).toBe(true);
+    expect(quiet.warnings).toEqual([]);
+  });
+
+  it('derives a passphrase key with the configured scrypt cost and a fresh salt per job', async () => {
+    const file = join(work, 'passphrase');
+    await writeFile(file, 'secret words\n', { mode: 0o640 });
+    const first = await loadMasterKey(jobWith({}), { passphraseFile: file }, { scrypt: { log2N: 10, r: 4 } }, 'encrypt-aes');
+    const second = await loadMasterKey(jobWith({}), { passphraseFile: file }, { scrypt: { log2N: 10, r: 4 } }, 'encrypt-aes');
+    expect(first.kdf).toMatchObject({ kind: 'scrypt', log2N: 10, r: 4, p: 1 });
+    expect(first.key.equals(second.key)).toBe(false);
+    const job = jobWith({});
+    await loadMasterKey(job, { passphraseFile: file }, { scrypt: { log2N: 10 } }, 'encrypt-aes');
+    expect(job.warnings[0]).toContain('passphrase file');
+  });
+
+  it('an empty passphrase file and a missing key file fail with what to do', async () => {
+    const empty = join(work, 'empty');
+    await writeFile(empty, '\n', { mode: 0o600 });
+    await expect(loadMasterKey(jobWith({}), { passphraseFile: empty }, {}, 'encrypt-aes')).rejects.toThrow(/is empty/);
+    await expect(loadMasterKey(jobWith({}), { keyFile: join(work, 'nope') }, {}, 'encrypt-aes')).rejects.toMatchObject({ message: expect.stringContaining('cannot read the key file'), hint: 'check the path and its permissions' });
+  });
+});

@@ -1,0 +1,90 @@
+// Which jobs are encrypted, and with which secret: the config's options encrypt every export;
+// `--encrypt aes` (a profile's `encrypt: aes`) encrypts one job, and its `--passphrase-file` /
+// `--key-file` override the config's. `--encrypt pgp` belongs to encrypt-pgp.
+import { ConfigError, isReadableByOthers, readPassphrase } from '@hyperexport/core';
+import type { Job } from '@hyperexport/core';
+import { masterKeyFromBytes, masterKeyFromPassphrase, readKeyFile } from './keys.ts';
+import type { MasterKey } from './keys.ts';
+
+export interface EncryptAesOptions {
+  /**
+   * Encrypt every export. Default: true when `passphraseFile` or `keyFile` is set; set it to use
+   * the HYPEREXPORT_PASSPHRASE variable (or a prompt) for every export.
+   */
+  enabled?: boolean | undefined;
+  /** File whose first line is the passphrase. */
+  passphraseFile?: string | undefined;
+  /** File holding the 32-byte key (raw, or 64 hex digits) instead of a passphrase. */
+  keyFile?: string | undefined;
+  /** Plaintext bytes per chunk, 65536 to 1048576 (default 1048576). */
+  chunkSize?: number | undefined;
+  /** scrypt cost of a passphrase: N = 2^log2N (default 17), r (8), p (1). */
+  scrypt?: { log2N?: number | undefined; r?: number | undefined; p?: number | undefined } | undefined;
+}
+
+/** The secret a job is encrypted with: a key file, a passphrase file, or neither (variable or prompt). */
+export interface JobSecret {
+  readonly keyFile?: string | undefined;
+  readonly passphraseFile?: string | undefined;
+}
+
+const PURPOSE = 'encrypting the export';
+
+function stringSetting(job: Job, key: 'encrypt' | 'passphraseFile' | 'keyFile', flag: string): string | undefined {
+  const value = job.spec.extra[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new ConfigError(`${flag} must be a non-empty string (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+/** The secret to encrypt this job with, or undefined when this plugin does not encrypt it. */
+export function jobSecret(job: Job, options: EncryptAesOptions): JobSecret | undefined {
+  const encrypt = stringSetting(job, 'encrypt', '--encrypt');
+  const keyFile = stringSetting(job, 'keyFile', '--key-file');
+  const passphraseFile = stringSetting(job, 'passphraseFile', '--passphrase-file');
+  if (encrypt !== undefined && encrypt !== 'aes' && encrypt !== 'pgp') {
+    throw new ConfigError(`unknown encryption "${encrypt}"`, { hint: 'use --encrypt aes (AES-256-GCM) or --encrypt pgp (OpenPGP)' });
+  }
+  if (keyFile !== undefined && passphraseFile !== undefined) {
+    throw new ConfigError('both --key-file and --passphrase-file were given', { hint: 'encrypt with either a key file or a passphrase, not both' });
+  }
+  if (encrypt === 'pgp') {
+    if (keyFile !== undefined) throw new ConfigError('--key-file is for --encrypt aes', { hint: 'OpenPGP encrypts to --recipient PUBLIC_KEY_FILE or with a passphrase' });
+    return undefined;
+  }
+  const fromConfig = options.enabled ?? (options.passphraseFile !== undefined || options.keyFile !== undefined);
+  if (encrypt !== 'aes' && !fromConfig) {
+    // A key given without asking for encryption must not leave the export silently unencrypted.
+    if (keyFile !== undefined) throw new ConfigError('--key-file was given, but encryption was not asked for', { hint: 'add --encrypt aes' });
+    if (passphraseFile !== undefined) throw new ConfigError('--passphrase-file was given, but encryption was not asked for', { hint: 'add --encrypt aes (or --encrypt pgp)' });
+    return undefined;
+  }
+  // The job's choice replaces the config's: a --passphrase-file wins over the config's keyFile.
+  if (keyFile !== undefined || passphraseFile !== undefined) return { keyFile, passphraseFile };
+  if (options.keyFile !== undefined && options.passphraseFile !== undefined) {
+    throw new ConfigError('encrypt-aes: both keyFile and passphraseFile are set', { hint: 'set one of them in the config' });
+  }
+  return { keyFile: options.keyFile, passphraseFile: options.passphraseFile };
+}
+
+/** Reads the secret and derives the job's master key (scrypt runs here, once per job). */
+export async function loadMasterKey(job: Job, secret: JobSecret, options: EncryptAesOptions, plugin: string): Promise<MasterKey> {
+  if (secret.keyFile !== undefined) {
+    const key = await readKeyFile(secret.keyFile);
+    await warnIfShared(job, secret.keyFile, 'key file', plugin);
+    try {
+      return masterKeyFromBytes(key);
+    } finally {
+      key.fill(0);
+    }
+  }
+  const passphrase = await readPassphrase(PURPOSE, { file: secret.passphraseFile, confirm: true });
+  if (secret.passphraseFile !== undefined) await warnIfShared(job, secret.passphraseFile, 'passphrase file', plugin);
+  return masterKeyFromPassphrase(passphrase, options.scrypt ?? {});
+}
+
+async function warnIfShared(job: Job, path: string, what: string, plugin: string): Promise<void> {
+  if (await isReadableByOthers(path).catch(() => false)) {
+    job.warn(`the ${what} ${path} can be read by other users of this machine; restrict it with chmod 600`, plugin);
+  }
+}
