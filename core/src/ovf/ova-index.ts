@@ -105,6 +105,8 @@ export function openOvaMember(path: string, member: OvaMember, options: { signal
   return createReadStream(path, {
     start: member.offset,
     end: member.offset + member.size - 1,
+    // 1 MiB reads: the transforms downstream (AES, zstd) run twice as fast on them as on 64 KiB.
+    highWaterMark: 1 << 20,
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }
