@@ -2,7 +2,7 @@
 // unknown length. Objects become visible as each upload completes, so completeness is marked by
 // the export's record, which the core writes last; a failed or cancelled export deletes what it
 // had uploaded, record first.
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { ExportError, exportRecordName, readExportRecord } from '@hyperexport/core';
 import type { Artifact, EventBus, ExportLayout, ExportSink, FileDigest, FoundExport, SinkFile, StorageService } from '@hyperexport/core';
 import { keyOf } from './targets.ts';
@@ -39,7 +39,22 @@ export class RemoteSink implements ExportSink {
   async createFile(artifact: Artifact): Promise<SinkFile> {
     const layout = this.#layout!;
     const key = keyOf(layout.baseName, layout.format, artifact.name, artifact.kind);
+    // The backend reads `body`; the core writes `stream`. A backend may destroy `body` with its
+    // library's raw error (which can carry a session URL); the core only ever sees put()'s own,
+    // explained rejection.
     const body = new PassThrough({ highWaterMark: 1 << 20 });
+    const stream = new Writable({
+      highWaterMark: 1 << 20,
+      write(chunk: Buffer, _encoding, callback) {
+        if (body.write(chunk)) callback();
+        else body.once('drain', () => callback());
+      },
+      final(callback) {
+        body.end();
+        callback();
+      },
+    });
+    body.on('error', () => undefined);
     const { bus, jobId } = this.#progress;
     const upload = this.#service.put(key, body, {
       signal: this.#controller.signal,
@@ -47,11 +62,11 @@ export class RemoteSink implements ExportSink {
       onProgress: (bytes) => bus.emit('target:progress', { jobId, target: this.#service.url, name: artifact.name, bytes, total: artifact.sourceSize }),
     });
     // An upload that fails stops the pipeline writing into it, instead of leaving it blocked.
-    upload.catch((error: unknown) => body.destroy(error instanceof Error ? error : new Error(String(error))));
+    upload.catch((error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))));
     this.#written.push(key);
     if (artifact.kind === 'package') this.#packageKey = key;
     return {
-      stream: body,
+      stream,
       finish: async (expected: FileDigest) => {
         const result = await upload;
         if (result.size !== expected.size) {
