@@ -37,7 +37,7 @@ interface Timed {
   readonly disks: ReadonlyMap<string, { bytes: number; start: number; end: number }>;
 }
 
-async function timedExport(plugin: PluginInstance, output: string, extra: Record<string, unknown> = {}): Promise<Timed> {
+async function timedExport(plugin: PluginInstance, output: string, extra: Record<string, unknown> = {}, format: 'ova' | 'ovf' = 'ovf'): Promise<Timed> {
   const exporter = await Exporter.create([sourceLocal(), storeLocal({ fsync: false }), plugin]);
   let writeSeconds = Number.NaN;
   const starts = new Map<string, number>();
@@ -51,7 +51,7 @@ async function timedExport(plugin: PluginInstance, output: string, extra: Record
   exporter.bus.on('file:end', (event) => {
     if (event.kind === 'disk') disks.set(event.name, { bytes: event.size, start: starts.get(event.name)!, end: performance.now() });
   });
-  const result = await runJob(exporter, { source: vm.directory, format: 'ovf', output, parallel: 2, overwrite: false, extra });
+  const result = await runJob(exporter, { source: vm.directory, format, output, parallel: 2, overwrite: false, extra });
   return { result, writeSeconds, disks };
 }
 
@@ -88,6 +88,15 @@ describe('bandwidth cap through runJob', () => {
     expect(disks.size).toBe(2);
     for (const disk of disks.values()) within10Percent(disk.bytes / ((disk.end - disk.start) / 1000), 1 * MiB);
     within10Percent(result.bytesRead / writeSeconds, 2 * MiB);
+  });
+
+  it('an OVA of a local VM reads its disks twice (hash, then pack), both passes under the cap', async () => {
+    const { result, writeSeconds } = await timedExport(bandwidth(), join(work, 'ova-cap'), { bwlimit: '4M' }, 'ova');
+    expect(result.status, result.error?.message).toBe('succeeded');
+    // Twice the disks' bytes through one 4 MiB/s bucket: never faster than the cap allows.
+    expect(writeSeconds).toBeGreaterThanOrEqual(((2 * result.bytesRead) / (4 * MiB)) * 0.9);
+    const record = JSON.parse(await readFile(join(work, 'ova-cap', 'web01.ova.hyperexport.json'), 'utf8')) as { stages: string[] };
+    expect(record.stages).toEqual([]);
   });
 
   it('--bwlimit off adds no stage at all', async () => {

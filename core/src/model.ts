@@ -275,7 +275,7 @@ export interface ExportRecord {
   readonly format: ExportFormat;
   /** When the export started (ISO 8601, UTC); retention orders exports by it. */
   readonly createdAt: string;
-  /** Names of the transform stages applied, in order (e.g. `zstd`, `aes-256-gcm`). */
+  /** Names of the transform stages that changed bytes, in order (e.g. `zstd`, `aes-256-gcm`); pacing stages are left out. */
   readonly stages: readonly string[];
   readonly tags: readonly string[];
   /** Every file of the export, as stored, with paths relative to the record's folder. */

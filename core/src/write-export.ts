@@ -5,12 +5,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Checkpoint } from './checkpoint.ts';
 import type { Job } from './job.ts';
 import type { Artifact, ExportLayout, ExportRecord, ExportSink, ExportSource, FileDigest, SourceFile, StoredFile, TransformPlan, TransformStage } from './model.ts';
-import { exportRecordName } from './model.ts';
+import { Stage, exportRecordName } from './model.ts';
 import { rewriteFileReferences } from './ovf/file-references.ts';
 import type { FileReferenceChange } from './ovf/file-references.ts';
 import { createOvaStream } from './ovf/ova-writer.ts';
@@ -106,7 +106,11 @@ async function writeOva(context: Context): Promise<StoredFile[]> {
       { name: `${layout.baseName}.mf`, size: manifest.length, open: () => Promise.resolve(Readable.from([manifest])) },
       ...members.map(({ digest, open }) => ({ name: digest.name, size: digest.size, open: () => open(job.signal) })),
     ], job.signal);
-    const packageFile = await writeArtifact(context, { name: `${layout.baseName}.ova`, kind: 'package' }, () => Promise.resolve(ova), undefined, false);
+    // Pacing stages (a bandwidth cap) limit reads of the source: the first pass was paced; the
+    // package write is too only when it reads the source again rather than the local spool.
+    const rereadsSource = members.some(({ file }) => file.rereadable);
+    const packageContext = rereadsSource ? context : { ...context, plan: { stages: context.plan.stages.filter((stage) => !pacesOnly(stage)) } };
+    const packageFile = await writeArtifact(packageContext, { name: `${layout.baseName}.ova`, kind: 'package' }, () => Promise.resolve(ova), undefined, false);
     return [packageFile];
   } finally {
     if (privateSpool) await rm(await privateSpool, { recursive: true, force: true });
@@ -157,7 +161,7 @@ export async function writeExportRecord(job: Job, source: ExportSource, plan: Tr
     baseName: layout.baseName,
     format: layout.format,
     createdAt: job.startedAt.toISOString(),
-    stages: plan.stages.map((stage) => stage.name),
+    stages: byteStageNames(plan),
     tags: job.tags,
     files: files.map((file) => ({
       path: layout.format === 'ovf' ? `${layout.baseName}/${file.name}` : file.name,
@@ -174,11 +178,32 @@ export async function writeExportRecord(job: Job, source: ExportSource, plan: Tr
 
 async function digestSourceFile(context: Context, file: SourceFile): Promise<FileDigest> {
   const { job, progress } = context;
-  const { size, sha256 } = await digestStream(await file.open(job.signal), job.signal, (bytes) => progress.update(file.name, bytes));
-  if (file.size !== undefined && size !== file.size) {
-    throw new Error(`${file.name} changed while it was read: expected ${file.size} bytes, read ${size}`);
+  const meter = new DigestMeter({ onProgress: (bytes) => progress.update(file.name, bytes) });
+  const pacing = pacingStagesFor(context, file).map((stage) => stage.create({ name: file.name, kind: 'disk', sourceSize: file.size }, job.signal));
+  await (pipeline as (...streams: unknown[]) => Promise<void>)(await file.open(job.signal), ...pacing, meter, discard(), { signal: job.signal });
+  if (file.size !== undefined && meter.bytes !== file.size) {
+    throw new Error(`${file.name} changed while it was read: expected ${file.size} bytes, read ${meter.bytes}`);
   }
-  return { name: file.name, size, sha256 };
+  return { name: file.name, size: meter.bytes, sha256: meter.sha256 };
+}
+
+/** Stages below COMPRESS (a bandwidth cap) pace the bytes without changing them. */
+function pacesOnly(stage: TransformStage): boolean {
+  return stage.stage < Stage.COMPRESS;
+}
+
+/** The pacing stages for a pass that reads a source file without storing it (an OVA's first pass). */
+function pacingStagesFor(context: Context, file: SourceFile): TransformStage[] {
+  return stagesFor(context.plan, { name: file.name, kind: 'disk', sourceSize: file.size }).filter(pacesOnly);
+}
+
+/** The names of the stages that change bytes: what a checkpoint and a record depend on. */
+function byteStageNames(plan: TransformPlan): string[] {
+  return plan.stages.filter((stage) => !pacesOnly(stage)).map((stage) => stage.name);
+}
+
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
 }
 
 function spoolSourceFile(context: Context, file: SourceFile, spoolPath: string): Promise<FileDigest> {
@@ -192,7 +217,8 @@ async function spoolSourceFileOnce(context: Context, file: SourceFile, spoolPath
     progress.update(file.name, bytes);
     job.bus.emit('file:progress', { jobId: job.id, name: file.name, bytes, total: file.size, bytesPerSecond });
   } });
-  await pipeline(await file.open(job.signal), meter, createWriteStream(spoolPath, { flush: true }), { signal: job.signal });
+  const pacing = pacingStagesFor(context, file).map((stage) => stage.create({ name: file.name, kind: 'disk', sourceSize: file.size }, job.signal));
+  await (pipeline as (...streams: unknown[]) => Promise<void>)(await file.open(job.signal), ...pacing, meter, createWriteStream(spoolPath, { flush: true }), { signal: job.signal });
   const digest = { name: file.name, size: meter.bytes, sha256: meter.sha256 };
   await context.checkpoint?.record({ name: file.name, kind: 'disk', raw: digest, stored: digest, spooled: true });
   job.bus.emit('file:end', { jobId: job.id, name: file.name, kind: 'disk', size: digest.size, sha256: digest.sha256 });
@@ -280,7 +306,7 @@ async function openCheckpoint(source: ExportSource, plan: TransformPlan, sinks: 
   if (!source.identity || !sinks.every((sink) => sink.adoptFile)) return undefined;
   const path = sinks.map((sink) => sink.checkpointPath?.()).find((candidate) => candidate !== undefined);
   if (!path) return undefined;
-  return Checkpoint.open(path, { source: source.identity, format: layout.format, baseName: layout.baseName, stages: plan.stages.map((stage) => stage.name) });
+  return Checkpoint.open(path, { source: source.identity, format: layout.format, baseName: layout.baseName, stages: byteStageNames(plan) });
 }
 
 /** A file an interrupted run completed: every sink checks its copy; then it is not fetched again. */
