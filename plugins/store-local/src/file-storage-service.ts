@@ -73,7 +73,7 @@ export class FileStorageService implements StorageService {
     return createReadStream(path, { signal: options.signal, highWaterMark: 1 << 20 });
   }
 
-  async stat(key: string): Promise<StoredObject | undefined> {
+  async stat(key: string, _options?: RequestOptions): Promise<StoredObject | undefined> {
     const path = this.#pathOf(key);
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) return undefined;
@@ -90,7 +90,7 @@ export class FileStorageService implements StorageService {
     yield* keys;
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, _options?: RequestOptions): Promise<void> {
     const path = this.#pathOf(key);
     await rm(path, { force: true });
     await rm(metadataPath(path), { force: true });
