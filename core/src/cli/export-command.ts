@@ -106,6 +106,9 @@ export class ExportCommand extends RemoteSourceCommand {
   keepLocal = Option.String('--keep-local', { tolerateBoolean: true, description: 'With --upload: keep the local copy (default) or, with --keep-local=false, delete it once every upload is verified' });
   notify = Option.Array('--notify', { description: 'Send a notification: slack://, discord://, teams+https://, pagerduty://, mailto://, webhook+https:// (repeat; secrets from env:NAME or @FILE)' });
   tags = Option.Array('--tag', { description: 'Label the export (kept in its record; retention can keep tagged exports)' });
+  /** The extra keys that flags set (as opposed to a profile or the config), for messages. */
+  #flagKeys = new Set<string>();
+
   validateOnly = Option.Boolean('--validate-only', false, { description: 'Run the pre-export checks, print a report, exit 0 (all pass) or 1' });
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only warnings, errors and the result' });
 
@@ -176,6 +179,7 @@ export class ExportCommand extends RemoteSourceCommand {
       notify: this.notify,
       tags: this.tags,
     }).filter(([, value]) => value !== undefined));
+    this.#flagKeys = new Set(Object.keys(flagExtra));
     return buildJobSpec({ ...loaded.exportDefaults, ...fromProfile.spec }, {
       source: this.source,
       format: this.format,
@@ -191,7 +195,7 @@ export class ExportCommand extends RemoteSourceCommand {
   private checkConsumed(exporter: Exporter, spec: JobSpec): void {
     const unused = Object.keys(spec.extra).filter((key) => !CORE_EXTRA_KEYS.has(key) && exporter.consumersOf(key).length === 0);
     if (unused.length === 0) return;
-    const names = unused.map((key) => PLUGIN_FLAGS[key] ?? `"${key}" (from --profile ${this.profile ?? ''})`);
+    const names = unused.map((key) => (this.#flagKeys.has(key) ? PLUGIN_FLAGS[key] : undefined) ?? `"${key}" (from ${this.profile ? `--profile ${this.profile}` : 'the config'})`);
     throw new ConfigError(`${names.join(', ')} ${unused.length === 1 ? 'is' : 'are'} set, but no configured plugin handles ${unused.length === 1 ? 'it' : 'them'}`, {
       hint: 'add the plugin that provides the feature to the config (see `hyperexport plugins list`), or drop the setting',
     });
