@@ -7,6 +7,7 @@ import { createDecipheriv } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import { ExportError } from '@hyperexport/core';
+import { ChunkAccumulator } from './chunk-accumulator.ts';
 import { HEADER_LENGTH, MAX_CHUNKS, NONCE_LENGTH, TAG_LENGTH, damagedHeader, notEncrypted, parseHeader, setNonce, startsLikeHeader } from './format.ts';
 import { deriveFileKeys, headerMac, sameBytes } from './keys.ts';
 import { toKeySource } from './key-source.ts';
@@ -30,15 +31,11 @@ class DecryptStream extends Transform {
   #headerLength = 0;
   #key: Buffer | undefined;
   readonly #nonce = Buffer.alloc(NONCE_LENGTH);
-  /** Bytes of one sealed chunk (ciphertext ‖ tag) when full. */
-  #sealedSize = 0;
-  #accumulator: Buffer | undefined;
   /**
-   * A sealed chunk waiting to learn whether it is the last: the accumulator, or a view of the
-   * input kept past its write callback (see encrypt-stream.ts on why that is safe).
+   * Sealed chunks (ciphertext ‖ tag), made with the header's chunk size once the header is open;
+   * a full one is opened as a middle chunk once more input follows it.
    */
-  #pending: Buffer | undefined;
-  #pendingLength = 0;
+  #chunks: ChunkAccumulator | undefined;
   #counter = 0;
 
   constructor(keys: KeySource, name: string) {
@@ -73,12 +70,13 @@ class DecryptStream extends Transform {
         if (this.#headerLength === 0) throw this.#error('TRUNCATED', 'is empty: it holds not even the encryption header', 'the file was cut off or never written; use another copy of the export');
         throw this.#error('TRUNCATED', `is truncated: it ends inside the encryption header (${this.#headerLength} of ${HEADER_LENGTH} bytes)`, 'the file was cut off; use another copy of the export');
       }
-      if (this.#pendingLength < TAG_LENGTH) {
-        if (this.#pendingLength === 0 && this.#counter === 0) throw this.#error('TRUNCATED', 'is truncated: it ends right after the encryption header, before its first chunk', 'the file was cut off; use another copy of the export');
-        if (this.#pendingLength === 0) throw this.#error('TRUNCATED', `is truncated: it ends after chunk ${this.#counter - 1}, at a chunk boundary, without its final chunk`, 'the file was cut off; use another copy of the export');
+      const pendingLength = this.#chunks!.length;
+      if (pendingLength < TAG_LENGTH) {
+        if (pendingLength === 0 && this.#counter === 0) throw this.#error('TRUNCATED', 'is truncated: it ends right after the encryption header, before its first chunk', 'the file was cut off; use another copy of the export');
+        if (pendingLength === 0) throw this.#error('TRUNCATED', `is truncated: it ends after chunk ${this.#counter - 1}, at a chunk boundary, without its final chunk`, 'the file was cut off; use another copy of the export');
         throw this.#error('TRUNCATED', `is truncated: it ends inside chunk ${this.#counter}`, 'the file was cut off; use another copy of the export');
       }
-      this.#open(true);
+      this.#open(this.#chunks!.take(), true);
       this.#release();
       callback();
     } catch (error) {
@@ -93,7 +91,7 @@ class DecryptStream extends Transform {
 
   #release(): void {
     this.#key?.fill(0);
-    this.#pending = undefined;
+    this.#chunks?.clear();
   }
 
   async #openHeader(): Promise<void> {
@@ -108,42 +106,23 @@ class DecryptStream extends Transform {
     if (!sameBytes(headerMac(keys.headerKey, header.authenticated), header.mac)) throw damagedHeader(this.#name, 'its authentication code does not match');
     keys.headerKey.fill(0);
     this.#key = keys.payloadKey;
-    this.#sealedSize = header.chunkSize + TAG_LENGTH;
+    this.#chunks = new ChunkAccumulator(header.chunkSize + TAG_LENGTH, (sealed) => this.#open(sealed, false));
     header.noncePrefix.copy(this.#nonce, 0);
   }
 
   #consume(chunk: Buffer, start: number, callback: TransformCallback): void {
     try {
-      const size = this.#sealedSize;
-      let offset = start;
-      while (offset < chunk.length) {
-        // More input follows the pending chunk, so it must be a middle chunk.
-        if (this.#pendingLength === size) this.#open(false);
-        const available = chunk.length - offset;
-        if (this.#pendingLength === 0 && available >= size) {
-          this.#pending = chunk.subarray(offset, offset + size);
-          this.#pendingLength = size;
-          offset += size;
-          continue;
-        }
-        const take = Math.min(size - this.#pendingLength, available);
-        this.#accumulator ??= Buffer.allocUnsafe(size);
-        chunk.copy(this.#accumulator, this.#pendingLength, offset, offset + take);
-        this.#pending = this.#accumulator;
-        this.#pendingLength += take;
-        offset += take;
-      }
+      this.#chunks!.push(chunk, start);
       callback();
     } catch (error) {
       callback(error as Error);
     }
   }
 
-  /** Opens the pending chunk; its plaintext is pushed only once its tag verified. */
-  #open(final: boolean): void {
+  /** Opens one sealed chunk; its plaintext is pushed only once its tag verified. */
+  #open(sealed: Buffer, final: boolean): void {
     const index = this.#counter;
     if (index >= MAX_CHUNKS) throw this.#error('CORRUPT', `has more than 2^32 chunks, which no writer produces`, 'the file is damaged; use another copy of the export');
-    const sealed = this.#pending!.subarray(0, this.#pendingLength);
     const plaintext = this.#tryOpen(sealed, index, final);
     if (!plaintext) throw this.#explainFailure(sealed, index, final);
     if (final && plaintext.length === 0 && index > 0) {
@@ -151,8 +130,6 @@ class DecryptStream extends Transform {
       throw this.#error('CORRUPT', `ends with an empty chunk after chunk ${index - 1}, which no writer produces`, 'the file is damaged or was altered; use another copy of the export');
     }
     this.#counter += 1;
-    this.#pending = undefined;
-    this.#pendingLength = 0;
     if (plaintext.length > 0) this.push(plaintext);
   }
 
