@@ -24,6 +24,8 @@ export type { LockOptions } from './fs/file-lock.ts';
 export { writeFileAtomic, syncPath } from './fs/atomic-write.ts';
 export type { AtomicWriteOptions } from './fs/atomic-write.ts';
 export * from './ovf/index.ts';
+export { findOnPath, qemuImageOptions } from './disk/qemu-img.ts';
+export type { ImageLocation } from './disk/qemu-img.ts';
 // typanion, re-exported so plugins declare option schemas against the same copy core validates with.
 export * as t from 'typanion';
 // For plugins that add CLI commands: the same clipanion copy and the shared base classes.

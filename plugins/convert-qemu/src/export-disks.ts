@@ -5,8 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { ExportError, indexOva, openOvaMember, parseOvf } from '@hyperexport/core';
-import type { ParsedOvf, PublishedExport } from '@hyperexport/core';
-import type { ImageLocation } from './qemu-img.ts';
+import type { ImageLocation, ParsedOvf, PublishedExport } from '@hyperexport/core';
 
 export interface ExportDisk {
   /** The disk's file name in the export (its ovf:href). */

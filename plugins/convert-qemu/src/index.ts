@@ -21,7 +21,9 @@ export { findLocalExport } from './export-disks.ts';
 export type { ExportDisk, LocalExport } from './export-disks.ts';
 export { QemuProgressParser } from './progress-parser.ts';
 export { compareImages, convertImage, imageInfo, imageOptions, qemuImgVersion, runQemuImg } from './qemu-img.ts';
-export type { Comparison, ImageInfo, ImageLocation, ImageRef, QemuImgRun } from './qemu-img.ts';
+export type { Comparison, ImageInfo, ImageRef, QemuImgRun } from './qemu-img.ts';
+// Now in core (validate uses it too); still exported here.
+export type { ImageLocation } from '@hyperexport/core';
 export { plainDiskConflict, resolveConversion } from './settings.ts';
 export type { ConversionSettings, ConvertQemuOptions } from './settings.ts';
 export { detectSourceDriver } from './source-driver.ts';

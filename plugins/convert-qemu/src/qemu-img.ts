@@ -1,18 +1,11 @@
 // Runs qemu-img: spawned with an argument array (never a shell), killed when the job's signal
-// aborts, its progress read from stdout as it runs. Every image is opened with --image-opts and an
-// explicit driver, so nothing is probed, a file name with a colon is never taken for a protocol
-// such as `nbd:`, and a disk inside an OVA is read in place through the raw driver's offset and size.
+// aborts, its progress read from stdout as it runs. Every image is opened with core's
+// qemuImageOptions() (--image-opts and an explicit driver; a disk inside an OVA read in place).
 import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
-import { ExportError } from '@hyperexport/core';
+import { ExportError, qemuImageOptions } from '@hyperexport/core';
+import type { ImageLocation } from '@hyperexport/core';
 import { QemuProgressParser } from './progress-parser.ts';
-
-/** Where the bytes of a disk image are: a whole file, or `size` bytes at `offset` of it (an OVA member). */
-export interface ImageLocation {
-  readonly path: string;
-  readonly offset?: number | undefined;
-  readonly size?: number | undefined;
-}
 
 /** An image and the qemu block driver that reads it (vmdk, qcow2, vpc, ...). */
 export interface ImageRef {
@@ -24,18 +17,9 @@ export interface ImageRef {
 
 export const QEMU_IMG_INSTALL_HINT = 'install qemu-img: apt-get install qemu-utils (Debian, Ubuntu) or dnf install qemu-img (Fedora, RHEL); or set the convert-qemu option qemuImg to its path';
 
-/** The `--image-opts` string for an image. In these options a comma is written as two commas. */
+/** The `--image-opts` string for an image. */
 export function imageOptions(image: ImageRef): string {
-  const { driver, location } = image;
-  const filename = location.path.replaceAll(',', ',,');
-  if (location.offset === undefined && location.size === undefined) {
-    return `driver=${driver},file.driver=file,file.filename=${filename}`;
-  }
-  const range = [
-    location.offset === undefined ? '' : `,file.offset=${location.offset}`,
-    location.size === undefined ? '' : `,file.size=${location.size}`,
-  ].join('');
-  return `driver=${driver},file.driver=raw${range},file.file.driver=file,file.file.filename=${filename}`;
+  return qemuImageOptions(image.driver, image.location);
 }
 
 export interface QemuImgRun {

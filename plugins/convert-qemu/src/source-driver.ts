@@ -4,7 +4,7 @@
 // explicit and cheap. OVF packages carry VMDKs almost always; the others come from hand-made OVFs.
 import { open } from 'node:fs/promises';
 import { ExportError } from '@hyperexport/core';
-import type { ImageLocation } from './qemu-img.ts';
+import type { ImageLocation } from '@hyperexport/core';
 
 const HEADER_BYTES = 512;
 const VDI_SIGNATURE = 0xbeda107f;

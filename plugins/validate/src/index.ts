@@ -15,8 +15,11 @@ export { checkPackageContents, hashFile } from './package-contents.ts';
 export type { PackageCheckOptions, PackageContentsResult, PackageFile } from './package-contents.ts';
 export { checkExistingExport, checkFreeSpace, checkOutput, checkPowerState, DEFAULT_FREE_SPACE_MARGIN, nearestExisting, nodeFileSystem } from './pre-checks.ts';
 export type { ExistingPath, FileSystemProbe } from './pre-checks.ts';
-export { findOnPath, imageDriverFor, imageOptions, qemuImgCheck, resolveQemuImg } from './qemu-img.ts';
-export type { ImageLocation, QemuImgResult, QemuImgStatus } from './qemu-img.ts';
+export { imageDriverFor, qemuImgCheck, resolveQemuImg } from './qemu-img.ts';
+export type { QemuImgResult, QemuImgStatus } from './qemu-img.ts';
+// Now in core (convert-qemu uses them too); still exported here under the names they had.
+export { findOnPath, qemuImageOptions as imageOptions } from '@hyperexport/core';
+export type { ImageLocation } from '@hyperexport/core';
 export { checkWrittenExport } from './written-export.ts';
 export type { WrittenExportCheck } from './written-export.ts';
 

@@ -6,10 +6,9 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { formatBytes, parseManifest, parseOvf, runWithConcurrency } from '@hyperexport/core';
-import type { ManifestAlgorithm, ParsedOvf, ValidationIssue } from '@hyperexport/core';
+import type { ImageLocation, ManifestAlgorithm, ParsedOvf, ValidationIssue } from '@hyperexport/core';
 import { errorIssue, errorMessage, warningIssue } from './issues.ts';
 import { imageDriverFor, qemuImgCheck, resolveQemuImg } from './qemu-img.ts';
-import type { ImageLocation } from './qemu-img.ts';
 
 /** One file of a package as the checks see it. */
 export interface PackageFile {
