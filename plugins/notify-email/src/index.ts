@@ -1,10 +1,8 @@
 // notify-email: sends job events as emails (plain text and HTML) through an SMTP server.
 // Config: notifyEmail({ host: 'smtp.example.com', user: 'backup', password: 'env:SMTP_PASSWORD', to: ['ops@example.com'] });
 // CLI:    --notify 'mailto://backup@smtp.example.com:587/?to=ops@example.com'  (password from HYPEREXPORT_SMTP_PASSWORD)
-import { definePlugin } from '@hyperexport/core';
-import { NOTIFY_EXTRA_KEY, attachNotifier, overlay } from '@hyperexport/notify-kit';
+import { defineNotifier } from '@hyperexport/notify-kit';
 import { EMAIL_SCHEMES, emailOptionsSchema, parseMailtoUrl } from './email-settings.ts';
-import type { EmailSettings } from './email-settings.ts';
 import { openEmail } from './smtp-notifier.ts';
 
 const PLUGIN_NAME = 'notify-email';
@@ -15,21 +13,14 @@ export { parseMailtoUrl, EMAIL_SCHEMES, SMTP_PASSWORD_ENV } from './email-settin
 export type { EmailSettings, SecurityMode } from './email-settings.ts';
 export { openEmail, classifySmtpError } from './smtp-notifier.ts';
 
-export default definePlugin({
+export default defineNotifier({
   name: PLUGIN_NAME,
   version: '0.1.0',
   description: 'email notifications over SMTP (STARTTLS or TLS), plain text and HTML',
   provides: ['notify:email'],
-  consumes: [NOTIFY_EXTRA_KEY],
+  schemes: EMAIL_SCHEMES,
   options: emailOptionsSchema,
-  setup(exporter, options: EmailSettings) {
-    const { host, ...defaults } = options;
-    attachNotifier<EmailSettings>(exporter, {
-      plugin: PLUGIN_NAME,
-      schemes: EMAIL_SCHEMES,
-      configured: host === undefined ? undefined : options,
-      parseUrl: (url) => overlay(defaults, parseMailtoUrl(url)),
-      open: openEmail,
-    });
-  },
+  destination: 'host',
+  parseUrl: parseMailtoUrl,
+  open: openEmail,
 });

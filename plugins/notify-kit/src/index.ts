@@ -1,6 +1,7 @@
 // @hyperexport/notify-kit: the pieces every notify-* plugin shares — event selection, the message
 // summary, HTTP delivery with retries, secret references and redaction, `--notify` URL parsing,
-// and the dispatcher that wires a notifier to the exporter without delaying the export.
+// the dispatcher that wires a notifier to the exporter without delaying the export, and
+// defineNotifier, the plugin declaration every notifier shares.
 export * from './event-selection.ts';
 export * from './secret-ref.ts';
 export * from './redactor.ts';
@@ -16,3 +17,5 @@ export * from './endpoint.ts';
 export { attachNotifier } from './dispatcher.ts';
 export type { Notifier, NotifierSource, OpenContext, AttachOptions } from './dispatcher.ts';
 export * from './json-webhook-notifier.ts';
+export { defineNotifier } from './define-notifier.ts';
+export type { NotifierDefinition } from './define-notifier.ts';

@@ -4,10 +4,11 @@ import type { NotifyEventKind } from './event-selection.ts';
 import { selectEvents } from './event-selection.ts';
 import type { CommonSettings } from './common-options.ts';
 import { maxSendMs } from './common-options.ts';
-import type { Notifier } from './dispatcher.ts';
+import type { Notifier, OpenContext } from './dispatcher.ts';
+import { resolveEndpoint } from './endpoint.ts';
 import { deliverHttp } from './http-delivery.ts';
 import type { NotifyMessage } from './message.ts';
-import type { Redactor } from './redactor.ts';
+import { Redactor } from './redactor.ts';
 import { retryPolicy } from './retry.ts';
 
 export interface JsonWebhookNotifierOptions {
@@ -32,4 +33,30 @@ export function jsonWebhookNotifier(options: JsonWebhookNotifierOptions): Notifi
       await deliverHttp({ url: options.url, body: JSON.stringify(options.render(message)) }, policy, { signal });
     },
   };
+}
+
+export interface JsonWebhookEndpoint {
+  /** Names the destination in its label, e.g. `slack`: `slack (env:SLACK_WEBHOOK_URL)`. */
+  readonly service: string;
+  /** Names the webhook URL in errors, e.g. `Slack webhook URL`. */
+  readonly what: string;
+  /** The JSON document for one message. */
+  render(message: NotifyMessage): unknown;
+}
+
+/**
+ * A notifier's `open` for a JSON webhook whose URL is the credential (`settings.webhookUrl`: a
+ * secret reference, or the URL itself): resolves it, registers it with a new redactor, and
+ * returns the jsonWebhookNotifier that posts to it.
+ */
+export async function openJsonWebhook(settings: CommonSettings & { readonly webhookUrl?: string | undefined }, context: OpenContext, endpoint: JsonWebhookEndpoint): Promise<Notifier> {
+  const redactor = new Redactor();
+  const resolved = await resolveEndpoint(settings.webhookUrl ?? '', endpoint.what, context.env, redactor);
+  return jsonWebhookNotifier({
+    label: `${endpoint.service} (${resolved.shown})`,
+    url: resolved.url,
+    redactor,
+    settings,
+    render: (message) => endpoint.render(message),
+  });
 }

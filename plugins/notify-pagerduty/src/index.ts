@@ -4,8 +4,8 @@
 // Config: notifyPagerDuty({ routingKey: 'env:PD_ROUTING_KEY', severity: 'critical' });
 // CLI:    --notify 'pagerduty://env:PD_ROUTING_KEY?severity=critical'
 import { hostname } from 'node:os';
-import { ConfigError, definePlugin } from '@hyperexport/core';
-import { NOTIFY_EXTRA_KEY, Redactor, attachNotifier, deliverHttp, maxSendMs, overlay, parseSecretRef, resolveSecret, retryPolicy, selectEvents, describeSecretRef } from '@hyperexport/notify-kit';
+import { ConfigError } from '@hyperexport/core';
+import { Redactor, defineNotifier, deliverHttp, maxSendMs, parseSecretRef, resolveSecret, retryPolicy, selectEvents, describeSecretRef } from '@hyperexport/notify-kit';
 import type { Notifier, OpenContext } from '@hyperexport/notify-kit';
 import { dedupKeyFor, resolveEvent, triggerEvent } from './pagerduty-events.ts';
 import { PAGERDUTY_EVENTS, PAGERDUTY_EVENTS_ENDPOINT, PAGERDUTY_SCHEMES, pagerDutyOptionsSchema, parsePagerDutyUrl } from './pagerduty-settings.ts';
@@ -19,23 +19,16 @@ export { parsePagerDutyUrl, PAGERDUTY_SCHEMES, PAGERDUTY_EVENTS_ENDPOINT, SEVERI
 export type { PagerDutySettings, Severity } from './pagerduty-settings.ts';
 export { TriggerState, defaultStateFile, routingKeyFingerprint } from './trigger-state.ts';
 
-export default definePlugin({
+export default defineNotifier({
   name: PLUGIN_NAME,
   version: '0.1.0',
   description: 'PagerDuty Events API v2: trigger on failure, resolve on the next success of the same VM',
   provides: ['notify:pagerduty'],
-  consumes: [NOTIFY_EXTRA_KEY],
+  schemes: PAGERDUTY_SCHEMES,
   options: pagerDutyOptionsSchema,
-  setup(exporter, options: PagerDutySettings) {
-    const { routingKey, ...defaults } = options;
-    attachNotifier<PagerDutySettings>(exporter, {
-      plugin: PLUGIN_NAME,
-      schemes: PAGERDUTY_SCHEMES,
-      configured: routingKey === undefined ? undefined : options,
-      parseUrl: (url) => overlay(defaults, parsePagerDutyUrl(url)),
-      open: openPagerDuty,
-    });
-  },
+  destination: 'routingKey',
+  parseUrl: parsePagerDutyUrl,
+  open: openPagerDuty,
 });
 
 /** Resolves the routing key and returns the Notifier for one PagerDuty service. */

@@ -3,9 +3,9 @@
 // Config: notifyWebhook({ url: 'https://hooks.example.com/backup', secret: 'env:WEBHOOK_SECRET' });
 // CLI:    --notify 'webhook+https://hooks.example.com/backup?secret=env:WEBHOOK_SECRET'
 import { readFile } from 'node:fs/promises';
-import { ConfigError, definePlugin } from '@hyperexport/core';
+import { ConfigError } from '@hyperexport/core';
 import {
-  NOTIFY_EXTRA_KEY, Redactor, attachNotifier, checkTemplate, deliverHttp, maxSendMs, overlay, parseSecretRef, resolveEndpoint,
+  Redactor, checkTemplate, defineNotifier, deliverHttp, maxSendMs, parseSecretRef, resolveEndpoint,
   resolveSecret, retryPolicy, sampleMessages, selectEvents, isSecretReference,
 } from '@hyperexport/notify-kit';
 import type { Notifier, OpenContext } from '@hyperexport/notify-kit';
@@ -21,23 +21,16 @@ export { defaultPayload, eventType, webhookBody } from './webhook-payload.ts';
 export { parseWebhookUrl, WEBHOOK_SCHEMES } from './webhook-settings.ts';
 export type { WebhookSettings } from './webhook-settings.ts';
 
-export default definePlugin({
+export default defineNotifier({
   name: PLUGIN_NAME,
   version: '0.1.0',
   description: 'generic webhooks, signed the Standard Webhooks way, with templates and headers',
   provides: ['notify:webhook'],
-  consumes: [NOTIFY_EXTRA_KEY],
+  schemes: WEBHOOK_SCHEMES,
   options: webhookOptionsSchema,
-  setup(exporter, options: WebhookSettings) {
-    const { url, ...defaults } = options;
-    attachNotifier<WebhookSettings>(exporter, {
-      plugin: PLUGIN_NAME,
-      schemes: WEBHOOK_SCHEMES,
-      configured: url === undefined ? undefined : options,
-      parseUrl: (text) => overlay(defaults, parseWebhookUrl(text)),
-      open: openWebhook,
-    });
-  },
+  destination: 'url',
+  parseUrl: parseWebhookUrl,
+  open: openWebhook,
 });
 
 /** Resolves a webhook destination's secrets, template and headers into a Notifier. */
