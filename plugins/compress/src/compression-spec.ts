@@ -56,8 +56,7 @@ export function parseCompressSpec(value: unknown): CompressRequest {
  * `job.spec.extra.compress` (CLI or profile), which wins over the config's options.
  */
 export function resolveCompression(options: CompressOptions, extra: unknown): Compression | undefined {
-  const threads = options.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1) {
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
     throw new ConfigError(`compress: threads must be a whole number of at least 1 (got ${String(options.threads)})`, { hint: 'e.g. compress({ threads: 2 })' });
   }
   const request: CompressRequest | undefined = extra === undefined ? undefined : parseCompressSpec(extra);
@@ -68,6 +67,10 @@ export function resolveCompression(options: CompressOptions, extra: unknown): Co
   const configuredLevel = options.algorithm === undefined || options.algorithm === algorithm ? options.level : undefined;
   const level = request?.level ?? configuredLevel ?? LEVELS[algorithm].default;
   if (request?.level === undefined && configuredLevel !== undefined) checkLevel(algorithm, level, `level: ${configuredLevel} in the compress options`);
+  // zstd at the usual levels keeps up with a stream on the calling thread, and its workers only
+  // compete with the rest of the pipeline for the CPUs (bench/compress.ts and bench/chain.ts both
+  // measured it faster without them); parallel gzip needs every CPU.
+  const threads = options.threads ?? (algorithm === 'zstd' ? 1 : availableParallelism());
   return { algorithm, level, threads };
 }
 
