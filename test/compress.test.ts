@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -150,5 +150,23 @@ describe('settings', () => {
     await expect(Exporter.create([compress({ algorithm: 'gzip', level: 12 })])).rejects.toThrow('bad compression "level: 12 in the compress options": gzip levels are 1 to 9');
     await expect(Exporter.create([compress({ level: 25 })])).rejects.toThrow('compress: level 25 is not a level of gzip (1-9) or zstd (1-19)');
     await expect(Exporter.create([compress({ algorithm: 'zstd', threads: 0 })])).rejects.toThrow('threads must be a whole number of at least 1');
+  });
+});
+
+describe('a compressed export of an OVF that has a manifest', () => {
+  it('still checks every disk against that manifest, although only the stored bytes are hashed for the export', async () => {
+    const plain = join(work, 'manifest-source');
+    expect((await exportVm([], 'ovf', plain)).status).toBe('succeeded');
+    const intact = await runJob(await Exporter.create([sourceLocal(), storeLocal({ fsync: false }), compress()]), { source: join(plain, 'web01', 'web01.ovf'), format: 'ovf', output: join(work, 'manifest-intact'), parallel: 2, overwrite: false, extra: { compress: 'zstd' } });
+    expect(intact.error).toBeUndefined();
+    // Damage one byte of a disk of the exported folder, keeping its size.
+    const disk = join(plain, 'web01', 'web01.vmdk');
+    const bytes = await readFile(disk);
+    bytes[bytes.length - 600]! ^= 0x01;
+    await writeFile(disk, bytes);
+    const exporter = await Exporter.create([sourceLocal(), storeLocal({ fsync: false }), compress()]);
+    const result = await runJob(exporter, { source: join(plain, 'web01', 'web01.ovf'), format: 'ovf', output: join(work, 'manifest-out'), parallel: 2, overwrite: false, extra: { compress: 'zstd' } });
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toMatch(/web01\.vmdk does not match the manifest/);
   });
 });

@@ -70,6 +70,12 @@ export interface ExportSource {
    */
   descriptor(files: readonly FileDigest[], signal: AbortSignal): Promise<string>;
   /**
+   * True when `descriptor` checks the SHA-256 of the files as read (an existing OVF's manifest).
+   * Otherwise, when transforms change the bytes, the core hashes only the bytes as stored and
+   * `descriptor` gets the sizes with an empty `sha256`.
+   */
+  readonly needsRawDigests?: boolean | undefined;
+  /**
    * Told, as the export goes, how many bytes were read from this source so far over all its
    * files (a file that starts again counts from zero again), e.g. to report a lease's percentage.
    */

@@ -225,6 +225,9 @@ async function spoolSourceFileOnce(context: Context, file: SourceFile, spoolPath
   return digest;
 }
 
+/** The raw digest of a file whose source does not check it (see ExportSource.needsRawDigests). */
+const UNHASHED = '';
+
 /** A source stream that cannot resume where it was cut throws this code: the file starts again. */
 export const SOURCE_RESTART = 'SOURCE_RESTART';
 const MAX_RESTARTS_PER_FILE = 5;
@@ -282,7 +285,10 @@ async function writeArtifactOnce(
   };
   const sinkFiles = await Promise.all(sinks.map((sink) => sink.createFile(stored, job.signal)));
   const input = await open(job.signal);
-  const rawMeter = new DigestMeter({ onProgress: reportProgress, hash: onRaw !== undefined || beforeEnd !== undefined || stages.length === 0 });
+  // The bytes as read are hashed only when they are also the bytes stored, or when the source
+  // checks them (an OVF's manifest): one SHA-256 pass fewer for a compressed or encrypted disk.
+  const hashRaw = stages.length === 0 || ((onRaw !== undefined || beforeEnd !== undefined) && context.source.needsRawDigests === true);
+  const rawMeter = new DigestMeter({ onProgress: reportProgress, hash: hashRaw });
   // Without transforms the raw bytes are the stored bytes: one meter measures both.
   const storedMeter = stages.length > 0 ? new DigestMeter() : rawMeter;
   const middle = stages.map((stage) => stage.create(stored, job.signal));
@@ -292,7 +298,7 @@ async function writeArtifactOnce(
   if (artifact.sourceSize !== undefined && rawMeter.bytes !== artifact.sourceSize) {
     throw new Error(`${sourceName}: expected ${artifact.sourceSize} bytes from the source, got ${rawMeter.bytes}`);
   }
-  const raw: FileDigest | undefined = onRaw || beforeEnd ? { name: sourceName, size: rawMeter.bytes, sha256: rawMeter.sha256 } : undefined;
+  const raw: FileDigest | undefined = onRaw || beforeEnd ? { name: sourceName, size: rawMeter.bytes, sha256: hashRaw ? rawMeter.sha256 : UNHASHED } : undefined;
   if (onRaw && raw) onRaw(raw);
   const digest: FileDigest = { name: stored.name, size: storedMeter.bytes, sha256: storedMeter.sha256 };
   const locations = await Promise.all(sinkFiles.map((file) => file.finish(digest)));

@@ -218,6 +218,7 @@ function unchangedDescriptorSource(
     kind: KIND,
     vmName: ovf.vmName,
     files,
+    needsRawDigests: manifest !== undefined,
     async descriptor(digests) {
       for (const digest of digests) {
         // The descriptor goes out unchanged, so it must still be true of the bytes that were read.
