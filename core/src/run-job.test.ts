@@ -95,6 +95,27 @@ describe('runJob', () => {
     expect(result.files.map((file) => file.kind)).not.toContain('record');
   });
 
+  it('a failure after commit (in the published hook) fails the job but removes nothing committed', async () => {
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('data') }]);
+    const sink = memorySink();
+    const failingUpload = definePlugin({
+      name: 'failing-upload',
+      version: '0.0.0',
+      setup(exporter) {
+        exporter.hooks.published.tapPromise('failing-upload', () => Promise.reject(new Error('upload target unreachable')));
+      },
+    });
+    const exporter = await Exporter.create([source.plugin(), sink.plugin(), failingUpload()]);
+    const result = await runJob(exporter, spec());
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toMatch(/upload target unreachable/);
+    expect(sink.state.committed).toBe(true);
+    expect(sink.state.aborted).toBe(false);
+    expect(source.state.completed).toBe(1);
+    expect(source.state.aborted).toEqual([]);
+    expect(result.files.map((file) => file.name)).toContain('disk1.vmdk');
+  });
+
   it('orders transform stages by their stage number, not by registration order', async () => {
     const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('data') }]);
     const sink = memorySink();

@@ -43,6 +43,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
   let bytesRead = 0;
   let status: JobStatus = 'succeeded';
   let failure: unknown;
+  let committed = false;
 
   try {
     job.source = await stage('inspect', () => hooks.inspect.promise(job));
@@ -84,6 +85,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     });
     const record: ExportRecord = await writeExportRecord(job, opened, orderedPlan, sinks, exportLayout, files);
     locations = await stage('commit', async () => (await Promise.all(sinks.map((sink) => sink.commit(job.signal)))).flat());
+    committed = true;
     await opened.complete();
     const published: PublishedExport = {
       baseName: exportLayout.baseName,
@@ -110,9 +112,13 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     if (status === 'cancelled' && !(failure instanceof CancelledError)) failure = new CancelledError(failure);
     job.abort(failure);
     await settle(job, 'failed', hooks.failed.promise(job, failure));
-    if (source) await settle(job, 'source abort', source.abort(failure));
-    await Promise.all(sinks.map((sink) => settle(job, 'sink abort', sink.abort(failure))));
-    files = [];
+    // Once committed, the export is published and the source completed: a later failure (an
+    // upload after the export, a conversion) fails the job but removes nothing that was committed.
+    if (!committed) {
+      if (source) await settle(job, 'source abort', source.abort(failure));
+      await Promise.all(sinks.map((sink) => settle(job, 'sink abort', sink.abort(failure))));
+      files = [];
+    }
   } finally {
     if (snapshot) await settle(job, 'snapshot cleanup', hooks.snapshotCleanup.promise(job, snapshot));
   }
