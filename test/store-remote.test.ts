@@ -97,6 +97,21 @@ describe('store-remote with file:// targets', () => {
     expect((await stat(join(output, 'web01.ovf.hyperexport.json'))).isFile()).toBe(true);
   });
 
+  it('refuses to upload over an export already at the target unless overwrite is given, and leaves that one whole', async () => {
+    const target = join(work, 'after-exists');
+    const url = pathToFileURL(target).href;
+    expect((await runJob(await exporter(), spec({ output: join(work, 'after-exists-1'), extra: { targets: [url] } }))).status).toBe('succeeded');
+    const before = await sha256(join(target, 'web01.ovf.hyperexport.json'));
+    const again = await runJob(await exporter(), spec({ output: join(work, 'after-exists-2'), extra: { targets: [url] } }));
+    expect(again.status).toBe('failed');
+    expect(again.error?.message).toMatch(/an export already exists at .*web01\.ovf\.hyperexport\.json/);
+    expect(await sha256(join(target, 'web01.ovf.hyperexport.json'))).toBe(before);
+    await expectSameDisks(join(target, 'web01'));
+    const replaced = await runJob(await exporter(), spec({ output: join(work, 'after-exists-3'), overwrite: true, extra: { targets: [url] } }));
+    expect(replaced.status).toBe('succeeded');
+    await expectSameDisks(join(target, 'web01'));
+  });
+
   it('refuses a scheme no plugin handles before any data moves', async () => {
     const output = join(work, 'no-scheme');
     const result = await runJob(await exporter(), spec({ output, extra: { targets: ['s3://bucket/prefix'] } }));

@@ -1,7 +1,7 @@
 // The storage service for file:// targets: a local or mounted (NFS, SMB) directory. Objects are
 // files below the root; a put writes a hidden partial file beside its target, flushes it and
 // renames it into place, so a reader never sees half a file, and a failed put removes it.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -37,7 +37,7 @@ export class FileStorageService implements StorageService {
   async put(key: string, body: Readable, options: PutOptions): Promise<PutResult> {
     const target = this.#pathOf(key);
     await mkdir(dirname(target), { recursive: true });
-    const partial = join(dirname(target), `.${key.split('/').at(-1)!}${PARTIAL_MARK}${process.pid}`);
+    const partial = join(dirname(target), `.${key.split('/').at(-1)!}${PARTIAL_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
     const hash = createHash('sha256');
     let bytes = 0;
     const meter = new Transform({
@@ -58,6 +58,8 @@ export class FileStorageService implements StorageService {
       if (announced !== undefined && announced !== sha256) throw new ExportError(`${this.urlOf(key)}: the bytes received do not match the announced SHA-256`, { code: 'VERIFY' });
       if (Object.keys(metadata).length > 0) await writeFile(metadataPath(target), JSON.stringify(metadata), { flush: true });
       else await rm(metadataPath(target), { force: true });
+      // A put cancelled after its last byte must not appear anyway.
+      options.signal.throwIfAborted();
       await rename(partial, target);
       return { key, size, sha256 };
     } catch (error) {

@@ -15,6 +15,7 @@ export class RemoteSink implements ExportSink {
   #layout: ExportLayout | undefined;
   #previous: FoundExport | undefined;
   #packageKey: string | undefined;
+  readonly #uploads: Promise<unknown>[] = [];
 
   constructor(service: StorageService, parentSignal: AbortSignal, progress: { bus: EventBus; jobId: string }) {
     this.#service = service;
@@ -34,6 +35,8 @@ export class RemoteSink implements ExportSink {
       throw new ExportError(`an export already exists at ${this.#service.urlOf(recordKey)}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
     }
     this.#previous = await readExportRecord(this.#service, recordKey, signal);
+    // Its files are about to be overwritten: without its record it no longer claims to be complete.
+    await this.#service.delete(recordKey, { signal });
   }
 
   async createFile(artifact: Artifact): Promise<SinkFile> {
@@ -42,6 +45,11 @@ export class RemoteSink implements ExportSink {
     // The backend reads `body`; the core writes `stream`. A backend may destroy `body` with its
     // library's raw error (which can carry a session URL); the core only ever sees put()'s own,
     // explained rejection.
+    // Each file's upload has its own signal: a file that starts again (a source that cannot
+    // resume) cancels its first upload before the second begins.
+    const fileController = new AbortController();
+    const cancelFile = () => fileController.abort(this.#controller.signal.reason);
+    this.#controller.signal.addEventListener('abort', cancelFile, { once: true });
     const body = new PassThrough({ highWaterMark: 1 << 20 });
     const stream = new Writable({
       highWaterMark: 1 << 20,
@@ -53,17 +61,25 @@ export class RemoteSink implements ExportSink {
         body.end();
         callback();
       },
+      destroy(error, callback) {
+        if (error) {
+          fileController.abort(error);
+          body.destroy(error);
+        }
+        callback(error);
+      },
     });
     body.on('error', () => undefined);
     const { bus, jobId } = this.#progress;
     const upload = this.#service.put(key, body, {
-      signal: this.#controller.signal,
+      signal: fileController.signal,
       contentType: artifact.kind === 'record' ? 'application/json' : 'application/octet-stream',
       onProgress: (bytes) => bus.emit('target:progress', { jobId, target: this.#service.url, name: artifact.name, bytes, total: artifact.sourceSize }),
     });
     // An upload that fails stops the pipeline writing into it, instead of leaving it blocked.
     upload.catch((error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))));
-    this.#written.push(key);
+    this.#uploads.push(upload.then(() => undefined, () => undefined).finally(() => this.#controller.signal.removeEventListener('abort', cancelFile)));
+    if (!this.#written.includes(key)) this.#written.push(key);
     if (artifact.kind === 'package') this.#packageKey = key;
     return {
       stream,
@@ -92,6 +108,9 @@ export class RemoteSink implements ExportSink {
 
   async abort(reason: unknown): Promise<void> {
     this.#controller.abort(reason);
+    // An upload already sent may still commit on the server: wait for every one to settle, so
+    // nothing appears after the deletes below.
+    await Promise.allSettled(this.#uploads);
     // The record first: without it, what remains is not an export anyone will restore or keep.
     const keys = [...this.#written].sort((a, b) => Number(b.endsWith('.hyperexport.json')) - Number(a.endsWith('.hyperexport.json')));
     const cleanup = new AbortController().signal;

@@ -15,8 +15,6 @@ export const storeRemoteOptions = t.isObject({
   stream: t.isOptional(t.isBoolean()),
   /** Keep the local copy after an upload-after (default true). */
   keepLocal: t.isOptional(t.isBoolean()),
-  /** Targets uploaded to at once (default: all). */
-  concurrency: t.isOptional(t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 16)])),
 });
 
 export type StoreRemoteOptions = t.InferType<typeof storeRemoteOptions>;

@@ -5,8 +5,8 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ExportError, describeError, exportRecordName } from '@hyperexport/core';
-import type { Job, PublishedExport, StorageService } from '@hyperexport/core';
+import { ExportError, describeError, exportRecordName, readExportRecord } from '@hyperexport/core';
+import type { FoundExport, Job, PublishedExport, StorageService } from '@hyperexport/core';
 
 
 export async function uploadExport(job: Job, published: PublishedExport, services: readonly StorageService[]): Promise<void> {
@@ -26,7 +26,16 @@ export async function uploadExport(job: Job, published: PublishedExport, service
   const failures: string[] = [];
   await Promise.all(services.map(async (service) => {
     const sent: string[] = [];
+    let previous: FoundExport | undefined;
     try {
+      if (await service.stat(recordName, { signal: job.signal })) {
+        if (!job.spec.overwrite) {
+          throw new ExportError(`an export already exists at ${service.urlOf(recordName)}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
+        }
+        // Its files are about to be overwritten: without its record it no longer claims to be complete.
+        previous = await readExportRecord(service, recordName, job.signal);
+        await service.delete(recordName, { signal: job.signal });
+      }
       for (const item of items) {
         sent.push(item.key);
         const result = await service.put(item.key, createReadStream(join(base, ...item.key.split('/')), { highWaterMark: 1 << 20 }), {
@@ -40,6 +49,8 @@ export async function uploadExport(job: Job, published: PublishedExport, service
         if (item.size !== undefined && result.size !== item.size) throw new ExportError(`${service.urlOf(item.key)} holds ${result.size} bytes, ${item.size} were sent`, { code: 'VERIFY' });
         if (item.sha256 !== undefined && result.sha256 !== undefined && result.sha256 !== item.sha256) throw new ExportError(`${service.urlOf(item.key)}: SHA-256 differs from the local copy`, { code: 'VERIFY' });
       }
+      // Files of the replaced export that the new one did not overwrite.
+      for (const key of previous?.keys ?? []) if (!sent.includes(key)) await service.delete(key, { signal: job.signal });
       published.locations.push(uploadedLocation(service, published));
       job.info(`uploaded to ${service.url} and verified`);
     } catch (error) {
