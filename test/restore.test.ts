@@ -7,6 +7,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { indexOva } from '@hyperexport/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli } from './support/cli.ts';
 import { GpgHome } from './support/gpg.ts';
@@ -162,6 +163,20 @@ describe('hyperexport restore', () => {
     const again = await cli(['restore', stored, '--output', target, '--passphrase-file', passphraseFile]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists[\s\S]*--overwrite/);
+  }, 60_000);
+
+  it('refuses an OVA cut at a member boundary: every file its manifest lists must be there', async () => {
+    const out = join(work, 'cut');
+    expect((await cli(['export', '--source', vm.directory, '--format', 'ova', '--output', out, '--quiet'])).code).toBe(0);
+    const members = await indexOva(join(out, 'app01.ova'));
+    const last = members.at(-1)!;
+    // Everything before the last member's tar header: still a well-formed archive.
+    await mkdir(join(work, 'cut-input'));
+    const cut = join(work, 'cut-input', 'app01.ova');
+    await writeFile(cut, (await readFile(join(out, 'app01.ova'))).subarray(0, last.offset - 512));
+    const run = await cli(['restore', cut, '--output', join(work, 'restored-cut')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/lacks app01_1\.vmdk, which its manifest lists/);
   }, 60_000);
 
   it('decrypt undoes one file', async () => {

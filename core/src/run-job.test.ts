@@ -116,6 +116,18 @@ describe('runJob', () => {
     expect(result.files.map((file) => file.name)).toContain('disk1.vmdk');
   });
 
+  it('announces the job with its target URLs redacted (no password, no SAS query)', async () => {
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('data') }]);
+    const sink = memorySink();
+    const bus = new EventBus();
+    const announced: unknown[] = [];
+    bus.on('job:start', ({ spec }) => announced.push(spec.extra.targets));
+    const exporter = await Exporter.create([source.plugin(), sink.plugin()], { bus });
+    await runJob(exporter, { ...spec(), extra: { targets: ['sftp://backup:hunter2@nas/exports', 'azure://acct/c/p?sv=2024&sig=SECRETSIG'] } });
+    expect(JSON.stringify(announced)).not.toMatch(/hunter2|SECRETSIG/);
+    expect(announced).toEqual([['sftp://backup:***@nas/exports', 'azure://acct/c/p?***']]);
+  });
+
   it('orders transform stages by their stage number, not by registration order', async () => {
     const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('data') }]);
     const sink = memorySink();

@@ -8,6 +8,7 @@ import { Job, StoreTargets, ValidationReport } from './job.ts';
 import { exportRecordName } from './model.ts';
 import type { ExportLayout, ExportRecord, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
 import { expandNameTemplate } from './name-template.ts';
+import { parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
 import { writeExport, writeExportRecord } from './write-export.ts';
 
 export interface RunOptions {
@@ -18,7 +19,7 @@ export interface RunOptions {
 export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOptions = {}): Promise<JobResult> {
   const { hooks, bus } = exporter;
   const job = new Job(spec, bus, options.signal);
-  bus.emit('job:start', { jobId: job.id, spec: job.spec });
+  bus.emit('job:start', { jobId: job.id, spec: redactedSpec(job.spec) });
 
   const stage = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
     job.signal.throwIfAborted();
@@ -168,6 +169,24 @@ function throwIfInvalid(report: ValidationReport, title: string): void {
   if (errors.length === 0) return;
   const lines = errors.map((issue) => `${issue.plugin ? `[${issue.plugin}] ` : ''}${issue.check}: ${issue.message}`);
   throw new ExportError(`${title}:\n  ${lines.join('\n  ')}`, { code: 'VALIDATION' });
+}
+
+/**
+ * The spec as observers may see it (`--json` prints it): target URLs without passwords or
+ * query strings, where SAS tokens live.
+ */
+function redactedSpec(spec: JobSpec): JobSpec {
+  const targets = spec.extra.targets;
+  if (!Array.isArray(targets)) return spec;
+  const redact = (target: unknown) => {
+    if (typeof target !== 'string') return target;
+    try {
+      return redactUrl(parseTargetUrl(target));
+    } catch {
+      return '***';
+    }
+  };
+  return { ...spec, extra: { ...spec.extra, targets: targets.map(redact) } };
 }
 
 /** Cleanup must not mask the original failure: its own errors become warnings. */

@@ -18,6 +18,7 @@ import { formatManifest, parseManifest } from '../ovf/manifest.ts';
 import type { ManifestEntry } from '../ovf/manifest.ts';
 import { indexOva, openOvaMember } from '../ovf/ova-index.ts';
 import { parseOvf } from '../ovf/ovf-parse.ts';
+import { unsafeFileNameReason } from '../ovf/safe-name.ts';
 import { DigestMeter, digestStream } from '../stream/digest-meter.ts';
 import { planReversal } from './reversal.ts';
 
@@ -72,12 +73,19 @@ async function locateExport(input: string, stages: readonly ReverseStage[]): Pro
   });
   if (info.isDirectory()) return { format: 'ovf', path: input };
   if (input.endsWith(EXPORT_RECORD_SUFFIX)) {
-    const record = JSON.parse(await readFile(input, 'utf8')) as ExportRecord;
-    if (record.kind !== 'hyperexport-export') throw new ConfigError(`${input} is not an export record`);
+    let record: ExportRecord;
+    try {
+      record = JSON.parse(await readFile(input, 'utf8')) as ExportRecord;
+    } catch (error) {
+      throw new ConfigError(`${input} is not a readable export record: ${(error as Error).message}`, { hint: 'give the export itself (its OVF folder or OVA) instead' });
+    }
+    if (record.kind !== 'hyperexport-export' || !Array.isArray(record.files) || unsafeFileNameReason(record.baseName) !== undefined) {
+      throw new ConfigError(`${input} is not an export record this tool wrote`, { hint: 'give the export itself (its OVF folder or OVA) instead' });
+    }
     const base = dirname(input);
     if (record.format === 'ovf') return { format: 'ovf', path: join(base, record.baseName) };
     const packageFile = record.files.find((file) => file.kind === 'package');
-    if (!packageFile) throw new ConfigError(`${input} lists no package file`);
+    if (!packageFile || unsafeFileNameReason(packageFile.path) !== undefined) throw new ConfigError(`${input} lists no package file`);
     return { format: 'ova', path: join(base, packageFile.path) };
   }
   if (planReversal(basename(input), stages).plainName.endsWith('.ova')) return { format: 'ova', path: input };
@@ -185,6 +193,11 @@ async function verifyOva(path: string, name: string, signal: AbortSignal): Promi
   const manifestMember = members.find((member) => member.name.endsWith('.mf'));
   if (!manifestMember) throw new ExportError(`the restored ${name} has no manifest to verify it against`, { code: 'RESTORE' });
   const manifest = parseManifest((await readStream(openOvaMember(path, manifestMember))).toString('utf8'));
+  // An OVA cut at a member boundary is still a valid tar: every file the manifest lists must be there.
+  const missing = [...manifest.keys()].filter((listed) => !members.some((member) => member.name === listed));
+  if (missing.length > 0) {
+    throw new ExportError(`the restored ${name} lacks ${missing.join(', ')}, which its manifest lists: the export is incomplete`, { code: 'RESTORE', hint: 'restore another copy of the export' });
+  }
   const files: FileDigest[] = [];
   for (const member of members) {
     if (member === manifestMember) continue;

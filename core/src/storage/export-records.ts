@@ -3,6 +3,7 @@
 import { ExportError } from '../errors.ts';
 import type { ExportRecord } from '../model.ts';
 import { EXPORT_RECORD_SUFFIX } from '../model.ts';
+import { unsafeFileNameReason } from '../ovf/safe-name.ts';
 import type { StorageService } from './storage-service.ts';
 
 export interface FoundExport {
@@ -35,7 +36,7 @@ export async function readExportRecord(service: StorageService, recordKey: strin
   } catch (error) {
     throw new ExportError(`${service.urlOf(recordKey)} is not a readable export record: ${(error as Error).message}`, { code: 'BAD_RECORD', hint: 'remove or repair the file; nothing was changed' });
   }
-  if (record.kind !== 'hyperexport-export' || record.version !== 1 || !Array.isArray(record.files)) {
+  if (record.kind !== 'hyperexport-export' || record.version !== 1 || !Array.isArray(record.files) || typeof record.baseName !== 'string' || unsafeFileNameReason(record.baseName) !== undefined) {
     throw new ExportError(`${service.urlOf(recordKey)} is not an export record of a version this tool knows`, { code: 'BAD_RECORD' });
   }
   const folder = recordKey.includes('/') ? recordKey.slice(0, recordKey.lastIndexOf('/') + 1) : '';

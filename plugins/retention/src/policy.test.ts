@@ -102,8 +102,9 @@ describe('applyPolicy (restic forget semantics)', () => {
     expect(kept([a, b], { keepDaily: 1 })).toEqual(['b']);
   });
 
-  it('keeps everything when no rule is given', () => {
+  it('keeps everything when no rule is given, and counts of 0 are no rule (as restic)', () => {
     expect(applyPolicy(timeline, {}, 'UTC').every((d) => d.keep)).toBe(true);
+    expect(applyPolicy(timeline, { keepLast: 0, keepDaily: 0 }, 'UTC').every((d) => d.keep)).toBe(true);
   });
 });
 
