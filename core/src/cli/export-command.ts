@@ -3,6 +3,7 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { buildJobSpec } from '../config.ts';
+import { expandNameTemplate } from '../name-template.ts';
 import type { LoadedConfig } from '../config.ts';
 import { ConfigError, ExitCode } from '../errors.ts';
 import { EventBus } from '../events.ts';
@@ -180,6 +181,8 @@ export class ExportCommand extends RemoteSourceCommand {
       tags: this.tags,
     }).filter(([, value]) => value !== undefined));
     this.#flagKeys = new Set(Object.keys(flagExtra));
+    // A name template with an unknown placeholder fails here, before any snapshot or download.
+    if (this.name !== undefined) expandNameTemplate(this.name, { vm: 'vm', startedAt: new Date() });
     return buildJobSpec({ ...loaded.exportDefaults, ...fromProfile.spec }, {
       source: this.source,
       format: this.format,

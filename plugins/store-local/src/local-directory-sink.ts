@@ -127,6 +127,8 @@ export class LocalDirectorySink implements ExportSink {
     // The old record names every file of the old export, which may have been stored under other
     // names (NAME.ova.zst); those go too once the new export is in place.
     const previous = layout.overwrite ? await readRecordPaths(this.#recordPath(layout)) : [];
+    // The old record goes first, so a crash part-way never leaves it describing the new files.
+    if (previous.length > 0) await rm(this.#recordPath(layout), { force: true });
     let replaced: string | undefined;
     if (layout.overwrite && (await exists(target))) {
       replaced = join(this.directory, `.${layout.baseName}.${randomBytes(4).toString('hex')}.replaced`);
