@@ -123,6 +123,14 @@ describe('zstd', () => {
     expect((await through(createZstdDecompressStream('zstd-napi'), twoFrames)).equals(input)).toBe(true);
   });
 
+  it('node:zlib (the fallback) refuses a file of several frames or with trailing bytes instead of ending it short', async () => {
+    const first = await run('zstd', ['-c', '-q'], input.subarray(0, 1000));
+    const twoFrames = Buffer.concat([first, await run('zstd', ['-c', '-q'], input.subarray(1000))]);
+    await expect(through(createZstdDecompressStream('node:zlib'), twoFrames)).rejects.toThrow(/follow the first frame/);
+    await expect(through(createZstdDecompressStream('node:zlib'), Buffer.concat([first, Buffer.from('garbage!')]))).rejects.toThrow(/8 bytes follow the first frame/);
+    expect((await through(createZstdDecompressStream('node:zlib'), first)).equals(input.subarray(0, 1000))).toBe(true);
+  });
+
   it('the reverse stage decompresses and rejects a damaged file', async () => {
     const byZstd = await run('zstd', ['-c', '-q'], input);
     expect((await through(await reverse('.zst').create('disk.vmdk.zst', noKeys, AbortSignal.timeout(60_000)), byZstd)).equals(input)).toBe(true);

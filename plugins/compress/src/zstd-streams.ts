@@ -1,8 +1,8 @@
 // zstd streams: through the zstd-napi binding when it loads (bench/compress.ts measured it well
 // ahead of Node's own zlib zstd), else through node:zlib, which every Node 24 has.
 import { createRequire } from 'node:module';
-import { Transform } from 'node:stream';
-import type { Duplex, TransformCallback } from 'node:stream';
+import { Duplex, Transform } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
 import { constants, createZstdCompress, createZstdDecompress } from 'node:zlib';
 import type * as ZstdNapi from 'zstd-napi';
 import type * as ZstdBinding from 'zstd-napi/binding.js';
@@ -72,7 +72,52 @@ export function createZstdDecompressStream(backend: ZstdBackend = preferredZstdB
     if (zstd instanceof Error) throw zstd;
     return new zstd.napi.DecompressStream();
   }
-  return createZstdDecompress();
+  return new CheckedZlibZstdDecompress();
+}
+
+/**
+ * node:zlib's zstd decoder ends at the end of the first frame and ignores whatever follows
+ * (nodejs/node#64741): a file of several frames (pzstd, concatenated files) or with trailing
+ * bytes would come out short without an error. This one fails instead, unless the decoder took
+ * every byte it was given.
+ */
+class CheckedZlibZstdDecompress extends Duplex {
+  readonly #inner = createZstdDecompress();
+  #received = 0;
+
+  constructor() {
+    super();
+    this.#inner.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) this.#inner.pause();
+    });
+    this.#inner.on('end', () => {
+      if (this.#inner.bytesWritten < this.#received) {
+        this.destroy(new Error(`zstd: ${this.#received - this.#inner.bytesWritten} bytes follow the first frame, which node:zlib's zstd decoder cannot read; decompress with \`zstd -d\`, or install the zstd-napi binding`));
+      } else {
+        this.push(null);
+      }
+    });
+    this.#inner.on('error', (error) => this.destroy(error));
+  }
+
+  override _read(): void {
+    this.#inner.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#received += chunk.length;
+    this.#inner.write(chunk, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#inner.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#inner.destroy();
+    callback(error);
+  }
 }
 
 const SLAB_SIZE = 1 << 20;
