@@ -1,8 +1,7 @@
 // Builds the SDK client for a target from its credential source and options: the account URL
 // (Azure's public cloud, or the endpoint option for Azurite and other clouds) and the retry policy
 // (exponential backoff on throttling, 500/503 and network errors).
-import { BlobServiceClient, StorageRetryPolicyType, StorageSharedKeyCredential } from '@azure/storage-blob';
-import type { StoragePipelineOptions } from '@azure/storage-blob';
+import type { BlobServiceClient, StoragePipelineOptions } from '@azure/storage-blob';
 import { ConfigError } from '@hyperexport/core';
 import { connectionStringAccount } from './azure-credentials.ts';
 import type { CredentialSource } from './azure-credentials.ts';
@@ -19,6 +18,8 @@ export interface AzureClient {
 }
 
 export async function createAzureClient(target: AzureTarget, source: CredentialSource, options: ResolvedAzureOptions, env: NodeJS.ProcessEnv): Promise<AzureClient> {
+  // Loaded on first use: the SDK costs about 100 ms, and every CLI run loads this plugin.
+  const { BlobServiceClient, StorageRetryPolicyType, StorageSharedKeyCredential } = await import('@azure/storage-blob');
   const pipeline: StoragePipelineOptions = {
     retryOptions: {
       retryPolicyType: StorageRetryPolicyType.EXPONENTIAL,

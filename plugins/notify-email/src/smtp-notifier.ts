@@ -7,7 +7,6 @@ import { hostname } from 'node:os';
 import { ConfigError, readSecretFile } from '@hyperexport/core';
 import { Redactor, checkTemplate, maxSendMs, parseSecretRef, resolveSecret, retryPolicy, retryWithBackoff, selectEvents, describeSecretRef } from '@hyperexport/notify-kit';
 import type { AttemptOutcome, Notifier, OpenContext } from '@hyperexport/notify-kit';
-import nodemailer from 'nodemailer';
 import { emailContent } from './email-content.ts';
 import { SMTP_PASSWORD_ENV } from './email-settings.ts';
 import type { EmailSettings } from './email-settings.ts';
@@ -63,6 +62,8 @@ export async function openEmail(settings: EmailSettings, context: OpenContext): 
     maxSendMs: maxSendMs(policy),
     redactor,
     async send(message, signal) {
+      // Loaded when a mail is sent, not on every start of the CLI, which loads this plugin.
+      const { default: nodemailer } = await import('nodemailer');
       const content = emailContent(message, settings.subjectTemplate);
       await retryWithBackoff(async (_attempt, attemptSignal): Promise<AttemptOutcome> => {
         const transport = nodemailer.createTransport(transportOptions);
