@@ -21,7 +21,7 @@
 // - store: store-local's sink (LocalDirectorySink: write, fsync, read back and compare SHA-256)
 //   writing the chain's final bytes (zstd then AES output), read from a file in the page cache;
 // - the chain with one transform removed at a time (without zstd, without AES), and the chain
-//   with zstd in the main thread (compress({ threads: 1 }): no zstd workers), to show where the
+//   with zstd in the main thread (compress({ threads: 1 }): no worker threads), to show where the
 //   time goes.
 // Stage figures are also given as "source MB/s": source bytes over the stage's time, the rate the
 // chain would reach were that stage the only limit.

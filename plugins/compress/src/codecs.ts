@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Algorithm } from './compression-spec.ts';
 import { ParallelGzip } from './parallel-gzip.ts';
-import { createZstdCompressStream, createZstdDecompressStream, zstdWorkersFor } from './zstd-streams.ts';
+import { createZstdCompressStream, createZstdDecompressStream } from './zstd-streams.ts';
 
 export interface Codec {
   readonly suffix: string;
@@ -24,7 +24,7 @@ export const CODECS: Readonly<Record<Algorithm, Codec>> = {
   },
   zstd: {
     suffix: '.zst',
-    compress: (level, threads) => createZstdCompressStream(level, zstdWorkersFor(threads)),
+    compress: (level, threads) => createZstdCompressStream(level, threads),
     decompress: () => createZstdDecompressStream(),
   },
 };

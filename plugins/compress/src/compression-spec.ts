@@ -67,10 +67,8 @@ export function resolveCompression(options: CompressOptions, extra: unknown): Co
   const configuredLevel = options.algorithm === undefined || options.algorithm === algorithm ? options.level : undefined;
   const level = request?.level ?? configuredLevel ?? LEVELS[algorithm].default;
   if (request?.level === undefined && configuredLevel !== undefined) checkLevel(algorithm, level, `level: ${configuredLevel} in the compress options`);
-  // zstd at the usual levels keeps up with a stream on the calling thread, and its workers only
-  // compete with the rest of the pipeline for the CPUs (bench/compress.ts and bench/chain.ts both
-  // measured it faster without them); parallel gzip needs every CPU.
-  const threads = options.threads ?? (algorithm === 'zstd' ? 1 : availableParallelism());
+  // Both compress blocks on every CPU (zstd in worker threads, gzip on libuv's pool).
+  const threads = options.threads ?? availableParallelism();
   return { algorithm, level, threads };
 }
 

@@ -4,8 +4,11 @@ import { createRequire } from 'node:module';
 import { Duplex, Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import { constants, createZstdCompress, createZstdDecompress } from 'node:zlib';
+import type { ZstdDecompress } from 'node:zlib';
 import type * as ZstdNapi from 'zstd-napi';
 import type * as ZstdBinding from 'zstd-napi/binding.js';
+import { ParallelZstd } from './parallel-zstd.ts';
+import { ZstdFrameScanner } from './zstd-frames.ts';
 
 export type ZstdBackend = 'zstd-napi' | 'node:zlib';
 
@@ -34,26 +37,19 @@ export function preferredZstdBackend(): ZstdBackend {
 }
 
 /**
- * zstd's worker threads compress while the main thread feeds them. One thread means no workers:
- * zstd then compresses in the calling thread.
- */
-export function zstdWorkersFor(threads: number): number {
-  return threads <= 1 ? 0 : threads;
-}
-
-/**
- * A zstd compressor with `workers` background threads (0: in the calling thread; node:zlib
- * always compresses in the calling thread). The frame carries a content checksum, as the `zstd`
+ * A zstd compressor. With the binding and more than one thread, blocks are compressed at once in
+ * worker threads into a file of several frames (ParallelZstd); on one thread, or with node:zlib,
+ * in the calling thread into one frame. Every frame carries a content checksum, as the `zstd`
  * program writes by default, so `zstd -t` and every decompressor can verify the file.
  */
-export function createZstdCompressStream(level: number, workers: number, backend: ZstdBackend = preferredZstdBackend()): Duplex {
+export function createZstdCompressStream(level: number, threads: number, backend: ZstdBackend = preferredZstdBackend()): Duplex {
   if (backend === 'zstd-napi') {
     const zstd = loadZstdNapi();
     if (zstd instanceof Error) throw zstd;
-    return new ZstdCompress(zstd.binding, level, workers);
+    return threads > 1 ? new ParallelZstd(zstd.binding, level, threads) : new ZstdCompress(zstd.binding, level);
   }
-  // No workers with node:zlib: its zstd stream throws "push() after EOF" and kills the process
-  // when workers are set (nodejs/node#59899; seen here on Node 24.21 with 128 MiB).
+  // One thread with node:zlib: its zstd stream throws "push() after EOF" and kills the process
+  // when zstd's workers are set (nodejs/node#59899; seen here on Node 24.21 with 128 MiB).
   return createZstdCompress({
     params: {
       [constants.ZSTD_c_compressionLevel]: level,
@@ -72,51 +68,77 @@ export function createZstdDecompressStream(backend: ZstdBackend = preferredZstdB
     if (zstd instanceof Error) throw zstd;
     return new zstd.napi.DecompressStream();
   }
-  return new CheckedZlibZstdDecompress();
+  return new FramewiseZlibZstdDecompress();
 }
 
 /**
  * node:zlib's zstd decoder ends at the end of the first frame and ignores whatever follows
- * (nodejs/node#64741): a file of several frames (pzstd, concatenated files) or with trailing
- * bytes would come out short without an error. This one fails instead, unless the decoder took
- * every byte it was given.
+ * (nodejs/node#64741). This one finds where each frame ends (zstd-frames.ts) and decodes each
+ * with a decoder of its own, so files of several frames restore whole; bytes that are not a
+ * frame, and a file that ends inside one, are errors.
  */
-class CheckedZlibZstdDecompress extends Duplex {
-  readonly #inner = createZstdDecompress();
-  #received = 0;
-
-  constructor() {
-    super();
-    this.#inner.on('data', (chunk: Buffer) => {
-      if (!this.push(chunk)) this.#inner.pause();
-    });
-    this.#inner.on('end', () => {
-      if (this.#inner.bytesWritten < this.#received) {
-        this.destroy(new Error(`zstd: ${this.#received - this.#inner.bytesWritten} bytes follow the first frame, which node:zlib's zstd decoder cannot read; decompress with \`zstd -d\`, or install the zstd-napi binding`));
-      } else {
-        this.push(null);
-      }
-    });
-    this.#inner.on('error', (error) => this.destroy(error));
-  }
+class FramewiseZlibZstdDecompress extends Duplex {
+  readonly #scanner = new ZstdFrameScanner();
+  #decoder: ZstdDecompress | undefined;
+  #decoderEnded: Promise<void> | undefined;
 
   override _read(): void {
-    this.#inner.resume();
+    this.#decoder?.resume();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#received += chunk.length;
-    this.#inner.write(chunk, callback);
+    this.#decode(chunk).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.#inner.end();
+    if (!this.#scanner.atFrameBoundary) {
+      callback(new Error(`zstd: the file ends inside a frame, after ${this.#scanner.offset} bytes: it is truncated`));
+      return;
+    }
+    this.push(null);
     callback();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#inner.destroy();
+    this.#decoder?.destroy();
     callback(error);
+  }
+
+  async #decode(chunk: Buffer): Promise<void> {
+    let start = 0;
+    for (const end of [...this.#scanner.frameEnds(chunk), chunk.length]) {
+      if (end > start) await this.#write(chunk.subarray(start, end));
+      if (end < chunk.length || this.#scanner.atFrameBoundary) await this.#endFrame();
+      start = end;
+    }
+  }
+
+  #write(bytes: Buffer): Promise<void> {
+    if (!this.#decoder) {
+      const decoder = createZstdDecompress();
+      decoder.on('data', (data: Buffer) => {
+        if (!this.push(data)) decoder.pause();
+      });
+      this.#decoderEnded = new Promise<void>((resolve, reject) => {
+        decoder.on('end', resolve);
+        decoder.on('error', reject);
+      });
+      this.#decoderEnded.catch(() => undefined); // awaited by #endFrame or #write
+      this.#decoder = decoder;
+    }
+    const decoder = this.#decoder;
+    return new Promise<void>((resolve, reject) => {
+      decoder.write(bytes, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Ends the current frame's decoder once its output is out. */
+  async #endFrame(): Promise<void> {
+    const decoder = this.#decoder;
+    if (!decoder) return;
+    this.#decoder = undefined;
+    decoder.end();
+    await this.#decoderEnded;
   }
 }
 
@@ -135,13 +157,12 @@ class ZstdCompress extends Transform {
   #slab = Buffer.allocUnsafe(SLAB_SIZE);
   #used = 0;
 
-  constructor(binding: typeof ZstdBinding, level: number, workers: number) {
+  constructor(binding: typeof ZstdBinding, level: number) {
     super();
     this.#binding = binding;
     this.#context = new binding.CCtx();
     this.#context.setParameter(binding.CParameter.compressionLevel, level);
     this.#context.setParameter(binding.CParameter.checksumFlag, 1);
-    if (workers > 0) this.#context.setParameter(binding.CParameter.nbWorkers, workers);
     this.#minimumRoom = binding.cStreamOutSize();
   }
 
