@@ -87,6 +87,25 @@ describe('ParallelZstd', () => {
     // worker threads are gone, or the process would not exit.
   });
 
+  it('holds input back while a slow destination has frames waiting', async () => {
+    const blocks = 64;
+    const incompressible = createCipheriv('aes-128-ctr', Buffer.alloc(16, 3), Buffer.alloc(16)).update(Buffer.alloc(blocks * BLOCK));
+    const stream = new ParallelZstd(napi.binding, 3, 2, BLOCK);
+    let mostWaiting = 0;
+    let received = 0;
+    await pipeline(Readable.from([incompressible]), stream, new Writable({
+      highWaterMark: 1,
+      write(chunk: Buffer, _encoding, callback) {
+        mostWaiting = Math.max(mostWaiting, stream.readableLength);
+        received += chunk.length;
+        setTimeout(callback, 2); // a destination far slower than compression
+      },
+    }));
+    expect(received).toBeGreaterThan(blocks * BLOCK);
+    // At most the frames of the blocks in flight (4 per thread) wait, not the whole input.
+    expect(mostWaiting).toBeLessThan(10 * BLOCK);
+  });
+
   it('pushes nothing after an error downstream', async () => {
     const data = sample(20 * BLOCK);
     let received = 0;

@@ -5,13 +5,12 @@
 // the input into blocks, so reading and compressing overlap on two CPUs; zstd's own workers
 // (nbWorkers) left the main thread feeding them and measured slower (bench/compress.ts).
 //
-// Memory is bounded by the slots: at most 4 blocks per thread in flight, each a reused block of
-// shared memory and a buffer for its frame. Each frame is written into a buffer the main thread
-// allocated and sent along (the workers allocate nothing per block); a large frame goes
-// downstream in that buffer, without a copy, and a small one is copied out so that it never pins
-// a block-sized buffer. Copying every frame out of shared memory instead cost the main thread a
-// copy of every byte, for the same peak RSS (which varies with when the garbage collector runs:
-// 172–295 MB over inputs of 256 MiB to 3 GiB, with no trend).
+// Memory is bounded: at most 4 blocks per thread in flight, each a reused block of shared memory
+// and a buffer for its frame, and no new block while the destination has frames waiting. Each
+// frame is written into a buffer the main thread allocated and sent along (the workers allocate
+// nothing per block); a large frame goes downstream in that buffer, without a copy, and a small
+// one is copied out so that it never pins a block-sized buffer. Copying every frame out of shared
+// memory instead cost the main thread a copy of every byte.
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -67,6 +66,8 @@ export class ParallelZstd extends Transform {
   readonly #finished = new Map<number, Buffer>();
   #slab = Buffer.alloc(0);
   #slabUsed = 0;
+  /** push() said the readable side is full: no new block until _read asks for more. */
+  #downstreamFull = false;
   /** A write whose rest waits for a free slot. */
   #pending: PendingWrite | undefined;
   /** The end of _flush, once every block is back. */
@@ -111,13 +112,28 @@ export class ParallelZstd extends Transform {
     callback(error);
   }
 
-  /** Copies the pending write into blocks while there are slots; calls back once it is all taken. */
+  override _read(size: number): void {
+    super._read(size);
+    // Downstream wants more: a write held back for it goes on.
+    this.#downstreamFull = false;
+    this.#fill();
+  }
+
+  /**
+   * Copies the pending write into blocks while there are slots and downstream keeps up; calls
+   * back once it is all taken.
+   */
   #fill(): void {
     const pending = this.#pending;
     if (!pending) return;
     try {
       while (pending.offset < pending.chunk.length) {
         if (!this.#current) {
+          // Frames are pushed when a thread is done, after this write's callback: Transform's own
+          // check of the readable side, made at the callback, never sees them. Without this, a
+          // slow destination let frames pile up without bound (bench/chain.ts: 583 MB peak RSS
+          // for a 1 GiB disk, 289 MB for 256 MiB). _read resumes.
+          if (this.#downstreamFull) return;
           const slot = this.#takeSlot();
           if (!slot) return; // every slot is in flight: #received resumes this write
           this.#current = slot;
@@ -215,7 +231,7 @@ export class ParallelZstd extends Transform {
     this.#finished.set(result.sequence, frame);
     for (let next = this.#finished.get(this.#nextToPush); next; next = this.#finished.get(this.#nextToPush)) {
       this.#finished.delete(this.#nextToPush++);
-      this.push(next);
+      if (!this.push(next)) this.#downstreamFull = true;
     }
     this.#fill();
     this.#checkDrained();
