@@ -39,6 +39,8 @@ export type { PassphraseSources } from './secrets/passphrase.ts';
 export { restoreExport, restoreFile } from './restore/restore-export.ts';
 export type { RestoreOptions, RestoredExport } from './restore/restore-export.ts';
 export { planReversal } from './restore/reversal.ts';
+export { ExportBindings } from './restore/file-bindings.ts';
+export type { ExportBindingsOptions } from './restore/file-bindings.ts';
 export { listExportRecords, readExportRecord, deleteExport } from './storage/export-records.ts';
 export type { FoundExport } from './storage/export-records.ts';
 export { updatePublishedRecord } from './published-record.ts';

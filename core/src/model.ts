@@ -254,8 +254,31 @@ export interface ReverseStage {
   readonly name: string;
   /** Suffix the forward stage appends to a stored name, e.g. `.zst`; restore strips it. */
   readonly suffix: string;
-  /** A fresh Duplex that turns the stored bytes of `storedName` back into its input. */
-  create(storedName: string, keys: RestoreKeys, signal: AbortSignal): Promise<Duplex>;
+  /**
+   * A fresh Duplex that turns the stored bytes of `storedName` back into its input. A stage whose
+   * files record what they were written as (encrypt-aes binds the stored name and the export's
+   * job id into its authenticated header) hands that to `bindings.check` before it hands out
+   * any byte, so a swapped, renamed or mixed-in file fails the restore.
+   */
+  create(storedName: string, keys: RestoreKeys, signal: AbortSignal, bindings?: RestoreBindings): Promise<Duplex>;
+}
+
+/** What a stored file says it was written as, read from an authenticated header. */
+export interface FileBinding {
+  /** The file's stored name when it was written, after every transform renamed it (its base name, e.g. `web01-disk1.vmdk.zst.hxe`). */
+  readonly storedName: string;
+  /** The id of the export job that wrote it (the record's `jobId`). */
+  readonly exportId: string;
+}
+
+/** One restore's check that every file is the one its name says, and all come from one export. */
+export interface RestoreBindings {
+  /**
+   * Throws an ExportError when the file restored as `storedName` was written under another name
+   * or by another export than the other files (or the record) of this restore. `binding` is
+   * undefined for a file whose format binds nothing (an older format version).
+   */
+  check(storedName: string, binding: FileBinding | undefined): void;
 }
 
 /** Key material for undoing encryption; every source is optional and read only when needed. */

@@ -47,6 +47,11 @@ abstract class ReverseCommand extends BaseCommand {
     });
   }
 
+  protected warn(message: string): void {
+    if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'warning', time: new Date().toISOString(), message })}\n`);
+    else this.context.stderr.write(`\nwarning: ${message}\n`);
+  }
+
   protected progress(name: string, bytes: number, total: number | undefined): void {
     if (this.json) return;
     const stderr = this.context.stderr as NodeJS.WriteStream;
@@ -115,6 +120,7 @@ export class DecryptCommand extends ReverseCommand {
       signal,
       overwrite: this.overwrite,
       onProgress: (name, bytes, total) => this.progress(name, bytes, total),
+      onWarning: (message) => this.warn(message),
     }));
     if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'result', status: 'succeeded', path, size: digest.size, sha256: digest.sha256 })}\n`);
     else this.context.stdout.write(`\nwrote ${path} (${formatBytes(digest.size)}, SHA-256 ${digest.sha256})\n`);

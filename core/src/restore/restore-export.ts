@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError, ExportError } from '../errors.ts';
-import type { ExportRecord, FileDigest, RestoreKeys, ReverseStage } from '../model.ts';
+import type { ExportRecord, FileDigest, RestoreBindings, RestoreKeys, ReverseStage } from '../model.ts';
 import { EXPORT_RECORD_SUFFIX } from '../model.ts';
 import { rewriteFileReferences } from '../ovf/file-references.ts';
 import type { FileReferenceChange } from '../ovf/file-references.ts';
@@ -20,6 +20,7 @@ import { indexOva, openOvaMember } from '../ovf/ova-index.ts';
 import { parseOvf } from '../ovf/ovf-parse.ts';
 import { unsafeFileNameReason } from '../ovf/safe-name.ts';
 import { DigestMeter, digestStream } from '../stream/digest-meter.ts';
+import { ExportBindings } from './file-bindings.ts';
 import { planReversal } from './reversal.ts';
 
 export interface RestoreOptions {
@@ -30,6 +31,8 @@ export interface RestoreOptions {
   readonly overwrite?: boolean | undefined;
   /** Bytes read so far from the input file `name`. */
   readonly onProgress?: ((name: string, bytes: number, total: number | undefined) => void) | undefined;
+  /** Something the user should know that does not stop the restore. */
+  readonly onWarning?: ((message: string) => void) | undefined;
 }
 
 export interface RestoredExport {
@@ -43,9 +46,10 @@ export interface RestoredExport {
 export async function restoreExport(input: string, outputDirectory: string, options: RestoreOptions): Promise<RestoredExport> {
   const source = await locateExport(resolve(input), options.stages);
   await mkdir(outputDirectory, { recursive: true });
+  const bindings = new ExportBindings({ exportId: source.exportId });
   return source.format === 'ova'
-    ? restoreOva(source.path, resolve(outputDirectory), options)
-    : restoreOvfFolder(source.path, resolve(outputDirectory), options);
+    ? restoreOva(source.path, resolve(outputDirectory), options, bindings)
+    : restoreOvfFolder(source.path, resolve(outputDirectory), options, bindings);
 }
 
 /** Undoes the transforms of one file (`hyperexport decrypt`): no package, no manifest. */
@@ -58,7 +62,8 @@ export async function restoreFile(input: string, output: string | undefined, opt
   await refuseExisting(target, options.overwrite);
   const staged = join(dirname(target), `.${basename(target)}.restore-partial`);
   try {
-    const { digest } = await reverseInto(input, basename(input), reversal.steps, staged, reversal.plainName, options);
+    const bindings = new ExportBindings({ onRenamed: (message) => options.onWarning?.(message) });
+    const { digest } = await reverseInto(input, basename(input), reversal.steps, staged, reversal.plainName, options, bindings);
     await rename(staged, target);
     return { path: target, digest };
   } catch (error) {
@@ -67,7 +72,14 @@ export async function restoreFile(input: string, output: string | undefined, opt
   }
 }
 
-async function locateExport(input: string, stages: readonly ReverseStage[]): Promise<{ format: 'ova' | 'ovf'; path: string }> {
+interface LocatedExport {
+  readonly format: 'ova' | 'ovf';
+  readonly path: string;
+  /** The job id of the export, when the restore starts from its record. */
+  readonly exportId?: string | undefined;
+}
+
+async function locateExport(input: string, stages: readonly ReverseStage[]): Promise<LocatedExport> {
   const info = await stat(input).catch((error: NodeJS.ErrnoException) => {
     throw new ConfigError(`cannot read ${input}: ${error.code ?? error.message}`, { hint: 'give an OVF folder, an OVA (also compressed or encrypted), or an export record NAME.FORMAT.hyperexport.json' });
   });
@@ -83,10 +95,11 @@ async function locateExport(input: string, stages: readonly ReverseStage[]): Pro
       throw new ConfigError(`${input} is not an export record this tool wrote`, { hint: 'give the export itself (its OVF folder or OVA) instead' });
     }
     const base = dirname(input);
-    if (record.format === 'ovf') return { format: 'ovf', path: join(base, record.baseName) };
+    const exportId = typeof record.jobId === 'string' ? record.jobId : undefined;
+    if (record.format === 'ovf') return { format: 'ovf', path: join(base, record.baseName), exportId };
     const packageFile = record.files.find((file) => file.kind === 'package');
     if (!packageFile || unsafeFileNameReason(packageFile.path) !== undefined) throw new ConfigError(`${input} lists no package file`);
-    return { format: 'ova', path: join(base, packageFile.path) };
+    return { format: 'ova', path: join(base, packageFile.path), exportId };
   }
   if (planReversal(basename(input), stages).plainName.endsWith('.ova')) return { format: 'ova', path: input };
   throw new ConfigError(`${input} is not an export HyperExport can restore`, {
@@ -94,13 +107,13 @@ async function locateExport(input: string, stages: readonly ReverseStage[]): Pro
   });
 }
 
-async function restoreOva(input: string, outputDirectory: string, options: RestoreOptions): Promise<RestoredExport> {
+async function restoreOva(input: string, outputDirectory: string, options: RestoreOptions, bindings: RestoreBindings): Promise<RestoredExport> {
   const reversal = planReversal(basename(input), options.stages);
   const target = join(outputDirectory, reversal.plainName);
   await refuseExisting(target, options.overwrite);
   const staged = join(outputDirectory, `.${reversal.plainName}.restore-partial`);
   try {
-    await reverseInto(input, basename(input), reversal.steps, staged, reversal.plainName, options);
+    await reverseInto(input, basename(input), reversal.steps, staged, reversal.plainName, options, bindings);
     const files = await verifyOva(staged, reversal.plainName, options.signal);
     await rename(staged, target);
     return { format: 'ova', path: target, files };
@@ -110,7 +123,7 @@ async function restoreOva(input: string, outputDirectory: string, options: Resto
   }
 }
 
-async function restoreOvfFolder(input: string, outputDirectory: string, options: RestoreOptions): Promise<RestoredExport> {
+async function restoreOvfFolder(input: string, outputDirectory: string, options: RestoreOptions, bindings: RestoreBindings): Promise<RestoredExport> {
   const names = (await readdir(input, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
   const manifestName = only(names.filter((name) => name.endsWith('.mf')), input, 'manifest (.mf)');
   const manifest = parseManifest(await readFile(join(input, manifestName), 'utf8'));
@@ -124,7 +137,7 @@ async function restoreOvfFolder(input: string, outputDirectory: string, options:
   await mkdir(staged);
   try {
     const restore = async (storedName: string, steps: readonly ReverseStage[], plainName: string) => {
-      const { digest, inputDigest } = await reverseInto(join(input, storedName), storedName, steps, join(staged, plainName), plainName, options);
+      const { digest, inputDigest } = await reverseInto(join(input, storedName), storedName, steps, join(staged, plainName), plainName, options, bindings);
       checkAgainstManifest(manifest.get(storedName), inputDigest, storedName);
       return digest;
     };
@@ -167,11 +180,11 @@ async function restoreOvfFolder(input: string, outputDirectory: string, options:
  * Streams `inputPath` through `steps` into `outputPath`. Returns the digest of the output and of
  * the input as read (to check against the export's manifest).
  */
-async function reverseInto(inputPath: string, storedName: string, steps: readonly ReverseStage[], outputPath: string, plainName: string, options: RestoreOptions): Promise<{ digest: FileDigest; inputDigest: FileDigest }> {
+async function reverseInto(inputPath: string, storedName: string, steps: readonly ReverseStage[], outputPath: string, plainName: string, options: RestoreOptions, bindings: RestoreBindings): Promise<{ digest: FileDigest; inputDigest: FileDigest }> {
   const total = (await stat(inputPath)).size;
   const inputMeter = new DigestMeter({ onProgress: (bytes) => options.onProgress?.(storedName, bytes, total) });
   const outputMeter = new DigestMeter();
-  const transforms = await Promise.all(steps.map((step) => step.create(storedName, options.keys, options.signal)));
+  const transforms = await Promise.all(steps.map((step) => step.create(storedName, options.keys, options.signal, bindings)));
   await (pipeline as (...streams: unknown[]) => Promise<void>)(createReadStream(inputPath, { highWaterMark: 1 << 20 }), inputMeter, ...transforms, outputMeter, createWriteStream(outputPath, { flush: true }), { signal: options.signal });
   return {
     digest: { name: plainName, size: outputMeter.bytes, sha256: outputMeter.sha256 },
