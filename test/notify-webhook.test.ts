@@ -2,11 +2,12 @@
 // HTTP receiver, which checks the Standard Webhooks signature with its own HMAC; retries against
 // 500 → 429 Retry-After → 200; a dead endpoint leaves the export successful with a warning.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Exporter, runJob } from '@hyperexport/core';
 import type { JobSpec } from '@hyperexport/core';
+import history from '@hyperexport/history';
 import notifyWebhook from '@hyperexport/notify-webhook';
 import sourceLocal from '@hyperexport/source-local';
 import storeLocal from '@hyperexport/store-local';
@@ -113,7 +114,8 @@ describe('notify-webhook', () => {
 
   it('leaves the export successful, with a warning without secrets, when the endpoint keeps failing', async () => {
     receiver.always('/down', { status: 500, body: 'still broken' });
-    const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyWebhook()]);
+    const historyPath = join(work, 'history.jsonl');
+    const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyWebhook(), history({ path: historyPath })]);
     const result = await runJob(exporter, spec([`webhook+http://${receiver.url.slice(7)}/down?secret=env:${ENV.secret}&maxElapsedMs=1500&timeoutMs=1000`]));
     expect(result.status).toBe('succeeded');
     expect(existsSync(result.locations[0]!)).toBe(true);
@@ -121,6 +123,10 @@ describe('notify-webhook', () => {
     const warning = result.warnings.find((text) => text.includes('not delivered'));
     expect(warning).toMatch(/^\[notify-webhook\] the completed notification to webhook \(http:\/\/127\.0\.0\.1:\d+\/\*\*\*\) was not delivered: HTTP 500 Internal Server Error: still broken; gave up after \d attempts/);
     expect(result.warnings.join('\n')).not.toContain(SECRET.slice(6));
+    // The history, written at the job's end, counts the warning: deliveries settle before it.
+    const recorded = (await readFile(historyPath, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { id: string; warnings: number });
+    expect(recorded.find((entry) => entry.id === result.id)?.warnings).toBe(result.warnings.length);
+    expect(result.warnings.length).toBeGreaterThan(0);
   });
 
   it('leaves the export successful when nothing listens at the endpoint', async () => {

@@ -6,7 +6,8 @@
 //
 // Events used: bus `job:start` (started), bus `file:start`/`file:progress` (progress), the
 // `validate` hook (bad URLs or missing secrets are errors before any byte moves), the `notify`
-// hook (completed/failed, with the JobResult) and the `release` hook (wait for deliveries).
+// hook (completed/failed, with the JobResult) and the `jobEnd` and `release` hooks (wait for
+// deliveries: jobEnd before the history records the job, release for check-only runs).
 import type { Exporter, Job, JobSpec } from '@hyperexport/core';
 import type { NotifyEventKind } from './event-selection.ts';
 import { progressMessage, resultMessage, startedMessage } from './message.ts';
@@ -141,6 +142,12 @@ export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>,
     if (!context) return;
     context.job = job;
     context.dispatch(resultMessage(result, job));
+  });
+
+  // Awaited before the job's end is recorded too (the history plugin taps jobEnd at the default
+  // stage, after this one), so a notification that failed counts among the job's warnings there.
+  exporter.hooks.jobEnd.tapPromise({ name: source.plugin, stage: -100 }, async (job) => {
+    await jobs.get(job.id)?.drain();
   });
 
   exporter.hooks.release.tapPromise(source.plugin, async (job) => {
