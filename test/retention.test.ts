@@ -1,15 +1,17 @@
 // Retention applied after real exports (source-local → store-local), and on its own through the
 // storage service, with the guarantees that matter: whole exports only, never the one just made,
 // nothing at all when the listing cannot be trusted.
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Exporter, runJob } from '@hyperexport/core';
 import type { JobSpec } from '@hyperexport/core';
 import retention, { applyRetention, formatRetentionReport } from '@hyperexport/retention';
 import sourceLocal from '@hyperexport/source-local';
 import storeLocal, { FileStorageService } from '@hyperexport/store-local';
+import storeRemote from '@hyperexport/store-remote';
 import { makeVmFolder } from './support/make-vm-folder.ts';
 import type { MadeVm } from './support/make-vm-folder.ts';
 
@@ -58,6 +60,51 @@ describe('retention after each export', () => {
     expect(result.status).toBe('succeeded');
     expect(result.warnings.join('\n')).toMatch(/retain failed: .*broken\.ova\.hyperexport\.json is not a readable export record/);
     expect((await readdir(output)).sort()).toEqual(['broken.ova.hyperexport.json', 'db01-x.ova', 'db01-x.ova.hyperexport.json', 'db01-y.ova', 'db01-y.ova.hyperexport.json']);
+  });
+});
+
+describe('retention at every destination the store plugins report', () => {
+  const listing = async (directory: string) => (await readdir(directory)).sort();
+
+  it('rotates the folder store-local was configured with, when there is no --output', async () => {
+    const directory = join(work, 'configured-folder');
+    const exporter = await Exporter.create([sourceLocal(), storeLocal({ directory }), retention({ keepLast: 1 })]);
+    for (const name of ['db01-p', 'db01-q']) expect((await runJob(exporter, { ...spec(directory, name), output: undefined })).status).toBe('succeeded');
+    expect(await listing(directory)).toEqual(['db01-q.ova', 'db01-q.ova.hyperexport.json']);
+  });
+
+  it('rotates the targets of store-remote\'s config (with their options) beside the local folder', async () => {
+    const output = join(work, 'remote-local');
+    const remote = join(work, 'remote-target');
+    const exporter = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      storeRemote({ targets: [{ url: pathToFileURL(remote).href, options: {} }] }),
+      retention({ keepLast: 1 }),
+    ]);
+    for (const name of ['db01-r1', 'db01-r2', 'db01-r3']) {
+      const result = await runJob(exporter, spec(output, name));
+      expect(result.status).toBe('succeeded');
+      expect(result.warnings).toEqual([]);
+    }
+    expect(await listing(output)).toEqual(['db01-r3.ova', 'db01-r3.ova.hyperexport.json']);
+    expect(await listing(remote)).toEqual(['db01-r3.ova', 'db01-r3.ova.hyperexport.json']);
+  });
+
+  it('with keep-local=false, rotates the target and not the local folder the upload emptied', async () => {
+    const output = join(work, 'moved-local');
+    const remote = join(work, 'moved-target');
+    const exporter = await Exporter.create([sourceLocal(), storeLocal(), storeRemote({ targets: [pathToFileURL(remote).href], keepLocal: false }), retention({ keepLast: 1 })]);
+    await mkdir(output, { recursive: true });
+    await writeFile(join(output, 'db01-old.ova.hyperexport.json'), '{ an unreadable record that retention would refuse to rotate past }');
+    for (const name of ['db01-m1', 'db01-m2']) {
+      const result = await runJob(exporter, spec(output, name));
+      expect(result.status).toBe('succeeded');
+      // The local folder is no destination any more: its unreadable record is not looked at.
+      expect(result.warnings).toEqual([]);
+    }
+    expect(await listing(remote)).toEqual(['db01-m2.ova', 'db01-m2.ova.hyperexport.json']);
+    expect(await listing(output)).toEqual(['db01-old.ova.hyperexport.json']);
   });
 });
 

@@ -2,7 +2,7 @@
 // the Job in every hook; `job.signal` is aborted as soon as any part of the job fails.
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from './events.ts';
-import type { ExportSink, JobSpec, SourceInfo, ValidationIssue } from './model.ts';
+import type { ExportDestination, ExportSink, JobSpec, SourceInfo, ValidationIssue } from './model.ts';
 
 export class Job {
   readonly id: string;
@@ -10,6 +10,13 @@ export class Job {
   readonly bus: EventBus;
   readonly startedAt = new Date();
   readonly warnings: string[] = [];
+  /**
+   * Where the export was stored: the storage URLs (with the options to open them) of the places
+   * that hold it, each a root below which exports are listed (a folder, a bucket prefix), not the
+   * export's own path. Each store plugin adds its own once the export is committed there and
+   * removes it when it removes that copy; retention rotates the exports at each.
+   */
+  readonly destinations: ExportDestination[] = [];
   /** Per-job state that plugins share by key (e.g. the snapshot a plugin made). */
   readonly state = new Map<string, unknown>();
   /** What the inspect hook learnt about the VM, for the checks; undefined if no source knew. */

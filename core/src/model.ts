@@ -263,6 +263,14 @@ export interface ReverseStage {
   create(storedName: string, keys: RestoreKeys, signal: AbortSignal, bindings?: RestoreBindings): Promise<Duplex>;
 }
 
+/** A place an export was stored (see Job.destinations). */
+export interface ExportDestination {
+  /** A storage URL (`file:///backups`, `s3://bucket/prefix`) that `exporter.storage.open` takes. */
+  readonly url: string;
+  /** Backend options to open it with (credentials references, endpoint), as the store plugin had them. */
+  readonly options?: Readonly<Record<string, unknown>> | undefined;
+}
+
 /** What a stored file says it was written as, read from an authenticated header. */
 export interface FileBinding {
   /** The file's stored name when it was written, after every transform renamed it (its base name, e.g. `web01-disk1.vmdk.zst.hxe`). */

@@ -2,7 +2,7 @@
 // went to, with restic's forget semantics (see README.md). Adds `hyperexport retention apply`.
 import { pathToFileURL } from 'node:url';
 import { definePlugin } from '@hyperexport/core';
-import type { Job } from '@hyperexport/core';
+import type { ExportDestination, Job } from '@hyperexport/core';
 import { applyRetention } from './apply-retention.ts';
 import { RetentionApplyCommand } from './commands/retention-apply-command.ts';
 import { isEmptyPolicy } from './policy.ts';
@@ -31,7 +31,7 @@ export default definePlugin({
     exporter.hooks.retain.tapPromise(PLUGIN_NAME, async ({ job, result }) => {
       if (!result.vmName) return;
       for (const target of destinationsOf(job, options)) {
-        const service = await exporter.storage.open(target, { signal: job.signal });
+        const service = await exporter.storage.open(target.url, { signal: job.signal, options: target.options });
         try {
           const report = await applyRetention(service, { policy, timeZone, vms: [result.vmName], protectJobId: result.id, dryRun: false, signal: job.signal });
           const deleted = report.decisions.filter((decision) => !decision.keep && !decision.error);
@@ -46,12 +46,17 @@ export default definePlugin({
   },
 });
 
-/** Where the export went: the config's targets, else the local output and the upload targets. */
-function destinationsOf(job: Job, options: RetentionOptions): string[] {
-  if (options.targets) return options.targets;
-  const targets: string[] = [];
-  if (job.spec.output !== undefined && job.spec.extra.keepLocal !== false) targets.push(pathToFileURL(job.spec.output).href);
+/**
+ * Where to rotate: the config's targets, else every place the store plugins say the export went
+ * (store-local's folder, store-remote's targets, config or `--upload`, with their options). A
+ * store plugin that records no destination leaves the job's --output and --upload URLs to go by.
+ */
+function destinationsOf(job: Job, options: RetentionOptions): ExportDestination[] {
+  if (options.targets) return options.targets.map((url) => ({ url }));
+  if (job.destinations.length > 0) return job.destinations;
+  const targets: ExportDestination[] = [];
+  if (job.spec.output !== undefined && job.spec.extra.keepLocal !== false) targets.push({ url: pathToFileURL(job.spec.output).href });
   const uploads = job.spec.extra.targets;
-  if (Array.isArray(uploads)) targets.push(...uploads.filter((url): url is string => typeof url === 'string'));
+  if (Array.isArray(uploads)) targets.push(...uploads.filter((url): url is string => typeof url === 'string').map((url) => ({ url })));
   return targets;
 }

@@ -1,6 +1,8 @@
 // store-local: writes each export to a local directory (the job's --output, or `directory`).
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { definePlugin, t } from '@hyperexport/core';
-import { fileURLToPath } from 'node:url';
+import type { Job } from '@hyperexport/core';
 import { FileStorageService } from './file-storage-service.ts';
 import { LocalDirectorySink } from './local-directory-sink.ts';
 
@@ -29,10 +31,16 @@ export default definePlugin({
       schemes: ['file'],
       open: (url) => Promise.resolve(new FileStorageService(fileURLToPath(url))),
     });
+    const directoryOf = (job: Job) => job.spec.output ?? options.directory;
     exporter.hooks.store.tap(PLUGIN_NAME, (targets, job) => {
-      const directory = job.spec.output ?? options.directory;
+      const directory = directoryOf(job);
       if (directory === undefined) return;
       targets.add(new LocalDirectorySink(directory, { fsync: options.fsync ?? true, verify: options.verify ?? true }));
+    });
+    // Committed: the folder is one of the export's destinations (retention rotates it).
+    exporter.hooks.published.tap(PLUGIN_NAME, (job) => {
+      const directory = directoryOf(job);
+      if (directory !== undefined) job.destinations.push({ url: pathToFileURL(resolve(directory)).href });
     });
   },
 });

@@ -61,10 +61,13 @@ export default definePlugin({
 
     exporter.hooks.published.tapPromise({ name: PLUGIN_NAME, stage: 100 }, async (job, published) => {
       const plan = planOf(job);
-      if (plan.stream || plan.targets.length === 0) return;
-      await uploadExport(job, published, await openTargets(exporter, plan, job));
-      if (!plan.keepLocal) {
-        await removeLocalCopy(published);
+      if (plan.targets.length === 0) return;
+      // Streamed: committed at every target already. Else uploaded and verified here, or failed.
+      if (!plan.stream) await uploadExport(job, published, await openTargets(exporter, plan, job));
+      // Every target now holds the export (retention rotates them too).
+      for (const target of plan.targets) job.destinations.push({ url: target.url, options: target.options });
+      if (!plan.stream && !plan.keepLocal) {
+        await removeLocalCopy(job, published);
         job.info('the local copy was removed: every upload is verified (keep-local=false)', PLUGIN_NAME);
       }
     });

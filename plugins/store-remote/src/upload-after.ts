@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ExportError, describeError, exportRecordName, readExportRecord } from '@hyperexport/core';
 import type { FoundExport, Job, PublishedExport, StorageService } from '@hyperexport/core';
 
@@ -77,11 +78,15 @@ function uploadedLocation(service: StorageService, published: PublishedExport): 
 
 /**
  * Removes the local copy (every file the record lists, then the record) once every upload is
- * verified, and its places from the result.
+ * verified, and its places from the result and the job's destinations.
  */
-export async function removeLocalCopy(published: PublishedExport): Promise<void> {
+export async function removeLocalCopy(job: Job, published: PublishedExport): Promise<void> {
   const recordPath = published.localPaths.get(exportRecordName(published))!;
   const base = dirname(recordPath);
+  const localFolder = pathToFileURL(base).href;
+  for (let index = job.destinations.length - 1; index >= 0; index--) {
+    if (job.destinations[index]!.url === localFolder) job.destinations.splice(index, 1);
+  }
   await rm(recordPath, { force: true });
   const removed = new Set(published.record.files.map((file) => join(base, file.path.split('/')[0]!)));
   for (const path of removed) await rm(path, { recursive: true, force: true });
