@@ -4,11 +4,13 @@
 import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, Exporter, checkJob, runJob } from '@hyperexport/core';
 import type { JobResult, PluginInstance } from '@hyperexport/core';
 import bandwidth from '@hyperexport/bandwidth';
 import sourceLocal from '@hyperexport/source-local';
 import storeLocal from '@hyperexport/store-local';
+import storeRemote from '@hyperexport/store-remote';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeVmFolder } from './support/make-vm-folder.ts';
 import type { MadeVm } from './support/make-vm-folder.ts';
@@ -97,6 +99,25 @@ describe('bandwidth cap through runJob', () => {
     expect(writeSeconds).toBeGreaterThanOrEqual(((2 * result.bytesRead) / (4 * MiB)) * 0.9);
     const record = JSON.parse(await readFile(join(work, 'ova-cap', 'web01.ova.hyperexport.json'), 'utf8')) as { stages: string[] };
     expect(record.stages).toEqual([]);
+  });
+
+  it('an upload after the export is paced by the same cap', async () => {
+    const remote = join(work, 'uploaded');
+    const exporter = await Exporter.create([sourceLocal(), storeLocal({ fsync: false }), storeRemote({ targets: [pathToFileURL(remote).href] }), bandwidth()]);
+    let uploadSeconds = Number.NaN;
+    exporter.bus.on('stage:end', (event) => {
+      if (event.stage === 'published') uploadSeconds = event.durationMs / 1000;
+    });
+    const result = await runJob(exporter, { source: vm.directory, format: 'ovf', output: join(work, 'upload-local'), parallel: 2, overwrite: false, extra: { bwlimit: '4M' } });
+    expect(result.status, result.error?.message).toBe('succeeded');
+    const uploaded = result.files.filter((file) => file.kind === 'disk').reduce((sum, file) => sum + file.size, 0);
+    expect(uploaded).toBeGreaterThan(5 * MiB);
+    // Unpaced, a local copy of 6 MiB takes milliseconds; under the cap, at least its share of seconds.
+    expect(uploadSeconds).toBeGreaterThanOrEqual((uploaded / (4 * MiB)) * 0.9);
+    for (const path of vm.disks) {
+      const name = path.split('/').pop()!;
+      expect((await readFile(join(remote, 'web01', name))).equals(await readFile(path))).toBe(true);
+    }
   });
 
   it('--bwlimit off adds no stage at all', async () => {

@@ -1,10 +1,11 @@
 // The Exporter owns the lifecycle hooks. They are declared once here, typed, and sealed after
 // the plugins are set up: adding a tap recompiles a tapable hook, so it must not happen mid-run.
+import type { Duplex } from 'node:stream';
 import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook } from 'tapable';
 import { ConfigError, PluginError } from './errors.ts';
 import { EventBus } from './events.ts';
 import type { Job, StoreTargets, ValidationReport } from './job.ts';
-import type { ExportRecord, ExportSource, JobResult, SnapshotRef, SourceInfo, StoredFile, TransformPlan } from './model.ts';
+import type { Artifact, ExportRecord, ExportSource, JobResult, SnapshotRef, SourceInfo, StoredFile, TransformPlan } from './model.ts';
 import { resolvePlugins } from './plugin.ts';
 import { StorageRegistry } from './storage/storage-registry.ts';
 import type { PluginInstance, ResolvedPlugin } from './plugin.ts';
@@ -36,6 +37,11 @@ export interface PublishedExport {
   readonly locations: string[];
   /** Files a plugin made from the export (converted disks), added to the result. */
   readonly derivedFiles: StoredFile[];
+  /**
+   * Streams to put in front of any later transfer of the export's files (an upload after it), so
+   * the job's bandwidth cap (`--bwlimit`) holds for it too; none when nothing caps the job.
+   */
+  pace(artifact: Artifact): Duplex[];
 }
 
 /** A request to list VMs: everything below `folder` (an inventory path). */

@@ -9,7 +9,7 @@ import { exportRecordName } from './model.ts';
 import type { ExportLayout, ExportRecord, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
 import { expandNameTemplate } from './name-template.ts';
 import { parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
-import { writeExport, writeExportRecord } from './write-export.ts';
+import { pacingStreams, writeExport, writeExportRecord } from './write-export.ts';
 
 export interface RunOptions {
   /** Cancels the job (Ctrl-C, a batch being stopped). */
@@ -99,6 +99,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       })),
       locations: [...locations],
       derivedFiles: [],
+      pace: (artifact) => pacingStreams(orderedPlan, artifact, job.signal),
     };
     // What was committed stays committed; a failure here (an upload) still fails the export.
     try {

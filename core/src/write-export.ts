@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Checkpoint } from './checkpoint.ts';
 import type { Job } from './job.ts';
@@ -190,6 +191,14 @@ async function digestSourceFile(context: Context, file: SourceFile): Promise<Fil
 /** Stages below COMPRESS (a bandwidth cap) pace the bytes without changing them. */
 function pacesOnly(stage: TransformStage): boolean {
   return stage.stage < Stage.COMPRESS;
+}
+
+/**
+ * Streams that pace bytes as the plan's pacing stages do (a bandwidth cap), for moving `artifact`
+ * again after the export: an upload of the committed files.
+ */
+export function pacingStreams(plan: TransformPlan, artifact: Artifact, signal: AbortSignal): Duplex[] {
+  return stagesFor(plan, artifact).filter(pacesOnly).map((stage) => stage.create(artifact, signal));
 }
 
 /** The pacing stages for a pass that reads a source file without storing it (an OVA's first pass). */

@@ -5,6 +5,8 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { ExportError, describeError, exportRecordName, readExportRecord } from '@hyperexport/core';
 import type { FoundExport, Job, PublishedExport, StorageService } from '@hyperexport/core';
@@ -20,8 +22,8 @@ export async function uploadExport(job: Job, published: PublishedExport, service
   // paths relative to the record, which are their keys below the target; the record goes last.
   const base = dirname(recordPath);
   const items = [
-    ...published.record.files.map((file) => ({ key: file.path, size: file.size as number | undefined, sha256: file.sha256 as string | undefined, contentType: 'application/octet-stream' })),
-    { key: recordName, size: undefined, sha256: undefined, contentType: 'application/json' },
+    ...published.record.files.map((file) => ({ key: file.path, kind: file.kind, size: file.size as number | undefined, sha256: file.sha256 as string | undefined, contentType: 'application/octet-stream' })),
+    { key: recordName, kind: 'record' as const, size: undefined, sha256: undefined, contentType: 'application/json' },
   ];
 
   const failures: string[] = [];
@@ -39,7 +41,7 @@ export async function uploadExport(job: Job, published: PublishedExport, service
       }
       for (const item of items) {
         sent.push(item.key);
-        const result = await service.put(item.key, createReadStream(join(base, ...item.key.split('/')), { highWaterMark: 1 << 20 }), {
+        const result = await service.put(item.key, readPaced(join(base, ...item.key.split('/')), published.pace({ name: item.key, kind: item.kind, sourceSize: item.size })), {
           signal: job.signal,
           size: item.size,
           contentType: item.contentType,
@@ -74,6 +76,16 @@ function uploadedLocation(service: StorageService, published: PublishedExport): 
   if (packageFile) return service.urlOf(packageFile.path);
   if (published.record.files.some((file) => file.path.startsWith(`${published.baseName}/`))) return `${service.urlOf(published.baseName)}/`;
   return service.urlOf(exportRecordName(published));
+}
+
+/**
+ * A local file read through the job's pacing streams (`--bwlimit`), which hold for the upload as
+ * they did for the download; errors anywhere reach the reader (pipeline destroys the last stream).
+ */
+function readPaced(path: string, pacing: readonly Duplex[]): Readable {
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  if (pacing.length === 0) return file;
+  return pipeline([file, ...pacing], () => undefined) as unknown as Readable;
 }
 
 /**
