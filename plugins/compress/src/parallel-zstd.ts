@@ -66,8 +66,6 @@ export class ParallelZstd extends Transform {
   readonly #finished = new Map<number, Buffer>();
   #slab = Buffer.alloc(0);
   #slabUsed = 0;
-  /** push() said the readable side is full: no new block until _read asks for more. */
-  #downstreamFull = false;
   /** A write whose rest waits for a free slot. */
   #pending: PendingWrite | undefined;
   /** The end of _flush, once every block is back. */
@@ -114,9 +112,14 @@ export class ParallelZstd extends Transform {
 
   override _read(size: number): void {
     super._read(size);
-    // Downstream wants more: a write held back for it goes on.
-    this.#downstreamFull = false;
-    this.#fill();
+    // Downstream wants more: a write held back for it goes on, once this read is done (inside
+    // it, the piece being read still counts as waiting).
+    process.nextTick(() => {
+      this.#fill();
+      // Still held back, and no thread will push a frame: Readable asks again only after a
+      // push, so an empty one lets it (without, the stream hung with 64 KiB reads into a file).
+      if (this.#pending && this.#inFlight.size === 0 && !this.destroyed) this.push(Buffer.alloc(0));
+    });
   }
 
   /**
@@ -133,7 +136,7 @@ export class ParallelZstd extends Transform {
           // check of the readable side, made at the callback, never sees them. Without this, a
           // slow destination let frames pile up without bound (bench/chain.ts: 583 MB peak RSS
           // for a 1 GiB disk, 289 MB for 256 MiB). _read resumes.
-          if (this.#downstreamFull) return;
+          if (this.readableLength >= this.readableHighWaterMark) return;
           const slot = this.#takeSlot();
           if (!slot) return; // every slot is in flight: #received resumes this write
           this.#current = slot;
@@ -153,6 +156,10 @@ export class ParallelZstd extends Transform {
   }
 
   #takeSlot(): Slot | undefined {
+    // Frames done out of order wait for an earlier one (a thread still starting, a slow block)
+    // and count against the limit as much as blocks in flight: else one late block let the
+    // others run ahead without bound.
+    if (this.#inFlight.size + this.#finished.size >= this.#maximumSlots) return undefined;
     const free = this.#freeSlots.pop();
     if (free || this.#slots === this.#maximumSlots) return free;
     this.#slots++;
@@ -231,7 +238,7 @@ export class ParallelZstd extends Transform {
     this.#finished.set(result.sequence, frame);
     for (let next = this.#finished.get(this.#nextToPush); next; next = this.#finished.get(this.#nextToPush)) {
       this.#finished.delete(this.#nextToPush++);
-      if (!this.push(next)) this.#downstreamFull = true;
+      this.push(next);
     }
     this.#fill();
     this.#checkDrained();
