@@ -122,7 +122,7 @@ function zstdStage(): TransformStage {
 async function aesStage(keyFile: string): Promise<TransformStage> {
   const key = await readKeyFile(keyFile);
   try {
-    return encryptionStage(masterKeyFromBytes(key));
+    return encryptionStage(masterKeyFromBytes(key), { exportId: 'bench' });
   } finally {
     key.fill(0);
   }

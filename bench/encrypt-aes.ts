@@ -9,7 +9,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { digestStream } from '@hyperexport/core';
@@ -39,7 +39,7 @@ async function child([operation, timing, input, output, keyFile]: string[]): Pro
   if (operation === 'sha256') {
     await digestStream(read(), AbortSignal.timeout(600_000));
   } else {
-    const stream = operation === 'encrypt' ? createEncryptStream(master!) : createDecryptStream(master!, { name: input });
+    const stream = operation === 'encrypt' ? createEncryptStream(master!, { binding: { storedName: basename(output!), exportId: 'bench' } }) : createDecryptStream(master!, { name: input });
     await pipeline(read(), stream, createWriteStream(output!));
   }
   const cpu = process.cpuUsage(cpuBefore); // the whole process (main thread and libuv's threads), start-up excluded

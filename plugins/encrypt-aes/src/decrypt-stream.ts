@@ -1,6 +1,6 @@
-// The reader: a `.hxe` stream in, plaintext out. It checks the header (key check, then MAC)
-// before anything else, and hands out each chunk's plaintext only after that chunk's tag
-// verified. Whether a chunk is the last is learnt from the input: a chunk followed by more bytes
+// The reader: a `.hxe` stream in (version 1 or 2), plaintext out. It checks the header (key
+// check, then MAC) before anything else, hands its binding to `onHeader` before any plaintext,
+// and hands out each chunk's plaintext only after that chunk's tag verified. Whether a chunk is the last is learnt from the input: a chunk followed by more bytes
 // is opened as a middle chunk, the one the input ends with as the final chunk, so truncation at
 // a chunk boundary, reordering, duplication and appended bytes all fail authentication.
 import { createDecipheriv } from 'node:crypto';
@@ -8,8 +8,9 @@ import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import { ExportError } from '@hyperexport/core';
 import { ChunkAccumulator } from './chunk-accumulator.ts';
-import { HEADER_LENGTH, MAX_CHUNKS, NONCE_LENGTH, TAG_LENGTH, damagedHeader, notEncrypted, parseHeader, setNonce, startsLikeHeader } from './format.ts';
-import { deriveFileKeys, headerMac, sameBytes } from './keys.ts';
+import { MAX_CHUNKS, NONCE_LENGTH, TAG_LENGTH, setNonce } from './format.ts';
+import type { HeaderBinding } from './format.ts';
+import { HeaderGatherer, authenticateHeader } from './header-reader.ts';
 import { toKeySource } from './key-source.ts';
 import type { KeySource } from './key-source.ts';
 import type { MasterKey } from './keys.ts';
@@ -17,18 +18,25 @@ import type { MasterKey } from './keys.ts';
 export interface DecryptOptions {
   /** The file's name, for messages. */
   readonly name?: string | undefined;
+  /**
+   * Called once the header authenticated and before any plaintext is handed out, with what the
+   * file says it was written as (its stored name and export id), or undefined for a version 1
+   * file, which binds nothing. Whatever it throws (or its promise rejects with) fails the stream,
+   * and nothing of the file is emitted: this is where a reader refuses a swapped or foreign file.
+   */
+  readonly onHeader?: ((binding: HeaderBinding | undefined) => void | Promise<void>) | undefined;
 }
 
 /** `keys` is a KeySource (passphrase and/or key file, see keySource()) or the MasterKey a writer used. */
 export function createDecryptStream(keys: KeySource | MasterKey, options: DecryptOptions = {}): Transform {
-  return new DecryptStream(toKeySource(keys), options.name ?? 'the encrypted file');
+  return new DecryptStream(toKeySource(keys), options.name ?? 'the encrypted file', options.onHeader);
 }
 
 class DecryptStream extends Transform {
   readonly #keys: KeySource;
   readonly #name: string;
-  readonly #headerBytes = Buffer.alloc(HEADER_LENGTH);
-  #headerLength = 0;
+  readonly #onHeader: DecryptOptions['onHeader'];
+  readonly #header: HeaderGatherer;
   #key: Buffer | undefined;
   readonly #nonce = Buffer.alloc(NONCE_LENGTH);
   /**
@@ -38,10 +46,12 @@ class DecryptStream extends Transform {
   #chunks: ChunkAccumulator | undefined;
   #counter = 0;
 
-  constructor(keys: KeySource, name: string) {
+  constructor(keys: KeySource, name: string, onHeader: DecryptOptions['onHeader']) {
     super();
     this.#keys = keys;
     this.#name = name;
+    this.#onHeader = onHeader;
+    this.#header = new HeaderGatherer(name);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -49,27 +59,23 @@ class DecryptStream extends Transform {
       this.#consume(chunk, 0, callback);
       return;
     }
-    const take = Math.min(HEADER_LENGTH - this.#headerLength, chunk.length);
-    chunk.copy(this.#headerBytes, this.#headerLength, 0, take);
-    this.#headerLength += take;
-    const seen = this.#headerBytes.subarray(0, this.#headerLength);
-    if (!startsLikeHeader(seen)) {
-      callback(notEncrypted(this.#name));
+    let end: number;
+    try {
+      end = this.#header.push(chunk);
+    } catch (error) {
+      callback(error as Error);
       return;
     }
-    if (this.#headerLength < HEADER_LENGTH) {
+    if (!this.#header.complete) {
       callback();
       return;
     }
-    this.#openHeader().then(() => this.#consume(chunk, take, callback), (error: unknown) => callback(error as Error));
+    this.#openHeader().then(() => this.#consume(chunk, end, callback), (error: unknown) => callback(error as Error));
   }
 
   override _flush(callback: TransformCallback): void {
     try {
-      if (!this.#key) {
-        if (this.#headerLength === 0) throw this.#error('TRUNCATED', 'is empty: it holds not even the encryption header', 'the file was cut off or never written; use another copy of the export');
-        throw this.#error('TRUNCATED', `is truncated: it ends inside the encryption header (${this.#headerLength} of ${HEADER_LENGTH} bytes)`, 'the file was cut off; use another copy of the export');
-      }
+      if (!this.#key) throw this.#header.truncated();
       const pendingLength = this.#chunks!.length;
       if (pendingLength < TAG_LENGTH) {
         if (pendingLength === 0 && this.#counter === 0) throw this.#error('TRUNCATED', 'is truncated: it ends right after the encryption header, before its first chunk', 'the file was cut off; use another copy of the export');
@@ -95,17 +101,16 @@ class DecryptStream extends Transform {
   }
 
   async #openHeader(): Promise<void> {
-    const header = parseHeader(this.#headerBytes, this.#name);
-    const master = await this.#keys.masterKey(header.kdf, this.#name);
-    const keys = deriveFileKeys(master, header.fileSalt);
-    if (!sameBytes(keys.keyCheck, header.keyCheck)) {
-      throw this.#error('WRONG_KEY', `cannot be decrypted with this ${header.kdf.kind === 'raw' ? 'key file' : 'passphrase'}: wrong passphrase or key`, header.kdf.kind === 'raw'
-        ? 'give the key file the export was encrypted with (--key-file FILE)'
-        : `give the passphrase the export was encrypted with (HYPEREXPORT_PASSPHRASE or --passphrase-file FILE); if it is right, the file's header is damaged`);
+    const header = this.#header.header();
+    const payloadKey = await authenticateHeader(header, this.#keys, this.#name);
+    try {
+      // The binding is authenticated now; whether it is the file the reader wants is its call.
+      await this.#onHeader?.(header.binding);
+    } catch (error) {
+      payloadKey.fill(0);
+      throw error;
     }
-    if (!sameBytes(headerMac(keys.headerKey, header.authenticated), header.mac)) throw damagedHeader(this.#name, 'its authentication code does not match');
-    keys.headerKey.fill(0);
-    this.#key = keys.payloadKey;
+    this.#key = payloadKey;
     this.#chunks = new ChunkAccumulator(header.chunkSize + TAG_LENGTH, (sealed) => this.#open(sealed, false));
     header.noncePrefix.copy(this.#nonce, 0);
   }

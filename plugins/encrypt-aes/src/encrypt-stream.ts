@@ -1,4 +1,5 @@
-// The writer: plaintext in, a `.hxe` stream out (header, then chunks of ciphertext ‖ tag).
+// The writer: plaintext in, a `.hxe` stream out (a version 2 header, which binds the file's stored
+// name and its export, then chunks of ciphertext ‖ tag).
 // A chunk's nonce says whether it is the last one, so a chunk is sealed only once the next byte
 // (or the end) has arrived; ChunkAccumulator holds it until then, without copying whole chunks.
 import { createCipheriv, randomBytes } from 'node:crypto';
@@ -6,16 +7,23 @@ import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import { ConfigError, ExportError } from '@hyperexport/core';
 import { ChunkAccumulator } from './chunk-accumulator.ts';
-import { DEFAULT_CHUNK_SIZE, FILE_SALT_LENGTH, MAX_CHUNKS, NONCE_LENGTH, NONCE_PREFIX_LENGTH, TAG_LENGTH, chunkSizeProblem, encodeHeaderFields, setNonce } from './format.ts';
+import { DEFAULT_CHUNK_SIZE, FILE_SALT_LENGTH, FORMAT_VERSION, MAX_CHUNKS, NONCE_LENGTH, NONCE_PREFIX_LENGTH, TAG_LENGTH, chunkSizeProblem, encodeHeaderFields, setNonce } from './format.ts';
 import { deriveFileKeys, headerMac } from './keys.ts';
+import type { HeaderBinding } from './format.ts';
 import type { MasterKey } from './keys.ts';
 
 export interface EncryptOptions {
+  /**
+   * What the header binds, authenticated: the file's stored name (base name, as it will be
+   * stored, every suffix included, e.g. `web01-disk1.vmdk.zst.hxe`) and the export job's id.
+   * A reader can then tell a file swapped with another, or taken from another export.
+   */
+  readonly binding: HeaderBinding;
   /** Plaintext bytes per chunk, 64 KiB to 1 MiB; default 1 MiB. */
   readonly chunkSize?: number | undefined;
 }
 
-export function createEncryptStream(master: MasterKey, options: EncryptOptions = {}): Transform {
+export function createEncryptStream(master: MasterKey, options: EncryptOptions): Transform {
   return new EncryptStream(master, options);
 }
 
@@ -39,11 +47,17 @@ class EncryptStream extends Transform {
     const fileSalt = randomBytes(FILE_SALT_LENGTH);
     const noncePrefix = randomBytes(NONCE_PREFIX_LENGTH);
     noncePrefix.copy(this.#nonce, 0);
-    const keys = deriveFileKeys(master.key, fileSalt);
+    const keys = deriveFileKeys(master.key, fileSalt, FORMAT_VERSION);
+    try {
+      const fields = encodeHeaderFields({ kdf: master.kdf, chunkSize, fileSalt, noncePrefix, keyCheck: keys.keyCheck, binding: options.binding });
+      this.push(Buffer.concat([fields, headerMac(keys.headerKey, fields)]));
+    } catch (error) {
+      keys.payloadKey.fill(0);
+      throw error;
+    } finally {
+      keys.headerKey.fill(0);
+    }
     this.#key = keys.payloadKey;
-    const fields = encodeHeaderFields({ kdf: master.kdf, chunkSize, fileSalt, noncePrefix, keyCheck: keys.keyCheck });
-    this.push(Buffer.concat([fields, headerMac(keys.headerKey, fields)]));
-    keys.headerKey.fill(0);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

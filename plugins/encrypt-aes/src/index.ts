@@ -19,9 +19,12 @@ export { keySource, masterKeySource } from './key-source.ts';
 export type { DecryptKeys, KeySource } from './key-source.ts';
 export { deriveFileKeys, masterKeyFromBytes, masterKeyFromPassphrase, parseKeyFile, readKeyFile, scryptKey, KEY_LENGTH } from './keys.ts';
 export type { FileKeys, MasterKey } from './keys.ts';
-export { DEFAULT_CHUNK_SIZE, DEFAULT_SCRYPT, FORMAT_VERSION, HEADER_LENGTH, MAGIC, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, SUFFIX, TAG_LENGTH, parseHeader } from './format.ts';
-export type { Header, KdfParams, ScryptParams } from './format.ts';
+export { BINDING_LIMITS, DEFAULT_CHUNK_SIZE, DEFAULT_SCRYPT, FORMAT_VERSION, FORMAT_VERSION_1, MAGIC, MAX_CHUNK_SIZE, MAX_HEADER_LENGTH, MIN_CHUNK_SIZE, READABLE_VERSIONS, SUFFIX, TAG_LENGTH, V1_HEADER_LENGTH, headerLength, parseHeader } from './format.ts';
+export type { Header, HeaderBinding, KdfParams, ScryptParams } from './format.ts';
+export { readFileBinding } from './header-reader.ts';
+export type { ReadBindingOptions } from './header-reader.ts';
 export { encryptionStage, STAGE_NAME } from './encryption-stage.ts';
+export type { EncryptionStageOptions } from './encryption-stage.ts';
 export { reverseStages, restoreKeySource } from './reverse-stages.ts';
 export type { EncryptAesOptions } from './job-settings.ts';
 
@@ -71,7 +74,8 @@ export default definePlugin<EncryptAesOptions>({
     });
     exporter.hooks.transform.tapPromise(PLUGIN_NAME, async (plan, job) => {
       const master = await masterKeyOf(job);
-      if (master) plan.stages.push(encryptionStage(master, settings.chunkSize));
+      // The job's id goes into every file's header: a restore refuses files of another export.
+      if (master) plan.stages.push(encryptionStage(master, { exportId: () => job.exportId, chunkSize: settings.chunkSize }));
       return plan;
     });
     exporter.hooks.release.tapPromise(PLUGIN_NAME, async (job) => {

@@ -3,7 +3,7 @@
 import { createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@hyperexport/core';
-import { DEFAULT_SCRYPT, KDF_SALT_LENGTH, KEY_CHECK_LENGTH, scryptMemory, scryptProblem } from './format.ts';
+import { DEFAULT_SCRYPT, FORMAT_VERSION, FORMAT_VERSION_1, KDF_SALT_LENGTH, KEY_CHECK_LENGTH, scryptMemory, scryptProblem } from './format.ts';
 import type { KdfParams, ScryptParams } from './format.ts';
 
 export const KEY_LENGTH = 32;
@@ -69,10 +69,12 @@ export async function readKeyFile(path: string): Promise<Buffer> {
   }
 }
 
-// HKDF `info` labels: one per purpose, so no two keys of a file are ever the same.
-const INFO_PAYLOAD = 'hyperexport-aes v1 payload key';
-const INFO_HEADER = 'hyperexport-aes v1 header key';
-const INFO_KEY_CHECK = 'hyperexport-aes v1 key check';
+// HKDF `info` labels: one per purpose, so no two keys of a file are ever the same, and one set per
+// format version, so a key derived for one header layout is never used with another.
+const LABELS: ReadonlyMap<number, { readonly payload: string; readonly header: string; readonly keyCheck: string }> = new Map([
+  [FORMAT_VERSION_1, { payload: 'hyperexport-aes v1 payload key', header: 'hyperexport-aes v1 header key', keyCheck: 'hyperexport-aes v1 key check' }],
+  [FORMAT_VERSION, { payload: 'hyperexport-aes v2 payload key', header: 'hyperexport-aes v2 header key', keyCheck: 'hyperexport-aes v2 key check' }],
+]);
 
 /** The keys of one file, all from HKDF-SHA256(master key, the file's salt, a label). */
 export interface FileKeys {
@@ -84,12 +86,15 @@ export interface FileKeys {
   readonly keyCheck: Buffer;
 }
 
-export function deriveFileKeys(masterKey: Buffer, fileSalt: Buffer): FileKeys {
+/** The keys of a file of format `version` (by default the one writers write). */
+export function deriveFileKeys(masterKey: Buffer, fileSalt: Buffer, version: number = FORMAT_VERSION): FileKeys {
+  const labels = LABELS.get(version);
+  if (!labels) throw new RangeError(`no keys are defined for format version ${version}`);
   const expand = (info: string, length: number) => Buffer.from(hkdfSync('sha256', masterKey, fileSalt, info, length));
   return {
-    payloadKey: expand(INFO_PAYLOAD, KEY_LENGTH),
-    headerKey: expand(INFO_HEADER, KEY_LENGTH),
-    keyCheck: expand(INFO_KEY_CHECK, KEY_CHECK_LENGTH),
+    payloadKey: expand(labels.payload, KEY_LENGTH),
+    headerKey: expand(labels.header, KEY_LENGTH),
+    keyCheck: expand(labels.keyCheck, KEY_CHECK_LENGTH),
   };
 }
 

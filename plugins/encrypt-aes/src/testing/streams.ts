@@ -2,7 +2,7 @@
 // stream emits, up to an error.
 import { randomInt } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Transform } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** Splits `data` into pieces: fixed sizes, or random ones (`'random'`). */
@@ -17,14 +17,14 @@ export function pieces(data: Buffer, size: number | 'random'): Buffer[] {
 }
 
 /** Runs `data` (in pieces) through `transform`; resolves with the output or rejects with its error. */
-export async function run(transform: Transform, data: Buffer, pieceSize: number | 'random' = 1 << 20): Promise<Buffer> {
+export async function run(transform: Duplex, data: Buffer, pieceSize: number | 'random' = 1 << 20): Promise<Buffer> {
   const { output, error } = await runCollecting(transform, data, pieceSize);
   if (error) throw error;
   return output;
 }
 
 /** Like run(), but also returns what was emitted before an error. */
-export async function runCollecting(transform: Transform, data: Buffer, pieceSize: number | 'random' = 1 << 20): Promise<{ output: Buffer; error: unknown }> {
+export async function runCollecting(transform: Duplex, data: Buffer, pieceSize: number | 'random' = 1 << 20): Promise<{ output: Buffer; error: unknown }> {
   const parts: Buffer[] = [];
   try {
     await pipeline(Readable.from(pieces(data, pieceSize)), transform, async (source: AsyncIterable<Buffer>) => {
@@ -40,7 +40,7 @@ export async function runCollecting(transform: Transform, data: Buffer, pieceSiz
  * Records every buffer `stream` pushes, at the moment it pushes it: what a consumer could have
  * received, whether or not the pipeline delivered it before tearing down on an error.
  */
-export function recordPushes<T extends Transform>(stream: T): { stream: T; pushed: () => Buffer } {
+export function recordPushes<T extends Duplex>(stream: T): { stream: T; pushed: () => Buffer } {
   const parts: Buffer[] = [];
   const push = stream.push.bind(stream);
   stream.push = (chunk: unknown, encoding?: BufferEncoding) => {
