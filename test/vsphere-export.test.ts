@@ -174,6 +174,31 @@ describe('export from vSphere', () => {
     }
   });
 
+  it('an encrypted export continued after a crash is one export: every file bound to the same export, and it restores', async () => {
+    const keyFile = join(work, 'resume.key');
+    await writeFile(keyFile, createHash('sha256').update('resume test key').digest());
+    await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
+    const out = outDir();
+    const args = ['--format', 'ovf', '--output', out, '--json', '--encrypt', 'aes', '--key-file', keyFile];
+    const crashed = await exportVm([...args, '--parallel', '2'], sim.env, {
+      signalAfter: { pattern: /"type":"(?:file:end|info)"[^\n]*DC0_H0_VM0-disk1\.vmdk/, signal: 'SIGKILL' },
+    });
+    expect(crashed.code).toBe(null);
+    await sim.resetFaults();
+    const resumed = await exportVm(args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.events.some((event) => event.type === 'info' && /continuing an interrupted export: 1 file/.test(String(event.message)))).toBe(true);
+    // The record names the job that began the export, not the one that finished it.
+    const record = JSON.parse(await readFile(join(out, 'DC0_H0_VM0.ovf.hyperexport.json'), 'utf8')) as { jobId: string };
+    const startedBy = crashed.events.find((event) => event.type === 'job:start')?.jobId;
+    expect(record.jobId).toBe(startedBy);
+    expect(resumed.events.at(-1)?.id).not.toBe(startedBy);
+    // The disk the first run wrote and the files the second wrote restore as one export.
+    const restored = await runCli(['restore', join(out, 'DC0_H0_VM0.ovf.hyperexport.json'), '--output', join(out, 'restored'), '--key-file', keyFile], { cwd: work });
+    expect(restored.code, restored.stderr).toBe(0);
+    await expectServedDisks(join(out, 'restored', 'DC0_H0_VM0'), 'DC0_H0_VM0');
+  });
+
   it('replaces a lost lease and does not download finished disks again', async () => {
     await sim.setFaults({ rateBytesPerSec: 8 * 1024 * 1024 });
     const before = (await sim.leases()).length;

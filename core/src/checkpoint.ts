@@ -33,27 +33,33 @@ export interface CheckpointKey {
 interface CheckpointDocument extends CheckpointKey {
   readonly version: number;
   readonly updatedAt: string;
+  /** The export's identity (the id of the job that began it): a job that continues it takes it on. */
+  readonly exportId?: string | undefined;
   readonly files: readonly CheckpointEntry[];
 }
 
 export class Checkpoint {
   readonly path: string;
+  /** The export this checkpoint belongs to: the one it was written for, or, when new, `exportId` given to open. */
+  exportId: string;
   readonly #key: CheckpointKey;
   readonly #entries = new Map<string, CheckpointEntry>();
   // Writes are serialised: parallel disks finish at any time.
   #writing: Promise<void> = Promise.resolve();
 
-  private constructor(path: string, key: CheckpointKey) {
+  private constructor(path: string, key: CheckpointKey, exportId: string) {
     this.path = path;
     this.#key = key;
+    this.exportId = exportId;
   }
 
   /**
    * Opens the checkpoint at `path`. Entries are kept only if the file is valid and was written
-   * for the same export (same source, format, name and stages); otherwise it starts empty.
+   * for the same export (same source, format, name and stages); otherwise it starts empty, for
+   * the export `exportId`.
    */
-  static async open(path: string, key: CheckpointKey): Promise<Checkpoint> {
-    const checkpoint = new Checkpoint(path, key);
+  static async open(path: string, key: CheckpointKey, exportId: string): Promise<Checkpoint> {
+    const checkpoint = new Checkpoint(path, key, exportId);
     let document: CheckpointDocument | undefined;
     try {
       document = JSON.parse(await readFile(path, 'utf8')) as CheckpointDocument;
@@ -62,6 +68,7 @@ export class Checkpoint {
     }
     if (document.version === CHECKPOINT_VERSION && sameKey(document, key) && Array.isArray(document.files)) {
       for (const entry of document.files) checkpoint.#entries.set(entry.name, entry);
+      if (typeof document.exportId === 'string' && document.files.length > 0) checkpoint.exportId = document.exportId;
     }
     return checkpoint;
   }
@@ -90,6 +97,7 @@ export class Checkpoint {
       version: CHECKPOINT_VERSION,
       ...this.#key,
       updatedAt: new Date().toISOString(),
+      exportId: this.exportId,
       files: [...this.#entries.values()],
     };
     await writeFileAtomic(this.path, `${JSON.stringify(document, null, 2)}\n`);

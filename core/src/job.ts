@@ -11,6 +11,12 @@ export class Job {
   readonly startedAt = new Date();
   readonly warnings: string[] = [];
   /**
+   * The export's identity: this job's id, or, when the job continues an interrupted export (its
+   * checkpoint), the id of the job that began it, so every file of one export carries the same.
+   * It is the record's `jobId`, what encrypt-aes binds into each file, and what retention spares.
+   */
+  exportId: string;
+  /**
    * Where the export was stored: the storage URLs (with the options to open them) of the places
    * that hold it, each a root below which exports are listed (a folder, a bucket prefix), not the
    * export's own path. Each store plugin adds its own once the export is committed there and
@@ -30,6 +36,7 @@ export class Job {
 
   constructor(spec: JobSpec, bus: EventBus, parentSignal?: AbortSignal) {
     this.id = randomUUID();
+    this.exportId = this.id;
     this.spec = Object.freeze({ ...spec, extra: Object.freeze({ ...spec.extra }) });
     this.bus = bus;
     if (parentSignal) {

@@ -39,8 +39,12 @@ interface Context {
 
 export async function writeExport(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout): Promise<WrittenFiles> {
   const progress = new ReadProgress(source);
-  const checkpoint = await openCheckpoint(source, plan, sinks, layout);
-  if (checkpoint && checkpoint.size > 0) job.info(`continuing an interrupted export: ${checkpoint.size} file(s) already done (checkpoint ${checkpoint.path})`);
+  const checkpoint = await openCheckpoint(source, plan, sinks, layout, job.exportId);
+  if (checkpoint && checkpoint.size > 0) {
+    job.info(`continuing an interrupted export: ${checkpoint.size} file(s) already done (checkpoint ${checkpoint.path})`);
+    // The files already done belong to the export the earlier job began: so do the rest.
+    job.exportId = checkpoint.exportId;
+  }
   const context: Context = { job, source, plan, sinks, layout, progress, checkpoint };
   const files = layout.format === 'ova' ? await writeOva(context) : await writeOvfFolder(context);
   return { files, bytesRead: progress.total };
@@ -157,7 +161,7 @@ export async function writeExportRecord(job: Job, source: ExportSource, plan: Tr
   const record: ExportRecord = {
     kind: 'hyperexport-export',
     version: 1,
-    jobId: job.id,
+    jobId: job.exportId,
     vmName: source.vmName,
     baseName: layout.baseName,
     format: layout.format,
@@ -317,11 +321,11 @@ async function writeArtifactOnce(
 }
 
 /** The checkpoint applies when the source has an identity and every sink can adopt files. */
-async function openCheckpoint(source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout): Promise<Checkpoint | undefined> {
+async function openCheckpoint(source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout, exportId: string): Promise<Checkpoint | undefined> {
   if (!source.identity || !sinks.every((sink) => sink.adoptFile)) return undefined;
   const path = sinks.map((sink) => sink.checkpointPath?.()).find((candidate) => candidate !== undefined);
   if (!path) return undefined;
-  return Checkpoint.open(path, { source: source.identity, format: layout.format, baseName: layout.baseName, stages: byteStageNames(plan) });
+  return Checkpoint.open(path, { source: source.identity, format: layout.format, baseName: layout.baseName, stages: byteStageNames(plan) }, exportId);
 }
 
 /** A file an interrupted run completed: every sink checks its copy; then it is not fetched again. */

@@ -33,7 +33,7 @@ export default definePlugin({
       for (const target of destinationsOf(job, options)) {
         const service = await exporter.storage.open(target.url, { signal: job.signal, options: target.options });
         try {
-          const report = await applyRetention(service, { policy, timeZone, vms: [result.vmName], protectJobId: result.id, dryRun: false, signal: job.signal });
+          const report = await applyRetention(service, { policy, timeZone, vms: [result.vmName], protectJobId: job.exportId, dryRun: false, signal: job.signal });
           const deleted = report.decisions.filter((decision) => !decision.keep && !decision.error);
           const failed = report.decisions.filter((decision) => decision.error);
           for (const decision of deleted) job.info(`retention deleted ${decision.name}.${decision.format} (${decision.createdAt}) at ${report.target}`, PLUGIN_NAME);
