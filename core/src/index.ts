@@ -1,6 +1,8 @@
 // @hyperexport/core: the public API for configs and plugins.
 export * from './model.ts';
 export * from './errors.ts';
+export { lazyPackage, cannotLoad } from './lazy-package.ts';
+export type { LazyPackage } from './lazy-package.ts';
 export { EventBus } from './events.ts';
 export type { ExportEvents, ExportEventName, ExportEventListener } from './events.ts';
 export { Job, ValidationReport, StoreTargets } from './job.ts';

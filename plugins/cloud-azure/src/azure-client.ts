@@ -2,7 +2,7 @@
 // (Azure's public cloud, or the endpoint option for Azurite and other clouds) and the retry policy
 // (exponential backoff on throttling, 500/503 and network errors).
 import type { BlobServiceClient, StoragePipelineOptions } from '@azure/storage-blob';
-import { ConfigError } from '@hyperexport/core';
+import { ConfigError, lazyPackage } from '@hyperexport/core';
 import { connectionStringAccount } from './azure-credentials.ts';
 import type { CredentialSource } from './azure-credentials.ts';
 import type { ResolvedAzureOptions } from './azure-options.ts';
@@ -17,9 +17,13 @@ export interface AzureClient {
   readonly endpoint: string;
 }
 
+// Loaded on first use: the SDK costs about 100 ms, and every CLI run loads this plugin.
+const loadBlobSdk = lazyPackage({ name: '@azure/storage-blob', plugin: '@hyperexport/cloud-azure', neededFor: 'to talk to Azure Blob Storage', load: () => import('@azure/storage-blob') });
+// Loaded only when used: @azure/identity is large and most runs use a key or a SAS.
+const loadIdentity = lazyPackage({ name: '@azure/identity', plugin: '@hyperexport/cloud-azure', neededFor: 'to sign in with Entra ID', load: () => import('@azure/identity') });
+
 export async function createAzureClient(target: AzureTarget, source: CredentialSource, options: ResolvedAzureOptions, env: NodeJS.ProcessEnv): Promise<AzureClient> {
-  // Loaded on first use: the SDK costs about 100 ms, and every CLI run loads this plugin.
-  const { BlobServiceClient, StorageRetryPolicyType, StorageSharedKeyCredential } = await import('@azure/storage-blob');
+  const { BlobServiceClient, StorageRetryPolicyType, StorageSharedKeyCredential } = await loadBlobSdk();
   const pipeline: StoragePipelineOptions = {
     retryOptions: {
       retryPolicyType: StorageRetryPolicyType.EXPONENTIAL,
@@ -71,8 +75,7 @@ export async function createAzureClient(target: AzureTarget, source: CredentialS
       return { service: new BlobServiceClient(`${endpoint}?${token}`, undefined, pipeline), endpoint };
     }
     case 'identity': {
-      // Loaded only when used: @azure/identity is large and most runs use a key or a SAS.
-      const { DefaultAzureCredential } = await import('@azure/identity');
+      const { DefaultAzureCredential } = await loadIdentity();
       return { service: new BlobServiceClient(endpoint, new DefaultAzureCredential(), pipeline), endpoint };
     }
   }

@@ -4,8 +4,9 @@
 // Types we do not know fall back to the library's own loader.
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@hyperexport/core';
-import { AwsClient, GoogleAuth, IdentityPoolClient, JWT, PluggableAuthClient, UserRefreshClient } from 'google-auth-library';
-import type { AuthClient } from 'google-auth-library';
+import type { AuthClient, GoogleAuth } from 'google-auth-library';
+import { loadGoogleAuth } from './gcs-sdk.ts';
+import type { GoogleAuthLibrary } from './gcs-sdk.ts';
 
 export const GCS_SCOPES = ['https://www.googleapis.com/auth/devstorage.full_control'];
 
@@ -37,11 +38,13 @@ export async function loadCredentialFile(path: string): Promise<GoogleAuth> {
   } catch (error) {
     throw new ConfigError(`the Google Cloud credential file ${path} is not JSON`, { hint: HINT, cause: error });
   }
-  const client = clientFor(json, path);
-  return client ? new GoogleAuth({ authClient: client, scopes: GCS_SCOPES }) : new GoogleAuth({ keyFilename: path, scopes: GCS_SCOPES });
+  // Loaded only once a file is to be read: runs that store elsewhere never pay for it.
+  const library = await loadGoogleAuth();
+  const client = clientFor(library, json, path);
+  return client ? new library.GoogleAuth({ authClient: client, scopes: GCS_SCOPES }) : new library.GoogleAuth({ keyFilename: path, scopes: GCS_SCOPES });
 }
 
-function clientFor(json: CredentialFile, path: string): AuthClient | undefined {
+function clientFor({ AwsClient, IdentityPoolClient, JWT, PluggableAuthClient, UserRefreshClient }: GoogleAuthLibrary, json: CredentialFile, path: string): AuthClient | undefined {
   const string = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
   switch (json.type) {
     case 'service_account': {

@@ -13,11 +13,11 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { HashStreamValidator } from '@google-cloud/storage';
 import type { Bucket, File, FileMetadata, Storage } from '@google-cloud/storage';
 import { ExportError } from '@hyperexport/core';
 import type { PutOptions, PutResult, RequestOptions, StorageService, StoredObject } from '@hyperexport/core';
 import { gcsError, httpStatusOf, isNotFound, redactSessionUris } from './gcs-errors.ts';
+import { loadGcsSdk } from './gcs-sdk.ts';
 import type { ResolvedGcsSettings } from './gcs-options.ts';
 import { keyOf, objectName, urlOfKey } from './gcs-target.ts';
 import type { GcsTarget } from './gcs-target.ts';
@@ -183,6 +183,8 @@ export class GcsStorageService implements StorageService {
   }
 
   async get(key: string, options: RequestOptions): Promise<Readable> {
+    // Loaded already (the Storage client comes from it); taken before the request, which it must not outlive.
+    const { HashStreamValidator } = await loadGcsSdk();
     const name = objectName(this.#target, key);
     const what = `reading ${this.urlOf(key)}`;
     // The library's createReadStream only sends its request once read from, so a missing object

@@ -35,7 +35,7 @@ export class S3Backend implements StorageBackend {
     const target = parseS3Url(url);
     const shown = `s3://${target.bucket}/${target.prefix}`;
     const settings = resolveSettings([this.#pluginOptions, optionsFromTarget(context.options, shown), target.options], shown);
-    const { client, endpoint } = connect(settings, context.env, shown);
+    const { client, endpoint } = await connect(settings, context.env, shown);
     let region: string;
     try {
       region = await client.config.region();

@@ -4,13 +4,13 @@
 import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client, ServerSideEncryption, StorageClass } from '@aws-sdk/client-s3';
 import { ExportError } from '@hyperexport/core';
 import type { PutOptions, PutResult, RequestOptions, StorageService, StoredObject } from '@hyperexport/core';
 import { isNotFound, toExportError } from './s3-errors.ts';
 import type { S3ErrorContext } from './s3-errors.ts';
 import type { S3Settings } from './s3-options.ts';
+import { loadS3Sdk } from './s3-sdk.ts';
 import { formatS3Url } from './s3-target-url.ts';
 import { uploadStream } from './stream-upload.ts';
 import type { ObjectHeaders } from './stream-upload.ts';
@@ -102,6 +102,8 @@ export class S3StorageService implements StorageService {
 
   async get(key: string, options: RequestOptions): Promise<Readable> {
     const shown = this.urlOf(key);
+    // Loaded already (the client comes from it); a command class is all that is taken from it.
+    const { GetObjectCommand } = await loadS3Sdk();
     let output;
     try {
       output = await this.#options.client.send(new GetObjectCommand({ Bucket: this.#options.bucket, Key: this.objectKey(key) }), { abortSignal: options.signal });
@@ -130,6 +132,7 @@ export class S3StorageService implements StorageService {
   }
 
   async stat(key: string, options: RequestOptions): Promise<StoredObject | undefined> {
+    const { HeadObjectCommand } = await loadS3Sdk();
     try {
       const output = await this.#options.client.send(new HeadObjectCommand({ Bucket: this.#options.bucket, Key: this.objectKey(key) }), { abortSignal: options.signal });
       const metadata = output.Metadata ?? {};
@@ -150,6 +153,7 @@ export class S3StorageService implements StorageService {
 
   async *list(prefix: string, options: RequestOptions): AsyncIterable<StoredObject> {
     const { client, bucket } = this.#options;
+    const { ListObjectsV2Command } = await loadS3Sdk();
     const root = this.#options.prefix;
     const explain = this.#explainer(`listing of ${this.urlOf(prefix)}`, 's3:ListBucket');
     // Every page first: a listing that fails half-way must not hand out its first pages.
@@ -174,6 +178,7 @@ export class S3StorageService implements StorageService {
   }
 
   async delete(key: string, options: RequestOptions): Promise<void> {
+    const { DeleteObjectCommand } = await loadS3Sdk();
     try {
       await this.#options.client.send(new DeleteObjectCommand({ Bucket: this.#options.bucket, Key: this.objectKey(key) }), { abortSignal: options.signal });
     } catch (error) {
@@ -189,6 +194,7 @@ export class S3StorageService implements StorageService {
    */
   async checkAccess(signal: AbortSignal): Promise<void> {
     const { client, bucket, prefix } = this.#options;
+    const { ListObjectsV2Command } = await loadS3Sdk();
     try {
       await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }), { abortSignal: signal });
     } catch (error) {

@@ -11,11 +11,12 @@
 // awaited, and an abort that fails is reported with the upload ID to clean up by hand.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { CompletedPart, S3Client, ServerSideEncryption, StorageClass } from '@aws-sdk/client-s3';
 import { CancelledError, ExportError, HyperExportError } from '@hyperexport/core';
 import { MAX_PARTS, MIN_PART_SIZE, partSizeFor } from './part-size.ts';
 import type { PartSizePlan } from './part-size.ts';
+import { loadS3Sdk } from './s3-sdk.ts';
+import type { S3Sdk } from './s3-sdk.ts';
 
 /** Headers every object of the upload is created with. */
 export interface ObjectHeaders {
@@ -57,11 +58,20 @@ export interface StreamUploadResult {
 const FIRST_CAPACITY = 64 * 1024;
 
 export async function uploadStream(body: Readable, options: StreamUploadOptions): Promise<StreamUploadResult> {
-  return new StreamUpload(options).run(body);
+  let sdk: S3Sdk;
+  try {
+    // Loaded already (the client comes from it): the command classes are taken from it.
+    sdk = await loadS3Sdk();
+  } catch (error) {
+    body.destroy(asError(error));
+    throw error;
+  }
+  return new StreamUpload(options, sdk).run(body);
 }
 
 class StreamUpload {
   readonly #options: StreamUploadOptions;
+  readonly #sdk: S3Sdk;
   /** Cancels the part requests in flight: on the caller's signal, or when one part fails. */
   readonly #cancel = new AbortController();
   readonly #hash = createHash('sha256');
@@ -80,8 +90,9 @@ class StreamUpload {
   readonly #memoryBudget: number;
   #stop: (reason: Error) => void = () => undefined;
 
-  constructor(options: StreamUploadOptions) {
+  constructor(options: StreamUploadOptions, sdk: S3Sdk) {
     this.#options = options;
+    this.#sdk = sdk;
     this.#memoryBudget = (options.queueSize + 1) * Math.max(MIN_PART_SIZE, options.plan.initial);
   }
 
@@ -196,7 +207,7 @@ class StreamUpload {
     // Not cancellable on purpose: a create cut off mid-way could leave an upload whose ID we never
     // learn, and so could never abort. Once we have the ID, the caller's catch aborts it.
     try {
-      const output = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...headers, ...(checksums ? { ChecksumAlgorithm: 'CRC32' } : {}) }));
+      const output = await client.send(new this.#sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...headers, ...(checksums ? { ChecksumAlgorithm: 'CRC32' } : {}) }));
       if (!output.UploadId) throw new ExportError(`${this.#options.shown}: the server started a multipart upload without an upload ID`, { code: 'S3' });
       return output.UploadId;
     } catch (error) {
@@ -206,7 +217,7 @@ class StreamUpload {
 
   async #uploadPart(number: number, data: Buffer): Promise<CompletedPart> {
     const { client, bucket, key, checksums } = this.#options;
-    const output = await client.send(new UploadPartCommand({
+    const output = await client.send(new this.#sdk.UploadPartCommand({
       Bucket: bucket,
       Key: key,
       UploadId: this.#uploadId,
@@ -222,7 +233,7 @@ class StreamUpload {
   async #putObject(data: Buffer, sha256: string): Promise<string | undefined> {
     const { client, bucket, key, headers, checksums } = this.#options;
     try {
-      const output = await client.send(new PutObjectCommand({
+      const output = await client.send(new this.#sdk.PutObjectCommand({
         Bucket: bucket,
         Key: key,
         Body: data,
@@ -243,7 +254,7 @@ class StreamUpload {
     this.#parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
     try {
       // Not cancellable: once sent, its outcome must be known (complete, or abort after).
-      const output = await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.#uploadId, MultipartUpload: { Parts: this.#parts } }));
+      const output = await client.send(new this.#sdk.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.#uploadId, MultipartUpload: { Parts: this.#parts } }));
       this.#completed = true;
       return output.ETag;
     } catch (error) {
@@ -256,7 +267,7 @@ class StreamUpload {
     if (this.#uploadId === undefined || this.#completed) return undefined;
     const { client, bucket, key } = this.#options;
     try {
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.#uploadId }));
+      await client.send(new this.#sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.#uploadId }));
       return undefined;
     } catch (error) {
       if ((error as Error).name === 'NoSuchUpload') return undefined;

@@ -5,9 +5,9 @@ import { access, readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, readSecretFile } from '@hyperexport/core';
-import ssh2 from 'ssh2';
 import { KEY_PASSPHRASE_ENV, PASSWORD_ENV } from './sftp-options.ts';
 import type { SftpOptions } from './sftp-options.ts';
+import { loadSsh2 } from './ssh-libraries.ts';
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
@@ -77,6 +77,7 @@ async function readPrivateKey(path: string, passphrase: string | undefined): Pro
   } catch (error) {
     throw new ConfigError(`cannot read the SSH key ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { hint: 'check the cloud-sftp `keyFile` option and the file\'s permissions', cause: error });
   }
+  const ssh2 = await loadSsh2();
   const parsed = ssh2.utils.parseKey(data, passphrase);
   if (parsed instanceof Error) {
     if (/encrypted|passphrase/i.test(parsed.message)) {

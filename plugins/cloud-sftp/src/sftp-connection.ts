@@ -2,10 +2,11 @@
 // server dropped it. Failures to connect are reported with their reason: the host key (with its
 // fingerprint), the credentials (with what was tried), or the network.
 import { ExportError } from '@hyperexport/core';
-import SftpClient from 'ssh2-sftp-client';
+import type SftpClient from 'ssh2-sftp-client';
 import type { ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { HostKeyPolicy } from './host-key-policy.ts';
 import type { SftpAuth } from './sftp-auth.ts';
+import { loadSftpClient } from './ssh-libraries.ts';
 
 export interface SftpConnectionOptions {
   readonly host: string;
@@ -60,8 +61,10 @@ export class SftpConnection {
         this.#sftp = undefined;
       }
     };
+    // Loaded here, on the first connection, not when the plugin is (ssh-libraries.ts).
+    const SftpClientClass = await loadSftpClient();
     // Our own listeners: the library's defaults print to the console.
-    const client = new SftpClient('hyperexport', { error: dropped, end: dropped, close: dropped });
+    const client = new SftpClientClass('hyperexport', { error: dropped, end: dropped, close: dropped });
     const config: ConnectConfig = {
       host: this.#options.host,
       port: this.#options.port,

@@ -15,11 +15,11 @@
 import type { Duplex } from 'node:stream';
 import { ConfigError, ExportError, HyperExportError, isAbortError } from '@hyperexport/core';
 import type { RestoreKeys } from '@hyperexport/core';
-import { decrypt, decryptKey, decryptSessionKeys, enums, readMessage } from 'openpgp';
 import type { DecryptedSessionKey, KeyID, Message, PrivateKey, SessionKey } from 'openpgp';
 import { describeKey, readPrivateKeyFile } from './key-files.ts';
 import type { PrivateKeyFile } from './key-files.ts';
 import { READ_CONFIG } from './openpgp-config.ts';
+import { loadOpenpgp } from './openpgp-module.ts';
 import { quickCheck, seipdV1Ciphertext } from './quick-check.ts';
 import { webTransformDuplex } from './web-transform-duplex.ts';
 
@@ -68,6 +68,8 @@ export function createDecryptStream(storedName: string, keys: RestoreKeys, optio
   const state: DecryptState = { method: 'unknown', quickChecked: false };
   return webTransformDuplex(
     async (input) => {
+      // Loaded by now when the reverse stage made this stream (stages.ts); loaded here otherwise.
+      const { decrypt, readMessage } = await loadOpenpgp();
       const { head, stream } = await peek(input, HEAD_BYTES);
       const message = await readMessage({ binaryMessage: stream, config: READ_CONFIG });
       const unlock = await chooseUnlock(message, head, storedName, keys, state);
@@ -123,6 +125,7 @@ async function peek(input: ReadableStream<Uint8Array>, size: number): Promise<{ 
 }
 
 async function chooseUnlock(message: Message<ReadableStream<Uint8Array>>, head: Uint8Array, storedName: string, keys: RestoreKeys, state: DecryptState): Promise<Unlock> {
+  const { decryptSessionKeys, enums } = await loadOpenpgp();
   const recipientIds = message.getEncryptionKeyIDs();
   const forPassphrase = message.packets.filterByTag(enums.packet.symEncryptedSessionKey).length > 0;
   if (recipientIds.length === 0 && !forPassphrase) {
@@ -194,6 +197,7 @@ function unlockKey({ file, key }: MatchingKey, keys: RestoreKeys): Promise<Priva
   let unlocked = cache.unlocked.get(fingerprint);
   if (!unlocked) {
     unlocked = (async () => {
+      const { decryptKey } = await loadOpenpgp();
       const passphrase = await keys.passphrase(`the private key ${describeKey(key)} in ${file}`);
       try {
         return await decryptKey({ privateKey: key, passphrase });

@@ -2,9 +2,9 @@
 // `gpg --symmetric` writes), encrypted as it flows.
 import type { Duplex } from 'node:stream';
 import { ExportError, isAbortError } from '@hyperexport/core';
-import { createMessage, encrypt } from 'openpgp';
 import type { PublicKey } from 'openpgp';
 import { WRITE_CONFIG } from './openpgp-config.ts';
+import { loadOpenpgp } from './openpgp-module.ts';
 import { webTransformDuplex } from './web-transform-duplex.ts';
 
 export interface PgpEncryptionKeys {
@@ -28,6 +28,9 @@ export function createEncryptStream(keys: PgpEncryptionKeys, options: EncryptStr
   const what = options.filename ?? 'the file';
   return webTransformDuplex(
     async (input) => {
+      // The stream is returned at once (pipelines are built synchronously) and the library loads
+      // behind it; a failure to load fails the stream.
+      const { createMessage, encrypt } = await loadOpenpgp();
       const message = await createMessage({ binary: input, format: 'binary', ...(options.filename === undefined ? {} : { filename: options.filename }) });
       return encrypt({
         message,

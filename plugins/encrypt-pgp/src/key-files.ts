@@ -2,8 +2,8 @@
 // errors that name the file and say how to make a good one.
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@hyperexport/core';
-import { readKeys } from 'openpgp';
 import type { Key, PrivateKey, PublicKey } from 'openpgp';
+import { loadOpenpgp } from './openpgp-module.ts';
 
 const EXPORT_PUBLIC_HINT = 'export the recipient\'s public key with `gpg --armor --export KEY_ID > FILE`';
 const EXPORT_PRIVATE_HINT = 'export your private key with `gpg --armor --export-secret-keys KEY_ID > FILE`';
@@ -22,6 +22,8 @@ async function readKeyFile(file: string, role: 'recipient key' | 'private key', 
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new ConfigError(`cannot read the ${role} file ${file}: ${code}`, { hint: `check the path; ${hint}`, cause: error });
   }
+  // Outside the try below: a library that does not load is not a bad key file.
+  const { readKeys } = await loadOpenpgp();
   // Armored keys start with an armor header line, possibly after blank lines or a comment.
   const armored = /^\s*-----BEGIN PGP /m.test(bytes.subarray(0, 4096).toString('latin1'));
   try {

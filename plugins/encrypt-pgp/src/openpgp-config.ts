@@ -1,8 +1,18 @@
 // The OpenPGP settings this plugin writes and reads with, chosen so that GnuPG 2.2 (Debian 12's
 // gpg) decrypts every file we write and we decrypt every file it writes. Passed to each openpgp
 // call; the library's global `openpgp.config` is never changed.
-import { enums } from 'openpgp';
+//
+// Algorithms are given by their OpenPGP IDs (RFC 9580 section 9), not through `openpgp.enums`:
+// that would load the library with the plugin, which every CLI run imports (openpgp-module.ts).
+// openpgp-config.test.ts checks them against the enums named here.
 import type { PartialConfig } from 'openpgp';
+
+/** enums.symmetric.aes256 */
+const AES256 = 9;
+/** enums.compression.uncompressed */
+const UNCOMPRESSED = 0;
+/** enums.s2k.iterated */
+const ITERATED_SALTED_S2K = 3;
 
 /**
  * For writing.
@@ -18,9 +28,9 @@ import type { PartialConfig } from 'openpgp';
 export const WRITE_CONFIG: PartialConfig = Object.freeze({
   aeadProtect: false,
   v6Keys: false,
-  preferredSymmetricAlgorithm: enums.symmetric.aes256,
-  preferredCompressionAlgorithm: enums.compression.uncompressed,
-  s2kType: enums.s2k.iterated,
+  preferredSymmetricAlgorithm: AES256,
+  preferredCompressionAlgorithm: UNCOMPRESSED,
+  s2kType: ITERATED_SALTED_S2K,
   s2kIterationCountByte: 255,
 });
 

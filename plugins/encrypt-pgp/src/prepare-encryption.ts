@@ -5,6 +5,7 @@ import { HyperExportError, isReadableByOthers, readPassphrase } from '@hyperexpo
 import type { PgpEncryptionKeys } from './encrypt-stream.ts';
 import { readRecipientKey } from './key-files.ts';
 import type { RecipientKey } from './key-files.ts';
+import { loadOpenpgp } from './openpgp-module.ts';
 import type { PgpJobSettings } from './settings.ts';
 
 export interface PreparedEncryption {
@@ -22,6 +23,13 @@ const describe = (error: unknown): string => {
 };
 
 export async function prepareEncryption(settings: PgpJobSettings): Promise<PreparedEncryption> {
+  // The library is loaded here, in validate, so that a missing one is reported with the other
+  // checks (once, not once per key file) and before a passphrase is asked for.
+  try {
+    await loadOpenpgp();
+  } catch (error) {
+    return { keys: undefined, recipients: [], problems: [describe(error)], warnings: [] };
+  }
   const problems: string[] = [];
   const warnings: string[] = [];
   const recipients: RecipientKey[] = [];

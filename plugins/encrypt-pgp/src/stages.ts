@@ -4,6 +4,7 @@ import type { Artifact, ReverseStage, TransformStage } from '@hyperexport/core';
 import { createDecryptStream, loadPrivateKeyFiles } from './decrypt-stream.ts';
 import { createEncryptStream } from './encrypt-stream.ts';
 import type { PgpEncryptionKeys } from './encrypt-stream.ts';
+import { loadOpenpgp } from './openpgp-module.ts';
 
 export const STAGE_NAME = 'openpgp';
 /** Binary OpenPGP messages, as `gpg --output FILE.gpg --encrypt` names them. */
@@ -26,7 +27,8 @@ export const pgpReverseStage: ReverseStage = {
   name: STAGE_NAME,
   suffix: PGP_SUFFIX,
   async create(storedName, keys, signal) {
-    // Bad --private-key files fail here, before any byte is read.
+    // A library that does not load and bad --private-key files fail here, before any byte is read.
+    await loadOpenpgp();
     await loadPrivateKeyFiles(keys);
     return createDecryptStream(storedName, keys, { signal });
   },

@@ -4,7 +4,7 @@
 // a 5xx answer).
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { ConfigError, readSecretFile } from '@hyperexport/core';
+import { ConfigError, lazyPackage, readSecretFile } from '@hyperexport/core';
 import { Redactor, checkTemplate, maxSendMs, parseSecretRef, resolveSecret, retryPolicy, retryWithBackoff, selectEvents, describeSecretRef } from '@hyperexport/notify-kit';
 import type { AttemptOutcome, Notifier, OpenContext } from '@hyperexport/notify-kit';
 import { emailContent } from './email-content.ts';
@@ -12,6 +12,9 @@ import { SMTP_PASSWORD_ENV } from './email-settings.ts';
 import type { EmailSettings } from './email-settings.ts';
 
 const DEFAULT_PORTS = { tls: 465, starttls: 587, none: 25 } as const;
+
+// Loaded when a mail is sent, not on every start of the CLI, which loads this plugin.
+const loadNodemailer = lazyPackage({ name: 'nodemailer', plugin: '@hyperexport/notify-email', neededFor: 'to send email', load: () => import('nodemailer') });
 
 // Errors another attempt will not fix: wrong login, refused addresses, bad TLS setup.
 const PERMANENT_CODES = new Set(['EAUTH', 'ENOAUTH', 'EENVELOPE', 'ECONFIG', 'ETLS', 'EREQUIRETLS']);
@@ -62,8 +65,7 @@ export async function openEmail(settings: EmailSettings, context: OpenContext): 
     maxSendMs: maxSendMs(policy),
     redactor,
     async send(message, signal) {
-      // Loaded when a mail is sent, not on every start of the CLI, which loads this plugin.
-      const { default: nodemailer } = await import('nodemailer');
+      const { default: nodemailer } = await loadNodemailer();
       const content = emailContent(message, settings.subjectTemplate);
       await retryWithBackoff(async (_attempt, attemptSignal): Promise<AttemptOutcome> => {
         const transport = nodemailer.createTransport(transportOptions);
