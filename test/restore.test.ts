@@ -165,6 +165,52 @@ describe('hyperexport restore', () => {
     expect(again.stderr).toMatch(/already exists[\s\S]*--overwrite/);
   }, 60_000);
 
+  it('refuses encrypted disks swapped, or taken from another export, even with the manifest rewritten to match', async () => {
+    const exportTo = async (name: string) => {
+      const out = join(work, name);
+      expect((await cli(['export', '--source', vm.directory, '--format', 'ovf', '--output', out, '--quiet', '--encrypt', 'aes', '--passphrase-file', passphraseFile])).code).toBe(0);
+      return join(out, 'app01');
+    };
+    const folder = await exportTo('bound');
+    const other = await exportTo('bound-other');
+    const disks = (await readdir(folder)).filter((name) => name.endsWith('.vmdk.hxe')).sort();
+    expect(disks).toHaveLength(2);
+    const [first, second] = disks as [string, string];
+    // What someone with write access but no key can do: move files around, fix the manifest.
+    const rewriteManifest = async () => {
+      const names = (await readdir(folder)).filter((name) => !name.endsWith('.mf')).sort();
+      const lines = await Promise.all(names.map(async (name) => `SHA256(${name})= ${await sha256(join(folder, name))}`));
+      await writeFile(join(folder, 'app01.mf'), `${lines.join('\n')}\n`);
+    };
+    const restore = (output: string) => cli(['restore', folder, '--output', join(work, output), '--passphrase-file', passphraseFile]);
+    const [firstBytes, secondBytes] = [await readFile(join(folder, first)), await readFile(join(folder, second))];
+
+    await writeFile(join(folder, first), secondBytes);
+    await writeFile(join(folder, second), firstBytes);
+    await rewriteManifest();
+    const swapped = await restore('restored-swapped');
+    expect(swapped.code).toBe(1);
+    expect(swapped.stderr).toContain(`${first} was written as ${second}: the files of this export were swapped or renamed`);
+    expect(await readdir(join(work, 'restored-swapped'))).toEqual([]);
+
+    await writeFile(join(folder, first), await readFile(join(other, first)));
+    await writeFile(join(folder, second), secondBytes);
+    await rewriteManifest();
+    const mixed = await restore('restored-mixed');
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toMatch(new RegExp(`${first.replaceAll('.', '\\.')} was written by another export \\(job [0-9a-f-]+\\) than app01\\.ovf\\.hxe`));
+
+    // Put back as written, it restores; one file renamed and decrypted on its own only warns.
+    await writeFile(join(folder, first), firstBytes);
+    await rewriteManifest();
+    expect((await restore('restored-whole')).code).toBe(0);
+    const renamed = join(work, 'renamed.vmdk.hxe');
+    await writeFile(renamed, firstBytes);
+    const decrypted = await cli(['decrypt', renamed, '--passphrase-file', passphraseFile]);
+    expect(decrypted.code, decrypted.stderr).toBe(0);
+    expect(decrypted.stderr).toContain(`warning: renamed.vmdk.hxe was written as ${first}; it may have been renamed`);
+  }, 120_000);
+
   it('refuses an OVA cut at a member boundary: every file its manifest lists must be there', async () => {
     const out = join(work, 'cut');
     expect((await cli(['export', '--source', vm.directory, '--format', 'ova', '--output', out, '--quiet'])).code).toBe(0);
