@@ -191,6 +191,44 @@ describe('cloud-s3 on s3rver', () => {
     expect((await readAll(await service.get('retry/cut.vmdk', { signal }))).equals(data)).toBe(true);
   });
 
+  it('a Complete whose answer is lost after S3 completed the upload: the object holds the announced bytes, so the put succeeds', async () => {
+    const service = await open();
+    const data = randomBytes(12 * MiB);
+    let lost = false;
+    server.faults = (request) => {
+      if (lost || request.operation !== 'CompleteMultipartUpload') return undefined;
+      lost = true;
+      return { kind: 'lose-answer' };
+    };
+    try {
+      const result = await service.put('lost/announced.vmdk', unknownLengthStream(data), { signal, metadata: { sha256: sha256(data) } });
+      expect(result.size).toBe(data.length);
+    } finally {
+      server.faults = undefined;
+    }
+    const completes = requestsFor('lost/announced.vmdk', 'CompleteMultipartUpload');
+    // The first was carried out and its answer lost; the SDK's retries then failed (s3rver answers
+    // 500 for an upload it already completed, S3 NoSuchUpload).
+    expect(completes[0]!.status).toBe(200);
+    expect(completes.slice(1).every((request) => request.status !== 200)).toBe(true);
+    expect(completes.length).toBeGreaterThan(1);
+    expect(requestsFor('lost/announced.vmdk', 'HeadObject').length).toBeGreaterThan(0);
+    expect((await readAll(await service.get('lost/announced.vmdk', { signal }))).equals(data)).toBe(true);
+
+    // Without an announced SHA-256 nothing tells these bytes from others: the failure stands.
+    lost = false;
+    server.faults = (request) => {
+      if (lost || request.operation !== 'CompleteMultipartUpload') return undefined;
+      lost = true;
+      return { kind: 'lose-answer' };
+    };
+    try {
+      await expect(service.put('lost/unannounced.vmdk', unknownLengthStream(randomBytes(12 * MiB)), { signal })).rejects.toThrow();
+    } finally {
+      server.faults = undefined;
+    }
+  });
+
   it('backs off and retries while S3 throttles (503 SlowDown)', async () => {
     const service = await open();
     let throttled = 0;

@@ -56,7 +56,9 @@ export type Fault =
   | { readonly kind: 'cut'; readonly afterBytes: number }
   | { readonly kind: 'die'; readonly afterBytes: number }
   /** Passes the request on, then changes one header of the answer (a server that misreports). */
-  | { readonly kind: 'answer-header'; readonly name: string; readonly value: string };
+  | { readonly kind: 'answer-header'; readonly name: string; readonly value: string }
+  /** Passes the request on and lets the server act on it, then cuts the connection instead of answering. */
+  | { readonly kind: 'lose-answer' };
 
 export interface S3TestServer {
   /** The endpoint clients use (the front). */
@@ -131,6 +133,11 @@ export async function startS3Server(options: S3TestServerOptions = {}): Promise<
     delete headers.expect; // the front already said 100 Continue
     const upstream = httpRequest({ host: '127.0.0.1', port: s3rverPort, method: req.method, path: req.url, headers, agent: upstreamAgent }, (answer) => {
       record.status = answer.statusCode;
+      if (fault?.kind === 'lose-answer') {
+        answer.resume();
+        answer.on('end', () => res.socket?.destroy());
+        return;
+      }
       const answerHeaders = { ...answer.headers };
       if (fault?.kind === 'answer-header') answerHeaders[fault.name] = fault.value;
       res.writeHead(answer.statusCode ?? 502, answerHeaders);

@@ -154,7 +154,7 @@ class StreamUpload {
     await this.#settle();
     if (this.#failure) throw this.#failure;
     if (this.#options.signal.aborted) throw asError(this.#options.signal.reason);
-    const etag = await this.#complete();
+    const etag = await this.#complete(size, sha256);
     return { size, sha256, etag, parts: this.#parts.length };
   }
 
@@ -249,7 +249,7 @@ class StreamUpload {
     }
   }
 
-  async #complete(): Promise<string | undefined> {
+  async #complete(size: number, sha256: string): Promise<string | undefined> {
     const { client, bucket, key } = this.#options;
     this.#parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
     try {
@@ -258,7 +258,30 @@ class StreamUpload {
       this.#completed = true;
       return output.ETag;
     } catch (error) {
+      const stored = await this.#storedAfterAll(size, sha256);
+      if (stored) {
+        this.#completed = true;
+        return stored.etag;
+      }
       throw this.#options.explain(error);
+    }
+  }
+
+  /**
+   * After a Complete that failed: the answer may have been lost after S3 completed the upload (a
+   * cut connection; the SDK's retry then finds the upload gone, NoSuchUpload), leaving the object
+   * in place while the put rejects. An object now under the key with this size and the SHA-256
+   * announced in its metadata holds these very bytes: the upload did complete. Without an
+   * announced SHA-256 nothing can tell, and the failure stands.
+   */
+  async #storedAfterAll(size: number, sha256: string): Promise<{ etag: string | undefined } | undefined> {
+    if (this.#options.expectedSha256 !== sha256) return undefined;
+    const { client, bucket, key } = this.#options;
+    try {
+      const head = await client.send(new this.#sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return head.ContentLength === size && head.Metadata?.sha256 === sha256 ? { etag: head.ETag } : undefined;
+    } catch {
+      return undefined;
     }
   }
 
