@@ -17,8 +17,6 @@ export { CODECS } from './codecs.ts';
 export type { Codec } from './codecs.ts';
 export { ParallelGzip } from './parallel-gzip.ts';
 export { createZstdCompressStream, createZstdDecompressStream, preferredZstdBackend } from './zstd-streams.ts';
-export { ParallelZstd, ZSTD_BLOCK_SIZE } from './parallel-zstd.ts';
-export { ZstdFrameScanner } from './zstd-frames.ts';
 export type { ZstdBackend } from './zstd-streams.ts';
 
 /** Disks and whole OVAs; the descriptor and manifest stay readable, the record is never touched. */

@@ -56,7 +56,6 @@ export class ParallelZstd extends Transform {
   /** Started with the first full block: a small file is compressed here, without a thread. */
   #workers: PoolWorker[] = [];
   readonly #freeSlots: Slot[] = [];
-  #slots = 0;
   /** The slot being filled, and how far. */
   #current: Slot | undefined;
   #filled = 0;
@@ -160,9 +159,9 @@ export class ParallelZstd extends Transform {
     // others run ahead without bound (bench/chain.ts: 583 MB peak RSS for a 1 GiB disk, 289 MB
     // for 256 MiB).
     if (this.#inFlight.size + this.#finished.size >= this.#maximumSlots) return undefined;
+    // Slots in use are those in flight, so no more than the limit are ever made.
     const free = this.#freeSlots.pop();
-    if (free || this.#slots === this.#maximumSlots) return free;
-    this.#slots++;
+    if (free) return free;
     const input = new SharedArrayBuffer(this.#blockSize);
     return { input, block: Buffer.from(input), output: undefined };
   }

@@ -1,6 +1,5 @@
 // retention: rotates older exports after each successful one, at every destination the export
 // went to, with restic's forget semantics (see README.md). Adds `hyperexport retention apply`.
-import { pathToFileURL } from 'node:url';
 import { definePlugin } from '@hyperexport/core';
 import type { ExportDestination, Job } from '@hyperexport/core';
 import { applyRetention } from './apply-retention.ts';
@@ -48,15 +47,8 @@ export default definePlugin({
 
 /**
  * Where to rotate: the config's targets, else every place the store plugins say the export went
- * (store-local's folder, store-remote's targets, config or `--upload`, with their options). A
- * store plugin that records no destination leaves the job's --output and --upload URLs to go by.
+ * (store-local's folder, store-remote's targets, config or `--upload`, with their options).
  */
-function destinationsOf(job: Job, options: RetentionOptions): ExportDestination[] {
-  if (options.targets) return options.targets.map((url) => ({ url }));
-  if (job.destinations.length > 0) return job.destinations;
-  const targets: ExportDestination[] = [];
-  if (job.spec.output !== undefined && job.spec.extra.keepLocal !== false) targets.push({ url: pathToFileURL(job.spec.output).href });
-  const uploads = job.spec.extra.targets;
-  if (Array.isArray(uploads)) targets.push(...uploads.filter((url): url is string => typeof url === 'string').map((url) => ({ url })));
-  return targets;
+function destinationsOf(job: Job, options: RetentionOptions): readonly ExportDestination[] {
+  return options.targets ? options.targets.map((url) => ({ url })) : job.destinations;
 }
