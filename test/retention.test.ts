@@ -91,6 +91,21 @@ describe('retention at every destination the store plugins report', () => {
     expect(await listing(remote)).toEqual(['db01-r3.ova', 'db01-r3.ova.hyperexport.json']);
   });
 
+  it('a destination that cannot be listed does not stop the others', async () => {
+    const output = join(work, 'one-broken-local');
+    const remote = join(work, 'one-broken-target');
+    const exporter = await Exporter.create([sourceLocal(), storeLocal(), storeRemote({ targets: [pathToFileURL(remote).href] }), retention({ keepLast: 1 })]);
+    await mkdir(output, { recursive: true });
+    await writeFile(join(output, 'broken.ova.hyperexport.json'), '{ not json');
+    for (const name of ['db01-o1', 'db01-o2']) {
+      const result = await runJob(exporter, spec(output, name));
+      expect(result.status).toBe('succeeded');
+      expect(result.warnings.join('\n')).toMatch(/retain failed: .*broken\.ova\.hyperexport\.json is not a readable export record/);
+    }
+    expect(await listing(remote)).toEqual(['db01-o2.ova', 'db01-o2.ova.hyperexport.json']);
+    expect(await listing(output)).toEqual(['broken.ova.hyperexport.json', 'db01-o1.ova', 'db01-o1.ova.hyperexport.json', 'db01-o2.ova', 'db01-o2.ova.hyperexport.json']);
+  });
+
   it('with keep-local=false, rotates the target and not the local folder the upload emptied', async () => {
     const output = join(work, 'moved-local');
     const remote = join(work, 'moved-target');

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { CompletedPart, S3Client, ServerSideEncryption, StorageClass } from '@aws-sdk/client-s3';
-import { CancelledError, ExportError, HyperExportError } from '@hyperexport/core';
+import { CancelledError, ExportError, HyperExportError, formatBytes } from '@hyperexport/core';
 import { MAX_PARTS, MIN_PART_SIZE, partSizeFor } from './part-size.ts';
 import type { PartSizePlan } from './part-size.ts';
 import { loadS3Sdk } from './s3-sdk.ts';
@@ -162,7 +162,7 @@ class StreamUpload {
   async #send(part: PartBuffer): Promise<void> {
     const number = this.#nextPartNumber++;
     if (number > MAX_PARTS) {
-      throw new ExportError(`${this.#options.shown}: the stream is longer than S3 can store in ${MAX_PARTS} parts (${formatGiB(this.#bytesCut)} sent so far)`, { code: 'TOO_LARGE', hint: 'give a larger partSizeMiB, or split the export' });
+      throw new ExportError(`${this.#options.shown}: the stream is longer than S3 can store in ${MAX_PARTS} parts (${formatBytes(this.#bytesCut)} sent so far)`, { code: 'TOO_LARGE', hint: 'give a larger partSizeMiB, or split the export' });
     }
     this.#uploadId ??= await this.#createMultipartUpload();
     while (this.#inFlight.size >= this.#options.queueSize) await this.#oneSettled();
@@ -372,8 +372,4 @@ function asBuffer(chunk: Buffer | Uint8Array | string): Buffer {
 
 function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new CancelledError(reason);
-}
-
-function formatGiB(bytes: number): string {
-  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 }

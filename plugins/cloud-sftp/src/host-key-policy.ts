@@ -13,8 +13,6 @@ export interface HostKeyPolicy {
   readonly rejection: ExportError | undefined;
   /** Host key algorithms to ask for first (the types known_hosts holds for this host). */
   readonly preferredAlgorithms: readonly string[];
-  /** Fingerprint of the key the server presented, once connected. */
-  readonly presented: string | undefined;
 }
 
 export interface HostKeyPolicyOptions {
@@ -56,20 +54,15 @@ function knownHostsPolicy(options: HostKeyPolicyOptions, text: string, missing: 
   const entry = hostEntryName(options.host, options.port);
   const path = options.knownHostsPath;
   let rejection: ExportError | undefined;
-  let presented: string | undefined;
   const preferred = [...new Set(known.filter((key) => !key.revoked).flatMap((key) => algorithmsForKeyType(key.type)))];
   return {
     get rejection() {
       return rejection;
     },
-    get presented() {
-      return presented;
-    },
     preferredAlgorithms: preferred,
     verify(blob) {
       const type = keyTypeOf(blob);
       const fingerprint = fingerprintOf(blob);
-      presented = fingerprint;
       rejection = undefined;
       const same = known.filter((key) => key.blob.equals(blob));
       if (same.some((key) => key.revoked)) {
@@ -102,18 +95,13 @@ function knownHostsPolicy(options: HostKeyPolicyOptions, text: string, missing: 
 
 function pinnedPolicy(options: HostKeyPolicyOptions, fingerprints: readonly string[]): HostKeyPolicy {
   let rejection: ExportError | undefined;
-  let presented: string | undefined;
   return {
     get rejection() {
       return rejection;
     },
-    get presented() {
-      return presented;
-    },
     preferredAlgorithms: [],
     verify(blob) {
       const fingerprint = fingerprintOf(blob);
-      presented = fingerprint;
       rejection = undefined;
       if (fingerprints.includes(fingerprint)) return true;
       rejection = new ExportError(`${options.url}: the server presents host key ${keyTypeOf(blob)} ${fingerprint}, not the pinned ${fingerprints.join(' or ')}`, {
@@ -126,15 +114,11 @@ function pinnedPolicy(options: HostKeyPolicyOptions, fingerprints: readonly stri
 }
 
 function insecurePolicy(options: HostKeyPolicyOptions): HostKeyPolicy {
-  let presented: string | undefined;
   return {
     rejection: undefined,
-    get presented() {
-      return presented;
-    },
     preferredAlgorithms: [],
     verify(blob) {
-      presented = fingerprintOf(blob);
+      const presented = fingerprintOf(blob);
       options.warn(`${options.url}: host key NOT checked (insecure: true); the server presented ${keyTypeOf(blob)} ${presented}. Pin it with the cloud-sftp option fingerprint: '${presented}'`);
       return true;
     },

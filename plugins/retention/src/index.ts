@@ -29,18 +29,26 @@ export default definePlugin({
     if (isEmptyPolicy(policy)) return;
     exporter.hooks.retain.tapPromise(PLUGIN_NAME, async ({ job, result }) => {
       if (!result.vmName) return;
+      // Each destination on its own: one that cannot be reached or listed does not stop the others.
+      const failures: string[] = [];
       for (const target of destinationsOf(job, options)) {
-        const service = await exporter.storage.open(target.url, { signal: job.signal, options: target.options });
         try {
-          const report = await applyRetention(service, { policy, timeZone, vms: [result.vmName], protectJobId: job.exportId, dryRun: false, signal: job.signal });
-          const deleted = report.decisions.filter((decision) => !decision.keep && !decision.error);
-          const failed = report.decisions.filter((decision) => decision.error);
-          for (const decision of deleted) job.info(`retention deleted ${decision.name}.${decision.format} (${decision.createdAt}) at ${report.target}`, PLUGIN_NAME);
-          for (const decision of failed) job.warn(`retention could not delete ${decision.record}: ${decision.error}`, PLUGIN_NAME);
-        } finally {
-          await service.close?.();
+          const service = await exporter.storage.open(target.url, { signal: job.signal, options: target.options });
+          try {
+            const report = await applyRetention(service, { policy, timeZone, vms: [result.vmName], protectJobId: job.exportId, dryRun: false, signal: job.signal });
+            const deleted = report.decisions.filter((decision) => !decision.keep && !decision.error);
+            const failed = report.decisions.filter((decision) => decision.error);
+            for (const decision of deleted) job.info(`retention deleted ${decision.name}.${decision.format} (${decision.createdAt}) at ${report.target}`, PLUGIN_NAME);
+            for (const decision of failed) job.warn(`retention could not delete ${decision.record}: ${decision.error}`, PLUGIN_NAME);
+          } finally {
+            await service.close?.();
+          }
+        } catch (error) {
+          failures.push(error instanceof Error ? error.message : String(error));
         }
       }
+      // The core turns a failed retain into a warning; the export itself stands.
+      if (failures.length > 0) throw new Error(failures.join('; '));
     });
   },
 });

@@ -6,6 +6,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { ExportError, exportRecordName, readExportRecord } from '@hyperexport/core';
 import type { Artifact, EventBus, ExportLayout, ExportSink, FileDigest, FoundExport, SinkFile, StorageService } from '@hyperexport/core';
 import { keyOf } from './targets.ts';
+import { targetProgress } from './target-progress.ts';
 
 export class RemoteSink implements ExportSink {
   readonly #service: StorageService;
@@ -71,11 +72,13 @@ export class RemoteSink implements ExportSink {
     });
     body.on('error', () => undefined);
     const { bus, jobId } = this.#progress;
+    const progress = targetProgress(bus, { jobId, target: this.#service.url, name: artifact.name, total: artifact.sourceSize });
     const upload = this.#service.put(key, body, {
       signal: fileController.signal,
       contentType: artifact.kind === 'record' ? 'application/json' : 'application/octet-stream',
-      onProgress: (bytes) => bus.emit('target:progress', { jobId, target: this.#service.url, name: artifact.name, bytes, total: artifact.sourceSize }),
+      onProgress: progress.report,
     });
+    void upload.then(progress.finish, () => undefined);
     // An upload that fails stops the pipeline writing into it, instead of leaving it blocked.
     upload.catch((error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))));
     this.#uploads.push(upload.then(() => undefined, () => undefined).finally(() => this.#controller.signal.removeEventListener('abort', cancelFile)));

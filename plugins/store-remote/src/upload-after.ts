@@ -10,6 +10,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { ExportError, describeError, exportRecordName, readExportRecord } from '@hyperexport/core';
 import type { FoundExport, Job, PublishedExport, StorageService } from '@hyperexport/core';
+import { targetProgress } from './target-progress.ts';
 
 
 export async function uploadExport(job: Job, published: PublishedExport, services: readonly StorageService[]): Promise<void> {
@@ -41,14 +42,16 @@ export async function uploadExport(job: Job, published: PublishedExport, service
       }
       for (const item of items) {
         sent.push(item.key);
+        const progress = targetProgress(job.bus, { jobId: job.id, target: service.url, name: item.key, total: item.size });
         const result = await service.put(item.key, readPaced(join(base, ...item.key.split('/')), published.pace({ name: item.key, kind: item.kind, sourceSize: item.size })), {
           signal: job.signal,
           size: item.size,
           contentType: item.contentType,
           // Announced, a backend can check it before the object becomes visible (S3 multipart).
           metadata: item.sha256 === undefined ? undefined : { sha256: item.sha256 },
-          onProgress: (bytes) => job.bus.emit('target:progress', { jobId: job.id, target: service.url, name: item.key, bytes, total: item.size }),
+          onProgress: progress.report,
         });
+        progress.finish();
         if (item.size !== undefined && result.size !== item.size) throw new ExportError(`${service.urlOf(item.key)} holds ${result.size} bytes, ${item.size} were sent`, { code: 'VERIFY' });
         if (item.sha256 !== undefined && result.sha256 !== undefined && result.sha256 !== item.sha256) throw new ExportError(`${service.urlOf(item.key)}: SHA-256 differs from the local copy`, { code: 'VERIFY' });
       }

@@ -28,16 +28,16 @@ abstract class RemoteCommand extends BaseCommand {
     const slash = trimmed.lastIndexOf('/');
     const last = trimmed.slice(slash + 1);
     const service = await this.openService(command, `${trimmed.slice(0, slash)}${query}`);
-    const candidates = last.endsWith(EXPORT_RECORD_SUFFIX) ? [last] : (await listExportRecords(service, '', signal))
-      .filter((found) => found.record.baseName === last || found.keys.includes(last))
-      .map((found) => found.recordKey);
+    if (last.endsWith(EXPORT_RECORD_SUFFIX)) return { service, found: await readExportRecord(service, last, signal) };
+    // The listing read every record already: the match is used as it is, not read again.
+    const candidates = (await listExportRecords(service, '', signal)).filter((found) => found.record.baseName === last || found.keys.includes(last));
     if (candidates.length !== 1) {
       await service.close?.();
-      throw new ConfigError(candidates.length === 0 ? `no export named ${last} at ${service.url}` : `${last} matches several exports at ${service.url}: ${candidates.join(', ')}`, {
+      throw new ConfigError(candidates.length === 0 ? `no export named ${last} at ${service.url}` : `${last} matches several exports at ${service.url}: ${candidates.map((found) => found.recordKey).join(', ')}`, {
         hint: 'list them with `hyperexport remote ls URL` and give the record (NAME.FORMAT.hyperexport.json)',
       });
     }
-    return { service, found: await readExportRecord(service, candidates[0]!, signal) };
+    return { service, found: candidates[0]! };
   }
 }
 
