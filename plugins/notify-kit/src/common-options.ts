@@ -7,14 +7,34 @@ import type { ProgressOptions } from './progress-throttle.ts';
 import { retryOptionShape } from './retry.ts';
 import type { RetryOptions, RetryPolicy } from './retry.ts';
 
-/** Spread into a notifier's `t.isObject({...})`; `events` narrowed by `allowedEvents`. */
-export function commonOptionShape(allowedEvents?: readonly NotifyEventKind[]) {
+function eventsField(allowedEvents?: readonly NotifyEventKind[]) {
   return {
     /** Which events to send (default: completed and failed). */
     events: t.isOptional(isEventList(allowedEvents)),
-    ...progressOptionShape,
-    ...retryOptionShape,
   };
+}
+
+/**
+ * The option fields of a notifier that can send `Events`; the `progress` throttling only when
+ * `progress` is among them.
+ */
+export type CommonOptionShape<Events extends NotifyEventKind = NotifyEventKind> = ReturnType<typeof eventsField>
+  & ('progress' extends Events ? typeof progressOptionShape : unknown)
+  & typeof retryOptionShape;
+
+/**
+ * Spread into a notifier's `t.isObject({...})`; `events` narrowed by `allowedEvents`. The
+ * `progress` option is there only when `allowedEvents` includes `progress`: a notifier that never
+ * sends progress refuses it like any unknown option. Give the events as a literal tuple
+ * (`['completed', 'failed'] as const`) for the option type to say the same.
+ */
+export function commonOptionShape<const Events extends NotifyEventKind = NotifyEventKind>(allowedEvents?: readonly Events[]): CommonOptionShape<Events> {
+  const sendsProgress = allowedEvents === undefined || (allowedEvents as readonly NotifyEventKind[]).includes('progress');
+  return {
+    ...eventsField(allowedEvents),
+    ...(sendsProgress ? progressOptionShape : {}),
+    ...retryOptionShape,
+  } as CommonOptionShape<Events>;
 }
 
 export interface CommonSettings extends RetryOptions {

@@ -8,6 +8,7 @@
 // `validate` hook (bad URLs or missing secrets are errors before any byte moves), the `notify`
 // hook (completed/failed, with the JobResult) and the `jobEnd` and `release` hooks (wait for
 // deliveries: jobEnd before the history records the job, release for check-only runs).
+import { formatErrorWithHint } from '@hyperexport/core';
 import type { Exporter, Job, JobSpec } from '@hyperexport/core';
 import type { NotifyEventKind } from './event-selection.ts';
 import { progressMessage, resultMessage, startedMessage } from './message.ts';
@@ -170,8 +171,7 @@ async function openAll<C>(source: NotifierSource<C>, entries: { origin: string; 
     try {
       notifiers.push(await source.open(parse(), { env, origin, warn: (message) => warnings.push(`${origin}: ${message}`) }));
     } catch (error) {
-      const hint = (error as { hint?: unknown }).hint;
-      problems.push(`${origin}: ${error instanceof Error ? error.message : String(error)}${typeof hint === 'string' ? ` (${hint})` : ''}`);
+      problems.push(`${origin}: ${formatErrorWithHint(error)}`);
     }
   }));
   return { notifiers, problems, warnings };
@@ -289,9 +289,7 @@ class JobNotifications {
       await notifier.send(message, this.#abandon.signal);
     } catch (error) {
       if (this.#abandon.signal.aborted) return;
-      const reason = error instanceof Error ? error.message : String(error);
-      const hint = (error as { hint?: unknown }).hint;
-      this.#warn(`the ${message.event} notification to ${notifier.label} was not delivered: ${reason}${typeof hint === 'string' ? ` (${hint})` : ''}; the export itself is not affected`);
+      this.#warn(`the ${message.event} notification to ${notifier.label} was not delivered: ${formatErrorWithHint(error)}; the export itself is not affected`);
     }
   }
 

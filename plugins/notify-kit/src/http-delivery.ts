@@ -1,6 +1,8 @@
 // Posting one notification over HTTP with the retry rules of retry.ts. The status codes are read
-// the way the Standard Webhooks guide suggests: 2xx is success; 408, 425, 429 and 5xx are worth
-// another attempt; a redirect, 410 Gone and the other 4xx are answers a retry will not change.
+// the way the Standard Webhooks guide suggests: 2xx is success; 408, 425, 429, 500, 502, 503 and
+// 504 (RETRYABLE_STATUS) are worth another attempt, as are a network error and a timeout; a
+// redirect, 410 Gone, the other 4xx and the other 5xx (501 Not Implemented, 505 HTTP Version Not
+// Supported…) are answers a retry will not change.
 import { parseRetryAfter, retryWithBackoff } from './retry.ts';
 import type { AttemptOutcome, DeliveryReport, RetryHooks, RetryPolicy } from './retry.ts';
 

@@ -1,6 +1,5 @@
 // A notifier that POSTs one JSON document per message to a webhook URL (Slack, Discord, Teams
 // share it; they differ only in the document).
-import type { NotifyEventKind } from './event-selection.ts';
 import { selectEvents } from './event-selection.ts';
 import type { CommonSettings } from './common-options.ts';
 import { maxSendMs } from './common-options.ts';
@@ -18,14 +17,13 @@ export interface JsonWebhookNotifierOptions {
   readonly settings: CommonSettings;
   /** The JSON document for one message. */
   render(message: NotifyMessage): unknown;
-  readonly defaultEvents?: readonly NotifyEventKind[];
 }
 
 export function jsonWebhookNotifier(options: JsonWebhookNotifierOptions): Notifier {
   const policy = retryPolicy(options.settings);
   return {
     label: options.label,
-    events: selectEvents(options.settings.events, options.defaultEvents),
+    events: selectEvents(options.settings.events),
     progress: options.settings.progress,
     maxSendMs: maxSendMs(policy),
     redactor: options.redactor,

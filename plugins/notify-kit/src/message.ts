@@ -3,6 +3,7 @@
 // and, at the end, from its JobResult.
 import { hostname } from 'node:os';
 import type { ExportFormat, Job, JobResult, JobSpec, StoredFile } from '@hyperexport/core';
+import { outcomeEvent } from './event-selection.ts';
 import type { NotifyEventKind } from './event-selection.ts';
 
 export type NotifyStatus = 'started' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -103,9 +104,8 @@ export function progressMessage(job: Pick<Job, 'id' | 'spec' | 'startedAt' | 'wa
 
 /** The message for a finished job, from its result. */
 export function resultMessage(result: JobResult, job: Pick<Job, 'spec'>): NotifyMessage {
-  const failed = result.status !== 'succeeded';
   return {
-    event: failed ? 'failed' : 'completed',
+    event: outcomeEvent(result),
     status: result.status,
     jobId: result.id,
     vm: requestedVm(job.spec, result.vmName),

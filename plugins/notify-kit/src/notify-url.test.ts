@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KNOWN_NOTIFY_SCHEMES, NotifyParams, describeNotifyUrl, notifySchemeOf, notifyUrlsOf, splitNotifyUrl, unknownNotifyUrls } from './notify-url.ts';
+import { ConfigError } from '@hyperexport/core';
+import { NotifyParams, describeNotifyUrl, notifySchemeOf, notifyUrlsOf, splitNotifyUrl } from './notify-url.ts';
 
 describe('notify URLs', () => {
   it('finds the scheme, lower-cased', () => {
@@ -12,11 +13,6 @@ describe('notify URLs', () => {
     expect(notifyUrlsOf({ notify: ['slack://env:A', 3, 'discord://env:B'] })).toEqual(['slack://env:A', 'discord://env:B']);
     expect(notifyUrlsOf({ notify: 'slack://env:A' })).toEqual(['slack://env:A']);
     expect(notifyUrlsOf({})).toEqual([]);
-  });
-
-  it('lists the URLs no notifier knows, without their secrets', () => {
-    expect(KNOWN_NOTIFY_SCHEMES).toContain('mailto');
-    expect(unknownNotifyUrls(['slack://env:A', 'telegram://123456:SECRETTOKEN@chat', 'mailto://h/?to=a@b', 'just text'])).toEqual(['telegram://***', '***']);
   });
 
   it('shows a reference as written and anything else by host only', () => {
@@ -33,6 +29,7 @@ describe('notify URLs', () => {
   it('splits without a URL parser, so env:NAME and file paths survive', () => {
     expect(splitNotifyUrl('pagerduty://file:/etc/pd key?severity=critical')).toMatchObject({ scheme: 'pagerduty', target: 'file:/etc/pd key' });
     expect(splitNotifyUrl('pagerduty://file:/etc/pd key?severity=critical').params.get('severity')).toBe('critical');
+    expect(() => splitNotifyUrl('env:SLACK_URL')).toThrow('"***" is not a notify URL');
   });
 });
 
@@ -41,6 +38,25 @@ describe('NotifyParams', () => {
     const params = new NotifyParams(new URLSearchParams('events=failed,started&progressInterval=60&timeoutMs=500&maxAttempts=3&maxElapsedMs=9000&colour=red'), 'slack://');
     expect(params.common()).toEqual({ events: ['failed', 'started'], progress: { intervalSeconds: 60, percentStep: undefined }, timeoutMs: 500, maxAttempts: 3, maxElapsedMs: 9000 });
     expect(() => params.finish([])).toThrow('slack://: unknown option colour');
+  });
+
+  it('takes progressInterval and progressStep only for notifiers that can send progress', () => {
+    const query = 'progressInterval=60&progressStep=10&timeoutMs=500';
+    const sends = new NotifyParams(new URLSearchParams(query), 'chat://');
+    expect(sends.common(['progress', 'failed']).progress).toEqual({ intervalSeconds: 60, percentStep: 10 });
+    expect(() => sends.finish([])).not.toThrow();
+    const never = new NotifyParams(new URLSearchParams(query), 'pager://');
+    const settings = never.common(['completed', 'failed']);
+    expect(settings.progress).toBeUndefined();
+    expect(settings.timeoutMs).toBe(500);
+    let refusal: unknown;
+    try {
+      never.finish(['severity']);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect(refusal).toMatchObject({ message: 'pager://: unknown options progressInterval, progressStep', hint: 'options: severity, events, timeoutMs, maxAttempts, maxElapsedMs' });
   });
 
   it('refuses bad values with the option named', () => {

@@ -4,25 +4,12 @@
 // is visible to every user of the machine. Each notifier parses its own schemes; this module
 // holds what they share.
 import { ConfigError } from '@hyperexport/core';
-import { parseEventList } from './event-selection.ts';
+import { NOTIFY_EVENTS, parseEventList } from './event-selection.ts';
 import type { NotifyEventKind } from './event-selection.ts';
 import type { ProgressOptions } from './progress-throttle.ts';
 import type { RetryOptions } from './retry.ts';
 import { MASK } from './redactor.ts';
 import { isSecretReference } from './secret-ref.ts';
-
-/** Every scheme some notify-* plugin handles; a `--notify` URL with another scheme is an error. */
-export const KNOWN_NOTIFY_SCHEMES = Object.freeze([
-  'mailto',
-  'slack',
-  'discord',
-  'teams',
-  'teams+https',
-  'pagerduty',
-  'webhook',
-  'webhook+https',
-  'webhook+http',
-] as const);
 
 /** The key of `job.spec.extra` that `--notify` fills. */
 export const NOTIFY_EXTRA_KEY = 'notify';
@@ -39,17 +26,6 @@ export function notifyUrlsOf(extra: Readonly<Record<string, unknown>>): string[]
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
   return [];
-}
-
-/**
- * The URLs no notifier recognises, shown without secrets, for the CLI's error
- * (`--notify "foo://…": unknown scheme; known: …`).
- */
-export function unknownNotifyUrls(urls: readonly string[]): string[] {
-  return urls.filter((url) => {
-    const scheme = notifySchemeOf(url);
-    return scheme === undefined || !(KNOWN_NOTIFY_SCHEMES as readonly string[]).includes(scheme);
-  }).map(describeNotifyUrl);
 }
 
 /**
@@ -81,7 +57,11 @@ export interface SplitNotifyUrl {
  */
 export function splitNotifyUrl(url: string): SplitNotifyUrl {
   const scheme = notifySchemeOf(url);
-  if (scheme === undefined) throw new ConfigError(`"${MASK}" is not a notify URL`, { hint: `write SCHEME://…; schemes: ${KNOWN_NOTIFY_SCHEMES.join(', ')}` });
+  if (scheme === undefined) throw new ConfigError(`"${MASK}" is not a notify URL`, {
+    // The schemes are those of the notifier plugins loaded (the dispatcher lists them when no
+    // notifier takes a URL); this module does not keep a list of its own.
+    hint: 'write SCHEME://WHERE?OPTIONS, e.g. slack://env:SLACK_WEBHOOK_URL; each notify-* plugin documents its schemes',
+  });
   const rest = url.slice(scheme.length + 3);
   const question = rest.indexOf('?');
   return {
@@ -109,14 +89,12 @@ export class NotifyParams {
   readonly #params: URLSearchParams;
   readonly #taken = new Set<string>();
   readonly #where: string;
+  /** The shared options `common` took, for the hint of `finish`. */
+  #common: readonly string[] = [];
 
   constructor(params: URLSearchParams, where: string) {
     this.#params = params;
     this.#where = where;
-  }
-
-  has(name: string): boolean {
-    return this.#params.has(name);
   }
 
   string(name: string): string | undefined {
@@ -160,18 +138,24 @@ export class NotifyParams {
     throw new ConfigError(`${this.#where}: ${name}=${text} is not true or false`);
   }
 
-  /** `events`, `progressInterval`, `progressStep`, `timeoutMs`, `maxAttempts`, `maxElapsedMs`. */
-  common(allowedEvents?: readonly NotifyEventKind[]): { events?: NotifyEventKind[] | undefined; progress?: ProgressOptions | undefined } & RetryOptions {
+  /**
+   * The options every notifier shares: `events`, `timeoutMs`, `maxAttempts`, `maxElapsedMs`, and
+   * `progressInterval`, `progressStep` only when `allowedEvents` includes `progress` (for a
+   * notifier that never sends progress they are unknown options, refused at `finish`).
+   */
+  common(allowedEvents: readonly NotifyEventKind[] = NOTIFY_EVENTS): { events?: NotifyEventKind[] | undefined; progress?: ProgressOptions | undefined } & RetryOptions {
+    this.#common = commonParameterNames(allowedEvents);
     const events = this.string('events');
-    const intervalSeconds = this.number('progressInterval', 1);
-    const percentStep = this.number('progressStep', 0);
-    return {
+    const settings = {
       events: events === undefined ? undefined : parseEventList(events, allowedEvents),
-      progress: intervalSeconds === undefined && percentStep === undefined ? undefined : { intervalSeconds, percentStep },
       timeoutMs: this.integer('timeoutMs', 1),
       maxAttempts: this.integer('maxAttempts', 1),
       maxElapsedMs: this.integer('maxElapsedMs', 1),
     };
+    if (!allowedEvents.includes('progress')) return settings;
+    const intervalSeconds = this.number('progressInterval', 1);
+    const percentStep = this.number('progressStep', 0);
+    return { ...settings, progress: intervalSeconds === undefined && percentStep === undefined ? undefined : { intervalSeconds, percentStep } };
   }
 
   /** The parameters nobody took. */
@@ -181,11 +165,16 @@ export class NotifyParams {
     return rest;
   }
 
-  /** Throws for parameters nobody took; `known` lists the valid ones for the hint. */
+  /** Throws for parameters nobody took; `known` lists the valid ones (besides the shared ones) for the hint. */
   finish(known: readonly string[]): void {
     const unknown = [...new Set([...this.rest().keys()])];
     if (unknown.length > 0) {
-      throw new ConfigError(`${this.#where}: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}`, { hint: `options: ${[...known, 'events', 'progressInterval', 'progressStep', 'timeoutMs', 'maxAttempts', 'maxElapsedMs'].join(', ')}` });
+      throw new ConfigError(`${this.#where}: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}`, { hint: `options: ${[...known, ...this.#common].join(', ')}` });
     }
   }
+}
+
+/** The URL parameters `NotifyParams.common` takes for a notifier that can send `allowedEvents`. */
+function commonParameterNames(allowedEvents: readonly NotifyEventKind[]): string[] {
+  return ['events', ...(allowedEvents.includes('progress') ? ['progressInterval', 'progressStep'] : []), 'timeoutMs', 'maxAttempts', 'maxElapsedMs'];
 }

@@ -11,6 +11,13 @@ describe('templates', () => {
     expect(() => checkTemplate('{{vmname}}', 'the subject')).toThrow('the subject uses unknown placeholder {{vmname}}');
   });
 
+  it('does not take what every object inherits for a placeholder', () => {
+    expect(() => checkTemplate('{{toString}}', 'the subject')).toThrow('the subject uses unknown placeholder {{toString}}');
+    expect(unknownPlaceholders('{{constructor}} {{hasOwnProperty}} {{vm}}')).toEqual(['constructor', 'hasOwnProperty']);
+    expect(fillTemplate('{{toString}} {{status}}', completed)).toBe('{{toString}} succeeded');
+    expect(fillJsonTemplate('{"a": "{{constructor}}", "b": {{status}}}', completed)).toBe('{"a": "{{constructor}}", "b": "succeeded"}');
+  });
+
   it('fills plain text templates as they are', () => {
     expect(fillTemplate('[backup] {{vm}} {{status}} ({{duration}})', completed)).toBe('[backup] sample-vm "01" succeeded (1 min 0 s)');
   });

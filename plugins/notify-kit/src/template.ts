@@ -38,10 +38,18 @@ export type TemplatePlaceholder = keyof typeof TEMPLATE_PLACEHOLDERS;
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
+/**
+ * Whether `name` is a placeholder. An own property, not `in`: `{{toString}}` or
+ * `{{constructor}}` would otherwise pass, inherited from Object.prototype, and render a function.
+ */
+function isPlaceholder(name: string): name is TemplatePlaceholder {
+  return Object.hasOwn(TEMPLATE_PLACEHOLDERS, name);
+}
+
 /** The placeholder names `template` uses that do not exist. */
 export function unknownPlaceholders(template: string): string[] {
   const unknown = new Set<string>();
-  for (const [, name = ''] of template.matchAll(PLACEHOLDER)) if (!(name in TEMPLATE_PLACEHOLDERS)) unknown.add(name);
+  for (const [, name = ''] of template.matchAll(PLACEHOLDER)) if (!isPlaceholder(name)) unknown.add(name);
   return [...unknown];
 }
 
@@ -104,8 +112,8 @@ export function fillJsonTemplate(template: string, message: NotifyMessage): stri
     const char = template[index]!;
     if (char === '{' && template[index + 1] === '{') {
       const match = /^\{\{\s*([A-Za-z]+)\s*\}\}/.exec(template.slice(index, index + 40));
-      if (match && match[1]! in values) {
-        const name = match[1] as TemplatePlaceholder;
+      const name = match?.[1];
+      if (match && name !== undefined && isPlaceholder(name)) {
         out += inString ? jsonStringContent(values[name]) : jsonValue(name, values, message);
         index += match[0].length;
         continue;
@@ -136,7 +144,7 @@ function jsonValue(name: TemplatePlaceholder, values: Record<TemplatePlaceholder
  */
 export function fillTemplate(template: string, message: NotifyMessage, escape: (value: string) => string = (value) => value): string {
   const values = templateValues(message);
-  return template.replace(PLACEHOLDER, (whole, name: string) => (name in values ? escape(values[name as TemplatePlaceholder]) : whole));
+  return template.replace(PLACEHOLDER, (whole, name: string) => (isPlaceholder(name) ? escape(values[name]) : whole));
 }
 
 /** Escapes a value for the inside of a JSON string literal ("…{{vm}}…"). */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { resolvePlugins } from '@hyperexport/core';
 import { sampleMessages } from '@hyperexport/notify-kit';
 import type { NotifyMessage } from '@hyperexport/notify-kit';
+import notifyPagerDuty from './index.ts';
 import { dedupKeyFor, resolveEvent, triggerEvent } from './pagerduty-events.ts';
 import { parsePagerDutyUrl } from './pagerduty-settings.ts';
 
@@ -16,6 +18,23 @@ describe('pagerduty:// URLs', () => {
     expect(() => parsePagerDutyUrl('pagerduty://R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12')).toThrow('the PagerDuty routing key must not be written into a pagerduty:// URL on the command line');
     expect(() => parsePagerDutyUrl('pagerduty://env:K?severity=urgent')).toThrow('severity=urgent is not one of critical, error, warning, info');
     expect(() => parsePagerDutyUrl('pagerduty://env:K?events=started')).toThrow('unknown notification event "started"');
+  });
+
+  it('refuse the progress options: PagerDuty is never sent progress', () => {
+    expect(() => parsePagerDutyUrl('pagerduty://env:K?events=progress')).toThrow('unknown notification event "progress"');
+    expect(() => parsePagerDutyUrl('pagerduty://env:K?progressInterval=60')).toThrow('pagerduty://: unknown option progressInterval');
+    expect(() => parsePagerDutyUrl('pagerduty://env:K?progressStep=10&severity=info')).toThrow('pagerduty://: unknown option progressStep');
+    expect(parsePagerDutyUrl('pagerduty://env:K?timeoutMs=500')).not.toHaveProperty('progress');
+  });
+});
+
+describe('notify-pagerduty options', () => {
+  it('refuse progress like any unknown option, and accept the shared ones', () => {
+    // The option type has no `progress` either: a config written in TypeScript is told at once.
+    // @ts-expect-error -- progress is not a PagerDuty option
+    const { problems } = resolvePlugins([notifyPagerDuty({ routingKey: 'env:K', progress: { intervalSeconds: 60 } })]);
+    expect(problems).toEqual([expect.stringContaining('plugin "notify-pagerduty" option "progress" is not a known option')]);
+    expect(resolvePlugins([notifyPagerDuty({ routingKey: 'env:K', events: ['failed'], timeoutMs: 500 })]).problems).toEqual([]);
   });
 });
 

@@ -10,8 +10,12 @@ export const PAGERDUTY_SCHEMES = ['pagerduty'] as const;
 export const PAGERDUTY_EVENTS_ENDPOINT = 'https://events.pagerduty.com/v2/enqueue';
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
-/** An incident is opened by a failure and resolved by a success: no other event means anything here. */
-export const PAGERDUTY_EVENTS: readonly NotifyEventKind[] = ['completed', 'failed'];
+/**
+ * An incident is opened by a failure and resolved by a success: no other event means anything
+ * here. Without `progress` among them, the `progress` option and the `progressInterval` and
+ * `progressStep` URL parameters are refused as unknown.
+ */
+export const PAGERDUTY_EVENTS = ['completed', 'failed'] as const satisfies readonly NotifyEventKind[];
 
 export interface PagerDutySettings extends CommonSettings {
   /** `env:NAME`, `file:PATH`, `@PATH`, or (config file only) the routing key itself. */
