@@ -42,9 +42,8 @@ import sourceVsphere from '@hyperexport/source-vsphere';
 import storeLocal, { LocalDirectorySink } from '@hyperexport/store-local';
 import { startVcsim } from '../test/support/vcsim.ts';
 import type { Vcsim } from '../test/support/vcsim.ts';
-import { mbPerSecond, ratio } from './support.ts';
-import { argValue, loadAverage, median, round, runChild, settleDisk, startFigures } from './support/child-runs.ts';
-import type { ChildFigures } from './support/child-runs.ts';
+import { argValue, loadAverage, mbPerSecond, median, ratio, round, runChild, settleDisk, startFigures } from './support.ts';
+import type { ChildFigures } from './support.ts';
 
 const COMPRESS = 'zstd:3';
 const TARGET = 0.8;

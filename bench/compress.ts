@@ -8,7 +8,8 @@
 // peak RSS flat as the input grows (compare --small with the full run).
 //
 // Each of our stages runs in a child process of its own that reads the file and discards the
-// output, timed inside it; each program reads the file on stdin and writes to /dev/null. Every
+// output, timed inside it; each program reads the file on stdin and writes to /dev/null (its
+// output size is counted once per case, by an untimed run before its first timed one). Every
 // case runs RUNS times, the cases interleaved round by round so a busy machine slows all of them
 // alike; figures are medians. CPU seconds are given besides wall time: on a shared machine they
 // say more about the cost of a stage.
@@ -23,8 +24,7 @@
 // It also compresses a real file-system image (a tar of /usr) at several levels: on half
 // random, half zeros every level gives the same size, so the default levels were judged there.
 import { execFileSync, spawn } from 'node:child_process';
-import { createCipheriv, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ import { createGzip } from 'node:zlib';
 import zstdNapi from 'zstd-napi';
 import { LEVELS, ParallelGzip, compressionStage, createZstdCompressStream, preferredZstdBackend } from '@hyperexport/compress';
 import type { Algorithm } from '@hyperexport/compress';
-import { mbPerSecond, ratio } from './support.ts';
+import { mbPerSecond, median, ratio, round, runChild, startFigures, writeHalfRandomHalfZeros } from './support.ts';
 
 const MiB = 1 << 20;
 const RUNS = 3;
@@ -63,6 +63,7 @@ function stageOf(algorithm: Algorithm, level: number): Duplex {
 interface Run {
   readonly seconds: number;
   readonly cpuSeconds: number;
+  /** Bytes written. */
   readonly output: number;
   readonly peakRssMB: number;
 }
@@ -74,8 +75,7 @@ const stageArg = process.argv.indexOf('--stage');
 if (stageArg >= 0) {
   const [name, level, file, feed] = process.argv.slice(stageArg + 1) as [string, string, string, Feed];
   let output = 0;
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
+  const done = startFigures();
   // 1 MiB reads, as source-local reads disks.
   const stage = STAGES[name]!(Number(level));
   const sink = new Writable({
@@ -92,9 +92,8 @@ if (stageArg >= 0) {
     stage.end();
     await flowing;
   }
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const run: Run = { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, output, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
+  const { seconds, cpuSeconds, peakRssMB } = done();
+  const run: Run = { seconds, cpuSeconds, output, peakRssMB };
   console.log(JSON.stringify(run));
   process.exit(0);
 }
@@ -108,7 +107,7 @@ const work = await mkdtemp(join(tmpdir(), 'hyperexport-bench-compress-'));
 try {
   const input = join(work, 'input.bin');
   const bytes = (small ? 128 : 1024) * MiB;
-  await writeHalfRandomHalfZeros(input, bytes);
+  await writeHalfRandomHalfZeros(input, bytes, 'alternating');
   const image = join(work, 'usr.tar');
   const imageBytes = (small ? 64 : 256) * MiB;
   execFileSync('sh', ['-c', `tar -cf - /usr/lib /usr/share 2>/dev/null | head -c ${imageBytes} > '${image}'`]);
@@ -122,8 +121,18 @@ try {
       run: () => runStage(name, level, onImage ? image : input, feed),
       size: onImage ? imageBytes : bytes,
     });
-  const program = (label: string, command: string, args: readonly string[], onImage = false) =>
-    cases.set(`${label}${onImage ? ' usr' : ''}`, { run: () => runProgram(command, args, onImage ? image : input), size: onImage ? imageBytes : bytes });
+  const program = (label: string, command: string, args: readonly string[], onImage = false) => {
+    const file = onImage ? image : input;
+    // The output size is the same every round: counted once, by a run of its own before the first timed one.
+    let output: number | undefined;
+    cases.set(`${label}${onImage ? ' usr' : ''}`, {
+      run: async () => {
+        output ??= outputSize(command, args, file);
+        return { ...(await runProgram(command, args, file)), output };
+      },
+      size: onImage ? imageBytes : bytes,
+    });
+  };
 
   ours('read only (no stage)', 0);
   ours('read only (no stage)', 0, false, 'fs stream');
@@ -154,8 +163,8 @@ try {
   const figures = (key: string) => {
     const all = runs.get(key)!;
     const { size } = cases.get(key)!;
-    const seconds = medianOf(all.map((run) => run.seconds));
-    const cpuSeconds = medianOf(all.map((run) => run.cpuSeconds));
+    const seconds = median(all.map((run) => run.seconds));
+    const cpuSeconds = median(all.map((run) => run.cpuSeconds));
     return {
       seconds: round(seconds),
       MBps: mbPerSecond(size, seconds),
@@ -238,20 +247,17 @@ async function writeFromReusedBuffers(file: string, stage: Duplex): Promise<void
   }
 }
 
-async function runStage(name: string, level: number, file: string, feed: Feed): Promise<Run> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--stage', name, String(level), file, feed], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.on('data', (data: Buffer) => {
-    stdout += data.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  if (code !== 0) throw new Error(`stage ${name} failed (exit ${code})`);
-  return JSON.parse(stdout) as Run;
+function runStage(name: string, level: number, file: string, feed: Feed): Promise<Run> {
+  return runChild<Run>(fileURLToPath(import.meta.url), ['--stage', name, String(level), file, feed], process.env, `stage ${name} @${level}`);
 }
 
-/** Runs a program under GNU time (`exec`, so the figures are the program's own). */
-async function runProgram(command: string, args: readonly string[], file: string): Promise<Run> {
-  const output = Number(execFileSync('sh', ['-c', `"$0" "$@" < '${file}' | wc -c`, command, ...args]).toString().trim());
+/** How many bytes a program writes for FILE on stdin. */
+function outputSize(command: string, args: readonly string[], file: string): number {
+  return Number(execFileSync('sh', ['-c', `"$0" "$@" < '${file}' | wc -c`, command, ...args]).toString().trim());
+}
+
+/** Runs a program under GNU time (`exec`, so the figures are the program's own), output discarded. */
+async function runProgram(command: string, args: readonly string[], file: string): Promise<Omit<Run, 'output'>> {
   const child = spawn('/usr/bin/time', ['-f', 'TIME %e %U %S %M', 'sh', '-c', `exec "$0" "$@" < '${file}' > /dev/null`, command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (data: Buffer) => {
@@ -261,18 +267,7 @@ async function runProgram(command: string, args: readonly string[], file: string
   const times = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
   if (code !== 0 || !times) throw new Error(`${command} failed: ${stderr}`);
   const [, wall, user, system, rssKb] = times.map(Number) as [number, number, number, number, number];
-  return { seconds: wall, cpuSeconds: user + system, output, peakRssMB: Math.round(rssKb / 1024) };
-}
-
-async function writeHalfRandomHalfZeros(path: string, size: number): Promise<void> {
-  const out = createWriteStream(path);
-  // AES-CTR over zeros: incompressible and fast to generate.
-  const keystream = createCipheriv('aes-128-ctr', randomBytes(16), Buffer.alloc(16));
-  const zeros = Buffer.alloc(MiB);
-  for (let mib = 0; mib < size / MiB; mib++) {
-    if (!out.write(mib % 2 === 0 ? keystream.update(zeros) : zeros)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  return { seconds: wall, cpuSeconds: user + system, peakRssMB: Math.round(rssKb / 1024) };
 }
 
 function commandExists(command: string): boolean {
@@ -282,14 +277,4 @@ function commandExists(command: string): boolean {
   } catch {
     return false;
   }
-}
-
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function round(value: number, digits = 2): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
 }

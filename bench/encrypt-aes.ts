@@ -5,7 +5,7 @@
 // Before a build, run it from the TypeScript sources: node --conditions=hyperexport-source bench/encrypt-aes.ts
 // Targets (issue 5): encrypt ≥ 0.7 of `openssl enc -aes-256-ctr`; SHA-256 in a Node pipeline
 // ≥ 0.7 of `openssl dgst -sha256`; peak RSS flat as the input grows.
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { digestStream } from '@hyperexport/core';
 import { createDecryptStream, createEncryptStream, masterKeyFromBytes, masterKeyFromPassphrase, readKeyFile } from '@hyperexport/encrypt-aes';
-import { mbPerSecond, measure, ratio } from './support.ts';
+import { mbPerSecond, measure, median, ratio, round, settleDisk, startFigures, writeHalfRandomHalfZeros } from './support.ts';
 import type { Measured } from './support.ts';
 
 const MiB = 1024 * 1024;
@@ -34,16 +34,15 @@ else await main();
 async function child([operation, timing, input, output, keyFile]: string[]): Promise<void> {
   const read = () => createReadStream(input!, { highWaterMark: READ_SIZE });
   const master = keyFile === undefined ? undefined : masterKeyFromBytes(await readKeyFile(keyFile));
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
+  const done = startFigures();
   if (operation === 'sha256') {
     await digestStream(read(), AbortSignal.timeout(600_000));
   } else {
     const stream = operation === 'encrypt' ? createEncryptStream(master!, { binding: { storedName: basename(output!), exportId: 'bench' } }) : createDecryptStream(master!, { name: input });
     await pipeline(read(), stream, createWriteStream(output!));
   }
-  const cpu = process.cpuUsage(cpuBefore); // the whole process (main thread and libuv's threads), start-up excluded
-  await writeFile(timing!, JSON.stringify({ seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));
+  const { seconds, cpuSeconds } = done(); // CPU: the whole process (main thread and libuv's threads), start-up excluded
+  await writeFile(timing!, JSON.stringify({ seconds, cpuSeconds }));
 }
 
 async function main(): Promise<void> {
@@ -55,8 +54,8 @@ async function main(): Promise<void> {
   try {
     const input = join(work, 'input');
     const probe = join(work, 'probe');
-    await writeHalfRandom(input, bytes);
-    await writeHalfRandom(probe, rssProbeBytes);
+    await writeHalfRandomHalfZeros(input, bytes);
+    await writeHalfRandomHalfZeros(probe, rssProbeBytes);
     const key = randomBytes(32);
     const keyFile = join(work, 'key');
     await writeFile(keyFile, `${key.toString('hex')}\n`, { mode: 0o600 });
@@ -82,8 +81,7 @@ async function main(): Promise<void> {
     // order of the runs does not decide which one pays for the disk.
     const settle = async (...paths: string[]) => {
       for (const path of paths) await rm(path, { force: true });
-      const sync = await measure('sync', []);
-      if (sync.code !== 0) throw new Error(`sync failed: ${sync.stderr}`);
+      settleDisk();
     };
     // openssl through bash, whose `times` tells the CPU time its child used (user and system).
     const tool = async (args: string[]): Promise<ToolRun> => {
@@ -172,25 +170,5 @@ async function main(): Promise<void> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** Half pseudo-random (AES-CTR keystream: incompressible, quick to make), half zeros. */
-async function writeHalfRandom(path: string, size: number): Promise<void> {
-  const keystream = createCipheriv('aes-128-ctr', randomBytes(16), Buffer.alloc(16));
-  const zeros = Buffer.alloc(MiB);
-  const out = createWriteStream(path);
-  for (let written = 0; written < size; written += MiB) {
-    if (!out.write(written < size / 2 ? keystream.update(zeros) : zeros)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 

@@ -6,17 +6,18 @@
 // gpg runs with `-z 0`, so both write the same packets (SEIPDv1 + MDC, uncompressed); gpg's default
 // compression is not what encrypt-pgp does (disks are compressed by the compress stage).
 // The peak RSS of our side is the point: it must not grow with the file (see --small vs default).
+// Before a build, run it from the TypeScript sources: node --conditions=hyperexport-source bench/encrypt-pgp.ts
+// (the measured side, a child process, gets the same Node flags).
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { createCipheriv, createHash } from 'node:crypto';
-import { PASSPHRASE_ENV } from '@hyperexport/core';
-import { createEncryptStream, pgpReverseStage, readRecipientKey } from '../plugins/encrypt-pgp/src/index.ts';
+import { PASSPHRASE_ENV, digestStream } from '@hyperexport/core';
+import { createEncryptStream, pgpReverseStage, readRecipientKey } from '@hyperexport/encrypt-pgp';
 import { GpgHome } from '../test/support/gpg.ts';
-import { mbPerSecond, measure, ratio } from './support.ts';
+import { mbPerSecond, measure, ratio, round, writeHalfRandomHalfZeros } from './support.ts';
 
 const here = fileURLToPath(import.meta.url);
 const PASSPHRASE = 'benchmark passphrase';
@@ -41,8 +42,8 @@ const work = await mkdtemp(join(tmpdir(), 'hyperexport-bench-pgp-'));
 const gpg = await GpgHome.create();
 try {
   const input = join(work, 'disk.raw');
-  await writeHalfRandomHalfZeros(input, sizeMiB);
   const bytes = sizeMiB * 2 ** 20;
+  await writeHalfRandomHalfZeros(input, bytes);
   const key = await gpg.generateKey('Bench <bench@example.org>');
   const publicKey = await gpg.exportPublicKey(key, join(work, 'bench.pub.asc'));
   const privateKey = await gpg.exportSecretKey(key, join(work, 'bench.sec.asc'));
@@ -50,12 +51,8 @@ try {
   const gpgArgs = ['--homedir', gpg.home, '--batch', '--yes', '--pinentry-mode', 'loopback', '-z', '0'];
   const env = { ...process.env, [PASSPHRASE_ENV]: PASSPHRASE };
   const ours = (mode: 'encrypt' | 'decrypt', from: string, to: string, keyFile?: string) =>
-    measure(process.execPath, [here, '--worker', mode, from, to, ...(keyFile ? [keyFile] : [])], env);
-  const digest = async (path: string) => {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    return hash.digest('hex');
-  };
+    measure(process.execPath, [...process.execArgv, here, '--worker', mode, from, to, ...(keyFile ? [keyFile] : [])], env);
+  const digest = async (path: string) => (await digestStream(createReadStream(path), new AbortController().signal)).sha256;
   const inputDigest = await digest(input);
 
   const cases = [
@@ -103,20 +100,4 @@ try {
 } finally {
   await gpg.close();
   await rm(work, { recursive: true, force: true });
-}
-
-/** Like the issue's benchmark input: the first half pseudo-random (AES-CTR), the second zeros. */
-async function writeHalfRandomHalfZeros(path: string, mib: number): Promise<void> {
-  const file = await open(path, 'w');
-  try {
-    const keystream = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16));
-    const zeros = Buffer.alloc(1 << 20);
-    for (let index = 0; index < mib; index++) await file.write(index < mib / 2 ? keystream.update(zeros) : zeros);
-  } finally {
-    await file.close();
-  }
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }

@@ -46,9 +46,8 @@ import { makeVmFolder } from '../test/support/make-vm-folder.ts';
 import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3Server } from '../test/support/s3-server.ts';
 import { startSshd } from '../test/support/sshd.ts';
 import type { RunningSshd } from '../test/support/sshd.ts';
-import { mbPerSecond, ratio } from './support.ts';
-import { argValue, loadAverage, median, round, runChild, settleDisk, startFigures } from './support/child-runs.ts';
-import type { ChildFigures } from './support/child-runs.ts';
+import { argValue, loadAverage, mbPerSecond, median, ratio, round, runChild, settleDisk, startFigures } from './support.ts';
+import type { ChildFigures } from './support.ts';
 
 const self = fileURLToPath(import.meta.url);
 const BUCKET = 'bench';
