@@ -74,6 +74,16 @@ export function describeError(error: unknown): { message: string; plugin?: strin
   return { message: String(error) };
 }
 
+/**
+ * The message of any thrown value followed by its hint in brackets, for problems listed one per
+ * line (validation issues, notifier problems): "cannot read key.asc: ENOENT (check the path)".
+ */
+export function formatErrorWithHint(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = typeof error === 'object' && error !== null ? (error as { hint?: unknown }).hint : undefined;
+  return typeof hint === 'string' && hint !== '' ? `${message} (${hint})` : message;
+}
+
 /** True when the error means "the user or a sibling cancelled", not a failure of its own. */
 export function isAbortError(error: unknown): boolean {
   return error instanceof CancelledError || (error instanceof Error && (error.name === 'AbortError' || (error as NodeJS.ErrnoException).code === 'ABORT_ERR'));

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as t from 'typanion';
-import { ConfigError } from './errors.ts';
+import { ConfigError, ExportError, PluginError } from './errors.ts';
 import { Exporter } from './exporter.ts';
+import { Job, ValidationReport } from './job.ts';
 import { definePlugin, flattenPlugins } from './plugin.ts';
+import { checkJob } from './run-job.ts';
 
 const withOptions = definePlugin({
   name: 'with-options',
@@ -57,5 +59,67 @@ describe('Exporter.create', () => {
     const flat = flattenPlugins([a(), [false, [b()]], null, undefined]);
     expect(flat.map((p) => p.definition.name)).toEqual(['a', 'b']);
     expect(() => flattenPlugins([{ name: 'not a plugin' } as never])).toThrow('plugins[0] is not a plugin (got an object)');
+  });
+});
+
+describe('validate taps that name their check', () => {
+  const spec = { source: '/vms/web01', format: 'ovf' as const, parallel: 1, overwrite: false, extra: {} };
+  const badLimit = () => new ConfigError('bad limit "10X": X is not a unit', { hint: 'e.g. 10M' });
+  // Reports its problem a moment later, so the throwing taps have finished (and, were their
+  // errors thrown on, aborted the parallel hook) before it reports.
+  const slowChecker = definePlugin({
+    name: 'slow-checker',
+    version: '1',
+    setup(exporter) {
+      exporter.hooks.validate.tapPromise('slow-checker', async (_job, report) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        report.error('disk-space', 'needs 10 GiB, 1 GiB free', 'slow-checker');
+      });
+    },
+  });
+
+  it('reports a thrown ConfigError as an issue of that check, and keeps the other plugins\' issues', async () => {
+    const limits = definePlugin({
+      name: 'limits',
+      version: '1',
+      setup(exporter) {
+        exporter.hooks.validate.tapPromise({ name: 'limits', check: 'bwlimit' }, async () => {
+          throw badLimit();
+        });
+        exporter.hooks.validate.tap({ name: 'limits', check: 'format' }, () => {
+          throw new ConfigError('format "vmdk" is not known');
+        });
+        exporter.hooks.validate.tapAsync({ name: 'limits', check: 'keys' }, (_job, _report, callback) => {
+          callback(new ConfigError('no key file', { hint: 'give --key-file' }));
+        });
+      },
+    });
+    const exporter = await Exporter.create([limits(), slowChecker()]);
+    const { issues } = await checkJob(exporter, spec);
+    expect(issues).toEqual(expect.arrayContaining([
+      { level: 'error', check: 'bwlimit', message: 'bad limit "10X": X is not a unit (e.g. 10M)', plugin: 'limits' },
+      { level: 'error', check: 'format', message: 'format "vmdk" is not known', plugin: 'limits' },
+      { level: 'error', check: 'keys', message: 'no key file (give --key-file)', plugin: 'limits' },
+      { level: 'error', check: 'disk-space', message: 'needs 10 GiB, 1 GiB free', plugin: 'slow-checker' },
+    ]));
+    expect(issues).toHaveLength(4);
+  });
+
+  it('still fails the hook for any other error, and for a ConfigError from a tap without a check', async () => {
+    const failing = (error: Error, check?: string) => definePlugin({
+      name: 'failing',
+      version: '1',
+      setup(exporter) {
+        exporter.hooks.validate.tapPromise(check === undefined ? 'failing' : { name: 'failing', check }, async () => {
+          throw error;
+        });
+      },
+    })();
+    for (const plugin of [failing(new ExportError('vCenter unreachable'), 'connection'), failing(badLimit())]) {
+      const exporter = await Exporter.create([plugin, slowChecker()]);
+      const failure = await exporter.hooks.validate.promise(new Job(spec, exporter.bus), new ValidationReport()).then(() => undefined, (error: unknown) => error);
+      expect(failure).toBeInstanceOf(PluginError);
+      expect(failure).toMatchObject({ plugin: 'failing', hook: 'validate' });
+    }
   });
 });

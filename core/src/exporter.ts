@@ -2,9 +2,10 @@
 // the plugins are set up: adding a tap recompiles a tapable hook, so it must not happen mid-run.
 import type { Duplex } from 'node:stream';
 import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook } from 'tapable';
-import { ConfigError, PluginError } from './errors.ts';
+import { ConfigError, PluginError, formatErrorWithHint } from './errors.ts';
 import { EventBus } from './events.ts';
-import type { Job, StoreTargets, ValidationReport } from './job.ts';
+import { ValidationReport } from './job.ts';
+import type { Job, StoreTargets } from './job.ts';
 import type { Artifact, ExportRecord, ExportSource, JobResult, SnapshotRef, SourceInfo, StoredFile, TransformPlan } from './model.ts';
 import { resolvePlugins } from './plugin.ts';
 import { StorageRegistry } from './storage/storage-registry.ts';
@@ -64,6 +65,17 @@ export interface RetentionContext {
   readonly result: JobResult;
 }
 
+/** What a validate tap may give besides its name: `validate.tapPromise({ name, check }, fn)`. */
+export interface ValidateTapOptions {
+  /**
+   * The check this tap's problems are listed under. A ConfigError the tap throws (a bad flag or
+   * setting) then becomes an error issue `check: message (hint)` naming the plugin, like a problem
+   * it reports itself, so the other plugins' checks still run and every problem is listed at
+   * once (`--validate-only` prints them all). Without it, a thrown error fails the hook.
+   */
+  readonly check?: string;
+}
+
 function createHooks() {
   return Object.freeze({
     /** Lists the VMs below a folder, for batch exports (`--folder`); the first source that can answers. */
@@ -71,7 +83,7 @@ function createHooks() {
     /** The first source that recognises the job describes the VM (power state, sizes). */
     inspect: new AsyncSeriesBailHook<[Job], SourceInfo | undefined>(['job']),
     /** Pre-export checks; all run, problems are collected in the report. */
-    validate: new AsyncParallelHook<[Job, ValidationReport]>(['job', 'report']),
+    validate: new AsyncParallelHook<[Job, ValidationReport], ValidateTapOptions>(['job', 'report']),
     /** The first plugin that takes or picks a snapshot returns it. */
     snapshot: new AsyncSeriesBailHook<[Job], SnapshotRef | undefined>(['job']),
     /** Always runs after a snapshot was returned, on success, failure and cancel. */
@@ -166,7 +178,8 @@ export class Exporter {
   }
 
   // Every tap passes through here: refuse taps after sealing, and wrap the tap so its errors
-  // carry the plugin and hook names (or, for warn-only hooks, become warnings).
+  // carry the plugin and hook names (or, for warn-only hooks, become warnings; for validate taps
+  // that name their check, a ConfigError becomes an issue in the report).
   #registerTap<T extends { name: string; type: 'sync' | 'async' | 'promise'; fn: Function }>(hookName: HookName, tap: T): T {
     if (this.#sealed) {
       throw new Error(`"${tap.name}" tapped ${hookName} after setup; plugins must tap hooks in setup()`);
@@ -175,6 +188,14 @@ export class Exporter {
     const plugin = tap.name;
     const tag = (error: unknown) => (error instanceof PluginError ? error : new PluginError(plugin, hookName, error));
     const warnOnly = WARN_ONLY_HOOKS.has(hookName);
+    const check = hookName === 'validate' ? (tap as ValidateTapOptions).check : undefined;
+    // True when the error was a configuration problem and is now an issue in the report.
+    const reportedAsIssue = (error: unknown, args: unknown[]): boolean => {
+      const validation = args[1];
+      if (check === undefined || !(error instanceof ConfigError) || !(validation instanceof ValidationReport)) return false;
+      validation.error(check, formatErrorWithHint(error), plugin);
+      return true;
+    };
     const report = (error: unknown, args: unknown[]) => {
       const job = args.find((arg): arg is Job => typeof arg === 'object' && arg !== null && 'warn' in arg && 'spec' in arg)
         ?? (args[0] as RetentionContext | undefined)?.job;
@@ -188,6 +209,7 @@ export class Exporter {
         try {
           return await original(...args);
         } catch (error) {
+          if (reportedAsIssue(error, args)) return undefined;
           if (warnOnly) return report(error, args);
           throw tag(error);
         }
@@ -197,7 +219,8 @@ export class Exporter {
         const callback = args.pop() as (error?: unknown, result?: unknown) => void;
         original(...args, (error: unknown, result: unknown) => {
           if (error) {
-            if (warnOnly) {
+            if (reportedAsIssue(error, args)) callback();
+            else if (warnOnly) {
               report(error, args);
               callback();
             } else callback(tag(error));
@@ -209,6 +232,7 @@ export class Exporter {
         try {
           return original(...args);
         } catch (error) {
+          if (reportedAsIssue(error, args)) return undefined;
           if (warnOnly) return report(error, args);
           throw tag(error);
         }

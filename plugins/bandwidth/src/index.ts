@@ -75,14 +75,10 @@ export default definePlugin<BandwidthOptions>({
     limitsOf(settings, undefined);
     const limitsFor = (job: Job) => limitsOf(settings, job.spec.extra.bwlimit);
 
-    // Reported here, so `--validate-only` shows a bad --bwlimit along with every other problem.
-    exporter.hooks.validate.tapPromise(PLUGIN_NAME, async (job, report) => {
-      try {
-        limitsFor(job);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        report.error('bwlimit', error.hint ? `${error.message} (${error.hint})` : error.message, PLUGIN_NAME);
-      }
+    // Checked here, so `--validate-only` shows a bad --bwlimit along with every other problem:
+    // the ConfigError becomes an issue of the `bwlimit` check.
+    exporter.hooks.validate.tapPromise({ name: PLUGIN_NAME, check: 'bwlimit' }, async (job) => {
+      limitsFor(job);
     });
 
     exporter.hooks.transform.tapPromise(PLUGIN_NAME, async (plan, job) => {

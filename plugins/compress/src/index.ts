@@ -55,14 +55,10 @@ export default definePlugin<CompressOptions>({
     }
     const compressionOf = (job: Job) => resolveCompression(settings, job.spec.extra.compress);
 
-    // Reported here, so `--validate-only` shows a bad `--compress` along with every other problem.
-    exporter.hooks.validate.tapPromise(PLUGIN_NAME, async (job, report) => {
-      try {
-        compressionOf(job);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        report.error('compress', error.hint ? `${error.message} (${error.hint})` : error.message, PLUGIN_NAME);
-      }
+    // Checked here, so `--validate-only` shows a bad `--compress` along with every other problem:
+    // the ConfigError becomes an issue of the `compress` check.
+    exporter.hooks.validate.tapPromise({ name: PLUGIN_NAME, check: 'compress' }, async (job) => {
+      compressionOf(job);
     });
 
     exporter.hooks.transform.tapPromise(PLUGIN_NAME, async (plan, job) => {

@@ -50,15 +50,9 @@ export default definePlugin<EncryptPgpOptions>({
       return preparation;
     };
 
-    exporter.hooks.validate.tapPromise(PLUGIN_NAME, async (job, report) => {
-      let settings: PgpJobSettings | undefined;
-      try {
-        settings = settingsOf(job);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        report.error('openpgp', error.hint ? `${error.message} (${error.hint})` : error.message, PLUGIN_NAME);
-        return;
-      }
+    // A ConfigError from bad settings becomes an issue of the `openpgp` check, like the key problems.
+    exporter.hooks.validate.tapPromise({ name: PLUGIN_NAME, check: 'openpgp' }, async (job, report) => {
+      const settings = settingsOf(job);
       if (!settings) return;
       const { problems, warnings } = await prepare(job, settings);
       for (const warning of warnings) report.warning('openpgp', warning, PLUGIN_NAME);

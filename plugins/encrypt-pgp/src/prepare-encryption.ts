@@ -1,7 +1,7 @@
 // Everything a job needs to encrypt, read once and early (in the validate hook): recipients' keys
 // parsed and checked, the passphrase read. A missing or bad key file or a missing passphrase is
 // reported there, before any data moves.
-import { HyperExportError, isReadableByOthers, readPassphrase } from '@hyperexport/core';
+import { formatErrorWithHint, isReadableByOthers, readPassphrase } from '@hyperexport/core';
 import type { PgpEncryptionKeys } from './encrypt-stream.ts';
 import { readRecipientKey } from './key-files.ts';
 import type { RecipientKey } from './key-files.ts';
@@ -17,18 +17,13 @@ export interface PreparedEncryption {
   readonly warnings: readonly string[];
 }
 
-const describe = (error: unknown): string => {
-  if (error instanceof HyperExportError) return error.hint ? `${error.message} (${error.hint})` : error.message;
-  return error instanceof Error ? error.message : String(error);
-};
-
 export async function prepareEncryption(settings: PgpJobSettings): Promise<PreparedEncryption> {
   // The library is loaded here, in validate, so that a missing one is reported with the other
   // checks (once, not once per key file) and before a passphrase is asked for.
   try {
     await loadOpenpgp();
   } catch (error) {
-    return { keys: undefined, recipients: [], problems: [describe(error)], warnings: [] };
+    return { keys: undefined, recipients: [], problems: [formatErrorWithHint(error)], warnings: [] };
   }
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -38,7 +33,7 @@ export async function prepareEncryption(settings: PgpJobSettings): Promise<Prepa
     if (result.status === 'fulfilled') {
       recipients.push(result.value);
       warnings.push(...result.value.warnings);
-    } else problems.push(describe(result.reason));
+    } else problems.push(formatErrorWithHint(result.reason));
   }
   let passphrase: string | undefined;
   if (settings.symmetric) {
@@ -48,7 +43,7 @@ export async function prepareEncryption(settings: PgpJobSettings): Promise<Prepa
         warnings.push(`the passphrase file ${settings.passphraseFile} can be read by other users; restrict it with \`chmod 600 ${settings.passphraseFile}\``);
       }
     } catch (error) {
-      problems.push(describe(error));
+      problems.push(formatErrorWithHint(error));
     }
   }
   return {
