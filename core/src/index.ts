@@ -1,7 +1,7 @@
 // @hyperexport/core: the public API for configs and plugins.
 export * from './model.ts';
 export * from './errors.ts';
-export { lazyPackage, cannotLoad } from './lazy-package.ts';
+export { lazyPackage } from './lazy-package.ts';
 export type { LazyPackage } from './lazy-package.ts';
 export { EventBus } from './events.ts';
 export type { ExportEvents, ExportEventName, ExportEventListener } from './events.ts';
@@ -40,7 +40,6 @@ export { readPassphrase, readSecretFile, isReadableByOthers, PASSPHRASE_ENV } fr
 export type { PassphraseSources } from './secrets/passphrase.ts';
 export { restoreExport, restoreFile } from './restore/restore-export.ts';
 export type { RestoreOptions, RestoredExport } from './restore/restore-export.ts';
-export { planReversal } from './restore/reversal.ts';
 export { ExportBindings } from './restore/file-bindings.ts';
 export type { ExportBindingsOptions } from './restore/file-bindings.ts';
 export { listExportRecords, readExportRecord, deleteExport } from './storage/export-records.ts';

@@ -300,10 +300,12 @@ async function writeArtifactOnce(
   const input = await open(job.signal);
   // The bytes as read are hashed only when they are also the bytes stored, or when the source
   // checks them (an OVF's manifest): one SHA-256 pass fewer for a compressed or encrypted disk.
-  const hashRaw = stages.length === 0 || ((onRaw !== undefined || beforeEnd !== undefined) && context.source.needsRawDigests === true);
+  // Stages that only pace (a bandwidth cap) change no byte: the stored bytes are the raw bytes.
+  const changesBytes = !stages.every(pacesOnly);
+  const hashRaw = !changesBytes || ((onRaw !== undefined || beforeEnd !== undefined) && context.source.needsRawDigests === true);
   const rawMeter = new DigestMeter({ onProgress: reportProgress, hash: hashRaw });
   // Without transforms the raw bytes are the stored bytes: one meter measures both.
-  const storedMeter = stages.length > 0 ? new DigestMeter() : rawMeter;
+  const storedMeter = changesBytes ? new DigestMeter() : rawMeter;
   const middle = stages.map((stage) => stage.create(stored, job.signal));
   const chain = [rawMeter, ...middle, ...(storedMeter === rawMeter ? [] : [storedMeter])];
   await (pipeline as (...streams: unknown[]) => Promise<void>)(input, ...chain, fanOut(sinkFiles.map((file) => file.stream)), { signal: job.signal });

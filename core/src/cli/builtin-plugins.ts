@@ -33,7 +33,7 @@ export const BUILTIN_PLUGIN_PACKAGES = [
 ] as const;
 
 /** Packages whose `reverseStages` export undoes their transforms, for `hyperexport restore`. */
-export const REVERSIBLE_TRANSFORM_PACKAGES = ['@hyperexport/compress', '@hyperexport/encrypt-aes', '@hyperexport/encrypt-pgp'] as const;
+const REVERSIBLE_TRANSFORM_PACKAGES = ['@hyperexport/compress', '@hyperexport/encrypt-aes', '@hyperexport/encrypt-pgp'] as const;
 
 async function importBuiltin(specifier: string): Promise<{ default?: unknown; commands?: unknown; reverseStages?: unknown } | undefined> {
   try {

@@ -8,6 +8,7 @@
 // applyProfile does steps 1 and 2; buildJobSpec(exportDefaults, applyProfile(profile, flags))
 // then fills the rest from the config and the defaults, since it keeps a value it is given.
 import type { JobSpec } from '../model.ts';
+import { PROFILE_FIELDS } from './profile.ts';
 import type { ExportProfile } from './profile.ts';
 
 /** Job settings as the command line gives them to buildJobSpec: any subset, plus extra keys. */
@@ -16,8 +17,10 @@ export type JobSpecOverrides = Partial<Omit<JobSpec, 'extra'>> & { extra?: Recor
 /** Profile fields that are core JobSpec fields. */
 const CORE_FIELDS = ['format', 'parallel', 'overwrite', 'output', 'name'] as const satisfies ReadonlyArray<keyof ExportProfile & keyof JobSpec>;
 
-/** Profile fields that plugins read from `job.spec.extra`, under the same key. */
-export const PROFILE_EXTRA_KEYS = ['snapshotBefore', 'keepSnapshot', 'compress', 'encrypt', 'targets', 'streamUpload', 'keepLocal', 'convert', 'bwlimit', 'passphraseFile', 'keyFile', 'recipients', 'notify', 'tags'] as const satisfies ReadonlyArray<keyof ExportProfile>;
+/** Profile fields that plugins read from `job.spec.extra`, under the same key: every other field but the description. */
+export const PROFILE_EXTRA_KEYS: readonly (keyof ExportProfile)[] = PROFILE_FIELDS.filter(
+  (field) => field !== 'description' && !(CORE_FIELDS as readonly string[]).includes(field),
+);
 
 /**
  * The job settings a profile sets, and only those: a key the profile leaves out is absent (not

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError, ExportError } from '../errors.ts';
 import type { ExportRecord, FileDigest, RestoreBindings, RestoreKeys, ReverseStage } from '../model.ts';
@@ -21,6 +21,7 @@ import { parseOvf } from '../ovf/ovf-parse.ts';
 import { unsafeFileNameReason } from '../ovf/safe-name.ts';
 import { DigestMeter, digestStream } from '../stream/digest-meter.ts';
 import { ExportBindings } from './file-bindings.ts';
+import { parseExportRecord } from '../storage/export-records.ts';
 import { planReversal } from './reversal.ts';
 
 export interface RestoreOptions {
@@ -87,12 +88,10 @@ async function locateExport(input: string, stages: readonly ReverseStage[]): Pro
   if (input.endsWith(EXPORT_RECORD_SUFFIX)) {
     let record: ExportRecord;
     try {
-      record = JSON.parse(await readFile(input, 'utf8')) as ExportRecord;
+      record = parseExportRecord(await readFile(input, 'utf8'), input);
     } catch (error) {
-      throw new ConfigError(`${input} is not a readable export record: ${(error as Error).message}`, { hint: 'give the export itself (its OVF folder or OVA) instead' });
-    }
-    if (record.kind !== 'hyperexport-export' || !Array.isArray(record.files) || unsafeFileNameReason(record.baseName) !== undefined) {
-      throw new ConfigError(`${input} is not an export record this tool wrote`, { hint: 'give the export itself (its OVF folder or OVA) instead' });
+      // The user named a file the tool cannot use: a usage error (exit 2), not a failed export.
+      throw new ConfigError((error as Error).message, { hint: 'give the export itself (its OVF folder or OVA) instead' });
     }
     const base = dirname(input);
     const exportId = typeof record.jobId === 'string' ? record.jobId : undefined;
@@ -205,7 +204,7 @@ async function verifyOva(path: string, name: string, signal: AbortSignal): Promi
   });
   const manifestMember = members.find((member) => member.name.endsWith('.mf'));
   if (!manifestMember) throw new ExportError(`the restored ${name} has no manifest to verify it against`, { code: 'RESTORE' });
-  const manifest = parseManifest((await readStream(openOvaMember(path, manifestMember))).toString('utf8'));
+  const manifest = parseManifest((await buffer(openOvaMember(path, manifestMember))).toString('utf8'));
   // An OVA cut at a member boundary is still a valid tar: every file the manifest lists must be there.
   const missing = [...manifest.keys()].filter((listed) => !members.some((member) => member.name === listed));
   if (missing.length > 0) {
@@ -247,8 +246,3 @@ async function writeBuffer(path: string, content: Buffer): Promise<void> {
   await writeFile(path, content, { flush: true });
 }
 
-async function readStream(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(part as Buffer);
-  return Buffer.concat(parts);
-}

@@ -1,5 +1,6 @@
 // Finding the tool's own exports at a storage target: by their records (ExportRecord), never by
 // guessing from file names. Retention and `hyperexport remote` both start here.
+import { buffer } from 'node:stream/consumers';
 import { ExportError } from '../errors.ts';
 import type { ExportRecord } from '../model.ts';
 import { EXPORT_RECORD_SUFFIX } from '../model.ts';
@@ -28,24 +29,31 @@ export async function listExportRecords(service: StorageService, prefix: string,
 }
 
 export async function readExportRecord(service: StorageService, recordKey: string, signal: AbortSignal): Promise<FoundExport> {
-  const parts: Buffer[] = [];
-  for await (const part of await service.get(recordKey, { signal })) parts.push(part as Buffer);
+  const record = parseExportRecord((await buffer(await service.get(recordKey, { signal }))).toString('utf8'), service.urlOf(recordKey));
+  const folder = recordKey.includes('/') ? recordKey.slice(0, recordKey.lastIndexOf('/') + 1) : '';
+  return { recordKey, record, keys: [...record.files.map((file) => `${folder}${file.path}`), recordKey] };
+}
+
+/**
+ * The record in `text`, read from `where` (named in errors): refused unless this tool wrote it
+ * in a version it knows, with a safe base name and every file path inside the record's folder.
+ */
+export function parseExportRecord(text: string, where: string): ExportRecord {
   let record: ExportRecord;
   try {
-    record = JSON.parse(Buffer.concat(parts).toString('utf8')) as ExportRecord;
+    record = JSON.parse(text) as ExportRecord;
   } catch (error) {
-    throw new ExportError(`${service.urlOf(recordKey)} is not a readable export record: ${(error as Error).message}`, { code: 'BAD_RECORD', hint: 'remove or repair the file; nothing was changed' });
+    throw new ExportError(`${where} is not a readable export record: ${(error as Error).message}`, { code: 'BAD_RECORD', hint: 'remove or repair the file; nothing was changed' });
   }
   if (record.kind !== 'hyperexport-export' || record.version !== 1 || !Array.isArray(record.files) || typeof record.baseName !== 'string' || unsafeFileNameReason(record.baseName) !== undefined) {
-    throw new ExportError(`${service.urlOf(recordKey)} is not an export record of a version this tool knows`, { code: 'BAD_RECORD' });
+    throw new ExportError(`${where} is not an export record of a version this tool knows`, { code: 'BAD_RECORD' });
   }
-  const folder = recordKey.includes('/') ? recordKey.slice(0, recordKey.lastIndexOf('/') + 1) : '';
   for (const file of record.files) {
     if (file.path.split('/').some((part: string) => part === '..' || part === '' || part === '.')) {
-      throw new ExportError(`${service.urlOf(recordKey)} lists a file outside its folder (${file.path})`, { code: 'BAD_RECORD' });
+      throw new ExportError(`${where} lists a file outside its folder (${file.path})`, { code: 'BAD_RECORD' });
     }
   }
-  return { recordKey, record, keys: [...record.files.map((file) => `${folder}${file.path}`), recordKey] };
+  return record;
 }
 
 /**
