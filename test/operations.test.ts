@@ -112,6 +112,27 @@ describe('batch', () => {
     expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0.ova', 'DC0_H0_VM0.ova.hyperexport.json']);
   });
 
+  it('names each export of a batch with a {vm} template, and refuses a name every VM would share, from a flag or a profile', async () => {
+    const out = outDir();
+    const named = await cli(['export', '--vm', offVm.path, '--vm', onVm.path, '--snapshot-before', '--format', 'ovf', '--output', out, '--name', 'nightly-{vm}', '--json']);
+    expect(named.code, named.stderr).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['nightly-DC0_H0_VM0', 'nightly-DC0_H0_VM0.ovf.hyperexport.json', 'nightly-DC0_H0_VM1', 'nightly-DC0_H0_VM1.ovf.hyperexport.json']);
+
+    const shared = await cli(['export', '--vm', offVm.path, '--vm', onVm.path, '--output', outDir(), '--name', 'nightly-{date}']);
+    expect(shared.code).toBe(2);
+    expect(shared.stderr).toContain('the export name "nightly-{date}" would be the same for every VM of the batch');
+    expect((await cli(['profiles', 'save', 'shared-name', '--name', 'nightly'])).code).toBe(0);
+    const fromProfile = await cli(['export', '--vm', offVm.path, '--vm', onVm.path, '--output', outDir(), '--profile', 'shared-name']);
+    expect(fromProfile.code).toBe(2);
+    expect(fromProfile.stderr).toContain('the export name "nightly" would be the same for every VM of the batch');
+    // A bad placeholder from a profile fails before anything starts, as one from --name does.
+    expect((await cli(['profiles', 'save', 'bad-name', '--name', '{vm}-{host}'])).code).toBe(0);
+    const bad = await cli(['export', '--vm', offVm.path, '--output', outDir(), '--profile', 'bad-name', '--validate-only']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown placeholder {host} in the export name "{vm}-{host}"');
+    for (const name of ['shared-name', 'bad-name']) expect((await cli(['profiles', 'delete', name])).code).toBe(0);
+  });
+
   it('--folder with --filter selects VMs by name', async () => {
     const out = outDir();
     const run = await cli(['export', '--folder', '/DC0/vm', '--filter', 'H0_VM0$', '--output', out, '--json']);

@@ -118,8 +118,15 @@ export class ExportCommand extends RemoteSourceCommand {
     const vms = this.vm ?? [];
     const isBatch = vms.length > 1 || this.batch !== undefined || this.folder !== undefined;
     if (this.source && (vms.length > 0 || isBatch)) throw new ConfigError('give either --source (a local VM) or --vm/--batch/--folder (vSphere VMs), not both');
-    if (isBatch && this.name) throw new ConfigError('--name names one export; a batch names each export after its VM');
     const base = await this.baseSpec(loaded);
+    // The name as merged from the config, the profile and --name: checked here, before any
+    // snapshot or download, wherever it came from.
+    if (base.name !== undefined) {
+      expandNameTemplate(base.name, { vm: 'vm', startedAt: new Date() });
+      if (isBatch && !base.name.includes('{vm}')) {
+        throw new ConfigError(`the export name "${base.name}" would be the same for every VM of the batch`, { hint: 'put {vm} in it, e.g. --name "{vm}-{date}", or leave the name out (each export is named after its VM)' });
+      }
+    }
     if (!base.source && vms.length === 0 && !isBatch && !base.vm) {
       throw new ConfigError('nothing to export: give --source PATH (a VM folder, .ovf or .ova), --vm PATH, --batch FILE or --folder PATH');
     }
@@ -181,8 +188,6 @@ export class ExportCommand extends RemoteSourceCommand {
       tags: this.tags,
     }).filter(([, value]) => value !== undefined));
     this.#flagKeys = new Set(Object.keys(flagExtra));
-    // A name template with an unknown placeholder fails here, before any snapshot or download.
-    if (this.name !== undefined) expandNameTemplate(this.name, { vm: 'vm', startedAt: new Date() });
     return buildJobSpec({ ...loaded.exportDefaults, ...fromProfile.spec }, {
       source: this.source,
       format: this.format,
