@@ -77,6 +77,15 @@ describe('hyperexport profiles', () => {
     expect((await cli('profiles', 'show', 'nightly')).code).toBe(2);
   });
 
+  it('saves --keep-local=false like export takes it, and refuses a value that is not true or false', async () => {
+    expect((await cli('profiles', 'save', 'moved', '--target', 's3://backups/vms', '--keep-local=false')).code).toBe(0);
+    expect(JSON.parse((await cli('profiles', 'show', 'moved')).stdout)).toMatchObject({ targets: ['s3://backups/vms'], keepLocal: false });
+    const bad = await cli('profiles', 'save', 'moved-too', '--keep-local=maybe');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--keep-local=maybe is not true or false');
+    expect((await cli('profiles', 'delete', 'moved')).code).toBe(0);
+  });
+
   it('shows a built-in profile and refuses to save over or delete one', async () => {
     const shown = await cli('profiles', 'show', 'encrypted-backup');
     expect(shown.code).toBe(0);

@@ -247,7 +247,7 @@ export class ExportCommand extends RemoteSourceCommand {
 }
 
 /** `--keep-local` alone or `=true` keeps the local copy; `=false` drops it after the uploads. */
-function parseKeepLocal(value: string | boolean | undefined): boolean | undefined {
+export function parseKeepLocal(value: string | boolean | undefined): boolean | undefined {
   if (value === undefined || typeof value === 'boolean') return value;
   if (/^(true|yes|1)$/i.test(value)) return true;
   if (/^(false|no|0)$/i.test(value)) return false;

@@ -8,6 +8,7 @@ import { BUILTIN_PROFILE_NAMES, builtinProfile } from '../profiles/builtin-profi
 import type { ExportProfile } from '../profiles/profile.ts';
 import { deleteProfile, listProfiles, profilesDirectory, PROFILES_DIR_ENV, readProfileFile, resolveProfile, saveProfile } from '../profiles/profile-store.ts';
 import { BaseCommand } from './base-command.ts';
+import { parseKeepLocal } from './export-command.ts';
 
 const WHERE = `Saved profiles are JSON files in ~/.hyperexport/profiles (or the folder named by ${PROFILES_DIR_ENV}), one NAME.json per profile.`;
 
@@ -112,6 +113,7 @@ export class ProfilesSaveCommand extends BaseCommand {
   targets = Option.Array('--upload,--target', { description: 'A storage URL to store exports at (repeatable)' });
   exportName = Option.String('--name', { description: 'Base name template of the exports, e.g. {vm}-{timestamp}' });
   streamUpload = Option.Boolean('--stream-upload', { description: 'Stream to the targets with no local copy' });
+  keepLocal = Option.String('--keep-local', { tolerateBoolean: true, description: 'With uploads: keep the local copy (default), or with --keep-local=false delete it once every upload is verified' });
   convert = Option.String('--convert', { description: 'Convert the disks: qcow2, vhd, vhdx, vdi or raw', validator: t.isEnum(['qcow2', 'vhd', 'vhdx', 'vdi', 'raw'] as const) });
   bwlimit = Option.String('--bwlimit', { description: 'Bandwidth cap (rclone syntax)' });
   passphraseFile = Option.String('--passphrase-file', { description: 'File holding the encryption passphrase' });
@@ -136,6 +138,7 @@ export class ProfilesSaveCommand extends BaseCommand {
       targets: this.targets,
       name: this.exportName,
       streamUpload: this.streamUpload,
+      keepLocal: parseKeepLocal(this.keepLocal),
       convert: this.convert,
       bwlimit: this.bwlimit,
       passphraseFile: this.passphraseFile,
