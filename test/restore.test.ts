@@ -7,6 +7,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { indexOva } from '@hyperexport/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli } from './support/cli.ts';
@@ -135,6 +136,29 @@ describe('hyperexport restore', () => {
     const run = await cli(['restore', join(out, 'app01.ovf.hyperexport.json'), '--output', restoredDir]);
     expect(run.code).toBe(0);
     expect(await sha256(join(restoredDir, 'app01', 'app01.vmdk'))).toBe(await sha256(vm.disks[0]!));
+  }, 60_000);
+
+  it('undoes the gzip another OVF tool wrote under the disk name itself (ovf:compression="gzip"), and names a compression no plugin undoes', async () => {
+    const out = join(work, 'tool-gzip');
+    expect((await cli(['export', '--source', vm.directory, '--format', 'ovf', '--output', out, '--quiet'])).code).toBe(0);
+    const folder = join(out, 'app01');
+    // As another OVF tool writes it: the disk gzipped in place, the descriptor saying so, the manifest to match.
+    await writeFile(join(folder, 'app01.vmdk'), gzipSync(await readFile(join(folder, 'app01.vmdk'))));
+    const rewrite = async (compression: string) => {
+      const descriptor = (await readFile(join(folder, 'app01.ovf'), 'utf8')).replace(/(ovf:href="app01\.vmdk")(?: ovf:compression="[^"]*")?/, `$1 ovf:compression="${compression}"`);
+      await writeFile(join(folder, 'app01.ovf'), descriptor);
+      const names = (await readdir(folder)).filter((name) => !name.endsWith('.mf')).sort();
+      await writeFile(join(folder, 'app01.mf'), `${(await Promise.all(names.map(async (name) => `SHA256(${name})= ${await sha256(join(folder, name))}`))).join('\n')}\n`);
+    };
+    await rewrite('gzip');
+    const restored = await cli(['restore', folder, '--output', join(work, 'restored-tool-gzip')]);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await sha256(join(work, 'restored-tool-gzip', 'app01', 'app01.vmdk'))).toBe(await sha256(vm.disks[0]!));
+
+    await rewrite('bzip2');
+    const unknown = await cli(['restore', folder, '--output', join(work, 'restored-tool-bzip2')]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('app01.vmdk uses ovf:compression="bzip2", which no installed plugin undoes');
   }, 60_000);
 
   it('refuses a damaged file, a wrong passphrase and an existing output, leaving nothing that looks restored', async () => {

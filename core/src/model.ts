@@ -254,6 +254,8 @@ export interface ReverseStage {
   readonly name: string;
   /** Suffix the forward stage appends to a stored name, e.g. `.zst`; restore strips it. */
   readonly suffix: string;
+  /** The OVF spelling of what it undoes (`ovf:compression="gzip"`), as its forward stage's `ovfCompression`. */
+  readonly ovfCompression?: string | undefined;
   /**
    * A fresh Duplex that turns the stored bytes of `storedName` back into its input. A stage whose
    * files record what they were written as (encrypt-aes binds the stored name and the export's

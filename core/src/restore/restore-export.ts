@@ -148,13 +148,11 @@ async function restoreOvfFolder(input: string, outputDirectory: string, options:
     for (const reference of parseOvf(descriptorText).files) {
       if (!names.includes(reference.href)) throw new ExportError(`${input}: ${reference.href}, which the descriptor references, is missing`, { code: 'RESTORE', hint: 'the export is incomplete; restore another copy' });
       let { steps, plainName } = planReversal(reference.href, options.stages);
-      // An OVF tool's own gzip (ovf:compression="gzip" on a file that kept its name) is undone too.
-      if (reference.compression === 'gzip' && !steps.some((step) => step.suffix === '.gz')) {
-        const gunzip = options.stages.find((stage) => stage.suffix === '.gz');
-        if (!gunzip) throw new ConfigError(`${reference.href} is gzip-compressed, and no installed plugin decompresses gzip`, { hint: 'install @hyperexport/compress' });
-        steps = [...steps, gunzip];
-      } else if (reference.compression !== undefined && !steps.some((step) => step.suffix === `.${reference.compression === 'gzip' ? 'gz' : reference.compression}`)) {
-        throw new ExportError(`${reference.href} uses ovf:compression="${reference.compression}", which restore does not know`, { code: 'RESTORE' });
+      // An OVF tool's own compression (ovf:compression="gzip" on a file that kept its name) is undone too.
+      if (reference.compression !== undefined && !steps.some((step) => step.ovfCompression === reference.compression)) {
+        const undo = options.stages.find((stage) => stage.ovfCompression === reference.compression);
+        if (!undo) throw new ConfigError(`${reference.href} uses ovf:compression="${reference.compression}", which no installed plugin undoes`, { hint: 'install @hyperexport/compress (gzip)' });
+        steps = [...steps, undo];
       }
       const digest = await restore(reference.href, steps, plainName);
       disks.push(digest);
