@@ -26,8 +26,9 @@ type AnyListener = (payload: unknown) => void;
 
 export class EventBus {
   readonly #emitter = new EventEmitter();
-  // Wrapped listeners by original, so `off` can find what `on` registered.
-  readonly #wrapped = new Map<AnyListener, AnyListener>();
+  // What `on`/`once` registered, by event and then by the caller's listener, so `off` removes
+  // exactly that event's registrations: one listener may be on several events, or on one twice.
+  readonly #wrapped = new Map<string, Map<AnyListener, Set<AnyListener>>>();
   readonly #onListenerError: (error: unknown, event: string) => void;
 
   constructor(onListenerError?: (error: unknown, event: string) => void) {
@@ -42,13 +43,16 @@ export class EventBus {
   }
 
   once<E extends ExportEventName>(event: E, listener: ExportEventListener<E>): this {
-    this.#emitter.once(event, this.#guard(event, listener as AnyListener));
+    this.#emitter.once(event, this.#guard(event, listener as AnyListener, { once: true }));
     return this;
   }
 
   off<E extends ExportEventName>(event: E, listener: ExportEventListener<E>): this {
-    const wrapped = this.#wrapped.get(listener as AnyListener);
-    if (wrapped) this.#emitter.off(event, wrapped);
+    const byListener = this.#wrapped.get(event);
+    const registered = byListener?.get(listener as AnyListener);
+    if (!byListener || !registered) return this;
+    for (const guarded of registered) this.#emitter.off(event, guarded);
+    byListener.delete(listener as AnyListener);
     return this;
   }
 
@@ -67,8 +71,14 @@ export class EventBus {
     this.#emitter.emit(event, payload);
   }
 
-  #guard(event: string, listener: AnyListener): AnyListener {
+  #guard(event: string, listener: AnyListener, { once = false } = {}): AnyListener {
+    let byListener = this.#wrapped.get(event);
+    if (!byListener) this.#wrapped.set(event, byListener = new Map());
+    let registered = byListener.get(listener);
+    if (!registered) byListener.set(listener, registered = new Set());
     const guarded: AnyListener = (payload) => {
+      // A once listener is gone from the emitter when it runs; forget it here too.
+      if (once) this.#forget(event, listener, guarded);
       try {
         const returned: unknown = listener(payload);
         if (returned instanceof Promise) returned.catch((error: unknown) => this.#onListenerError(error, event));
@@ -76,7 +86,14 @@ export class EventBus {
         this.#onListenerError(error, event);
       }
     };
-    this.#wrapped.set(listener, guarded);
+    registered.add(guarded);
     return guarded;
+  }
+
+  #forget(event: string, listener: AnyListener, guarded: AnyListener): void {
+    const byListener = this.#wrapped.get(event);
+    const registered = byListener?.get(listener);
+    registered?.delete(guarded);
+    if (registered?.size === 0) byListener?.delete(listener);
   }
 }
