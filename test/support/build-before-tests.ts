@@ -1,0 +1,27 @@
+// Vitest global setup: builds every package (`tsc -b`) before any test runs.
+//
+// Why: the CLI tests spawn core/bin/hyperexport.js, which loads the built `dist`, while every
+// other test imports the TypeScript sources. Without this, `npx vitest run` after an edit would
+// test the edited sources in-process but the stale build through the CLI, and could pass or fail
+// for the wrong reason. `tsc -b` is incremental: with nothing changed it only compares
+// timestamps (about 2 s), so `npm test` relies on this build instead of running its own.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export default async function buildBeforeTests(): Promise<void> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const child = spawn(process.execPath, [tsc, '-b'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (data: Buffer) => (output += data.toString()));
+  child.stderr.on('data', (data: Buffer) => (output += data.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (code !== 0) {
+    throw new Error(`The build before the tests failed (tsc -b exited ${code}); fix these errors, then run the tests again:\n${output}`);
+  }
+}
