@@ -1,6 +1,38 @@
 // Typed errors. Every error that reaches the user says what went wrong and what to do; errors
 // raised inside a plugin's tap are tagged with the plugin and hook so the message can name them.
 
+// Errors are recognised by brand, not by prototype: a plugin package may load its own copy of
+// core, and a ConfigError made by that copy must still be a ConfigError to the CLI's copy (or it
+// would lose its exit code, check name and hint). A Symbol.for key is shared by every copy, and the
+// brands are plain strings on the prototype, so `instanceof` (through Symbol.hasInstance) and
+// `hasErrorBrand` agree across copies. Kept in this file so it has no imports of its own.
+const ERROR_BRANDS = Symbol.for('hyperexport.error.brands');
+
+/** True when `value` is an instance of a class branded `brand` by any copy of core. */
+export function hasErrorBrand(value: unknown, brand: string): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const brands: unknown = (value as Record<symbol, unknown>)[ERROR_BRANDS];
+  return Array.isArray(brands) && brands.includes(brand);
+}
+
+/**
+ * Brands an error class, so `instanceof` recognises instances made by another copy of the module
+ * that defines it. Call it in the class's static block: `static { brandError(this, 'hyperexport.X'); }`;
+ * the brand must be unique to the class and the same in every copy (a package-qualified name).
+ */
+export function brandError(errorClass: abstract new (...args: never[]) => Error, brand: string): void {
+  const inherited: unknown = (Object.getPrototypeOf(errorClass.prototype) as Record<symbol, unknown>)[ERROR_BRANDS];
+  const brands = Object.freeze([...(Array.isArray(inherited) ? (inherited as string[]) : []), brand]);
+  Object.defineProperty(errorClass.prototype, ERROR_BRANDS, { value: brands });
+  Object.defineProperty(errorClass, Symbol.hasInstance, {
+    value(this: unknown, value: unknown): boolean {
+      // A subclass without a brand of its own inherits this method: it is checked the ordinary way.
+      if (this !== errorClass) return Function.prototype[Symbol.hasInstance].call(this, value);
+      return hasErrorBrand(value, brand);
+    },
+  });
+}
+
 /** Exit codes of the CLI, documented in the README. */
 export const ExitCode = Object.freeze({
   OK: 0,
@@ -10,6 +42,8 @@ export const ExitCode = Object.freeze({
 
 /** Base class: a message meant for the user, with an optional hint on how to fix it. */
 export class HyperExportError extends Error {
+  static { brandError(this, 'hyperexport.HyperExportError'); }
+
   readonly code: string;
   readonly hint: string | undefined;
   constructor(code: string, message: string, options: { hint?: string | undefined; cause?: unknown } = {}) {
@@ -22,6 +56,8 @@ export class HyperExportError extends Error {
 
 /** A problem with the configuration or the command line: exit code 2. */
 export class ConfigError extends HyperExportError {
+  static { brandError(this, 'hyperexport.ConfigError'); }
+
   /** Every problem found, one per line, when several were collected. */
   readonly problems: readonly string[];
   constructor(message: string, options: { problems?: readonly string[]; hint?: string; cause?: unknown } = {}) {
@@ -33,6 +69,8 @@ export class ConfigError extends HyperExportError {
 
 /** A failure while running an export: exit code 1. */
 export class ExportError extends HyperExportError {
+  static { brandError(this, 'hyperexport.ExportError'); }
+
   constructor(message: string, options: { code?: string; hint?: string; cause?: unknown } = {}) {
     super(options.code ?? 'EXPORT', message, options);
     this.name = 'ExportError';
@@ -41,6 +79,8 @@ export class ExportError extends HyperExportError {
 
 /** Raised when the job was cancelled (Ctrl-C, a sibling failure). */
 export class CancelledError extends HyperExportError {
+  static { brandError(this, 'hyperexport.CancelledError'); }
+
   constructor(reason?: unknown) {
     super('CANCELLED', `export cancelled${reason instanceof Error ? `: ${reason.message}` : ''}`, { cause: reason });
     this.name = 'CancelledError';
@@ -49,6 +89,8 @@ export class CancelledError extends HyperExportError {
 
 /** Wraps an error thrown inside a plugin's tap, keeping the original as `cause`. */
 export class PluginError extends HyperExportError {
+  static { brandError(this, 'hyperexport.PluginError'); }
+
   readonly plugin: string;
   readonly hook: string;
   constructor(plugin: string, hook: string, cause: unknown) {

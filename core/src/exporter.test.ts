@@ -5,6 +5,7 @@ import { Exporter } from './exporter.ts';
 import { Job, ValidationReport } from './job.ts';
 import { definePlugin, flattenPlugins } from './plugin.ts';
 import { checkJob } from './run-job.ts';
+import { loadSecondCopyOfErrors } from './testing/second-copy.ts';
 
 const withOptions = definePlugin({
   name: 'with-options',
@@ -103,6 +104,22 @@ describe('validate taps that name their check', () => {
       { level: 'error', check: 'disk-space', message: 'needs 10 GiB, 1 GiB free', plugin: 'slow-checker' },
     ]));
     expect(issues).toHaveLength(4);
+  });
+
+  it('reports a ConfigError made by another copy of core (a plugin\'s own dependency) with its check and hint', async () => {
+    const pluginsCore = await loadSecondCopyOfErrors();
+    const limits = definePlugin({
+      name: 'limits',
+      version: '1',
+      setup(exporter) {
+        exporter.hooks.validate.tapPromise({ name: 'limits', check: 'bwlimit' }, async () => {
+          throw new pluginsCore.ConfigError('bad limit "10X": X is not a unit', { hint: 'e.g. 10M' });
+        });
+      },
+    });
+    const exporter = await Exporter.create([limits()]);
+    const { issues } = await checkJob(exporter, spec);
+    expect(issues).toEqual([{ level: 'error', check: 'bwlimit', message: 'bad limit "10X": X is not a unit (e.g. 10M)', plugin: 'limits' }]);
   });
 
   it('still fails the hook for any other error, and for a ConfigError from a tap without a check', async () => {

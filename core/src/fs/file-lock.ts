@@ -8,6 +8,7 @@
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { brandError } from '../errors.ts';
 
 export interface LockOptions {
   /** Give up after this long (default 10 s). */
@@ -23,6 +24,8 @@ interface LockOwner {
 }
 
 export class LockTimeoutError extends Error {
+  static { brandError(this, 'hyperexport.LockTimeoutError'); }
+
   constructor(lockPath: string, owner: string) {
     super(`${lockPath} is held by ${owner}; if no hyperexport is running there, remove the lock file`);
     this.name = 'LockTimeoutError';

@@ -2,7 +2,7 @@
 // `[WEEKDAY-]HH:MM,RATE` entries separated by spaces or semicolons
 // (`"08:00,512k 19:00,off"`, `"Mon-08:00,512k Sat-00:00,off"`). Units are rclone's: binary,
 // and a plain number is KiB/s (`B` for bytes/s).
-import { ConfigError } from '@hyperexport/core';
+import { brandError, ConfigError } from '@hyperexport/core';
 import { OFF, Timetable } from './timetable.ts';
 import type { TimetableEntry } from './timetable.ts';
 
@@ -10,6 +10,8 @@ export const SPEC_EXAMPLES = 'e.g. 10M, 512k, 1.5M, off, "08:00,512k 19:00,off" 
 
 /** A syntax error at a 0-based position of the spec. */
 class SpecError extends Error {
+  static { brandError(this, 'hyperexport.bandwidth.SpecError'); }
+
   readonly position: number;
   constructor(message: string, position: number) {
     super(message);

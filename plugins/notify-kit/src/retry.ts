@@ -2,7 +2,7 @@
 // a server's requested wait (Retry-After, Discord's retry_after) honoured, and the whole delivery
 // bounded in time so a dead endpoint can never hold the process for long.
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { t } from '@hyperexport/core';
+import { brandError, t } from '@hyperexport/core';
 
 export interface RetryPolicy {
   /** Longest time one attempt may take (connect, send, answer). */
@@ -67,6 +67,8 @@ export type AttemptOutcome =
 
 /** A delivery that did not succeed; `reason` is the last attempt's. */
 export class DeliveryError extends Error {
+  static { brandError(this, 'hyperexport.notify-kit.DeliveryError'); }
+
   readonly attempts: number;
   readonly elapsedMs: number;
   constructor(message: string, attempts: number, elapsedMs: number) {

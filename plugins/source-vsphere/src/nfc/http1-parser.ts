@@ -7,9 +7,12 @@
 // Strict where a lenient parser would let a wrong byte into a disk: CRLF line endings, no
 // obsolete line folding, no Transfer-Encoding other than `chunked`, no Content-Length next to
 // Transfer-Encoding, conflicting Content-Length values refused. The head is capped in size.
+import { brandError } from '@hyperexport/core';
 
 /** The response is not HTTP/1.x as this client accepts it. Permanent: another attempt will not help. */
 export class HttpProtocolError extends Error {
+  static { brandError(this, 'hyperexport.source-vsphere.HttpProtocolError'); }
+
   readonly code = 'HTTP_PROTOCOL';
   constructor(message: string) {
     super(message);
@@ -19,6 +22,8 @@ export class HttpProtocolError extends Error {
 
 /** The connection closed before the response was complete. Transient: worth another attempt. */
 export class HttpPrematureCloseError extends Error {
+  static { brandError(this, 'hyperexport.source-vsphere.HttpPrematureCloseError'); }
+
   readonly code = 'HTTP_PREMATURE_CLOSE';
   constructor(message: string) {
     super(message);

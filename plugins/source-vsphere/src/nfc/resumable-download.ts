@@ -11,7 +11,7 @@
 // undici: see there why); its buffers are pushed as they are.
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import { HyperExportError } from '@hyperexport/core';
+import { brandError, HyperExportError } from '@hyperexport/core';
 import type { TlsSettings } from '../soap/tls.ts';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff.ts';
 import { httpGet } from './http-get.ts';
@@ -73,6 +73,8 @@ export interface ResumableDownloadOptions {
  * recognises it by `code === 'SOURCE_RESTART'`.
  */
 export class RestartRequiredError extends HyperExportError {
+  static { brandError(this, 'hyperexport.source-vsphere.RestartRequiredError'); }
+
   /** URL without userinfo, when a download raised it. */
   readonly url: string | undefined;
   /** The offset the download asked to resume at. */
@@ -95,6 +97,8 @@ export function isRestartRequired(error: unknown): error is RestartRequiredError
 
 /** The download failed for good: a permanent error (404, TLS), or retries ran out. */
 export class DownloadError extends HyperExportError {
+  static { brandError(this, 'hyperexport.source-vsphere.DownloadError'); }
+
   /** URL without userinfo. */
   readonly url: string;
   /** HTTP status of the last response, when the failure was one. */
@@ -118,6 +122,8 @@ export class DownloadError extends HyperExportError {
 
 /** What the stream is destroyed with when the caller's signal aborts. */
 export class DownloadAbortedError extends Error {
+  static { brandError(this, 'hyperexport.source-vsphere.DownloadAbortedError'); }
+
   readonly code = 'ABORT_ERR';
   constructor(reason: unknown) {
     super('download aborted', { cause: reason });
@@ -154,6 +160,8 @@ const MAX_RETRY_AFTER_MS = 10 * 60_000;
 
 /** An attempt failed in a way another attempt may fix. */
 class TransientFailure extends Error {
+  static { brandError(this, 'hyperexport.source-vsphere.TransientFailure'); }
+
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
   constructor(message: string, options: { status?: number; retryAfterMs?: number | undefined; cause?: unknown } = {}) {

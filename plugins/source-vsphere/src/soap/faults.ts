@@ -1,9 +1,11 @@
 // SOAP faults as typed errors. vSphere answers faults with HTTP 500 and a soapenv:Fault whose
 // detail element carries the fault type (InvalidLogin, ManagedObjectNotFound, ...) in xsi:type.
-import { ExportError } from '@hyperexport/core';
+import { brandError, ExportError } from '@hyperexport/core';
 import type { XmlNode } from './xml.ts';
 
 export class VimFault extends ExportError {
+  static { brandError(this, 'hyperexport.source-vsphere.VimFault'); }
+
   /** The vim25 fault type, e.g. `InvalidLogin`, `NotAuthenticated`, `InvalidState`. */
   readonly faultName: string;
   readonly method: string;
