@@ -90,13 +90,17 @@ export function optionsFromQuery(params: URLSearchParams, shown: string): S3Opti
 
 /**
  * A target's own options from the config, checked here (the plugin's were checked when the
- * config loaded). Keys this backend does not know are left to whoever else reads the target entry.
+ * config loaded). Every key must be one of this backend's: nothing else reads a target's options,
+ * so a misspelt `storageclass` would otherwise be dropped without a word.
  */
 export function optionsFromTarget(targetOptions: Readonly<Record<string, unknown>>, shown: string): S3Options {
   const own: Record<string, unknown> = {};
-  for (const name of OPTION_NAMES) if (targetOptions[name] !== undefined) own[name] = targetOptions[name];
   const problems: string[] = [];
-  checkOptions(own, problems);
+  for (const [name, value] of Object.entries(targetOptions)) {
+    if (!(OPTION_NAMES as readonly string[]).includes(name)) problems.push(`unknown option "${name}" (known: ${OPTION_NAMES.join(', ')})`);
+    else if (value !== undefined) own[name] = value;
+  }
+  if (problems.length === 0) checkOptions(own, problems);
   if (problems.length > 0) throw new ConfigError(`invalid options for the target ${shown}`, { problems, hint: README_HINT });
   return own as S3Options;
 }
