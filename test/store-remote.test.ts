@@ -84,6 +84,40 @@ describe('store-remote with file:// targets', () => {
     expect(result.locations).toEqual([`${pathToFileURL(join(target, 'web01')).href}/`]);
   });
 
+  describe("with store-local's `directory` instead of --output (issue 12 item 13)", () => {
+    const withDirectory = (directory: string, remote: Parameters<typeof storeRemote>[0] = {}) => Exporter.create([sourceLocal(), storeLocal({ directory }), storeRemote(remote)]);
+
+    it('has a local copy: uploads after it by default, with no warning that keep-local has no effect', async () => {
+      const directory = join(work, 'dir-after-local');
+      const target = join(work, 'dir-after-target');
+      const result = await runJob(await withDirectory(directory), spec({ format: 'ova', extra: { targets: [pathToFileURL(target).href], keepLocal: true } }));
+      expect(result.error).toBeUndefined();
+      expect(result.warnings).toEqual([]);
+      expect(await sha256(join(target, 'web01.ova'))).toBe(await sha256(join(directory, 'web01.ova')));
+      expect(result.locations).toEqual([join(directory, 'web01.ova'), pathToFileURL(join(target, 'web01.ova')).href]);
+    });
+
+    it('honours keepLocal false: the local copy goes once the upload is verified', async () => {
+      const directory = join(work, 'dir-drop-local');
+      const target = join(work, 'dir-drop-target');
+      const result = await runJob(await withDirectory(directory, { stream: false, keepLocal: false }), spec({ extra: { targets: [pathToFileURL(target).href] } }));
+      expect(result.error).toBeUndefined();
+      expect(result.warnings).toEqual([]);
+      expect(await readdir(directory)).toEqual([]);
+      await expectSameDisks(join(target, 'web01'));
+      expect(result.locations).toEqual([`${pathToFileURL(join(target, 'web01')).href}/`]);
+    });
+
+    it('streams only when asked to, and then still writes the local copy', async () => {
+      const directory = join(work, 'dir-stream-local');
+      const target = join(work, 'dir-stream-target');
+      const result = await runJob(await withDirectory(directory, { stream: true }), spec({ extra: { targets: [pathToFileURL(target).href] } }));
+      expect(result.error).toBeUndefined();
+      await expectSameDisks(join(directory, 'web01'));
+      await expectSameDisks(join(target, 'web01'));
+    });
+  });
+
   it('fails the export when an upload fails, keeps the local copy and leaves nothing at the target', async () => {
     const output = join(work, 'fail-local');
     const blocked = join(work, 'blocked');
@@ -117,7 +151,7 @@ describe('store-remote with file:// targets', () => {
     const result = await runJob(await exporter(), spec({ output, extra: { targets: ['s3://bucket/prefix'] } }));
     expect(result.status).toBe('failed');
     expect(result.error?.message).toMatch(/no configured plugin stores to s3:\/\/ URLs/);
-    await expect(stat(join(output, 'web01'))).rejects.toThrow();
+    await expect(stat(join(output, 'web01'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('refuses to stream over an existing export unless overwrite is given, and then replaces it', async () => {

@@ -1,10 +1,15 @@
 // Which backend opens which URL scheme. Plugins register backends in setup(); the registry is
 // sealed with the hooks, so the set of schemes is fixed for a run.
 import { ConfigError } from '../errors.ts';
+import type { JobSpec } from '../model.ts';
 import type { StorageBackend, StorageOpenContext, StorageService } from './storage-service.ts';
+
+/** Says where a job's export is written locally (a folder), or undefined when it is not. */
+export type LocalOutputResolver = (job: { readonly spec: JobSpec }) => string | undefined;
 
 export class StorageRegistry {
   readonly #backends = new Map<string, StorageBackend>();
+  readonly #localOutputs: LocalOutputResolver[] = [];
   #sealed = false;
 
   register(backend: StorageBackend): void {
@@ -14,6 +19,25 @@ export class StorageRegistry {
       if (existing) throw new ConfigError(`both "${existing.name}" and "${backend.name}" handle ${scheme}:// URLs; configure only one of them`);
       this.#backends.set(scheme, backend);
     }
+  }
+
+  /**
+   * Registers how a plugin that writes exports to a local folder (store-local) finds that folder
+   * for a job: `--output`, or a folder of its own options. Others (store-remote) ask
+   * `localOutputOf` instead of looking at `--output` alone, which would miss the second.
+   */
+  registerLocalOutput(plugin: string, resolve: LocalOutputResolver): void {
+    if (this.#sealed) throw new Error(`local output of "${plugin}" registered after setup; register it in setup()`);
+    this.#localOutputs.push(resolve);
+  }
+
+  /** The folder the job's export is written to locally, or undefined when it has no local copy. */
+  localOutputOf(job: { readonly spec: JobSpec }): string | undefined {
+    for (const resolve of this.#localOutputs) {
+      const directory = resolve(job);
+      if (directory !== undefined) return directory;
+    }
+    return undefined;
   }
 
   /** @internal called by Exporter.create once every plugin is set up. */

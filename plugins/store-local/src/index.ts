@@ -31,7 +31,9 @@ export default definePlugin({
       schemes: ['file'],
       open: (url) => Promise.resolve(new FileStorageService(fileURLToPath(url))),
     });
-    const directoryOf = (job: Job) => job.spec.output ?? options.directory;
+    const directoryOf = (job: Pick<Job, 'spec'>) => job.spec.output ?? options.directory;
+    // store-remote asks this, so a `directory` without --output counts as a local copy too.
+    exporter.storage.registerLocalOutput(PLUGIN_NAME, directoryOf);
     exporter.hooks.store.tap(PLUGIN_NAME, (targets, job) => {
       const directory = directoryOf(job);
       if (directory === undefined) return;

@@ -25,7 +25,7 @@ export default definePlugin({
     const plans = new WeakMap<Job, RemotePlan>();
     const planOf = (job: Job): RemotePlan => {
       let plan = plans.get(job);
-      if (!plan) plans.set(job, (plan = remotePlan(job, options)));
+      if (!plan) plans.set(job, (plan = remotePlan(job, options, exporter.storage.localOutputOf(job))));
       return plan;
     };
 

@@ -31,8 +31,12 @@ export interface RemotePlan {
   readonly keepLocal: boolean;
 }
 
-/** The job's targets and mode; flags (spec.extra) override the config. */
-export function remotePlan(job: Job, options: StoreRemoteOptions): RemotePlan {
+/**
+ * The job's targets and mode; flags (spec.extra) override the config. `localOutput` is the folder
+ * the export is written to locally (`--output`, or store-local's `directory`), if any: without
+ * one there is nothing to upload after, so the export streams.
+ */
+export function remotePlan(job: Job, options: StoreRemoteOptions, localOutput: string | undefined): RemotePlan {
   const extra = job.spec.extra;
   const fromFlags = extra.targets;
   if (fromFlags !== undefined && !(Array.isArray(fromFlags) && fromFlags.every((item) => typeof item === 'string'))) {
@@ -42,7 +46,7 @@ export function remotePlan(job: Job, options: StoreRemoteOptions): RemotePlan {
   const targets: Target[] = fromFlags !== undefined && (fromFlags as string[]).length > 0
     ? (fromFlags as string[]).map((url) => ({ url, options: {} }))
     : (options.targets ?? []).map((target) => (typeof target === 'string' ? { url: target, options: {} } : { url: target.url, options: target.options ?? {} }));
-  const noLocalOutput = job.spec.output === undefined;
+  const noLocalOutput = localOutput === undefined;
   const stream = typeof extra.streamUpload === 'boolean' ? extra.streamUpload : options.stream ?? noLocalOutput;
   const keepLocal = typeof extra.keepLocal === 'boolean' ? extra.keepLocal : options.keepLocal ?? true;
   return { targets, stream: stream || noLocalOutput, keepLocal };
