@@ -116,6 +116,39 @@ export function describeStorageConformance(name: string, options: ConformanceOpt
       expect(await listKeys(service, '')).toEqual(['vm1.hyperexport.json', 'vm1/disk1.vmdk']);
     });
 
+    // store-remote announces the SHA-256 of a local file it uploads (metadata `sha256`): a backend
+    // must compute the hash of what it streams and refuse before the object becomes visible (no
+    // multipart completion, block list commit, resumable finalisation or rename) on a mismatch.
+    it('checks an announced SHA-256 before the object becomes visible, and keeps the object already there', async () => {
+      const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+      const first = large.subarray(0, 3 * 1024 * 1024 + 5);
+      const put = await service.put('vm4/announced.vmdk', unknownLengthStream(first), { signal, metadata: { sha256: sha256(first) } });
+      expect(put.size).toBe(first.length);
+      if (put.sha256 !== undefined) expect(put.sha256).toBe(sha256(first));
+      const before = await service.stat('vm4/announced.vmdk', { signal });
+
+      // The right size, one byte different from what the hash was taken of: only the hash tells.
+      const changed = Buffer.from(large);
+      changed[changed.length - 1]! ^= 0xff;
+      const failure = await service.put('vm4/announced.vmdk', unknownLengthStream(changed), { signal, size: large.length, metadata: { sha256: sha256(large) } }).then(
+        () => new Error('the put of bytes that do not match their announced SHA-256 succeeded'),
+        (error: unknown) => error,
+      );
+      expect(failure).toMatchObject({ name: 'ExportError', code: 'VERIFY', message: expect.stringMatching(/SHA-256/) });
+      const after = await service.stat('vm4/announced.vmdk', { signal });
+      expect(after?.size).toBe(first.length);
+      expect(after?.lastModified).toEqual(before?.lastModified);
+      expect((await readAll(await service.get('vm4/announced.vmdk', { signal }))).equals(first)).toBe(true);
+      expect(await listKeys(service, 'vm4/')).toEqual(['vm4/announced.vmdk']);
+
+      // And a key with nothing at it stays empty.
+      const again = await service.put('vm4/new.vmdk', unknownLengthStream(changed), { signal, metadata: { sha256: sha256(large) } }).then(() => undefined, (error: unknown) => error);
+      expect(again).toMatchObject({ code: 'VERIFY' });
+      expect(await service.stat('vm4/new.vmdk', { signal })).toBeUndefined();
+      expect(await listKeys(service, 'vm4/')).toEqual(['vm4/announced.vmdk']);
+      await service.delete('vm4/announced.vmdk', { signal });
+    });
+
     it('gives URLs of keys without credentials', () => {
       const url = service.urlOf('vm1/disk1.vmdk');
       expect(url).toMatch(/vm1\/disk1\.vmdk$/);

@@ -10,7 +10,7 @@ import type { FailureContext } from './azure-errors.ts';
 import type { ResolvedAzureOptions } from './azure-options.ts';
 import { formatAzureUrl } from './azure-target-url.ts';
 import type { AzureTarget } from './azure-target-url.ts';
-import { decodeMetadata, encodeMetadata, storedSha256 } from './blob-metadata.ts';
+import { decodeMetadata, encodeMetadata, SHA256_METADATA, storedSha256 } from './blob-metadata.ts';
 import { planBlocks } from './block-plan.ts';
 import { uploadBlocks } from './block-upload.ts';
 
@@ -47,6 +47,8 @@ export class AzureBlobService implements StorageService {
         plan,
         signal: options.signal,
         expectedSize: options.size,
+        // An announced SHA-256 is checked before the commit; the blob then carries the one computed.
+        expectedSha256: options.metadata?.[SHA256_METADATA],
         metadata: encodeMetadata(options.metadata),
         headers: { blobContentType: options.contentType ?? 'application/octet-stream' },
         tier: this.#options.accessTier,

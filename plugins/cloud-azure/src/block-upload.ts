@@ -25,6 +25,11 @@ export interface BlockUploadOptions {
   readonly signal: AbortSignal;
   /** When given, the stream must deliver exactly this many bytes. */
   readonly expectedSize?: number | undefined;
+  /**
+   * When given (store-remote announces the SHA-256 of a local file), the stream's SHA-256 must be
+   * this, or nothing is committed: the staged blocks are left uncommitted, as on any failure.
+   */
+  readonly expectedSha256?: string | undefined;
   /** Already encoded for Azure (see blob-metadata.ts); the SHA-256 is added. */
   readonly metadata: Record<string, string>;
   readonly headers: BlobHTTPHeaders;
@@ -123,6 +128,7 @@ export async function uploadBlocks(blob: BlockBlobClient, body: Readable, option
     throwIfFailed();
     if (options.expectedSize !== undefined && bytesRead !== options.expectedSize) throw sizeMismatch(bytesRead, options.expectedSize);
     const sha256 = hash.digest('hex');
+    if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) throw hashMismatch(sha256, options.expectedSha256);
     if (blockIds.length > 0) {
       if (filled > 0) await stage(buffer, filled);
       await Promise.all(inFlight);
@@ -155,6 +161,10 @@ export async function uploadBlocks(blob: BlockBlobClient, body: Readable, option
 function sizeMismatch(bytes: number, expected: number): ExportError {
   const delivered = bytes > expected ? `more than ${expected}` : String(bytes);
   return new ExportError(`the stream delivered ${delivered} bytes, but ${expected} were announced; nothing was committed`, { code: 'SIZE_MISMATCH', hint: 'this is a bug in the stage that produced the stream; please report it' });
+}
+
+function hashMismatch(sha256: string, expected: string): ExportError {
+  return new ExportError(`the stream's SHA-256 is ${sha256}, not the ${expected} it was announced with; nothing was committed`, { code: 'VERIFY', hint: 'the source changed or was corrupted while it was read; export again' });
 }
 
 function asBuffer(chunk: unknown): Buffer {

@@ -5,7 +5,8 @@
 // whatever the size of the disk. The object only appears when the last chunk finalizes the session.
 // The library checks the CRC32C of what GCS stored against what it sent; we count the bytes,
 // hash them with SHA-256 on the way, store that hash as custom metadata (`sha256`) and check
-// the size GCS reports. When anything fails or the signal aborts, the session is cancelled
+// the size GCS reports. A SHA-256 announced in the metadata (store-remote's) is checked before
+// the last bytes go, so a stream that does not match it never finalises. When anything fails or the signal aborts, the session is cancelled
 // (DELETE on the session URI, which GCS answers 499), and an object that got finalized in the
 // race is deleted by generation, so a failed put leaves nothing visible.
 import { createHash } from 'node:crypto';
@@ -99,16 +100,34 @@ export class GcsStorageService implements StorageService {
       const maxLead = 2 * this.#settings.chunkSize + STREAM_BUFFERS_ALLOWANCE;
       let onWire = 0;
       let held: (() => void) | undefined;
+      // An announced SHA-256 (store-remote's, of a local file) is checked before the session is
+      // finalised: the newest chunk is held back until the next one arrives, and the last one is
+      // let through only once the whole stream's hash matched. Without its last bytes the library
+      // cannot finalise (with a known size, GCS finalises when the last byte arrives), so a
+      // mismatch fails the pipeline and the session is cancelled: nothing becomes visible.
+      const announced = options.metadata?.[SHA256_METADATA_KEY];
+      let last: Buffer | undefined;
+      // Bytes handed on to the library (all counted but the one chunk held back).
+      let passed = 0;
       const digest = new Transform({
         flush(callback) {
           sourceEnded = true;
-          callback();
+          const hex = sha256.copy().digest('hex');
+          if (announced !== undefined && announced !== hex) {
+            callback(new ExportError(`${what}: the stream's SHA-256 is ${hex}, not the ${announced} it was announced with; nothing was stored`, { code: 'VERIFY', hint: 'the source changed or was corrupted while it was read; export again' }));
+            return;
+          }
+          callback(null, last);
         },
         transform(chunk: Buffer, _encoding, callback) {
           sha256.update(chunk);
           counted += chunk.length;
-          this.push(chunk);
-          if (counted - onWire > maxLead) held = () => callback();
+          if (last !== undefined) {
+            passed += last.length;
+            this.push(last);
+          }
+          last = chunk;
+          if (passed - onWire > maxLead) held = () => callback();
           else callback();
         },
       });
@@ -123,7 +142,7 @@ export class GcsStorageService implements StorageService {
       upload.on('progress', (progress: { bytesWritten: number }) => {
         onWire = progress.bytesWritten;
         options.onProgress?.(onWire);
-        if (held && counted - onWire <= maxLead) {
+        if (held && passed - onWire <= maxLead) {
           const release = held;
           held = undefined;
           release();

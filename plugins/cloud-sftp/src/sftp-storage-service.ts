@@ -90,6 +90,12 @@ export class SftpStorageService implements StorageService {
         throw new ExportError(`${what}: the server holds ${writer.serverSize} bytes, ${counted} were sent`, { code: 'VERIFY', hint: 'check the server\'s disk space; the partial file was removed' });
       }
       const hex = sha256.digest('hex');
+      // An announced SHA-256 (store-remote's, of a local file) is checked before anything is
+      // renamed into place: on a mismatch the partial file goes, and an object already there stays.
+      const announced = options.metadata?.[SHA256_KEY];
+      if (announced !== undefined && announced !== hex) {
+        throw new ExportError(`${what}: the stream's SHA-256 is ${hex}, not the ${announced} it was announced with; nothing was stored`, { code: 'VERIFY', hint: 'the source changed or was corrupted while it was read; export again' });
+      }
       // The sidecar goes first, so the object never appears without it.
       await request<void>(sftp!, (done) => sftp!.writeFile(sidecar, JSON.stringify({ ...options.metadata, [SHA256_KEY]: hex }), { mode: this.#options.fileMode } as never, done));
       wroteSidecar = true;
