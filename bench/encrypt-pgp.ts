@@ -3,6 +3,7 @@
 // per case: MB/s and peak RSS of each, and how our speed compares.
 //   node bench/encrypt-pgp.ts            (1 GiB: half random, half zeros)
 //   node bench/encrypt-pgp.ts --small    (128 MiB, a quick look)
+//   --rounds N                           (default 3: interleaved rounds, medians)
 // gpg runs with `-z 0`, so both write the same packets (SEIPDv1 + MDC, uncompressed); gpg's default
 // compression is not what encrypt-pgp does (disks are compressed by the compress stage).
 // The peak RSS of our side is the point: it must not grow with the file (see --small vs default).
@@ -17,12 +18,14 @@ import { fileURLToPath } from 'node:url';
 import { PASSPHRASE_ENV, digestStream } from '@hyperexport/core';
 import { createEncryptStream, pgpReverseStage, readRecipientKey } from '@hyperexport/encrypt-pgp';
 import { GpgHome } from '../test/support/gpg.ts';
-import { mbPerSecond, measure, ratio, round, writeHalfRandomHalfZeros } from './support.ts';
+import { argValue, interleave, loadAverage, measure, ratio, settleDisk, summarise, writeHalfRandomHalfZeros } from './support.ts';
+import type { Measured } from './support.ts';
 
 const here = fileURLToPath(import.meta.url);
 const PASSPHRASE = 'benchmark passphrase';
 
 // The measured side runs in a child process (`--worker`) so that its peak RSS is its own.
+// Decryption with the key or the passphrase reads the file gpg wrote in the encryption case above it.
 if (process.argv[2] === '--worker') {
   const [, , , mode, input, output, keyFile] = process.argv;
   const passphrase = process.env[PASSPHRASE_ENV];
@@ -38,6 +41,7 @@ if (process.argv[2] === '--worker') {
 }
 
 const sizeMiB = process.argv.includes('--small') ? 128 : 1024;
+const rounds = Number(argValue('--rounds') ?? 3);
 const work = await mkdtemp(join(tmpdir(), 'hyperexport-bench-pgp-'));
 const gpg = await GpgHome.create();
 try {
@@ -80,21 +84,30 @@ try {
     },
   ];
   for (const benchCase of cases) {
-    const reference = await benchCase.gpg();
-    if (reference.code !== 0) throw new Error(`gpg failed (${benchCase.name}): ${reference.stderr}`);
-    const measured = await benchCase.ours();
-    if (measured.code !== 0) throw new Error(`encrypt-pgp failed (${benchCase.name}): ${measured.stderr}`);
+    // Interleaved rounds (ours and gpg alternate going first), medians; sync before every run
+    // so that no run pays for the previous one's writes.
+    const checked = async (side: string, run: () => Promise<Measured>) => {
+      const measured = await run();
+      if (measured.code !== 0) throw new Error(`${side} failed (${benchCase.name}): ${measured.stderr}`);
+      return measured;
+    };
+    const runs = await interleave({ encryptPgp: () => checked('encrypt-pgp', benchCase.ours), gpg: () => checked('gpg', benchCase.gpg) }, rounds, settleDisk);
     for (const output of benchCase.check ?? []) {
       if ((await digest(output)) !== inputDigest) throw new Error(`${output} differs from the input`);
       await rm(output);
     }
+    const ours = summarise(runs.encryptPgp, bytes);
+    const reference = summarise(runs.gpg, bytes);
     console.log(JSON.stringify({
       benchmark: 'encrypt-pgp',
       case: benchCase.name,
       sizeMiB,
-      encryptPgp: { seconds: round(measured.seconds), MBps: mbPerSecond(bytes, measured.seconds), peakRssMB: measured.peakRssMB },
-      gpg: { seconds: round(reference.seconds), MBps: mbPerSecond(bytes, reference.seconds), peakRssMB: reference.peakRssMB },
-      ratioToGpg: ratio(reference.seconds, measured.seconds),
+      rounds,
+      encryptPgp: ours,
+      gpg: reference,
+      ratioToGpg: ratio(reference.seconds, ours.seconds),
+      loadAverage: loadAverage(),
+      note: 'medians of interleaved rounds (peakRssMB: the highest of the rounds, from each process\'s rusage); peak RSS includes Node and the loaded modules',
     }));
   }
 } finally {

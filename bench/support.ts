@@ -1,5 +1,6 @@
 // Shared helpers of the benchmarks:
-// - measuring a process from outside: `measure` (wall time and peak RSS of any command);
+// - measuring a process from outside: `measure` (wall time, peak RSS and CPU time of any command,
+//   from its rusage), and `interleave` / `summarise` for rounds of cases and their medians;
 // - a measurement in a child process of its own (so its peak RSS is its own and one case's memory
 //   cannot hide another's) that times itself and reports its figures as one JSON line on stdout:
 //   `runChild` in the parent, `startFigures` in the child;
@@ -8,38 +9,99 @@
 // - figures: `median`, `round`, `mbPerSecond`, `ratio`.
 import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { createWriteStream, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const MiB = 1 << 20;
 
 export interface Measured {
   readonly seconds: number;
-  /** Peak resident set size in MB (VmHWM), read while the process runs. */
+  /**
+   * Peak resident set size in MB: the process's own maxRSS from the kernel when it ended
+   * (getrusage, as GNU time reports it), the largest of it and of any child it waited for.
+   */
   readonly peakRssMB: number;
+  /** CPU time (user + system) the process used, its waited-for children included. */
+  readonly cpuSeconds: number;
   readonly code: number | null;
   readonly stderr: string;
 }
 
-/** Runs a command and measures its wall time and peak RSS. */
+/** GNU time: the one tool that hands over a finished process's rusage (Node only has its own). */
+const GNU_TIME = '/usr/bin/time';
+
+/**
+ * Runs a command and measures its wall time, peak RSS and CPU time. The process runs under GNU
+ * time, which reads its rusage when it ends: sampling /proc while it runs could miss a process
+ * that ended between two samples (and reported a peak of 0).
+ */
 export async function measure(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
-  const started = performance.now();
-  const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (data: Buffer) => {
-    stderr += data.toString();
-  });
-  let peakKb = 0;
-  const sample = async () => {
-    const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-    if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
+  if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} (GNU time) is missing: the benchmarks read peak RSS from it. Install it: apt-get install -y time`);
+  const folder = await mkdtemp(join(tmpdir(), 'hyperexport-bench-rusage-'));
+  try {
+    const report = join(folder, 'rusage');
+    const started = performance.now();
+    // %M: maxRSS in KiB; %U %S: user and system CPU seconds. -o: into a file, so that the
+    // command's own stderr stays as it wrote it.
+    const child = spawn(GNU_TIME, ['-o', report, '-f', '%M %U %S', '--', command, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (data: Buffer) => {
+      stderr += data.toString();
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (exitCode) => resolve(exitCode));
+    });
+    const seconds = (performance.now() - started) / 1000;
+    // The last line: above it GNU time may say "Command exited with non-zero status N".
+    const figures = /(\d+) ([\d.]+) ([\d.]+)\s*$/.exec(await readFile(report, 'utf8'));
+    if (!figures) throw new Error(`${GNU_TIME} reported no figures for ${command} (exit ${code}):\n${stderr.slice(-2000)}`);
+    const peakRssMB = Math.round(Number(figures[1]) / 1024);
+    return { seconds, peakRssMB, cpuSeconds: Number(figures[2]) + Number(figures[3]), code, stderr };
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** What the runs of one case add up to: median time, the highest peak RSS of any run. */
+export interface Summary {
+  readonly seconds: number;
+  readonly MBps: number;
+  readonly cpuSeconds: number;
+  readonly peakRssMB: number;
+  /** MB/s of every round, in order: how much the machine moved them. */
+  readonly allMBps: number[];
+}
+
+export function summarise(runs: readonly Measured[], bytes: number): Summary {
+  const seconds = median(runs.map((run) => run.seconds));
+  return {
+    seconds: round(seconds),
+    MBps: mbPerSecond(bytes, seconds),
+    cpuSeconds: round(median(runs.map((run) => run.cpuSeconds))),
+    peakRssMB: Math.max(...runs.map((run) => run.peakRssMB)),
+    allMBps: runs.map((run) => mbPerSecond(bytes, run.seconds)),
   };
-  const timer = setInterval(() => void sample(), 20);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
-  clearInterval(timer);
-  return { seconds: (performance.now() - started) / 1000, peakRssMB: Math.round(peakKb / 1024), code, stderr };
+}
+
+/**
+ * Runs every case `rounds` times, interleaved: one run of each case per round, in the given order
+ * on even rounds and the reverse on odd ones, so that neither side always goes first (into a
+ * cooler cache or a quieter machine). `beforeEach` runs before every run (e.g. `settleDisk`).
+ * Returns the runs of each case, in round order.
+ */
+export async function interleave<Name extends string, T>(cases: Record<Name, () => Promise<T>>, rounds: number, beforeEach: () => void | Promise<void> = () => undefined): Promise<Record<Name, T[]>> {
+  const names = Object.keys(cases) as Name[];
+  const runs = Object.fromEntries(names.map((name) => [name, [] as T[]])) as Record<Name, T[]>;
+  for (let index = 0; index < rounds; index++) {
+    for (const name of index % 2 === 0 ? names : [...names].reverse()) {
+      await beforeEach();
+      runs[name].push(await cases[name]());
+    }
+  }
+  return runs;
 }
 
 /** What a measured child process reports about itself. */
