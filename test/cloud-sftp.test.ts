@@ -6,8 +6,8 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,7 +36,7 @@ let counter = 0;
 const services: StorageService[] = [];
 
 beforeAll(async () => {
-  sshd = await startSshd();
+  sshd = await startSshd({ passwordUser: true });
   work = await mkdtemp(join(tmpdir(), 'hyperexport-sftp-test-'));
 });
 
@@ -63,6 +63,15 @@ async function filesUnder(directory: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(directory.length + 1)).sort();
 }
 
+/** Polls until `condition` holds (the server works at its own pace), failing after 10 s. */
+async function waitFor(condition: () => Promise<boolean>, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describeStorageConformance('cloud-sftp (OpenSSH sshd)', { open: () => open(baseUrl()) });
 
 describe('cloud-sftp uploads', () => {
@@ -80,21 +89,94 @@ describe('cloud-sftp uploads', () => {
     expect(await service.stat('vm1/disk1.vmdk', { signal })).toMatchObject({ size: content.length, sha256: result.sha256, metadata: { 'hyperexport-job': 'j1' } });
   });
 
-  it('replaces an existing object atomically, and a stale partial file does not get in the way', async () => {
+  it('replaces an existing object atomically, and a partial file left over does not get in the way', async () => {
     const directory = `${sshd.root}/run-${++counter}`;
     const service = await open(baseUrl(directory));
     await service.put('a.bin', Readable.from([Buffer.from('old contents')]), { signal });
+    // The fixed partial name of earlier versions, and one of this version, left by dead connections.
     await writeFile(join(directory, '.a.bin.partial'), 'left over by a dead connection');
+    await writeFile(join(directory, '.a.bin.00112233aabbccdd.partial'), 'left over too');
     await service.put('a.bin', Readable.from([Buffer.from('new')]), { signal });
     expect(await readFile(join(directory, 'a.bin'), 'utf8')).toBe('new');
-    expect(existsSync(join(directory, '.a.bin.partial'))).toBe(false);
     expect(await listKeys(service, '')).toEqual(['a.bin']);
+  });
+
+  it('writes each put to a partial file of its own, so a restarted upload does not race its cancelled first one', async () => {
+    const directory = `${sshd.root}/run-${++counter}`;
+    const service = await open(baseUrl(directory));
+    const partials = async () => (await readdir(directory).catch(() => [] as string[])).filter((name) => name.endsWith('.partial')).sort();
+    // The first attempt sends 1 MiB and then waits, as a source that stalls before it is cancelled.
+    const first = new AbortController();
+    const firstBody = new Readable({ read() {} });
+    firstBody.push(randomBytes(1024 * 1024));
+    const firstPut = service.put('disk.vmdk', firstBody, { signal: first.signal });
+    const firstOutcome = firstPut.then(() => 'stored', (error: unknown) => error);
+    await waitFor(async () => (await partials()).length === 1 && statSync(join(directory, (await partials())[0]!)).size === 1024 * 1024);
+    const [firstPartial] = await partials();
+    expect(firstPartial).toMatch(/^\.disk\.vmdk\.[0-9a-f]{16}\.partial$/);
+
+    // The restarted upload begins before the first one is cancelled and cleans up.
+    const content = randomBytes(3 * 1024 * 1024 + 11);
+    const secondBody = new Readable({ read() {} });
+    secondBody.push(content.subarray(0, 512 * 1024));
+    const secondPut = service.put('disk.vmdk', secondBody, { signal });
+    const secondOutcome = secondPut.catch((error: unknown) => error);
+    const holdsSecond = async () => {
+      for (const name of await partials()) if (statSync(join(directory, name), { throwIfNoEntry: false })?.size === 512 * 1024) return name;
+      return undefined;
+    };
+    await waitFor(async () => (await holdsSecond()) !== undefined, 'the second upload to write its first bytes');
+    const secondPartial = (await holdsSecond())!;
+    // Hidden while in progress.
+    expect(await listKeys(service, '')).toEqual([]);
+
+    // The cancelled first attempt cleans up its own partial file, not the second's.
+    first.abort(new Error('the first attempt was cancelled'));
+    expect(await firstOutcome).toMatchObject({ message: 'the first attempt was cancelled' });
+    expect(await partials()).toEqual([secondPartial]);
+    expect(secondPartial).not.toBe(firstPartial);
+
+    secondBody.push(content.subarray(512 * 1024));
+    secondBody.push(null);
+    expect(await secondOutcome).toMatchObject({ size: content.length, sha256: createHash('sha256').update(content).digest('hex') });
+    expect((await readFile(join(directory, 'disk.vmdk'))).equals(content)).toBe(true);
+    expect(await filesUnder(directory)).toEqual(['.disk.vmdk.meta.json', 'disk.vmdk']);
+  });
+
+  it('removes partial files nobody has written to for an hour (their uploads are gone), and no others', async () => {
+    const directory = `${sshd.root}/run-${++counter}`;
+    const service = await open(baseUrl(directory));
+    await service.put('vm/keep.txt', Readable.from([Buffer.from('first')]), { signal });
+    const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3600_000);
+    const plant = async (path: string, age: Date) => {
+      await writeFile(join(directory, path), 'left by a dead connection');
+      await utimes(join(directory, path), age, age);
+    };
+    await plant('vm/.disk.vmdk.0123456789abcdef.partial', hoursAgo(2));
+    await plant('vm/.other.ova.partial', hoursAgo(30));
+    await plant('vm/.live.vmdk.fedcba9876543210.partial', hoursAgo(0.5));
+    // Another folder is not this put's business.
+    await plant('.elsewhere.vmdk.0123456789abcdef.partial', hoursAgo(5));
+    // A listing never shows a partial file, stale or not.
+    expect(await listKeys(service, '')).toEqual(['vm/keep.txt']);
+
+    await service.put('vm/disk.vmdk', Readable.from([Buffer.from('disk')]), { signal });
+    expect(await filesUnder(directory)).toEqual([
+      '.elsewhere.vmdk.0123456789abcdef.partial',
+      'vm/.disk.vmdk.meta.json',
+      'vm/.keep.txt.meta.json',
+      'vm/.live.vmdk.fedcba9876543210.partial',
+      'vm/disk.vmdk',
+      'vm/keep.txt',
+    ]);
+    expect(await listKeys(service, '')).toEqual(['vm/disk.vmdk', 'vm/keep.txt']);
   });
 
   it('keeps memory flat: the source is read at most a few MiB ahead of what the server wrote', async () => {
     const directory = `${sshd.root}/run-${++counter}`;
     const service = await open(baseUrl(directory));
-    const partial = join(directory, '.flat.bin.partial');
+    // The upload's own partial file (its name has a random part).
+    const partialOf = () => readdirSync(directory, { withFileTypes: true }).find((entry) => /^\.flat\.bin\.[0-9a-f]{16}\.partial$/.test(entry.name));
     const piece = randomBytes(256 * 1024);
     const total = 48 * 1024 * 1024;
     let produced = 0;
@@ -102,7 +184,8 @@ describe('cloud-sftp uploads', () => {
     const body = new Readable({
       highWaterMark: 256 * 1024,
       read() {
-        const written = existsSync(partial) ? statSync(partial).size : 0;
+        const partial = existsSync(directory) ? partialOf() : undefined;
+        const written = partial ? statSync(join(directory, partial.name)).size : 0;
         worstLead = Math.max(worstLead, produced - written);
         if (produced >= total) this.push(null);
         else {
@@ -242,6 +325,30 @@ describe('cloud-sftp authentication', () => {
     expect(JSON.stringify({ message: (failure as Error).message, hint: (failure as { hint: string }).hint })).not.toContain('hunter2');
   });
 
+  it('logs in with a password (HYPEREXPORT_SFTP_PASSWORD or passwordFile) as a user the server knows by its password only', async () => {
+    const user = sshd.passwordUser!;
+    const home = await mkdtemp(join(work, 'nokeys-'));
+    const url = `sftp://${user.name}@127.0.0.1:${sshd.port}${user.home}/exports`;
+    const exporter = await Exporter.create([cloudSftp({ knownHosts: sshd.knownHostsPath })]);
+    const service = await exporter.storage.open(url, { env: { HOME: home, HYPEREXPORT_SFTP_PASSWORD: user.password }, signal });
+    services.push(service);
+    await service.put('pw.txt', Readable.from([Buffer.from('by password')]), { signal });
+    expect((await readAll(await service.get('pw.txt', { signal }))).toString()).toBe('by password');
+    // Written by that user on the server, not by the one running the tests.
+    expect(statSync(join(user.home, 'exports', 'pw.txt')).uid).toBe(user.uid);
+
+    const passwordFile = join(home, 'sftp-password');
+    await writeFile(passwordFile, `${user.password}\n`, { mode: 0o600 });
+    const fromFile = await Exporter.create([cloudSftp({ knownHosts: sshd.knownHostsPath, passwordFile })]);
+    const viaFile = await fromFile.storage.open(url, { env: { HOME: home }, signal });
+    services.push(viaFile);
+    expect(await listKeys(viaFile, '')).toEqual(['pw.txt']);
+
+    const failure = await exporter.storage.open(url, { env: { HOME: home, HYPEREXPORT_SFTP_PASSWORD: `${user.password}-wrong` }, signal }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ name: 'ExportError', code: 'AUTH', message: `sftp://${user.name}@127.0.0.1:${sshd.port}${user.home}/exports/: the server refused to log in ${user.name} (tried password)` });
+    expect(JSON.stringify({ message: (failure as Error).message, hint: (failure as { hint?: string }).hint })).not.toContain(user.password);
+  });
+
   it('says how to give credentials when there are none', async () => {
     const home = await mkdtemp(join(work, 'nokeys-'));
     const exporter = await Exporter.create([cloudSftp({ knownHosts: sshd.knownHostsPath })]);
@@ -258,9 +365,11 @@ describe('cloud-sftp authentication', () => {
     await exec('cp', [sshd.privateKeyPath, join(home, '.ssh', 'id_ed25519')]);
     await exec('cp', [sshd.knownHostsPath, join(home, '.ssh', 'known_hosts')]);
     const exporter = await Exporter.create([cloudSftp()]);
-    const service = await exporter.storage.open(baseUrl(), { env: { HOME: home }, signal });
+    const directory = `${sshd.root}/run-${++counter}`;
+    const service = await exporter.storage.open(baseUrl(directory), { env: { HOME: home }, signal });
     services.push(service);
-    await service.put('default.txt', Readable.from([Buffer.from('ok')]), { signal });
+    expect(await service.put('default.txt', Readable.from([Buffer.from('ok')]), { signal })).toMatchObject({ key: 'default.txt', size: 2 });
+    expect(await readFile(join(directory, 'default.txt'), 'utf8')).toBe('ok');
   });
 
   it('logs in with a key held by ssh-agent (SSH_AUTH_SOCK)', async () => {
@@ -288,7 +397,7 @@ describe('cloud-sftp authentication', () => {
 });
 
 describe('cloud-sftp failures', () => {
-  it('sshd killed mid-upload: a clear error, no final file, the partial hidden; a later put overwrites it', async () => {
+  it('sshd killed mid-upload: a clear error, no final file, the partial hidden; a later put still works', async () => {
     const directory = `${sshd.root}/run-${++counter}`;
     const service = await open(baseUrl(directory));
     let sent = 0;
@@ -320,7 +429,9 @@ describe('cloud-sftp failures', () => {
     const content = randomBytes(1024 * 1024);
     await service.put('dies.vmdk', Readable.from([content]), { signal });
     expect((await readFile(join(directory, 'dies.vmdk'))).equals(content)).toBe(true);
-    expect(await filesUnder(directory)).toEqual(['.dies.vmdk.meta.json', 'dies.vmdk']);
+    // The dead upload's partial file (if it stayed) is still hidden, and goes once it is stale.
+    expect((await filesUnder(directory)).filter((name) => !/^\.dies\.vmdk\.[0-9a-f]{16}\.partial$/.test(name))).toEqual(['.dies.vmdk.meta.json', 'dies.vmdk']);
+    expect(await listKeys(service, '')).toEqual(['dies.vmdk']);
   });
 });
 
@@ -354,8 +465,9 @@ describe('cloud-sftp: exports through store-remote', () => {
     const directory = `${sshd.root}/run-${++counter}`;
     // Kill sshd once a disk has started to arrive on the server.
     const watcher = setInterval(() => {
-      const partial = join(directory, 'web01', '.web01.vmdk.partial');
-      if (existsSync(partial) && statSync(partial).size > 0 && !killed) killed = sshd.kill();
+      const folder = join(directory, 'web01');
+      const partial = existsSync(folder) ? readdirSync(folder).find((name) => /^\.web01\.vmdk\.[0-9a-f]{16}\.partial$/.test(name)) : undefined;
+      if (partial && statSync(join(folder, partial), { throwIfNoEntry: false })?.size && !killed) killed = sshd.kill();
     }, 5);
     let killed: Promise<void> | undefined;
     let result: JobResult;

@@ -3,9 +3,15 @@
 // the temporary directory, sftp served by internal-sftp, and a known_hosts file that holds the
 // host key for [127.0.0.1]:PORT. sshd refuses to run without its privilege separation directory
 // (/run/sshd) and only root may create it, so the tests need root (CI runs as root).
-import { execFile, spawn } from 'node:child_process';
+//
+// With `passwordUser`, a system user with a random name and password is made (useradd, chpasswd;
+// root again) and may log in with that password only (a `Match User` block: password logins stay
+// off for everyone else). stop() deletes the user and its home; a test run that dies before
+// stop() still deletes it when the process exits.
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +23,17 @@ const SSHD = '/usr/sbin/sshd';
 export interface SshdOptions {
   /** Port to listen on (default: a free one); a restarted server keeps its port. */
   port?: number;
+  /** Also make a system user that logs in with a password (see passwordUser below). */
+  passwordUser?: boolean;
+}
+
+/** A system user made for the tests, whose only way in is its password. */
+export interface PasswordUser {
+  readonly name: string;
+  readonly password: string;
+  readonly uid: number;
+  /** Its home directory (owned by it): where it may upload. */
+  readonly home: string;
 }
 
 export interface RunningSshd {
@@ -36,6 +53,8 @@ export interface RunningSshd {
   readonly root: string;
   /** The temporary directory holding keys, config and uploads. */
   readonly directory: string;
+  /** The password-only user, when `passwordUser` was asked for. */
+  readonly passwordUser: PasswordUser | undefined;
   /** Stops sshd and its sessions gracefully and removes the temporary directory. */
   stop(): Promise<void>;
   /** sshd dies at once (SIGKILL), its per-connection processes too; the files stay. */
@@ -67,6 +86,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<RunningSshd>
   if (!hostKeyFingerprint) throw new Error(`cannot read the host key fingerprint from: ${stdout}`);
   const hostPublicKey = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
 
+  const passwordUser = options.passwordUser ? await createPasswordUser() : undefined;
   const port = options.port ?? (await freePort());
   const config = join(directory, 'sshd_config');
   await writeFile(config, [
@@ -83,6 +103,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<RunningSshd>
     'KbdInteractiveAuthentication no',
     'Subsystem sftp internal-sftp',
     'LogLevel VERBOSE',
+    // Match blocks go last: everything after one belongs to it.
+    ...(passwordUser ? [`Match User ${passwordUser.name}`, '  PasswordAuthentication yes'] : []),
     '',
   ].join('\n'));
   const knownHostsPath = join(directory, 'known_hosts');
@@ -128,8 +150,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<RunningSshd>
     hostPublicKey,
     root,
     directory,
+    passwordUser,
     async stop() {
       await killTree('SIGTERM');
+      await passwordUser?.remove();
       await rm(directory, { recursive: true, force: true });
     },
     async kill() {
@@ -140,6 +164,50 @@ export async function startSshd(options: SshdOptions = {}): Promise<RunningSshd>
       await launch();
     },
   };
+}
+
+/**
+ * useradd + chpasswd: a user with a random name and password, a home of its own (in a folder
+ * others may enter, so sshd can chdir there as the user) and no shell (internal-sftp needs none).
+ */
+async function createPasswordUser(): Promise<PasswordUser & { remove(): Promise<void> }> {
+  const name = `hxpw${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('base64url');
+  const parent = await mkdtemp(join(tmpdir(), 'hyperexport-sshd-home-'));
+  await chmod(parent, 0o755);
+  const home = join(parent, name);
+  let removed = false;
+  const removeNow = (): void => {
+    if (removed) return;
+    removed = true;
+    process.removeListener('exit', removeNow);
+    try {
+      execFileSync('userdel', ['--remove', name], { stdio: 'ignore' });
+    } catch {
+      // Already gone, or never fully made.
+    }
+    execFileSync('rm', ['-rf', parent]);
+  };
+  // A run that dies before stop() must not leave a user that logs in with a password.
+  process.once('exit', removeNow);
+  try {
+    await exec('useradd', ['--home-dir', home, '--create-home', '--shell', '/usr/sbin/nologin', '--user-group', name]);
+    const chpasswd = spawn('chpasswd', [], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let errors = '';
+    chpasswd.stderr!.setEncoding('utf8').on('data', (text: string) => (errors += text));
+    // On stdin, never in argv: the password is not visible in `ps`.
+    chpasswd.stdin!.end(`${name}:${password}\n`);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      chpasswd.once('error', reject);
+      chpasswd.once('close', resolve);
+    });
+    if (code !== 0) throw new Error(`chpasswd exited ${code}: ${errors}`);
+    const uid = Number((await exec('id', ['-u', name])).stdout.trim());
+    return { name, password, uid, home, remove: () => Promise.resolve(removeNow()) };
+  } catch (error) {
+    removeNow();
+    throw error;
+  }
 }
 
 /** Every process below `pid` (from /proc), children first. */

@@ -19,6 +19,8 @@ export class SftpFileWriter extends Writable {
   readonly path: string;
   /** Size of the file as the server reports it after the last write (set when finished). */
   serverSize: number | undefined;
+  /** Modification time (seconds, the server's clock) of the file after the last write. */
+  serverMtime: number | undefined;
   readonly #sftp: SFTPWrapper;
   readonly #mode: number;
   readonly #maxInFlight: number;
@@ -75,6 +77,7 @@ export class SftpFileWriter extends Writable {
         this.#sftp.fstat(handle, (statError, stats: Stats) => {
           if (statError) return callback(statError);
           this.serverSize = stats.size;
+          this.serverMtime = stats.mtime;
           this.#handle = undefined;
           this.#sftp.close(handle, (closeError) => callback(closeError ?? null));
         });

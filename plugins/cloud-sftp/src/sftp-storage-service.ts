@@ -1,13 +1,15 @@
 // A StorageService on a directory of an SFTP server.
 //
-// put: the stream goes to `.NAME.partial` beside the final file (several writes in flight, the
-// SHA-256 computed on the way), is flushed (fsync@openssh.com) and its size checked against what
-// was sent, then renamed over NAME: with posix-rename@openssh.com the replacement is atomic.
-// Metadata (the caller's, and the SHA-256) lives in a hidden sidecar `.NAME.meta.json`. A failed
-// or aborted put removes the partial file; if the connection itself died, the partial file may
-// stay on the server: it is hidden (listings skip dot files) and the next put of the key
-// overwrites it.
-import { createHash } from 'node:crypto';
+// put: the stream goes to a partial file `.NAME.RANDOM.partial` beside the final file (several
+// writes in flight, the SHA-256 computed on the way), is flushed (fsync@openssh.com) and its size
+// checked against what was sent, then renamed over NAME: with posix-rename@openssh.com the
+// replacement is atomic. Each put has its own partial file, so a put that starts again (a source
+// that cannot resume) never shares one with its cancelled first attempt, whose writes and cleanup
+// may still be on the wire. Metadata (the caller's, and the SHA-256) lives in a hidden sidecar
+// `.NAME.meta.json`. A failed or aborted put removes its partial file; if the connection itself
+// died, the partial file stays on the server: it is hidden (listings skip dot files), and a later
+// put into the same folder removes partial files nobody has written to for STALE_PARTIAL_SECONDS.
+import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Transform } from 'node:stream';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,6 +26,14 @@ import type { SftpTarget } from './sftp-target.ts';
 
 const SHA256_KEY = 'sha256';
 const CLEANUP_TIMEOUT_MS = 10_000;
+/**
+ * A partial file nobody has written to for this long belongs to an upload that is gone: a live
+ * upload writes all the time (a source that stalls for minutes is timed out long before).
+ * Measured against the server's clock (the mtime of the file just written), not ours.
+ */
+export const STALE_PARTIAL_SECONDS = 60 * 60;
+/** Partial files: this plugin's `.NAME.RANDOM.partial`, and the `.NAME.partial` of earlier versions. */
+const PARTIAL_FILE = /^\..+\.partial$/;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -54,7 +64,7 @@ export class SftpStorageService implements StorageService {
     const { signal } = options;
     const path = remotePath(this.#target, key);
     const { directory, name } = splitPath(path);
-    const partial = joinRemote(directory, `.${name}.partial`);
+    const partial = joinRemote(directory, `.${name}.${randomBytes(8).toString('hex')}.partial`);
     const sidecar = joinRemote(directory, `.${name}.meta.json`);
     const what = `uploading ${key} to ${this.url}`;
     signal.throwIfAborted();
@@ -100,6 +110,7 @@ export class SftpStorageService implements StorageService {
       await request<void>(sftp!, (done) => sftp!.writeFile(sidecar, JSON.stringify({ ...options.metadata, [SHA256_KEY]: hex }), { mode: this.#options.fileMode } as never, done));
       wroteSidecar = true;
       await this.#replace(sftp, partial, path);
+      if (writer.serverMtime !== undefined) await this.#removeStalePartials(sftp, directory, writer.serverMtime);
       return { key, size: counted, sha256: hex };
     } catch (error) {
       // Over a connection that died, requests are never answered: clean up only over a live one.
@@ -117,6 +128,24 @@ export class SftpStorageService implements StorageService {
       // Whoever writes into the source learns the same explained error.
       if (!body.destroyed) body.destroy(failure instanceof Error ? failure : new Error(String(failure)));
       throw failure;
+    }
+  }
+
+  /**
+   * Removes the partial files in `directory` left by uploads that are gone (a connection that
+   * died cannot clean up after itself). Best effort: a put never fails for it.
+   */
+  async #removeStalePartials(sftp: SFTPWrapper, directory: string, serverNow: number): Promise<void> {
+    try {
+      const entries = await request<FileEntryWithStats[]>(sftp, (done) => sftp.readdir(directory === '' ? '.' : directory, done));
+      for (const entry of entries) {
+        const { mode, mtime } = entry.attrs;
+        if (!PARTIAL_FILE.test(entry.filename) || ((mode ?? 0) & S_IFMT) !== S_IFREG) continue;
+        if (typeof mtime !== 'number' || serverNow - mtime < STALE_PARTIAL_SECONDS) continue;
+        await request<void>(sftp, (done) => sftp.unlink(joinRemote(directory, entry.filename), done)).catch(() => undefined);
+      }
+    } catch {
+      // The folder went away meanwhile, or cannot be listed: the partial files stay hidden.
     }
   }
 
