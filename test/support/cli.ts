@@ -1,5 +1,7 @@
 // Runs the built `hyperexport` command as a user would, in a child process.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +28,11 @@ export interface CliOptions {
   whenOutput?: { pattern: RegExp; action: () => void };
 }
 
-// Tests never write the user's own history or profiles: both default into the temp folder.
-const TEST_STATE = join(tmpdir(), `hyperexport-test-state-${process.pid}`);
+// Tests never write the user's own history or profiles: both default into a temporary folder of
+// the test file's, removed once its tests are done (the CLI creates it on first use).
+const TEST_STATE = join(tmpdir(), `hyperexport-test-state-${process.pid}-${randomBytes(4).toString('hex')}`);
+// Only under vitest: the benchmarks import CLI_PATH from here too, with plain node.
+if (process.env.VITEST) (await import('vitest')).afterAll(() => rm(TEST_STATE, { recursive: true, force: true }));
 
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliRun> {
   return new Promise((resolve, reject) => {

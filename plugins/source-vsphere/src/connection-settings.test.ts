@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseSdkUrl, redactUrl, resolveConnection } from './connection-settings.ts';
 
 describe('resolveConnection', () => {
@@ -28,6 +28,7 @@ describe('resolveConnection', () => {
 
   it('takes the password from a file before the environment, and from the URL last', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hyperexport-pw-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'pw'), 'file-secret\nignored second line\n');
     expect((await resolveConnection({}, { passwordFile: join(dir, 'pw') }, env)).settings.password).toBe('file-secret');
     const fromUrl = await resolveConnection({}, {}, { GOVC_URL: 'https://root:url%40secret@esx.local/sdk' });
