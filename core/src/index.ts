@@ -21,7 +21,7 @@ export type { RunOptions } from './run-job.ts';
 export { fanOut } from './stream/fan-out.ts';
 export { DigestMeter, digestStream } from './stream/digest-meter.ts';
 export { runWithConcurrency } from './stream/concurrency.ts';
-export { acquireFileLock, withFileLock, LockTimeoutError } from './fs/file-lock.ts';
+export { acquireFileLock, withFileLock, LockCompromisedError, LockTimeoutError } from './fs/file-lock.ts';
 export type { LockOptions } from './fs/file-lock.ts';
 export { writeFileAtomic, syncPath } from './fs/atomic-write.ts';
 export type { AtomicWriteOptions } from './fs/atomic-write.ts';
