@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.ts';
@@ -59,6 +60,10 @@ async function expectManifestVerifies(folder: string, manifestName: string): Pro
 }
 
 const lastLease = async () => (await sim.leases()).at(-1)!;
+/** The local store's staging folder, named by the job (docs/checkpoint.md). */
+const STAGING_FOLDER = /^\.hyperexport-[0-9a-f]{16}-[0-9a-f]{16}\.partial$/;
+/** Kills the export (no cleanup at all) right after the small disk is done. */
+const KILL_AFTER_SMALL_DISK = { signalAfter: { pattern: /"type":"(?:file:end|info)"[^\n]*DC0_H0_VM0-disk1\.vmdk/, signal: 'SIGKILL' as const } };
 
 describe('export from vSphere', () => {
   it('exports an OVA: descriptor, manifest, then the disks in References order, byte-identical', async () => {
@@ -153,7 +158,7 @@ describe('export from vSphere', () => {
         signalAfter: { pattern: /"type":"(?:file:end|info)"[^\n]*DC0_H0_VM0-disk1\.vmdk/, signal: 'SIGKILL' },
       });
       expect(crashed.code).toBe(null);
-      expect(await readdir(out)).toEqual(['.DC0_H0_VM0.partial']);
+      expect(await readdir(out)).toEqual([expect.stringMatching(STAGING_FOLDER)]);
       await sim.resetFaults();
 
       const resumed = await exportVm(['--format', format, '--output', out, '--json']);
@@ -172,6 +177,37 @@ describe('export from vSphere', () => {
       await expectServedDisks(folder, 'DC0_H0_VM0');
       await expectManifestVerifies(folder, 'DC0_H0_VM0.mf');
     }
+  });
+
+  it('continues an export named with {time} after a crash (under the rerun\'s time), leaving no staging folder behind', async () => {
+    await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
+    const out = outDir();
+    const args = ['--format', 'ovf', '--output', out, '--json', '--name', '{vm}-{time}'];
+    const crashed = await exportVm([...args, '--parallel', '2'], sim.env, KILL_AFTER_SMALL_DISK);
+    expect(crashed.code).toBe(null);
+    const [staging] = await readdir(out);
+    expect(staging).toMatch(STAGING_FOLDER);
+    await sim.resetFaults();
+    await sleep(1100); // {time} has seconds: the rerun renders another name
+    const resumed = await exportVm(args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.events.some((event) => event.type === 'info' && /continuing an interrupted export: 1 file/.test(String(event.message)))).toBe(true);
+    expect((await lastLease()).bytesServed).toBe(offVm.disks[0]!.size);
+    const names = (await readdir(out)).sort();
+    expect(names).toEqual([expect.stringMatching(/^DC0_H0_VM0-\d{6}$/), expect.stringMatching(/^DC0_H0_VM0-\d{6}\.ovf\.hyperexport\.json$/)]);
+    await expectServedDisks(join(out, names[0]!), 'DC0_H0_VM0');
+  });
+
+  it('an export of a VM with other settings removes the staging folder a dead run of that VM left', async () => {
+    await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
+    const out = outDir();
+    const crashed = await exportVm(['--format', 'ovf', '--output', out, '--json', '--parallel', '2'], sim.env, KILL_AFTER_SMALL_DISK);
+    expect(crashed.code).toBe(null);
+    expect(await readdir(out)).toEqual([expect.stringMatching(STAGING_FOLDER)]);
+    await sim.resetFaults();
+    const other = await exportVm(['--format', 'ova', '--output', out, '--json']);
+    expect(other.code, other.stderr).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0.ova', 'DC0_H0_VM0.ova.hyperexport.json']);
   });
 
   it('an encrypted export continued after a crash is one export: every file bound to the same export, and it restores', async () => {

@@ -25,7 +25,8 @@ export interface CheckpointKey {
   /** The source's identity (e.g. the vCenter host and VM id). */
   readonly source: string;
   readonly format: ExportFormat;
-  readonly baseName: string;
+  /** The export's name as given, before `{time}` and the like were expanded: the rerun's differ. */
+  readonly name: string;
   /** Names of the transform stages in order: other stages mean other stored bytes. */
   readonly stages: readonly string[];
 }
@@ -55,7 +56,7 @@ export class Checkpoint {
 
   /**
    * Opens the checkpoint at `path`. Entries are kept only if the file is valid and was written
-   * for the same export (same source, format, name and stages); otherwise it starts empty, for
+   * for the same export (same source, format, name template and stages); otherwise it starts empty, for
    * the export `exportId`.
    */
   static async open(path: string, key: CheckpointKey, exportId: string): Promise<Checkpoint> {
@@ -105,6 +106,6 @@ export class Checkpoint {
 }
 
 function sameKey(a: CheckpointKey, b: CheckpointKey): boolean {
-  return a.source === b.source && a.format === b.format && a.baseName === b.baseName
+  return a.source === b.source && a.format === b.format && a.name === b.name
     && a.stages.length === b.stages.length && a.stages.every((stage, index) => stage === b.stages[index]);
 }

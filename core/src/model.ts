@@ -159,6 +159,19 @@ export interface ExportLayout {
   readonly baseName: string;
   readonly format: ExportFormat;
   readonly overwrite: boolean;
+  /**
+   * Which job this export is, the same for a run and the rerun that continues it after a crash
+   * (whatever time `{time}` rendered): a sink keys its staging folder and checkpoint by it.
+   */
+  readonly jobKey?: JobKey | undefined;
+}
+
+/** Identifies an export job across runs (see core/src/job-key.ts and docs/checkpoint.md). */
+export interface JobKey {
+  /** Hex digest of the source's identity: the same VM (or local files) gives the same. */
+  readonly source: string;
+  /** Hex digest of the settings that decide the export (format, name template, byte-changing stages). */
+  readonly settings: string;
 }
 
 /** The stream stages a transform plugin can add, ordered by `stage` (see Stage). */

@@ -5,11 +5,12 @@ import { basename } from 'node:path';
 import { CancelledError, ExportError, describeError, isAbortError } from './errors.ts';
 import type { Exporter, PublishedExport } from './exporter.ts';
 import { Job, StoreTargets, ValidationReport } from './job.ts';
+import { exportJobKey } from './job-key.ts';
 import { exportRecordName } from './model.ts';
 import type { ExportLayout, ExportRecord, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
 import { expandNameTemplate } from './name-template.ts';
 import { parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
-import { pacingStreams, writeExport, writeExportRecord } from './write-export.ts';
+import { byteStageNames, pacingStreams, writeExport, writeExportRecord } from './write-export.ts';
 
 export interface RunOptions {
   /** Cancels the job (Ctrl-C, a batch being stopped). */
@@ -71,7 +72,13 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     if (sinks.length === 0) {
       throw new ExportError('no destination for the export', { code: 'NO_DESTINATION', hint: 'give --output DIR or --upload URL, or configure targets' });
     }
-    const exportLayout: ExportLayout = { baseName: exportBaseName(expandNameTemplate(spec.name ?? '{vm}', { vm: opened.vmName, startedAt: job.startedAt })), format: spec.format, overwrite: spec.overwrite };
+    const nameTemplate = spec.name ?? '{vm}';
+    const exportLayout: ExportLayout = {
+      baseName: exportBaseName(expandNameTemplate(nameTemplate, { vm: opened.vmName, startedAt: job.startedAt })),
+      format: spec.format,
+      overwrite: spec.overwrite,
+      jobKey: exportJobKey({ identity: opened.identity, kind: opened.kind, vmName: opened.vmName, format: spec.format, nameTemplate, stages: byteStageNames(orderedPlan) }),
+    };
     layout = exportLayout;
     await Promise.all(sinks.map((sink) => sink.prepare(exportLayout, job.signal)));
     const written = await stage('write', () => writeExport(job, opened, orderedPlan, sinks, exportLayout));

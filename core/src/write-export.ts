@@ -39,7 +39,7 @@ interface Context {
 
 export async function writeExport(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout): Promise<WrittenFiles> {
   const progress = new ReadProgress(source);
-  const checkpoint = await openCheckpoint(source, plan, sinks, layout, job.exportId);
+  const checkpoint = await openCheckpoint(job, source, plan, sinks, layout);
   if (checkpoint && checkpoint.size > 0) {
     job.info(`continuing an interrupted export: ${checkpoint.size} file(s) already done (checkpoint ${checkpoint.path})`);
     // The files already done belong to the export the earlier job began: so do the rest.
@@ -211,7 +211,7 @@ function pacingStagesFor(context: Context, file: SourceFile): TransformStage[] {
 }
 
 /** The names of the stages that change bytes: what a checkpoint and a record depend on. */
-function byteStageNames(plan: TransformPlan): string[] {
+export function byteStageNames(plan: TransformPlan): string[] {
   return plan.stages.filter((stage) => !pacesOnly(stage)).map((stage) => stage.name);
 }
 
@@ -323,11 +323,11 @@ async function writeArtifactOnce(
 }
 
 /** The checkpoint applies when the source has an identity and every sink can adopt files. */
-async function openCheckpoint(source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout, exportId: string): Promise<Checkpoint | undefined> {
+async function openCheckpoint(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout): Promise<Checkpoint | undefined> {
   if (!source.identity || !sinks.every((sink) => sink.adoptFile)) return undefined;
   const path = sinks.map((sink) => sink.checkpointPath?.()).find((candidate) => candidate !== undefined);
   if (!path) return undefined;
-  return Checkpoint.open(path, { source: source.identity, format: layout.format, baseName: layout.baseName, stages: byteStageNames(plan) }, exportId);
+  return Checkpoint.open(path, { source: source.identity, format: layout.format, name: job.spec.name ?? '{vm}', stages: byteStageNames(plan) }, job.exportId);
 }
 
 /** A file an interrupted run completed: every sink checks its copy; then it is not fetched again. */

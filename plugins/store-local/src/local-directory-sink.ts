@@ -1,28 +1,36 @@
 // Writes one export into a local directory without ever leaving a partial export that looks
-// complete: every file is written under a hidden `.NAME.partial` staging folder next to the
-// target, flushed to disk, checked against the digest of what was sent, and only then renamed
-// into place. The staging folder holds:
+// complete: every file is written under a hidden staging folder next to the target,
+// `.hyperexport-SOURCE-SETTINGS.partial`, named by the job (see ExportLayout.jobKey) so that a
+// rerun after a crash finds it whatever `{time}` rendered; flushed to disk, checked against the
+// digest of what was sent, and only then renamed into place. The staging folder holds:
 //   files/            the export as it will be published (renamed to NAME/ or NAME.ova, or the
 //                     package's stored name when transforms renamed it: NAME.ova.zst)
 //   spool/            disks of an OVA waiting to be packed
 //   NAME.FORMAT.hyperexport.json   the export's record, published last, beside the export
 //   checkpoint.json   what is complete, so a run after a crash continues (docs/checkpoint.md)
-//   lock              the pid of the run writing it
+//   lock              the pid, host and token of the run writing it, refreshed while it runs
 import { randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { access, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { ExportError, exportRecordName, LockTimeoutError, acquireFileLock, assertSafeFileName, digestStream, syncPath } from '@hyperexport/core';
-import type { Artifact, ExportLayout, ExportRecord, ExportSink, FileDigest, SinkFile } from '@hyperexport/core';
+import type { Artifact, ExportLayout, ExportRecord, ExportSink, FileDigest, JobKey, LockCompromisedError, LockOptions, SinkFile } from '@hyperexport/core';
 
 export interface LocalDirectorySinkOptions {
   /** fsync every file and the directory before publishing. */
   fsync: boolean;
   /** Read every written file back and compare its SHA-256 with what was sent. */
   verify: boolean;
+  /** How the staging folder's lock is refreshed and when another host's is stale (tests shorten them). */
+  lock?: Pick<LockOptions, 'staleMs' | 'refreshMs' | 'host'> | undefined;
 }
+
+/** Staging folders are named by the job: `.hyperexport-SOURCE-SETTINGS.partial`. */
+const STAGING_PREFIX = '.hyperexport-';
+const STAGING_SUFFIX = '.partial';
+const STAGING_NAME = /^\.hyperexport-([0-9a-f]{16})-([0-9a-f]{16})\.partial$/;
 
 export class LocalDirectorySink implements ExportSink {
   readonly directory: string;
@@ -32,6 +40,10 @@ export class LocalDirectorySink implements ExportSink {
   /** The stored name of the OVA package (transforms may have renamed it). */
   #packageName: string | undefined;
   #recordName: string | undefined;
+  /** Stops refreshing the staging folder's lock and removes it if it is still ours. */
+  #releaseLock: (() => Promise<void>) | undefined;
+  /** Set when another run took the lock over: the staging folder is no longer ours to touch. */
+  #lockLost: LockCompromisedError | undefined;
 
   constructor(directory: string, options: LocalDirectorySinkOptions) {
     this.directory = resolve(directory);
@@ -59,10 +71,16 @@ export class LocalDirectorySink implements ExportSink {
         if (await exists(path)) throw new ExportError(`an export already exists at ${path}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
       }
     }
-    const staging = join(this.directory, `.${layout.baseName}.partial`);
+    const staging = join(this.directory, stagingName(layout));
     await mkdir(staging, { recursive: true });
-    await takeLock(join(staging, 'lock'), target);
+    this.#releaseLock = await takeLock(join(staging, 'lock'), target, {
+      ...this.#options.lock,
+      onCompromised: (error) => {
+        this.#lockLost = error;
+      },
+    });
     this.#staging = staging;
+    if (layout.jobKey) await this.#sweepSuperseded(layout.jobKey);
     // A staging folder without a checkpoint is debris from a run that cannot be continued.
     if (!(await exists(join(staging, 'checkpoint.json')))) {
       await rm(join(staging, 'files'), { recursive: true, force: true });
@@ -119,6 +137,7 @@ export class LocalDirectorySink implements ExportSink {
   async commit(): Promise<readonly string[]> {
     const layout = this.#layout!;
     const staging = this.#requireStaging();
+    this.#assertLockHeld();
     const target = this.#finalPath(layout);
     const files = this.#filesDirectory();
     const from = layout.format === 'ovf' ? files : join(files, this.#packageName ?? `${layout.baseName}.ova`);
@@ -130,6 +149,12 @@ export class LocalDirectorySink implements ExportSink {
     // The old record goes first, so a crash part-way never leaves it describing the new files.
     if (previous.length > 0) await rm(this.#recordPath(layout), { force: true });
     let replaced: string | undefined;
+    // Staging folders are per job, so another job may have published this name meanwhile.
+    if (!layout.overwrite) {
+      for (const path of [target, this.#recordPath(layout)]) {
+        if (await exists(path)) throw new ExportError(`an export appeared at ${path} while this one was written`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
+      }
+    }
     if (layout.overwrite && (await exists(target))) {
       replaced = join(this.directory, `.${layout.baseName}.${randomBytes(4).toString('hex')}.replaced`);
       await rename(target, replaced);
@@ -143,14 +168,70 @@ export class LocalDirectorySink implements ExportSink {
       const stale = resolve(this.directory, path);
       if (stale !== target && stale.startsWith(`${this.directory}/`) && !stale.startsWith(`${target}/`)) await rm(stale, { recursive: true, force: true });
     }
-    await rm(staging, { recursive: true, force: true });
-    this.#staging = undefined;
+    await this.#removeStaging();
     return [target];
   }
 
   async abort(): Promise<void> {
-    if (this.#staging) await rm(this.#staging, { recursive: true, force: true });
+    // A staging folder whose lock another run took over is that run's now: leave it alone.
+    if (this.#lockLost) await this.#releaseLock?.();
+    else await this.#removeStaging();
     this.#staging = undefined;
+  }
+
+  /**
+   * Removes the staging folder: its contents while still holding the lock, then the lock (only if
+   * it is still ours), then the folder, which stays if another run has just locked it again.
+   */
+  async #removeStaging(): Promise<void> {
+    const staging = this.#staging;
+    this.#staging = undefined;
+    if (staging === undefined) return;
+    const entries = await readdir(staging).catch(() => [] as string[]);
+    for (const entry of entries) if (entry !== 'lock') await rm(join(staging, entry), { recursive: true, force: true });
+    await this.#releaseLock?.();
+    this.#releaseLock = undefined;
+    await rmdir(staging).catch(() => undefined);
+  }
+
+  #assertLockHeld(): void {
+    if (this.#lockLost) {
+      throw new ExportError(`another run took over this export's staging folder: ${this.#lockLost.message}`, {
+        code: 'EXPORT_LOCK_LOST',
+        hint: 'only one hyperexport may write an export at a time; on a shared folder check that every host can reach it and that their clocks agree',
+        cause: this.#lockLost,
+      });
+    }
+  }
+
+  /**
+   * Removes the staging folders that earlier runs of the same source left in this folder with
+   * other settings (another format, name or stages) and whose run is gone (its lock is dead):
+   * they can never be continued by this job, and this job's export supersedes them. Folders of
+   * other sources are kept for their own rerun, and a live run's folder is never touched.
+   */
+  async #sweepSuperseded(jobKey: JobKey): Promise<void> {
+    const entries = await readdir(this.directory).catch(() => [] as string[]);
+    for (const entry of entries) {
+      const match = STAGING_NAME.exec(entry);
+      if (!match || match[1] !== jobKey.source || match[2] === jobKey.settings) continue;
+      const folder = join(this.directory, entry);
+      const lock = join(folder, 'lock');
+      // A folder without a lock is being created right now (mkdir, then the lock): not stale.
+      if (!(await exists(lock))) continue;
+      let release: (() => Promise<void>) | undefined;
+      try {
+        release = await acquireFileLock(lock, { ...this.#options.lock, timeoutMs: 0 });
+      } catch {
+        continue; // alive, or not ours to judge
+      }
+      try {
+        for (const child of await readdir(folder)) if (child !== 'lock') await rm(join(folder, child), { recursive: true, force: true });
+      } finally {
+        await release();
+      }
+      await rmdir(folder).catch(() => undefined);
+    }
   }
 
   #finalPath(layout: ExportLayout): string {
@@ -184,16 +265,24 @@ export class LocalDirectorySink implements ExportSink {
 }
 
 /**
- * One run at a time per export. A lock whose process is gone (a crash) is taken over, which is
- * how a crashed export gets continued; the lock goes with the staging folder when it is removed.
+ * One run at a time per export job. A lock whose process is gone (a crash), or another host's
+ * that its owner stopped refreshing, is taken over, which is how a crashed export gets continued.
  */
-async function takeLock(lockPath: string, target: string): Promise<void> {
+async function takeLock(lockPath: string, target: string, options: LockOptions): Promise<() => Promise<void>> {
   try {
-    await acquireFileLock(lockPath, { timeoutMs: 0 });
+    return await acquireFileLock(lockPath, { ...options, timeoutMs: 0 });
   } catch (error) {
     if (!(error instanceof LockTimeoutError)) throw error;
     throw new ExportError(`another export is writing ${target}: ${error.message}`, { code: 'EXPORT_LOCKED', hint: 'wait for it to finish, or stop it', cause: error });
   }
+}
+
+/**
+ * The staging folder of an export: named by the job when the core says which job it is, so that
+ * a rerun with another rendered `{time}` finds it; by the export's name otherwise.
+ */
+function stagingName(layout: ExportLayout): string {
+  return layout.jobKey ? `${STAGING_PREFIX}${layout.jobKey.source}-${layout.jobKey.settings}${STAGING_SUFFIX}` : `.${layout.baseName}${STAGING_SUFFIX}`;
 }
 
 /** The files an earlier export's record lists (relative paths), or none. */
