@@ -27,7 +27,7 @@ export interface Vcsim {
   readonly control: string;
   /** Environment for the CLI: GOVC_URL, GOVC_USERNAME, GOVC_PASSWORD, GOVC_INSECURE. */
   readonly env: Record<string, string>;
-  /** Changes fault injection: `{ cutAfterBytes, cutEvery, rateBytesPerSec, leaseTimeoutSec, initDelayMs, stream }`. */
+  /** Changes fault injection: `{ cutAfterBytes, cutEvery, rateBytesPerSec, leaseTimeoutSec, initDelayMs, stream, snapshotTaskMs, exportDelayMs }` (test/vcsim/README.md). */
   setFaults(faults: Record<string, unknown>): Promise<void>;
   resetFaults(): Promise<void>;
   leases(): Promise<Array<Record<string, unknown>>>;

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
@@ -30,6 +31,7 @@ func (v *vmHelper) Reference() types.ManagedObjectReference { return v.Self }
 // (a running VM is exported through a snapshot).
 func (v *vmHelper) ExportVm(ctx *simulator.Context, req *types.ExportVm) soap.HasFault {
 	body := new(methods.ExportVmBody)
+	v.h.exportDelay()
 	ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: v.Self.Value}
 	vm, ok := simulator.Map.Get(ref).(*simulator.VirtualMachine)
 	if !ok {
@@ -69,6 +71,7 @@ func (s *snapshotHelper) Reference() types.ManagedObjectReference { return s.Sel
 // VM's power state.
 func (s *snapshotHelper) ExportSnapshot(ctx *simulator.Context, req *types.ExportSnapshot) soap.HasFault {
 	body := new(methods.ExportSnapshotBody)
+	s.h.exportDelay()
 	ref := types.ManagedObjectReference{Type: "VirtualMachineSnapshot", Value: s.Self.Value}
 	snap, ok := simulator.Map.Get(ref).(*simulator.VirtualMachineSnapshot)
 	if !ok {
@@ -92,6 +95,14 @@ func (s *snapshotHelper) ExportSnapshot(ctx *simulator.Context, req *types.Expor
 	}
 	body.Res = &types.ExportSnapshotResponse{Returnval: l.Self}
 	return body
+}
+
+// exportDelay waits for the fault exportDelayMs. The call goes on afterwards whether or not the
+// client is still there: a server does not undo an export it accepted because the caller left.
+func (h *harness) exportDelay() {
+	if d := h.faults.get().ExportDelayMs; d > 0 {
+		time.Sleep(time.Duration(d) * time.Millisecond)
+	}
 }
 
 // exportLease makes a lease with one deviceUrl per virtual disk, in controller/unit order.

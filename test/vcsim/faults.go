@@ -24,6 +24,15 @@ type faults struct {
 	InitDelayMs int `json:"initDelayMs"`
 	// Stream serves disks the way ESXi does: chunked, no Content-Length, Range ignored (200).
 	Stream bool `json:"stream"`
+	// SnapshotTaskMs makes CreateSnapshot_Task behave like vCenter's: it answers at once with a
+	// running task, and the snapshot exists only when the task succeeds this long after
+	// (0: vcsim's own behaviour, the task is done before the call answers). Tests cancel a
+	// client inside that window.
+	SnapshotTaskMs int `json:"snapshotTaskMs"`
+	// ExportDelayMs delays the answer of ExportVm and ExportSnapshot; the lease is made at the
+	// end of the delay even when the client has given up waiting, as a server that already
+	// accepted the call does.
+	ExportDelayMs int `json:"exportDelayMs"`
 }
 
 func (f faults) validate() error {
@@ -36,6 +45,10 @@ func (f faults) validate() error {
 		return fmt.Errorf("leaseTimeoutSec must be >= 1")
 	case f.InitDelayMs < 0:
 		return fmt.Errorf("initDelayMs must be >= 0")
+	case f.SnapshotTaskMs < 0:
+		return fmt.Errorf("snapshotTaskMs must be >= 0")
+	case f.ExportDelayMs < 0:
+		return fmt.Errorf("exportDelayMs must be >= 0")
 	}
 	return nil
 }
@@ -48,6 +61,8 @@ type faultPatch struct {
 	LeaseTimeoutSec *int   `json:"leaseTimeoutSec"`
 	InitDelayMs     *int   `json:"initDelayMs"`
 	Stream          *bool  `json:"stream"`
+	SnapshotTaskMs  *int   `json:"snapshotTaskMs"`
+	ExportDelayMs   *int   `json:"exportDelayMs"`
 }
 
 func (p faultPatch) applyTo(f faults) faults {
@@ -68,6 +83,12 @@ func (p faultPatch) applyTo(f faults) faults {
 	}
 	if p.Stream != nil {
 		f.Stream = *p.Stream
+	}
+	if p.SnapshotTaskMs != nil {
+		f.SnapshotTaskMs = *p.SnapshotTaskMs
+	}
+	if p.ExportDelayMs != nil {
+		f.ExportDelayMs = *p.ExportDelayMs
 	}
 	return f
 }

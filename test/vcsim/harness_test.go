@@ -564,3 +564,78 @@ func TestWrongPassword(t *testing.T) {
 		t.Fatalf("want InvalidLogin, got %v", err)
 	}
 }
+
+// TestSnapshotTaskTakesTime: with snapshotTaskMs, CreateSnapshot_Task answers with a running
+// task and no snapshot yet; the snapshot exists once the task has succeeded with it as result.
+func TestSnapshotTaskTakesTime(t *testing.T) {
+	setFaults(t, `{"snapshotTaskMs": 800}`)
+	ctx := context.Background()
+	c := login(t)
+	vm := findVM(t, c, ready.VMs[1].Path)
+	started := time.Now()
+	task, err := vm.CreateSnapshot(ctx, "slow", "", false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if answered := time.Since(started); answered > 400*time.Millisecond {
+		t.Fatalf("CreateSnapshot_Task answered after %s, not at once", answered)
+	}
+	var running mo.Task
+	if err := property.DefaultCollector(c).RetrieveOne(ctx, task.Reference(), []string{"info"}, &running); err != nil {
+		t.Fatal(err)
+	}
+	var before mo.VirtualMachine
+	if err := property.DefaultCollector(c).RetrieveOne(ctx, vm.Reference(), []string{"snapshot"}, &before); err != nil {
+		t.Fatal(err)
+	}
+	if running.Info.State != types.TaskInfoStateRunning || before.Snapshot != nil {
+		t.Fatalf("while the task runs: state %s, snapshot %+v", running.Info.State, before.Snapshot)
+	}
+	result, err := task.WaitForResult(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(started); took < 800*time.Millisecond {
+		t.Fatalf("the task ended after %s, before snapshotTaskMs", took)
+	}
+	snap, ok := result.Result.(types.ManagedObjectReference)
+	if !ok || snap.Type != "VirtualMachineSnapshot" {
+		t.Fatalf("task result: %#v", result.Result)
+	}
+	var after mo.VirtualMachine
+	if err := property.DefaultCollector(c).RetrieveOne(ctx, vm.Reference(), []string{"snapshot"}, &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Snapshot == nil || len(after.Snapshot.RootSnapshotList) != 1 || after.Snapshot.RootSnapshotList[0].Snapshot != snap {
+		t.Fatalf("snapshot tree after the task: %+v", after.Snapshot)
+	}
+	if _, err := vm.RemoveSnapshot(ctx, "slow", false, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExportDelay: with exportDelayMs, ExportVm answers late, and a client that gave up still
+// leaves a lease behind (the server went on with the call).
+func TestExportDelay(t *testing.T) {
+	setFaults(t, `{"exportDelayMs": 600}`)
+	c := login(t)
+	vm := findVM(t, c, ready.VMs[0].Path)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	var before []leaseStatus
+	control(t, http.MethodGet, "/leases", "", &before)
+	if _, err := vm.Export(ctx); err == nil {
+		t.Fatal("ExportVm answered inside its delay")
+	}
+	time.Sleep(900 * time.Millisecond)
+	var after []leaseStatus
+	control(t, http.MethodGet, "/leases", "", &after)
+	if len(after) != len(before)+1 {
+		t.Fatalf("want one new lease from the abandoned call, have %d then %d", len(before), len(after))
+	}
+	left := after[len(after)-1]
+	ref := types.ManagedObjectReference{Type: "HttpNfcLease", Value: left.Moref}
+	if err := nfc.NewLease(c, ref).Abort(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+}

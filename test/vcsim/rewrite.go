@@ -27,6 +27,9 @@ var redirects = map[string]redirect{
 	"ExportSnapshot": {"VirtualMachineSnapshot", snapshotHelperType, func(h *harness, ref types.ManagedObjectReference) mo.Reference {
 		return &snapshotHelper{Self: ref, h: h}
 	}},
+	"CreateSnapshot_Task": {"VirtualMachine", vmHelperType, func(h *harness, ref types.ManagedObjectReference) mo.Reference {
+		return &vmHelper{Self: ref, h: h}
+	}},
 	"CreateDescriptor": {"OvfManager", ovfManagerHelperType, func(h *harness, ref types.ManagedObjectReference) mo.Reference {
 		return &ovfManagerHelper{Self: ref, h: h}
 	}},
