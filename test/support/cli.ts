@@ -23,7 +23,8 @@ export interface CliOptions {
   /** Run as another user id (tests of permissions, which root ignores). */
   uid?: number;
   gid?: number;
-  signalAfter?: { pattern: RegExp; signal: NodeJS.Signals };
+  /** Sends `signal` once the output matches `pattern` (`delayMs` after, to land inside a slow step). */
+  signalAfter?: { pattern: RegExp; signal: NodeJS.Signals; delayMs?: number };
   /** Runs `action` once, the first time the output matches `pattern`. */
   whenOutput?: { pattern: RegExp; action: () => void };
 }
@@ -59,7 +60,9 @@ export function runCli(args: readonly string[], options: CliOptions): Promise<Cl
       }
       if (options.signalAfter && !signalled && options.signalAfter.pattern.test(stdout + stderr)) {
         signalled = true;
-        child.kill(options.signalAfter.signal);
+        const { signal, delayMs } = options.signalAfter;
+        if (delayMs) setTimeout(() => child.kill(signal), delayMs);
+        else child.kill(signal);
       }
     };
     child.stdout.on('data', (data: Buffer) => {

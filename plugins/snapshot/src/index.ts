@@ -1,14 +1,16 @@
 // snapshot: exports a vSphere VM from a snapshot. `--snapshot-before` takes one (so a running VM
 // can be exported) and removes it afterwards, whether the export succeeded, failed or was
-// cancelled (`--keep-snapshot` keeps it); `--snapshot NAME` exports from an existing snapshot,
+// cancelled, even while the snapshot was still being made (`--keep-snapshot` keeps it); `--snapshot NAME` exports from an existing snapshot,
 // which is never removed.
 import { ConfigError, definePlugin, t } from '@hyperexport/core';
+import type { Job } from '@hyperexport/core';
 import { setExportSnapshot, vsphereSessionOf } from '@hyperexport/source-vsphere';
-import { createSnapshot, findSnapshot, removeSnapshot } from './snapshots.ts';
+import type { ManagedObjectRef } from '@hyperexport/source-vsphere';
+import { CLEANUP_TIMEOUT_MS, findSnapshot, hasSnapshot, removeSnapshot, snapshotLeftBy, snapshotOfTask, startSnapshot } from './snapshots.ts';
 
 const PLUGIN_NAME = 'snapshot';
 
-export { createSnapshot, findSnapshot, removeSnapshot } from './snapshots.ts';
+export { createSnapshot, findSnapshot, removeSnapshot, snapshotLeftBy, snapshotOfTask, startSnapshot } from './snapshots.ts';
 
 interface SnapshotOptions {
   /** Take a snapshot before every export (also `--snapshot-before`). */
@@ -39,6 +41,25 @@ export default definePlugin<SnapshotOptions>({
   }),
   setup(exporter, options) {
     const settings = options ?? {};
+    const keepOf = (job: Job): boolean => (job.spec.extra.keepSnapshot as boolean | undefined) ?? settings.keep ?? false;
+
+    /** After a creation that was not seen through (cancelled, failed): waits for what it made and removes it. */
+    const removeUnfinished = async (job: Job, name: string, task: ManagedObjectRef | undefined, keep: boolean) => {
+      const session = await vsphereSessionOf(job);
+      if (!session) return;
+      if (keep) {
+        job.info(`keeping snapshot "${name}" (if it was made) as asked`, PLUGIN_NAME);
+        return;
+      }
+      // Not job.signal: the job has stopped, and the snapshot must still go.
+      const deadline = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
+      if (task) job.info(`waiting for snapshot "${name}" to be made, to remove it (the export stopped while it was being taken)`, PLUGIN_NAME);
+      const left = await snapshotLeftBy(session.client, session.vm.ref, name, task, deadline);
+      if (!left) return;
+      await removeSnapshot(session.client, left, name, deadline);
+      job.info(`removed snapshot "${name}"`, PLUGIN_NAME);
+    };
+
     // Before the source inspects the VM, so the pre-export checks know a running VM is fine.
     exporter.hooks.inspect.tap({ name: PLUGIN_NAME, stage: -10 }, (job) => {
       const before = (job.spec.extra.snapshotBefore as boolean | undefined) ?? settings.before ?? false;
@@ -66,27 +87,42 @@ export default definePlugin<SnapshotOptions>({
         .replaceAll('{timestamp}', new Date().toISOString().replace(/[:.]/g, '-'));
       const memory = (extra.snapshotMemory ?? settings.memory ?? false) && vm.powerState === 'poweredOn';
       job.info(`taking snapshot "${name}" of ${vm.name}${memory ? ' with memory' : ''}${quiesce ? ', quiesced' : ''}`, PLUGIN_NAME);
-      const ref = await createSnapshot(client, vm.ref, {
-        name,
-        description: `Taken by HyperExport for export job ${job.id}; removed when the export ends unless kept.`,
-        memory,
-        quiesce,
-      }, job.signal);
-      setExportSnapshot(job, ref);
-      return { name, id: ref.value, created: true, provider: PLUGIN_NAME };
+      let task: ManagedObjectRef | undefined;
+      try {
+        task = await startSnapshot(client, vm.ref, {
+          name,
+          description: `Taken by HyperExport for export job ${job.id}; removed when the export ends unless kept.`,
+          memory,
+          quiesce,
+        });
+        const ref = await snapshotOfTask(client, task, name, job.signal);
+        setExportSnapshot(job, ref);
+        return { name, id: ref.value, created: true, provider: PLUGIN_NAME };
+      } catch (error) {
+        // The job never gets this snapshot to clean up: remove what the creation left here.
+        await removeUnfinished(job, name, task, keepOf(job)).catch((cleanupError: unknown) => {
+          job.warn(`snapshot "${name}" of ${vm.name} may be left behind (${cleanupError instanceof Error ? cleanupError.message : String(cleanupError)}): check with \`hyperexport vm info --vm ${vm.path ?? vm.name}\``, PLUGIN_NAME);
+        });
+        throw error;
+      }
     });
 
     exporter.hooks.snapshotCleanup.tapPromise(PLUGIN_NAME, async (job, snapshot) => {
       if (snapshot.provider !== PLUGIN_NAME || !snapshot.created) return; // a named snapshot is never removed
-      const keep = (job.spec.extra.keepSnapshot as boolean | undefined) ?? settings.keep ?? false;
-      if (keep) {
+      if (keepOf(job)) {
         job.info(`keeping snapshot "${snapshot.name}" as asked`, PLUGIN_NAME);
         return;
       }
       const session = await vsphereSessionOf(job);
       if (!session) return;
       // Not job.signal: the job may have been cancelled, and the snapshot must still go.
-      await removeSnapshot(session.client, { type: 'VirtualMachineSnapshot', value: snapshot.id }, snapshot.name, AbortSignal.timeout(30 * 60_000));
+      const deadline = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
+      // A snapshot an interrupted run recorded in its checkpoint may be gone, or not this VM's.
+      if (!(await hasSnapshot(session.client, session.vm.ref, snapshot.id, snapshot.name, deadline))) {
+        job.info(`snapshot "${snapshot.name}" is no longer there; nothing to remove`, PLUGIN_NAME);
+        return;
+      }
+      await removeSnapshot(session.client, { type: 'VirtualMachineSnapshot', value: snapshot.id }, snapshot.name, deadline);
       job.info(`removed snapshot "${snapshot.name}"`, PLUGIN_NAME);
     });
   },

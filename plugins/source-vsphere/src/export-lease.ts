@@ -26,6 +26,8 @@ export interface LeaseInfo {
 const WAIT_POLL_MS = 500;
 /** govc sends progress every 2 s; well inside any lease timeout. */
 export const KEEP_ALIVE_INTERVAL_MS = 2000;
+/** How long ExportVm/ExportSnapshot may take to answer (vCenter answers in seconds). */
+const OPEN_TIMEOUT_MS = 5 * 60_000;
 
 export class ExportLease {
   readonly ref: ManagedObjectRef;
@@ -40,14 +42,26 @@ export class ExportLease {
     this.ref = ref;
   }
 
-  /** ExportVm, or ExportSnapshot when `snapshot` is given. */
+  /**
+   * ExportVm, or ExportSnapshot when `snapshot` is given. The call is not cut short by `signal`:
+   * the server makes the lease whether or not the answer is read, and only the answer names it.
+   * So the call finishes, and a lease opened for a job cancelled meanwhile is aborted at once
+   * rather than left open until its timeout.
+   */
   static async open(client: VimClient, vm: ManagedObjectRef, snapshot: ManagedObjectRef | undefined, signal?: AbortSignal): Promise<ExportLease> {
+    signal?.throwIfAborted();
+    const deadline = AbortSignal.timeout(OPEN_TIMEOUT_MS);
     const answer = snapshot
-      ? await client.invoke('ExportSnapshot', [moRef('_this', snapshot)], signal)
-      : await client.invoke('ExportVm', [moRef('_this', vm)], signal);
+      ? await client.invoke('ExportSnapshot', [moRef('_this', snapshot)], deadline)
+      : await client.invoke('ExportVm', [moRef('_this', vm)], deadline);
     const ref = answer.childRef('returnval');
     if (!ref) throw new ExportError('the server returned no export lease', { code: 'VIM_PROTOCOL' });
-    return new ExportLease(client, ref);
+    const lease = new ExportLease(client, ref);
+    if (signal?.aborted) {
+      await lease.abort(signal.reason instanceof Error ? signal.reason.message : 'export cancelled').catch(() => undefined);
+      signal.throwIfAborted();
+    }
+    return lease;
   }
 
   /** Waits until the lease leaves `initializing`; returns its info or throws its error. */

@@ -1,0 +1,120 @@
+// Cancelling an export at its awkward moments leaves nothing behind on the vSphere side or on
+// disk: Ctrl-C while the snapshot is being taken or the export lease opened, a reader that
+// closes stdout mid-export, and a crash followed by a rerun. Against the simulator (test/vcsim),
+// through the built CLI; the harness makes the snapshot task and ExportVm take time so that the
+// cancel lands inside those windows, as it does on a real vCenter.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_PATH, runCli } from './support/cli.ts';
+import { startVcsim } from './support/vcsim.ts';
+import type { Vcsim, VcsimVm } from './support/vcsim.ts';
+
+let sim: Vcsim;
+let work: string;
+let offVm: VcsimVm;
+let onVm: VcsimVm;
+let env: Record<string, string>;
+let counter = 0;
+const outDir = () => join(work, `out-${++counter}`);
+
+beforeAll(async () => {
+  sim = await startVcsim(['-disk-mb', '8,4', '-running-disk-mb', '8']);
+  offVm = sim.vms.find((vm) => vm.powerState === 'poweredOff')!;
+  onVm = sim.vms.find((vm) => vm.powerState === 'poweredOn')!;
+  work = await mkdtemp(join(tmpdir(), 'hyperexport-cancel-'));
+  env = { ...sim.env, HYPEREXPORT_HISTORY: join(work, 'history.jsonl'), HYPEREXPORT_PROFILES_DIR: join(work, 'profiles') };
+});
+
+afterEach(async () => {
+  await sim.resetFaults();
+});
+
+afterAll(async () => {
+  await sim?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+const cli = (args: string[], extra: Partial<Parameters<typeof runCli>[1]> = {}) => runCli(args, { cwd: work, env, ...extra });
+
+async function snapshotsOf(vm: VcsimVm): Promise<string[]> {
+  const info = await cli(['vm', 'info', '--vm', vm.path, '--json']);
+  expect(info.code, info.stderr).toBe(0);
+  return (info.events[0]!.snapshots as Array<{ path: string }>).map((snapshot) => snapshot.path);
+}
+
+/** Leases made after `since` (an index into the harness's list) that were neither completed nor aborted. */
+async function leasesLeftOpen(since: number): Promise<Array<Record<string, unknown>>> {
+  return (await sim.leases()).slice(since).filter((lease) => lease.outcome !== 'completed' && lease.outcome !== 'aborted');
+}
+
+const STACK_FRAME = /^\s+at .+[(:]\d+/m;
+
+/**
+ * Runs the CLI with stdout a pipe whose reading end is closed as a reader like `grep -m1 -q`
+ * or `true` does: at once, or after the first line matching `closeAfter`.
+ */
+function runWithStdoutClosed(args: readonly string[], closeAfter?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: work, env: { ...process.env, ...env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    if (!closeAfter) child.stdout.destroy();
+    child.stdout.on('data', (data: Buffer) => {
+      stdout += data.toString();
+      if (closeAfter?.test(stdout)) child.stdout.destroy();
+    });
+    child.stderr.on('data', (data: Buffer) => {
+      stderr += data.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('cancel and cleanup', () => {
+  it('Ctrl-C while the snapshot is being taken: the snapshot is removed once its task ends', async () => {
+    const taskMs = 3000;
+    await sim.setFaults({ snapshotTaskMs: taskMs });
+    let takingAt = 0;
+    const out = outDir();
+    const run = await cli(['export', '--vm', onVm.path, '--snapshot-before', '--format', 'ovf', '--output', out, '--json'], {
+      whenOutput: { pattern: /taking snapshot \\"hyperexport-DC0_H0_VM1-/, action: () => (takingAt = Date.now()) },
+      // Inside the task's 3 s: the call has answered, the snapshot does not exist yet.
+      signalAfter: { pattern: /taking snapshot \\"hyperexport-DC0_H0_VM1-/, signal: 'SIGINT', delayMs: 1000 },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.events.at(-1)).toMatchObject({ type: 'result', status: 'cancelled' });
+    // Whatever the CLI did, the simulator's task has ended by now: had it left the snapshot, it would be there.
+    await sleep(Math.max(0, takingAt + taskMs + 500 - Date.now()));
+    expect(await snapshotsOf(onVm)).toEqual([]);
+    const infos = run.events.filter((e) => e.type === 'info').map((e) => String(e.message));
+    expect(infos.some((m) => /waiting for snapshot "hyperexport-DC0_H0_VM1-[^"]+" to be made, to remove it/.test(m)), infos.join('\n')).toBe(true);
+    expect(infos.some((m) => /removed snapshot "hyperexport-DC0_H0_VM1-/.test(m)), infos.join('\n')).toBe(true);
+  });
+
+  it('Ctrl-C while the export lease is being opened: the lease is aborted once the server made it', async () => {
+    const delayMs = 2500;
+    await sim.setFaults({ exportDelayMs: delayMs });
+    const leasesBefore = (await sim.leases()).length;
+    let askedAt = 0;
+    const out = outDir();
+    const run = await cli(['export', '--vm', offVm.path, '--format', 'ovf', '--output', out, '--json'], {
+      whenOutput: { pattern: /exporting \/DC0\/vm\/DC0_H0_VM0/, action: () => (askedAt = Date.now()) },
+      // Inside ExportVm: the server has the call, the client does not know the lease yet.
+      signalAfter: { pattern: /exporting \/DC0\/vm\/DC0_H0_VM0/, signal: 'SIGINT', delayMs: 800 },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.events.at(-1)).toMatchObject({ type: 'result', status: 'cancelled' });
+    // By now the server has made the lease whatever the CLI did.
+    await sleep(Math.max(0, askedAt + delayMs + 500 - Date.now()));
+    const made = (await sim.leases()).slice(leasesBefore);
+    expect(made).toHaveLength(1);
+    expect(await leasesLeftOpen(leasesBefore)).toEqual([]);
+    expect(made[0]).toMatchObject({ outcome: 'aborted', bytesServed: 0 });
+    expect(await readdir(out).catch(() => [])).toEqual([]);
+  });
+});
