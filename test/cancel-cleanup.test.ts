@@ -117,4 +117,28 @@ describe('cancel and cleanup', () => {
     expect(made[0]).toMatchObject({ outcome: 'aborted', bytesServed: 0 });
     expect(await readdir(out).catch(() => [])).toEqual([]);
   });
+
+  it('a reader that closes stdout mid-export (--json | grep -m1 -q file:progress) cancels it: cleaned up, exit 1, no stack trace', async () => {
+    await sim.setFaults({ rateBytesPerSec: 1024 * 1024 });
+    const leasesBefore = (await sim.leases()).length;
+    const out = outDir();
+    const run = await runWithStdoutClosed(['export', '--vm', onVm.path, '--snapshot-before', '--format', 'ova', '--output', out, '--json'], /"type":"file:progress"/);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).not.toMatch(STACK_FRAME);
+    expect(run.stderr).toMatch(/standard output was closed.*cancelling/);
+    expect(await snapshotsOf(onVm)).toEqual([]);
+    expect(await leasesLeftOpen(leasesBefore)).toEqual([]);
+    expect((await sim.leases()).slice(leasesBefore)).toMatchObject([{ outcome: 'aborted' }]);
+    // No staging folder, no spooled disk.
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('without --json, a closed stdout (| true) prints no stack trace; the export it finished stands', async () => {
+    const out = outDir();
+    const run = await runWithStdoutClosed(['export', '--vm', offVm.path, '--format', 'ovf', '--output', out]);
+    expect(run.stderr).not.toMatch(STACK_FRAME);
+    expect(run.stderr).not.toMatch(/EPIPE/);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0', 'DC0_H0_VM0.ovf.hyperexport.json']);
+  });
 });

@@ -15,6 +15,7 @@ import { printBatchSummary, printResult, printValidation } from './export-output
 import { resolveTargets } from './export-targets.ts';
 import type { ExportTarget, TargetProblem } from './export-targets.ts';
 import { attachReporter, chooseReporterMode } from './progress-reporter.ts';
+import { watchClosedOutput } from './closed-output.ts';
 import { profileSettings } from './profile-settings.ts';
 
 /** Flags that plugins read from `spec.extra`, with the flag that sets each, for messages. */
@@ -142,6 +143,11 @@ export class ExportCommand extends RemoteSourceCommand {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // The reader of stdout went away (`--json | grep -m1 -q ...`): nobody follows the export any more.
+    const unwatchStdout = watchClosedOutput(this.context.stdout, () => {
+      this.context.stderr.write('\nstandard output was closed: cancelling\n');
+      cancel.abort(new Error('standard output was closed'));
+    });
     const detach = attachReporter(bus, chooseReporterMode(this.json, this.quiet, this.context.stderr), this.context.stdout, this.context.stderr);
     try {
       if (!isBatch) {
@@ -160,6 +166,7 @@ export class ExportCommand extends RemoteSourceCommand {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      unwatchStdout();
       detach();
     }
   }

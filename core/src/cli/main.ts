@@ -4,6 +4,7 @@ import { Builtins, Cli } from 'clipanion';
 import type { BaseContext } from 'clipanion';
 import { ExitCode } from '../errors.ts';
 import { BaseCommand } from './base-command.ts';
+import { tolerateClosedOutput } from './closed-output.ts';
 import { loadBuiltinCommands } from './builtin-plugins.ts';
 import { ExportCommand } from './export-command.ts';
 import { PluginsListCommand } from './plugins-list-command.ts';
@@ -32,6 +33,9 @@ export async function createCli(): Promise<Cli> {
 export async function main(argv: string[], context: Partial<BaseContext> = {}): Promise<number> {
   const cli = await createCli();
   const full: BaseContext = { ...Cli.defaultContext, ...context };
+  // A closed pipe (`hyperexport ... | true`) is no crash; the export command also cancels on it.
+  tolerateClosedOutput(full.stdout);
+  tolerateClosedOutput(full.stderr);
   let command;
   try {
     command = cli.process(argv, full);
