@@ -141,4 +141,29 @@ describe('cancel and cleanup', () => {
     expect(run.code, run.stderr).toBe(0);
     expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0', 'DC0_H0_VM0.ovf.hyperexport.json']);
   });
+
+  it('a crash with --snapshot-before, then the same command again: the checkpoint names the snapshot, the rerun removes it', async () => {
+    await sim.setFaults({ rateBytesPerSec: 1024 * 1024 });
+    const out = outDir();
+    const args = ['export', '--vm', onVm.path, '--snapshot-before', '--format', 'ovf', '--output', out, '--json'];
+    // Killed mid-download: no cleanup at all runs.
+    const crashed = await cli(args, { signalAfter: { pattern: /"type":"file:progress"/, signal: 'SIGKILL' } });
+    expect(crashed.code).toBe(null);
+    const taking = crashed.events.find((e) => e.type === 'info' && /^taking snapshot/.test(String(e.message)));
+    const taken = /^taking snapshot "([^"]+)"/.exec(String(taking?.message))?.[1];
+    expect(taken).toMatch(/^hyperexport-DC0_H0_VM1-/);
+    expect(await snapshotsOf(onVm)).toEqual([taken]);
+    const checkpoint = JSON.parse(await readFile(join(out, '.DC0_H0_VM1.partial', 'checkpoint.json'), 'utf8')) as { snapshot?: Record<string, unknown> };
+    expect(checkpoint.snapshot).toMatchObject({ name: taken, id: expect.stringMatching(/\S/), created: true, provider: 'snapshot' });
+    await sim.resetFaults();
+
+    const rerun = await cli(args);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const infos = rerun.events.filter((e) => e.type === 'info').map((e) => String(e.message));
+    expect(infos, infos.join('\n')).toContain(`the interrupted run of this export took snapshot "${taken}": removing it`);
+    expect(infos).toContain(`removed snapshot "${taken}"`);
+    // Its own snapshot is gone too: none is left.
+    expect(await snapshotsOf(onVm)).toEqual([]);
+    expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM1', 'DC0_H0_VM1.ovf.hyperexport.json']);
+  });
 });

@@ -4,7 +4,7 @@
 // again. The format is documented in docs/checkpoint.md.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './fs/atomic-write.ts';
-import type { ArtifactKind, ExportFormat, FileDigest } from './model.ts';
+import type { ArtifactKind, ExportFormat, FileDigest, SnapshotRef } from './model.ts';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -36,6 +36,11 @@ interface CheckpointDocument extends CheckpointKey {
   readonly updatedAt: string;
   /** The export's identity (the id of the job that began it): a job that continues it takes it on. */
   readonly exportId?: string | undefined;
+  /**
+   * The snapshot the run took for this export (`--snapshot-before`), recorded before any file:
+   * after a crash, no cleanup removed it, and the next run must.
+   */
+  readonly snapshot?: SnapshotRef | undefined;
   readonly files: readonly CheckpointEntry[];
 }
 
@@ -43,31 +48,43 @@ export class Checkpoint {
   readonly path: string;
   /** The export this checkpoint belongs to: the one it was written for, or, when new, `exportId` given to open. */
   exportId: string;
+  /**
+   * A snapshot that an earlier run of this export took and recorded, and that is not this run's:
+   * that run crashed before removing it.
+   */
+  earlierSnapshot: SnapshotRef | undefined;
   readonly #key: CheckpointKey;
+  readonly #snapshot: SnapshotRef | undefined;
   readonly #entries = new Map<string, CheckpointEntry>();
   // Writes are serialised: parallel disks finish at any time.
   #writing: Promise<void> = Promise.resolve();
 
-  private constructor(path: string, key: CheckpointKey, exportId: string) {
+  private constructor(path: string, key: CheckpointKey, exportId: string, snapshot: SnapshotRef | undefined) {
     this.path = path;
     this.#key = key;
     this.exportId = exportId;
+    this.#snapshot = snapshot?.created ? snapshot : undefined;
   }
 
   /**
    * Opens the checkpoint at `path`. Entries are kept only if the file is valid and was written
    * for the same export (same source, format, name template and stages); otherwise it starts empty, for
-   * the export `exportId`.
+   * the export `exportId`. `snapshot` is the snapshot this run exports from; one it took is
+   * recorded by the next write.
    */
-  static async open(path: string, key: CheckpointKey, exportId: string): Promise<Checkpoint> {
-    const checkpoint = new Checkpoint(path, key, exportId);
+  static async open(path: string, key: CheckpointKey, exportId: string, snapshot?: SnapshotRef): Promise<Checkpoint> {
+    const checkpoint = new Checkpoint(path, key, exportId, snapshot);
     let document: CheckpointDocument | undefined;
     try {
       document = JSON.parse(await readFile(path, 'utf8')) as CheckpointDocument;
     } catch {
       return checkpoint;
     }
-    if (document.version === CHECKPOINT_VERSION && sameKey(document, key) && Array.isArray(document.files)) {
+    // Whatever else differs (a new snapshot means another source identity), a snapshot taken by
+    // an earlier run is this export's to remove.
+    const earlier = document?.version === CHECKPOINT_VERSION ? takenSnapshot(document.snapshot) : undefined;
+    if (earlier && earlier.id !== snapshot?.id) checkpoint.earlierSnapshot = earlier;
+    if (document?.version === CHECKPOINT_VERSION && sameKey(document, key) && Array.isArray(document.files)) {
       for (const entry of document.files) checkpoint.#entries.set(entry.name, entry);
       if (typeof document.exportId === 'string' && document.files.length > 0) checkpoint.exportId = document.exportId;
     }
@@ -93,16 +110,31 @@ export class Checkpoint {
     this.#entries.delete(name);
   }
 
+  /** Writes the checkpoint now, e.g. to record the snapshot this run took before any file is done. */
+  save(): Promise<void> {
+    this.#writing = this.#writing.then(() => this.#write());
+    return this.#writing;
+  }
+
   async #write(): Promise<void> {
     const document: CheckpointDocument = {
       version: CHECKPOINT_VERSION,
       ...this.#key,
       updatedAt: new Date().toISOString(),
       exportId: this.exportId,
+      ...(this.#snapshot ? { snapshot: this.#snapshot } : {}),
       files: [...this.#entries.values()],
     };
     await writeFileAtomic(this.path, `${JSON.stringify(document, null, 2)}\n`);
   }
+}
+
+/** A snapshot recorded as taken by a run (not one the user named), if the field is well formed. */
+function takenSnapshot(value: unknown): SnapshotRef | undefined {
+  const snapshot = value as Partial<SnapshotRef> | undefined;
+  if (typeof snapshot !== 'object' || snapshot === null || snapshot.created !== true) return undefined;
+  if (typeof snapshot.name !== 'string' || typeof snapshot.id !== 'string' || typeof snapshot.provider !== 'string' || !snapshot.id) return undefined;
+  return { name: snapshot.name, id: snapshot.id, created: true, provider: snapshot.provider };
 }
 
 function sameKey(a: CheckpointKey, b: CheckpointKey): boolean {

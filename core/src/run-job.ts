@@ -81,7 +81,8 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     };
     layout = exportLayout;
     await Promise.all(sinks.map((sink) => sink.prepare(exportLayout, job.signal)));
-    const written = await stage('write', () => writeExport(job, opened, orderedPlan, sinks, exportLayout));
+    const snapshots = { current: snapshot, removeLeftover: (leftover: SnapshotRef) => hooks.snapshotCleanup.promise(job, leftover) };
+    const written = await stage('write', () => writeExport(job, opened, orderedPlan, sinks, exportLayout, snapshots));
     files = written.files;
     bytesRead = written.bytesRead;
     await stage('postValidate', async () => {

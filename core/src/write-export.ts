@@ -10,7 +10,8 @@ import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Checkpoint } from './checkpoint.ts';
 import type { Job } from './job.ts';
-import type { Artifact, ExportLayout, ExportRecord, ExportSink, ExportSource, FileDigest, SourceFile, StoredFile, TransformPlan, TransformStage } from './model.ts';
+import { describeError } from './errors.ts';
+import type { Artifact, ExportLayout, ExportRecord, ExportSink, ExportSource, FileDigest, SnapshotRef, SourceFile, StoredFile, TransformPlan, TransformStage } from './model.ts';
 import { Stage, exportRecordName } from './model.ts';
 import { rewriteFileReferences } from './ovf/file-references.ts';
 import type { FileReferenceChange } from './ovf/file-references.ts';
@@ -37,9 +38,16 @@ interface Context {
   readonly checkpoint: Checkpoint | undefined;
 }
 
-export async function writeExport(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout): Promise<WrittenFiles> {
+/** The snapshot a job exports from, and how to remove one that an interrupted run took. */
+export interface ExportSnapshots {
+  readonly current: SnapshotRef | undefined;
+  readonly removeLeftover: (snapshot: SnapshotRef) => Promise<void>;
+}
+
+export async function writeExport(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout, snapshots?: ExportSnapshots): Promise<WrittenFiles> {
   const progress = new ReadProgress(source);
-  const checkpoint = await openCheckpoint(job, source, plan, sinks, layout);
+  const checkpoint = await openCheckpoint(job, source, plan, sinks, layout, snapshots?.current);
+  if (checkpoint && snapshots) await settleSnapshots(job, checkpoint, snapshots);
   if (checkpoint && checkpoint.size > 0) {
     job.info(`continuing an interrupted export: ${checkpoint.size} file(s) already done (checkpoint ${checkpoint.path})`);
     // The files already done belong to the export the earlier job began: so do the rest.
@@ -323,11 +331,30 @@ async function writeArtifactOnce(
 }
 
 /** The checkpoint applies when the source has an identity and every sink can adopt files. */
-async function openCheckpoint(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout): Promise<Checkpoint | undefined> {
+async function openCheckpoint(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout, snapshot: SnapshotRef | undefined): Promise<Checkpoint | undefined> {
   if (!source.identity || !sinks.every((sink) => sink.adoptFile)) return undefined;
   const path = sinks.map((sink) => sink.checkpointPath?.()).find((candidate) => candidate !== undefined);
   if (!path) return undefined;
-  return Checkpoint.open(path, { source: source.identity, format: layout.format, name: job.spec.name ?? '{vm}', stages: byteStageNames(plan) }, job.exportId);
+  return Checkpoint.open(path, { source: source.identity, format: layout.format, name: job.spec.name ?? '{vm}', stages: byteStageNames(plan) }, job.exportId, snapshot);
+}
+
+/**
+ * A snapshot that a crashed run of this export took (its checkpoint names it) is removed; then
+ * the snapshot this run took is recorded, before any file, so that whenever this run crashes
+ * the next one finds it. (A new snapshot is another source identity: the files of the crashed
+ * run are not reused, they come from another point in time.)
+ */
+async function settleSnapshots(job: Job, checkpoint: Checkpoint, snapshots: ExportSnapshots): Promise<void> {
+  const leftover = checkpoint.earlierSnapshot;
+  if (leftover) {
+    job.info(`the interrupted run of this export took snapshot "${leftover.name}": removing it`);
+    try {
+      await snapshots.removeLeftover(leftover);
+    } catch (error) {
+      job.warn(`could not remove snapshot "${leftover.name}" that the interrupted run took (${describeError(error).message}); remove it by hand`);
+    }
+  }
+  if (leftover || snapshots.current?.created) await checkpoint.save();
 }
 
 /** A file an interrupted run completed: every sink checks its copy; then it is not fetched again. */
