@@ -153,7 +153,9 @@ describe('cancel and cleanup', () => {
     const taken = /^taking snapshot "([^"]+)"/.exec(String(taking?.message))?.[1];
     expect(taken).toMatch(/^hyperexport-DC0_H0_VM1-/);
     expect(await snapshotsOf(onVm)).toEqual([taken]);
-    const checkpoint = JSON.parse(await readFile(join(out, '.DC0_H0_VM1.partial', 'checkpoint.json'), 'utf8')) as { snapshot?: Record<string, unknown> };
+    const staging = await readdir(out);
+    expect(staging).toEqual([expect.stringMatching(/^\.hyperexport-[0-9a-f]{16}-[0-9a-f]{16}\.partial$/)]);
+    const checkpoint = JSON.parse(await readFile(join(out, staging[0]!, 'checkpoint.json'), 'utf8')) as { snapshot?: Record<string, unknown> };
     expect(checkpoint.snapshot).toMatchObject({ name: taken, id: expect.stringMatching(/\S/), created: true, provider: 'snapshot' });
     await sim.resetFaults();
 
@@ -164,6 +166,7 @@ describe('cancel and cleanup', () => {
     expect(infos).toContain(`removed snapshot "${taken}"`);
     // Its own snapshot is gone too: none is left.
     expect(await snapshotsOf(onVm)).toEqual([]);
+    // The rerun took another snapshot yet is the same job: it used the crashed run's staging folder, and removed it.
     expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM1', 'DC0_H0_VM1.ovf.hyperexport.json']);
   });
 });

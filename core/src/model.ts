@@ -63,6 +63,14 @@ export interface ExportSource {
    * id). Sources that set it can continue an interrupted export from its checkpoint.
    */
   readonly identity?: string | undefined;
+  /**
+   * What stays the same across the runs of one job when `identity` does not: a vSphere export
+   * names the snapshot it reads in `identity`, and a rerun with `--snapshot-before` takes a new
+   * one, yet must find the crashed run's staging folder (and remove that run's snapshot). Names
+   * the job (ExportLayout.jobKey); `identity` still decides whether a checkpoint applies.
+   * Defaults to `identity`.
+   */
+  readonly jobIdentity?: string | undefined;
   readonly files: readonly SourceFile[];
   /**
    * Produces the OVF descriptor for the files as they were read (vSphere's CreateDescriptor needs

@@ -77,7 +77,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       baseName: exportBaseName(expandNameTemplate(nameTemplate, { vm: opened.vmName, startedAt: job.startedAt })),
       format: spec.format,
       overwrite: spec.overwrite,
-      jobKey: exportJobKey({ identity: opened.identity, kind: opened.kind, vmName: opened.vmName, format: spec.format, nameTemplate, stages: byteStageNames(orderedPlan) }),
+      jobKey: exportJobKey({ identity: opened.jobIdentity ?? opened.identity, kind: opened.kind, vmName: opened.vmName, format: spec.format, nameTemplate, stages: byteStageNames(orderedPlan) }),
     };
     layout = exportLayout;
     await Promise.all(sinks.map((sink) => sink.prepare(exportLayout, job.signal)));

@@ -43,6 +43,7 @@ class VsphereExport implements ExportSource {
   readonly kind = KIND;
   readonly vmName: string;
   readonly identity: string;
+  readonly jobIdentity: string;
   files: SourceFile[] = [];
   readonly #options: VsphereSourceOptions;
   #lease: ExportLease | undefined;
@@ -56,7 +57,9 @@ class VsphereExport implements ExportSource {
     this.#options = options;
     this.vmName = options.vm.name;
     const { url } = options.client;
-    this.identity = `vsphere:${url.host}${url.pathname}#${options.vm.ref.value}${options.snapshot ? `@${options.snapshot.value}` : ''}`;
+    // The job is the VM; what is read (and so whether a checkpoint applies) is the snapshot's.
+    this.jobIdentity = `vsphere:${url.host}${url.pathname}#${options.vm.ref.value}`;
+    this.identity = `${this.jobIdentity}${options.snapshot ? `@${options.snapshot.value}` : ''}`;
   }
 
   async start(): Promise<void> {
