@@ -19,7 +19,7 @@ import sourceLocal from '@hyperexport/source-local';
 import storeLocal from '@hyperexport/store-local';
 import storeRemote from '@hyperexport/store-remote';
 import type { GcsOptions } from '@hyperexport/cloud-gcs';
-import { GcsFake } from './support/gcs-fake.ts';
+import { crc32cUpdate, GcsFake } from './support/gcs-fake.ts';
 import { makeVmFolder } from './support/make-vm-folder.ts';
 import type { MadeVm } from './support/make-vm-folder.ts';
 import { describeStorageConformance, listKeys, readAll, unknownLengthStream } from './support/storage-conformance.ts';
@@ -267,6 +267,17 @@ describe('cloud-gcs failures', () => {
     await expect(open(`gs://user:secret@${BUCKET}/x`)).rejects.toMatchObject({ name: 'ConfigError', message: expect.not.stringMatching(/secret/) });
   });
 
+  it('an object damaged on the way fails the put (the CRC32C GCS stored differs from ours), and nothing is visible', async () => {
+    const prefix = freshPrefix();
+    const service = await open(`gs://${BUCKET}/${prefix}/`, { chunkSize: 256 * 1024 });
+    fake.corruptNextUpload(`${prefix}/damaged.vmdk`);
+    const failure = await service.put('damaged.vmdk', unknownLengthStream(randomBytes(700 * 1024), 100_000), { signal }).then(() => new Error('the damaged upload was accepted'), (error: unknown) => error);
+    expect(failure).toMatchObject({ name: 'ExportError', code: 'VERIFY', message: `uploading damaged.vmdk to gs://${BUCKET}/${prefix}/: Google Cloud Storage stored other bytes than were sent (CRC32C mismatch); the object was deleted` });
+    expect(await service.stat('damaged.vmdk', { signal })).toBeUndefined();
+    expect(await listKeys(service, '')).toEqual([]);
+    expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([]);
+  });
+
   it('a corrupted object fails the read with a checksum error', async () => {
     const prefix = freshPrefix();
     const service = await open(`gs://${BUCKET}/${prefix}/`);
@@ -277,6 +288,86 @@ describe('cloud-gcs failures', () => {
     await handle.write(Buffer.from([content[1000]! ^ 0xff]), 0, 1, 1000);
     await handle.close();
     await expect(readAll(await service.get('corrupt.bin', { signal }))).rejects.toMatchObject({ code: 'VERIFY' });
+  });
+});
+
+// The fake itself: it must refuse what GCS refuses, or the tests above prove nothing.
+describe('the GCS fake checks claimed checksums on every upload kind, as GCS does', () => {
+  const crc32cOf = (data: Buffer) => {
+    const bytes = Buffer.alloc(4);
+    bytes.writeUInt32BE(crc32cUpdate(0, data) >>> 0);
+    return bytes.toString('base64');
+  };
+  const md5Of = (data: Buffer) => createHash('md5').update(data).digest('base64');
+  let token: string;
+  beforeAll(async () => {
+    const response = await fetch(fake.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: SUBJECT_TOKEN, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' }),
+    });
+    token = ((await response.json()) as { access_token: string }).access_token;
+  });
+  const uploadUrl = (query: string) => `${fake.endpoint}/upload/storage/v1/b/${BUCKET}/o?${query}`;
+  const data = randomBytes(1000);
+  const other = Buffer.from(data);
+  other[10]! ^= 1;
+
+  it('media: X-Goog-Hash', async () => {
+    const prefix = freshPrefix();
+    const send = (name: string, hash: string) => fetch(uploadUrl(`uploadType=media&name=${prefix}/${name}`), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'x-goog-hash': hash }, body: data });
+    const refused = await send('bad-crc', `crc32c=${crc32cOf(other)}`);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(`Provided CRC32C "${crc32cOf(other)}" doesn't match calculated CRC32C "${crc32cOf(data)}".`);
+    expect((await send('bad-md5', `crc32c=${crc32cOf(data)},md5=${md5Of(other)}`)).status).toBe(400);
+    expect((await send('good', `crc32c=${crc32cOf(data)},md5=${md5Of(data)}`)).status).toBe(200);
+    expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([`${prefix}/good`]);
+    // The fake records what the client sent (the token redacted).
+    const recorded = fake.requests.filter((request) => request.query.name === `${prefix}/good`);
+    expect(recorded.map((request) => request.headers['x-goog-hash'])).toEqual([`crc32c=${crc32cOf(data)},md5=${md5Of(data)}`]);
+    expect(recorded[0]!.headers.authorization).toBe('Bearer ***');
+  });
+
+  it('multipart: X-Goog-Hash, or crc32c/md5Hash in the object resource', async () => {
+    const prefix = freshPrefix();
+    const send = (name: string, resource: Record<string, string>, hash?: string) => {
+      const boundary = 'hyperexport-boundary';
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\ncontent-type: application/json\r\n\r\n${JSON.stringify({ name: `${prefix}/${name}`, ...resource })}\r\n--${boundary}\r\ncontent-type: application/octet-stream\r\n\r\n`),
+        data,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      return fetch(uploadUrl('uploadType=multipart'), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/related; boundary=${boundary}`, ...(hash ? { 'x-goog-hash': hash } : {}) }, body });
+    };
+    expect((await send('bad-resource-crc', { crc32c: crc32cOf(other) })).status).toBe(400);
+    expect((await send('bad-resource-md5', { md5Hash: md5Of(other) })).status).toBe(400);
+    expect((await send('bad-header', {}, `md5=${md5Of(other)}`)).status).toBe(400);
+    expect((await send('good', { crc32c: crc32cOf(data), md5Hash: md5Of(data) }, `crc32c=${crc32cOf(data)}`)).status).toBe(200);
+    expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([`${prefix}/good`]);
+  });
+
+  it('resumable: X-Goog-Hash on the final request, or crc32c/md5Hash given when the session starts', async () => {
+    const prefix = freshPrefix();
+    const send = async (name: string, resource: Record<string, string>, hash?: string) => {
+      const started = await fetch(uploadUrl(`uploadType=resumable&name=${prefix}/${name}`), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(resource) });
+      const session = started.headers.get('location')!;
+      return fetch(session, { method: 'PUT', headers: { 'content-range': `bytes 0-${data.length - 1}/${data.length}`, ...(hash ? { 'x-goog-hash': hash } : {}) }, body: data });
+    };
+    expect((await send('bad-header', {}, `crc32c=${crc32cOf(other)}`)).status).toBe(400);
+    expect((await send('bad-resource', { crc32c: crc32cOf(other) })).status).toBe(400);
+    expect((await send('good', { md5Hash: md5Of(data) }, `crc32c=${crc32cOf(data)}`)).status).toBe(200);
+    expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([`${prefix}/good`]);
+  });
+
+  it('corruptNextUpload damages the next upload of that name only, which a claimed checksum then catches', async () => {
+    const prefix = freshPrefix();
+    const send = (name: string, hash?: string) => fetch(uploadUrl(`uploadType=media&name=${prefix}/${name}`), { method: 'POST', headers: { authorization: `Bearer ${token}`, ...(hash ? { 'x-goog-hash': hash } : {}) }, body: data });
+    fake.corruptNextUpload(`${prefix}/checked`);
+    expect((await send('checked', `crc32c=${crc32cOf(data)}`)).status).toBe(400);
+    fake.corruptNextUpload(`${prefix}/unchecked`);
+    expect((await send('unchecked')).status).toBe(200);
+    expect(fake.buckets.get(BUCKET)!.get(`${prefix}/unchecked`)!.crc32c).toBe(crc32cOf(Buffer.concat([data.subarray(0, 500), Buffer.from([data[500]! ^ 0xff]), data.subarray(501)])));
+    expect((await send('checked', `crc32c=${crc32cOf(data)}`)).status).toBe(200);
   });
 });
 

@@ -15,6 +15,14 @@
 //   query); a DELETE cancels the session (499) and later requests get 410. Only a finalized
 //   session creates an object. When a chunk's connection dies, only whole 256 KiB blocks of it are
 //   kept, as GCS may persist fewer bytes than were sent.
+// - Checksums, as GCS checks them: an upload of any kind (media, multipart, resumable) that
+//   claims a CRC32C or MD5 of its data, in an `X-Goog-Hash: crc32c=…,md5=…` header (on the final
+//   request of a resumable session) or as `crc32c`/`md5Hash` in the object resource (the JSON part
+//   of a multipart upload, or the body that starts a resumable session), is refused with 400
+//   when the data received does not match, and no object is made. `corruptNextUpload` flips a
+//   byte of what the next upload of a name delivers, as a fault on the way would: the checks
+//   above then see it, and a client that claims no checksum gets a corrupt object.
+// - Every request is recorded with its headers (`requests`), for tests of what the client sent.
 // - Auth: every JSON API call and upload initiation needs `Authorization: Bearer TOKEN` with a
 //   token this fake issued (401 otherwise, with GCS's messages); session URIs authenticate
 //   themselves, as in GCS. Tokens come from an STS token-exchange endpoint (`POST /sts/v1/token`,
@@ -89,6 +97,8 @@ export interface SeenRequest {
   readonly query: Readonly<Record<string, string>>;
   readonly contentRange?: string | undefined;
   readonly authorized: boolean;
+  /** The request's headers, names in lower case (`authorization` redacted). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 class FakeError extends Error {
@@ -111,6 +121,8 @@ export class GcsFake {
   /** Called as bytes of a resumable session arrive; tests use it to kill the server midway. */
   onUploadBytes: ((session: FakeUploadSession, receivedInSession: number) => void) | undefined;
   readonly #failures: InjectedFailure[] = [];
+  /** Object names whose next upload gets one byte flipped (see corruptNextUpload). */
+  readonly #corruptions = new Set<string>();
   readonly #pageSize: number;
   readonly #allowAnonymous: boolean;
   readonly #tokens = new Map<string, 'valid' | 'revoked'>();
@@ -179,6 +191,14 @@ export class GcsFake {
     this.#failures.push({ when, status, remaining: times });
   }
 
+  /**
+   * The next upload of `name` (any kind) arrives with one byte flipped, as if damaged on the way:
+   * what the fake then checks and stores is the damaged data.
+   */
+  corruptNextUpload(name: string): void {
+    this.#corruptions.add(name);
+  }
+
   addBucket(name: string): void {
     if (!this.buckets.has(name)) this.buckets.set(name, new Map());
   }
@@ -238,7 +258,8 @@ export class GcsFake {
     const method = request.method ?? 'GET';
     const path = url.pathname;
     const authorized = this.#isAuthorized(request);
-    const seen: SeenRequest = { method, path, query, contentRange: request.headers['content-range'], authorized };
+    const headers = { ...request.headers, ...(request.headers.authorization ? { authorization: 'Bearer ***' } : {}) };
+    const seen: SeenRequest = { method, path, query, contentRange: request.headers['content-range'], authorized, headers };
     this.requests.push(seen);
     const failure = this.#failures.find((candidate) => candidate.remaining > 0 && candidate.when(seen));
     if (failure) {
@@ -479,6 +500,23 @@ export class GcsFake {
     return object;
   }
 
+  /** Flips the middle byte of an upload's data when the test asked for it (corruptNextUpload). */
+  async #damageIfAsked(name: string, dataPath: string): Promise<void> {
+    if (!this.#corruptions.delete(name)) return;
+    const { size } = await stat(dataPath);
+    if (size === 0) return;
+    const handle = await open(dataPath, 'r+');
+    try {
+      const byte = Buffer.alloc(1);
+      const at = Math.floor(size / 2);
+      await handle.read(byte, 0, 1, at);
+      byte[0]! ^= 0xff;
+      await handle.write(byte, 0, 1, at);
+    } finally {
+      await handle.close();
+    }
+  }
+
   #checkCreatePreconditions(bucket: string, name: string, ifGenerationMatch: number | undefined): void {
     if (ifGenerationMatch === undefined) return;
     const existing = this.buckets.get(bucket)?.get(name);
@@ -491,6 +529,11 @@ export class GcsFake {
     this.#checkCreatePreconditions(bucket, name, numberOrUndefined(query.ifGenerationMatch));
     const dataPath = join(this.directory, 'sessions', `media-${randomUUID()}`);
     await pipeline(request, createWriteStream(dataPath));
+    await this.#damageIfAsked(name, dataPath);
+    await checkClaimedHashes(dataPath, request, {}).catch(async (error: unknown) => {
+      await rm(dataPath, { force: true });
+      throw error;
+    });
     const object = await this.#commit(bucket, name, dataPath, { contentType: request.headers['content-type'] });
     this.#sendJson(response, 200, this.#resource(object));
   }
@@ -509,6 +552,11 @@ export class GcsFake {
     this.#checkCreatePreconditions(bucket, name, numberOrUndefined(query.ifGenerationMatch));
     const dataPath = join(this.directory, 'sessions', `multipart-${randomUUID()}`);
     await writeFile(dataPath, media.body);
+    await this.#damageIfAsked(name, dataPath);
+    await checkClaimedHashes(dataPath, request, resource).catch(async (error: unknown) => {
+      await rm(dataPath, { force: true });
+      throw error;
+    });
     const object = await this.#commit(bucket, name, dataPath, { contentType: media.headers['content-type'], ...resource });
     this.#sendJson(response, 200, this.#resource(object));
   }
@@ -643,11 +691,8 @@ export class GcsFake {
     if (session.expectedSize !== undefined && session.expectedSize !== session.received) {
       throw new FakeError(400, `Invalid request. X-Upload-Content-Length was ${session.expectedSize}, received ${session.received} bytes.`, 'invalid');
     }
-    const digest = await digestFile(session.path);
-    const claimed = parseGoogHash(request.headers['x-goog-hash']);
-    if ((claimed.crc32c && claimed.crc32c !== digest.crc32c) || (claimed.md5 && claimed.md5 !== digest.md5)) {
-      throw new FakeError(400, 'Provided CRC32C/MD5 does not match the data received.', 'invalid');
-    }
+    await this.#damageIfAsked(session.name, session.path);
+    await checkClaimedHashes(session.path, request, session.resource);
     this.#checkCreatePreconditions(session.bucket, session.name, session.ifGenerationMatch);
     const dataPath = `${session.path}.final`;
     await rename(session.path, dataPath);
@@ -725,6 +770,27 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   }
   if (start >= size || start > end) return 'unsatisfiable';
   return { start, end };
+}
+
+/**
+ * Refuses data whose CRC32C or MD5 differs from one the client claimed, in `X-Goog-Hash` or in
+ * the object resource (`crc32c`, `md5Hash`), with GCS's 400 and messages.
+ */
+async function checkClaimedHashes(dataPath: string, request: IncomingMessage, resource: Record<string, unknown>): Promise<void> {
+  const header = parseGoogHash(request.headers['x-goog-hash']);
+  const claims = [
+    ['CRC32C', 'crc32c', header.crc32c],
+    ['MD5 hash', 'md5', header.md5],
+    ['CRC32C', 'crc32c', typeof resource.crc32c === 'string' ? resource.crc32c : undefined],
+    ['MD5 hash', 'md5', typeof resource.md5Hash === 'string' ? resource.md5Hash : undefined],
+  ] as const;
+  if (claims.every(([, , claimed]) => claimed === undefined)) return;
+  const digest = await digestFile(dataPath);
+  for (const [label, kind, claimed] of claims) {
+    if (claimed !== undefined && claimed !== digest[kind]) {
+      throw new FakeError(400, `Provided ${label} "${claimed}" doesn't match calculated ${label} "${digest[kind]}".`, 'invalid');
+    }
+  }
 }
 
 function parseGoogHash(header: string | string[] | undefined): { crc32c?: string; md5?: string } {

@@ -80,6 +80,13 @@ export function gcsError(error: unknown, what: string, bucket: string): Error {
   const status = httpStatusOf(error);
   const message = messageOf(error);
   const options = (code: string, hint: string) => ({ code, hint, cause: safeCause(error) });
+  // The library's upload check: the CRC32C GCS computed of what it stored differs from ours of
+  // what was sent (a fault on the way); it deletes the object, or says it could not.
+  const libraryCode = (error as ErrorShape | undefined)?.code;
+  if (libraryCode === 'FILE_NO_UPLOAD' || libraryCode === 'FILE_NO_UPLOAD_DELETE') {
+    const deleted = libraryCode === 'FILE_NO_UPLOAD';
+    return new ExportError(`${what}: Google Cloud Storage stored other bytes than were sent (CRC32C mismatch); ${deleted ? 'the object was deleted' : `deleting the object failed (${message})`}`, options('VERIFY', deleted ? 'the data was damaged on the way; run the export again' : `delete the object by hand (gcloud storage rm), then run the export again`));
+  }
   if (status === 401 || (status === undefined && isCredentialProblem(error))) {
     return new ExportError(`${what}: Google Cloud Storage refused the credentials (${message})`, options('AUTH', CREDENTIALS_HINT));
   }
