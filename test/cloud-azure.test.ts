@@ -16,7 +16,7 @@ import cloudAzure from '@hyperexport/cloud-azure';
 import type { AzureOptions } from '@hyperexport/cloud-azure';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from './support/azurite.ts';
 import type { Azurite } from './support/azurite.ts';
-import { describeStorageConformance, listKeys, readAll, unknownLengthStream } from './support/storage-conformance.ts';
+import { cancellationReason, describeStorageConformance, listKeys, readAll, unknownLengthStream } from './support/storage-conformance.ts';
 
 const MiB = 1024 * 1024;
 const signal = new AbortController().signal;
@@ -122,11 +122,13 @@ describe('cloud-azure: block uploads', () => {
     const prefix = uniquePrefix();
     const service = await open(`azure://${AZURITE_ACCOUNT}/exports/${prefix}`);
     const controller = new AbortController();
+    const reason = new Error('cancelled by the test');
     let staged = 0;
     const body = slowBody(64 * MiB, (sent) => {
-      if (sent >= 6 * MiB && staged >= 2 * MiB) controller.abort(new Error('cancelled by the test'));
+      if (sent >= 6 * MiB && staged >= 2 * MiB) controller.abort(reason);
     });
-    await expect(service.put('vm/aborted.vmdk', body, { signal: controller.signal, onProgress: (bytes) => { staged = bytes; } })).rejects.toThrow();
+    const failure = await service.put('vm/aborted.vmdk', body, { signal: controller.signal, onProgress: (bytes) => { staged = bytes; } }).then(() => new Error('the aborted put succeeded'), (error: unknown) => error);
+    expect(cancellationReason(failure)).toBe(reason);
     // The service did receive blocks: they exist, uncommitted, and are invisible.
     const blocks = await container.getBlockBlobClient(`${prefix}/vm/aborted.vmdk`).getBlockList('uncommitted');
     expect(blocks.uncommittedBlocks?.length).toBeGreaterThanOrEqual(2);
@@ -140,16 +142,17 @@ describe('cloud-azure: block uploads', () => {
   it('takes a committed blob back when the cancel arrives before the put has verified it', async () => {
     const service = await open(`azure://${AZURITE_ACCOUNT}/exports/${uniquePrefix()}`);
     const controller = new AbortController();
+    const reason = new Error('cancelled just after the commit');
     const calls: number[] = [];
     // A small object goes up in one request; progress is reported once, after it is committed.
     const put = service.put('late.json', Readable.from([Buffer.from('{"late":true}')]), {
       signal: controller.signal,
       onProgress: (bytes) => {
         calls.push(bytes);
-        controller.abort(new Error('cancelled just after the commit'));
+        controller.abort(reason);
       },
     });
-    await expect(put).rejects.toThrow();
+    expect(cancellationReason(await put.then(() => new Error('the cancelled put succeeded'), (error: unknown) => error))).toBe(reason);
     expect(calls).toEqual([13]);
     expect(await service.stat('late.json', { signal })).toBeUndefined();
   });

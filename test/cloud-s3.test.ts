@@ -223,7 +223,12 @@ describe('cloud-s3 on s3rver', () => {
       return { kind: 'lose-answer' };
     };
     try {
-      await expect(service.put('lost/unannounced.vmdk', unknownLengthStream(randomBytes(12 * MiB)), { signal })).rejects.toThrow();
+      await expect(service.put('lost/unannounced.vmdk', unknownLengthStream(randomBytes(12 * MiB)), { signal })).rejects.toMatchObject({
+        name: 'ExportError',
+        // s3rver answers the SDK's retries of the completed upload with 500 InternalError (S3: NoSuchUpload).
+        code: 'UNAVAILABLE',
+        message: expect.stringMatching(/^upload of s3:\/\/.*\/lost\/unannounced\.vmdk failed: .* had an internal error/),
+      });
     } finally {
       server.faults = undefined;
     }

@@ -69,6 +69,8 @@ export class AzureBlobService implements StorageService {
         throw error;
       }
     } catch (error) {
+      // Cancelled: the caller's reason, as the other backends give it, not the SDK's bare AbortError.
+      if (options.signal.aborted) throw options.signal.reason ?? error;
       throw toStorageError(error, 'uploading to', url, this.#failure);
     }
   }
