@@ -17,6 +17,7 @@ import encryptPgp, { createEncryptStream, readRecipientKey, reverseStages } from
 import type { PgpEncryptionKeys } from '@hyperexport/encrypt-pgp';
 import sourceLocal from '@hyperexport/source-local';
 import storeLocal from '@hyperexport/store-local';
+import validate from '@hyperexport/validate';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GpgHome, gpgVersion } from './support/gpg.ts';
 import type { GpgKey } from './support/gpg.ts';
@@ -230,13 +231,22 @@ describe(`OpenPGP interop with gpg`, () => {
 describe('encrypt-pgp in an export job (source-local → encrypt-pgp → store-local)', () => {
   const spec = (overrides: Partial<JobSpec>): JobSpec => ({ source: vm.directory, format: 'ovf', parallel: 2, overwrite: false, extra: {}, ...overrides });
   const exporterWith = (...plugins: PluginInstance[]) => Exporter.create([sourceLocal(), storeLocal(), ...plugins]);
+  /** What validate tells along the export (what it read back, what it could not). */
+  const validateInfos = (exporter: Exporter): string[] => {
+    const infos: string[] = [];
+    exporter.bus.on('info', ({ message, plugin }) => { if (plugin === 'validate') infos.push(message); });
+    return infos;
+  };
 
   it('(6) encrypts the disks and the descriptor of an OVF to two recipients (config), and gpg decrypts them to the source disks', async () => {
     const output = next('out-ovf');
-    const exporter = await exporterWith(encryptPgp({ recipients: [files.alicePub, files.bobPub] }));
+    const exporter = await exporterWith(encryptPgp({ recipients: [files.alicePub, files.bobPub] }), validate());
+    const infos = validateInfos(exporter);
     const result = await runJob(exporter, spec({ output }));
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('succeeded');
+    // No private key during the export: the files cannot be read back, and validate says so.
+    expect(infos).toContain('db01.vmdk.gpg was not read back: the openpgp stage has no way back during the export (as OpenPGP to recipients only: that takes a recipient\'s private key); it was compared with the SHA-256 recorded as it was written, which shows damage after writing but not a stage that wrote wrong bytes');
     expect((await readdir(join(output, 'db01'))).sort()).toEqual(['db01.mf', 'db01.ovf.gpg', 'db01.vmdk.gpg', 'db01_1.vmdk.gpg']);
     const record = JSON.parse(await readFile(join(output, 'db01.ovf.hyperexport.json'), 'utf8')) as { stages: string[] };
     expect(record.stages).toContain('openpgp');
@@ -260,11 +270,14 @@ describe('encrypt-pgp in an export job (source-local → encrypt-pgp → store-l
     const output = next('out-ova');
     const passphraseFile = join(work, 'export-passphrase');
     await writeFile(passphraseFile, 'job passphrase\n', { mode: 0o600 });
-    const exporter = await exporterWith(encryptPgp());
+    const exporter = await exporterWith(encryptPgp(), validate());
+    const infos = validateInfos(exporter);
     const result = await runJob(exporter, spec({ output, format: 'ova', extra: { encrypt: 'pgp', passphraseFile } }));
     expect(result.error).toBeUndefined();
     expect(result.files.map((file) => file.name)).toEqual(['db01.ova.gpg']);
     expect(result.warnings).toEqual([]);
+    // With the job's passphrase the stage reads its file back during the export.
+    expect(infos.some((message) => message.startsWith('db01.ova.gpg: read back through openpgp: it turns back into db01.ova as it was written')), infos.join('\n')).toBe(true);
     const ova = next('db01.ova');
     await otherHome.decrypt(join(output, 'db01.ova.gpg'), ova, 'job passphrase');
     const extracted = next('extracted');

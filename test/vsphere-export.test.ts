@@ -224,6 +224,12 @@ describe('export from vSphere', () => {
     const resumed = await exportVm(args);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.events.some((event) => event.type === 'info' && /continuing an interrupted export: 1 file/.test(String(event.message)))).toBe(true);
+    // The post-export check read every encrypted file back, the disk the first run wrote too (its
+    // plain digest came from the checkpoint).
+    const readBack = resumed.events.filter((event) => event.type === 'info' && event.plugin === 'validate').map((event) => String(event.message));
+    for (const name of ['DC0_H0_VM0.ovf.hxe', 'DC0_H0_VM0-disk0.vmdk.hxe', 'DC0_H0_VM0-disk1.vmdk.hxe']) {
+      expect(readBack.some((message) => message.startsWith(`${name}: read back through aes-256-gcm: it turns back into`)), `${name} read back: ${readBack.join('; ')}`).toBe(true);
+    }
     // The record names the job that began the export, not the one that finished it.
     const record = JSON.parse(await readFile(join(out, 'DC0_H0_VM0.ovf.hyperexport.json'), 'utf8')) as { jobId: string };
     const startedBy = crashed.events.find((event) => event.type === 'job:start')?.jobId;

@@ -6,7 +6,7 @@ import { ConfigError, PluginError, formatErrorWithHint } from './errors.ts';
 import { EventBus } from './events.ts';
 import { ValidationReport } from './job.ts';
 import type { Job, StoreTargets } from './job.ts';
-import type { Artifact, ExportRecord, ExportSource, JobResult, SnapshotRef, SourceInfo, StoredFile, TransformPlan } from './model.ts';
+import type { Artifact, ExportRecord, ExportSource, JobResult, SnapshotRef, SourceInfo, StoredFile, TransformedFile, TransformPlan } from './model.ts';
 import { resolvePlugins } from './plugin.ts';
 import { StorageRegistry } from './storage/storage-registry.ts';
 import type { PluginInstance, ResolvedPlugin } from './plugin.ts';
@@ -18,6 +18,8 @@ export interface WrittenExport {
   readonly files: readonly StoredFile[];
   /** Where each file is now, before publishing, at every sink with a local filesystem, by stored name. */
   readonly stagedPaths: ReadonlyMap<string, readonly string[]>;
+  /** The files that transform stages changed, by stored name, and how to read each back. */
+  readonly transformed: ReadonlyMap<string, TransformedFile>;
 }
 
 /** What the published hook gets: the export as committed at every sink. */

@@ -32,6 +32,12 @@ export class Job {
    * checks know a running VM is fine.
    */
   exportsFromSnapshot = false;
+  /**
+   * Set (in transform) by a plugin that will read the stored files back through their stages'
+   * reverse after the export (validate): the core then also hashes each transformed file's bytes
+   * before its transforms (WrittenExport.transformed), one SHA-256 pass it otherwise saves.
+   */
+  checksPlainContent = false;
   readonly #controller = new AbortController();
 
   constructor(spec: JobSpec, bus: EventBus, parentSignal?: AbortSignal) {

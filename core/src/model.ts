@@ -198,6 +198,38 @@ export interface TransformStage {
   readonly ovfCompression?: string | undefined;
   /** A fresh Duplex for one artifact. Called once per artifact and attempt. */
   create(artifact: Artifact, signal: AbortSignal): Duplex;
+  /**
+   * A fresh Duplex that undoes what `create` wrote for `artifact` (the artifact as `create` got
+   * it) with what the stage holds during the job (the key it encrypted with), so the post-export
+   * checks can read a stored file back to the bytes it was made from. Build it from the same code
+   * as the package's ReverseStage. Omit it only when the stage cannot undo its output during the
+   * export (OpenPGP: only a recipient's private key can); stages that only pace need none.
+   */
+  reverse?(artifact: Artifact, signal: AbortSignal): Promise<Duplex>;
+}
+
+/**
+ * A stored file that transform stages changed (compressed, encrypted), with what the post-export
+ * checks need to read it back to the bytes it was made from.
+ */
+export interface TransformedFile {
+  /** Its name before the transforms (`web01.ova` for `web01.ova.zst.hxe`). */
+  readonly plainName: string;
+  /** The stages that changed its bytes, in the order they ran. */
+  readonly stages: readonly string[];
+  /**
+   * Size and SHA-256 of the bytes before the transforms. Undefined when they were not hashed: no
+   * plugin set `job.checksPlainContent`, a stage cannot undo its output (`irreversible`), or the
+   * file was adopted from an interrupted run that did not hash them.
+   */
+  readonly plain?: FileDigest | undefined;
+  /** The first of `stages` without a way back during the export (see TransformStage.reverse). */
+  readonly irreversible?: string | undefined;
+  /**
+   * Fresh streams that turn the stored bytes back into the plain bytes, to be piped in this order
+   * (the last stage's reverse first); undefined when `irreversible` is set.
+   */
+  readonly reverse?: ((signal: AbortSignal) => Promise<Duplex[]>) | undefined;
 }
 
 /** Ordered stage positions, in the way webpack numbers its processAssets stages. */

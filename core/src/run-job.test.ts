@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from './events.ts';
 import { Exporter } from './exporter.ts';
+import type { WrittenExport } from './exporter.ts';
 import { Stage } from './model.ts';
 import type { ExportRecord, JobSpec } from './model.ts';
 import { definePlugin } from './plugin.ts';
@@ -13,8 +16,8 @@ const spec = (overrides: Partial<JobSpec> = {}): JobSpec => ({ format: 'ovf', pa
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** A transform stage that appends a marker to every artifact it applies to. */
-function markerStage(name: string, stage: number, ovfCompression?: string) {
+/** A transform stage that appends a marker to every artifact it applies to (and removes it, going back). */
+function markerStage(name: string, stage: number, ovfCompression?: string, reversible = true) {
   return definePlugin({
     name,
     version: '0.0.0',
@@ -34,9 +37,27 @@ function markerStage(name: string, stage: number, ovfCompression?: string) {
               callback(null, Buffer.from(`|${name}`));
             },
           }),
+          ...(reversible ? { reverse: async () => stripsMarker(name) } : {}),
         });
         return plan;
       });
+    },
+  });
+}
+
+/** Undoes markerStage: the whole input less its trailing `|name`, which must be there. */
+function stripsMarker(name: string): Transform {
+  const parts: Buffer[] = [];
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      parts.push(chunk);
+      callback();
+    },
+    flush(callback) {
+      const all = Buffer.concat(parts);
+      const marker = Buffer.from(`|${name}`);
+      if (!all.subarray(-marker.length).equals(marker)) callback(new Error(`no ${marker.toString()} at the end`));
+      else callback(null, all.subarray(0, -marker.length));
     },
   });
 }
@@ -143,6 +164,50 @@ describe('runJob', () => {
     // (compressed, then encrypted) have no standard OVF compression spelling.
     expect(sink.state.files.get('vm1.ovf')?.toString()).toContain(`href="disk1.vmdk.compress.encrypt" size="${stored.size}"/>`);
     expect(sink.state.files.get('vm1.mf')?.toString()).toContain(`SHA256(disk1.vmdk.compress.encrypt)= ${stored.sha256}`);
+  });
+
+  it('tells postValidate which files stages changed, hashes their plain bytes only when a plugin asks, and reads them back in reverse stage order', async () => {
+    const content = Buffer.from('disk bytes');
+    const seen = async (options: { asks: boolean; oneWay?: boolean }) => {
+      const source = memorySource('vm1', [{ name: 'disk1.vmdk', content }]);
+      const sink = memorySink();
+      let transformed: WrittenExport['transformed'] | undefined;
+      const checker = definePlugin({
+        name: 'checker',
+        version: '0.0.0',
+        setup(exporter) {
+          if (options.asks) exporter.hooks.transform.tap('checker', (plan, job) => Object.assign(job, { checksPlainContent: true }) && plan);
+          exporter.hooks.postValidate.tap('checker', (_job, _report, written) => {
+            transformed = written.transformed;
+          });
+        },
+      });
+      const exporter = await Exporter.create([source.plugin(), markerStage('encrypt', Stage.ENCRYPT, undefined, !options.oneWay)(), markerStage('compress', Stage.COMPRESS)(), sink.plugin(), checker()]);
+      const result = await runJob(exporter, spec());
+      expect(result.error).toBeUndefined();
+      return { transformed: transformed!, stored: sink.state.files.get('disk1.vmdk.compress.encrypt')! };
+    };
+
+    const unasked = await seen({ asks: false });
+    expect([...unasked.transformed.keys()], 'only the disk was changed by a stage').toEqual(['disk1.vmdk.compress.encrypt']);
+    const unhashed = unasked.transformed.get('disk1.vmdk.compress.encrypt')!;
+    expect(unhashed).toMatchObject({ plainName: 'disk1.vmdk', stages: ['compress', 'encrypt'] });
+    expect(unhashed.plain, 'no plugin asked for the plain bytes: no SHA-256 pass over them').toBeUndefined();
+    expect(unhashed.irreversible).toBeUndefined();
+
+    const asked = await seen({ asks: true });
+    const disk = asked.transformed.get('disk1.vmdk.compress.encrypt')!;
+    expect(disk.plain).toEqual({ name: 'disk1.vmdk', size: content.length, sha256: sha256(content) });
+    const streams = await disk.reverse!(AbortSignal.timeout(10_000));
+    const plain = new PassThrough();
+    const [read] = await Promise.all([buffer(plain), pipeline([Readable.from([asked.stored]), ...streams, plain])]);
+    expect(read.toString(), 'encrypt is undone first, then compress').toBe('disk bytes');
+
+    const oneWay = await seen({ asks: true, oneWay: true });
+    const irreversible = oneWay.transformed.get('disk1.vmdk.compress.encrypt')!;
+    expect(irreversible).toMatchObject({ stages: ['compress', 'encrypt'], irreversible: 'encrypt' });
+    expect(irreversible.plain, 'not hashed: nothing could read the file back to compare').toBeUndefined();
+    expect(irreversible.reverse).toBeUndefined();
   });
 
   it('a failing transform rejects the job cleanly: sibling streams stop, sinks and source abort, no hang', async () => {

@@ -88,7 +88,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     await stage('postValidate', async () => {
       const report = new ValidationReport();
       const stagedPaths = new Map(files.map((file) => [file.name, sinks.map((sink) => sink.stagedPath?.(file.name)).filter((path): path is string => path !== undefined)]));
-      await hooks.postValidate.promise(job, report, { baseName: exportLayout.baseName, format: exportLayout.format, files, stagedPaths });
+      await hooks.postValidate.promise(job, report, { baseName: exportLayout.baseName, format: exportLayout.format, files, stagedPaths, transformed: written.transformed });
       for (const issue of report.issues) if (issue.level === 'warning') job.warn(issue.message, issue.plugin);
       throwIfInvalid(report, 'post-export checks failed');
     });

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { Checkpoint } from './checkpoint.ts';
 import type { Job } from './job.ts';
 import { describeError } from './errors.ts';
-import type { Artifact, ExportLayout, ExportRecord, ExportSink, ExportSource, FileDigest, SnapshotRef, SourceFile, StoredFile, TransformPlan, TransformStage } from './model.ts';
+import type { Artifact, ExportLayout, ExportRecord, ExportSink, ExportSource, FileDigest, SnapshotRef, SourceFile, StoredFile, TransformedFile, TransformPlan, TransformStage } from './model.ts';
 import { Stage, exportRecordName } from './model.ts';
 import { rewriteFileReferences } from './ovf/file-references.ts';
 import type { FileReferenceChange } from './ovf/file-references.ts';
@@ -25,6 +25,8 @@ export interface WrittenFiles {
   readonly files: StoredFile[];
   /** Bytes read from the source. */
   readonly bytesRead: number;
+  /** The files that stages changed, by stored name (see WrittenExport.transformed). */
+  readonly transformed: ReadonlyMap<string, TransformedFile>;
 }
 
 interface Context {
@@ -36,6 +38,8 @@ interface Context {
   readonly progress: ReadProgress;
   /** Set when an interrupted run of this export can be continued. */
   readonly checkpoint: Checkpoint | undefined;
+  /** Filled as files are written: each file that stages changed, by stored name. */
+  readonly transformed: Map<string, TransformedFile>;
 }
 
 /** The snapshot a job exports from, and how to remove one that an interrupted run took. */
@@ -53,9 +57,9 @@ export async function writeExport(job: Job, source: ExportSource, plan: Transfor
     // The files already done belong to the export the earlier job began: so do the rest.
     job.exportId = checkpoint.exportId;
   }
-  const context: Context = { job, source, plan, sinks, layout, progress, checkpoint };
+  const context: Context = { job, source, plan, sinks, layout, progress, checkpoint, transformed: new Map() };
   const files = layout.format === 'ova' ? await writeOva(context) : await writeOvfFolder(context);
-  return { files, bytesRead: progress.total };
+  return { files, bytesRead: progress.total, transformed: context.transformed };
 }
 
 async function writeOvfFolder(context: Context): Promise<StoredFile[]> {
@@ -184,7 +188,7 @@ export async function writeExportRecord(job: Job, source: ExportSource, plan: Tr
     })),
   };
   const content = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
-  const context: Context = { job, source, plan, sinks, layout, progress: new ReadProgress(source), checkpoint: undefined };
+  const context: Context = { job, source, plan, sinks, layout, progress: new ReadProgress(source), checkpoint: undefined, transformed: new Map() };
   await writeArtifact(context, { name: exportRecordName(layout), kind: 'record' }, () => Promise.resolve(Readable.from([content])), undefined, false);
   return record;
 }
@@ -306,11 +310,14 @@ async function writeArtifactOnce(
   };
   const sinkFiles = await Promise.all(sinks.map((sink) => sink.createFile(stored, job.signal)));
   const input = await open(job.signal);
-  // The bytes as read are hashed only when they are also the bytes stored, or when the source
-  // checks them (an OVF's manifest): one SHA-256 pass fewer for a compressed or encrypted disk.
+  // The bytes as read are hashed only when they are also the bytes stored, when the source
+  // checks them (an OVF's manifest), or when a plugin will read the stored file back to them
+  // (job.checksPlainContent): one SHA-256 pass fewer for a compressed or encrypted disk otherwise.
   // Stages that only pace (a bandwidth cap) change no byte: the stored bytes are the raw bytes.
-  const changesBytes = !stages.every(pacesOnly);
-  const hashRaw = !changesBytes || ((onRaw !== undefined || beforeEnd !== undefined) && context.source.needsRawDigests === true);
+  const byteStages = stages.filter((stage) => !pacesOnly(stage));
+  const changesBytes = byteStages.length > 0;
+  const readsBack = job.checksPlainContent && byteStages.every((stage) => stage.reverse !== undefined);
+  const hashRaw = !changesBytes || readsBack || ((onRaw !== undefined || beforeEnd !== undefined) && context.source.needsRawDigests === true);
   const rawMeter = new DigestMeter({ onProgress: reportProgress, hash: hashRaw });
   // Without transforms the raw bytes are the stored bytes: one meter measures both.
   const storedMeter = changesBytes ? new DigestMeter() : rawMeter;
@@ -324,6 +331,10 @@ async function writeArtifactOnce(
   const raw: FileDigest | undefined = onRaw || beforeEnd ? { name: sourceName, size: rawMeter.bytes, sha256: hashRaw ? rawMeter.sha256 : UNHASHED } : undefined;
   if (onRaw && raw) onRaw(raw);
   const digest: FileDigest = { name: stored.name, size: storedMeter.bytes, sha256: storedMeter.sha256 };
+  if (changesBytes) {
+    const plain = hashRaw ? { name: sourceName, size: rawMeter.bytes, sha256: rawMeter.sha256 } : undefined;
+    context.transformed.set(stored.name, transformedFile(stored, sourceName, byteStages, plain));
+  }
   const locations = await Promise.all(sinkFiles.map((file) => file.finish(digest)));
   if (beforeEnd) await beforeEnd(digest, raw);
   job.bus.emit('file:end', { jobId: job.id, name: stored.name, kind: artifact.kind, size: digest.size, sha256: digest.sha256 });
@@ -368,6 +379,10 @@ async function adoptCheckpointed(context: Context, artifact: Artifact): Promise<
     checkpoint.forget(artifact.name);
     return undefined;
   }
+  const byteStages = stagesFor(context.plan, artifact).filter((stage) => !pacesOnly(stage));
+  if (byteStages.length > 0) {
+    context.transformed.set(entry.stored.name, transformedFile(storedArtifact, artifact.name, byteStages, entry.raw.sha256 === UNHASHED ? undefined : entry.raw));
+  }
   context.progress.update(artifact.name, entry.raw.size);
   job.info(`${entry.stored.name}: already written by the interrupted run and verified; not downloaded again`);
   job.bus.emit('file:end', { jobId: job.id, name: entry.stored.name, kind: artifact.kind, size: entry.stored.size, sha256: entry.stored.sha256 });
@@ -385,6 +400,20 @@ async function adoptSpooled(context: Context, name: string, spoolPath: string): 
   context.progress.update(name, entry.raw.size);
   context.job.info(`${name}: already downloaded by the interrupted run and verified; not downloaded again`);
   return entry.stored;
+}
+
+/** How the post-export checks can read back `stored`, which `byteStages` made from `plainName`. */
+function transformedFile(stored: Artifact, plainName: string, byteStages: readonly TransformStage[], plain: FileDigest | undefined): TransformedFile {
+  const stages = byteStages.map((stage) => stage.name);
+  const irreversible = byteStages.find((stage) => stage.reverse === undefined)?.name;
+  if (irreversible !== undefined) return { plainName, stages, irreversible };
+  return {
+    plainName,
+    stages,
+    plain,
+    // The last stage wrote the outermost layer: it is undone first.
+    reverse: (signal) => Promise.all([...byteStages].reverse().map((stage) => stage.reverse!(stored, signal))),
+  };
 }
 
 function digestBuffer(name: string, content: Buffer): FileDigest {

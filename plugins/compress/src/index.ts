@@ -31,6 +31,8 @@ export function compressionStage(compression: Compression): TransformStage {
     rename: (name) => `${name}${codec.suffix}`,
     ovfCompression: codec.ovfCompression,
     create: () => codec.compress(compression.level, compression.threads),
+    // The post-export read-back decompresses with the codec the reverse stages (restore) use.
+    reverse: async () => codec.decompress(),
   };
 }
 

@@ -5,9 +5,8 @@ import { ConfigError, definePlugin, t } from '@hyperexport/core';
 import type { Job } from '@hyperexport/core';
 import { encryptionStage } from './encryption-stage.ts';
 import { DEFAULT_SCRYPT, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, SCRYPT_LIMITS, scryptProblem } from './format.ts';
-import { jobSecret, loadMasterKey } from './job-settings.ts';
-import type { EncryptAesOptions } from './job-settings.ts';
-import type { MasterKey } from './keys.ts';
+import { jobSecret, loadJobKeys } from './job-settings.ts';
+import type { EncryptAesOptions, JobKeys } from './job-settings.ts';
 
 const PLUGIN_NAME = 'encrypt-aes';
 
@@ -15,7 +14,7 @@ export { createEncryptStream } from './encrypt-stream.ts';
 export type { EncryptOptions } from './encrypt-stream.ts';
 export { createDecryptStream } from './decrypt-stream.ts';
 export type { DecryptOptions } from './decrypt-stream.ts';
-export { keySource, masterKeySource } from './key-source.ts';
+export { jobKeySource, keySource, masterKeySource } from './key-source.ts';
 export type { DecryptKeys, KeySource } from './key-source.ts';
 export { deriveFileKeys, masterKeyFromBytes, masterKeyFromPassphrase, parseKeyFile, readKeyFile, scryptKey, KEY_LENGTH } from './keys.ts';
 export type { FileKeys, MasterKey } from './keys.ts';
@@ -55,13 +54,13 @@ export default definePlugin<EncryptAesOptions>({
 
     // One master key per job: scrypt is slow on purpose, so it runs once, and every file gets its
     // own key from it through HKDF and a random salt.
-    const masterKeys = new WeakMap<Job, Promise<MasterKey | undefined>>();
-    const masterKeyOf = (job: Job): Promise<MasterKey | undefined> => {
+    const masterKeys = new WeakMap<Job, Promise<JobKeys | undefined>>();
+    const masterKeyOf = (job: Job): Promise<JobKeys | undefined> => {
       let key = masterKeys.get(job);
       if (!key) {
         key = (async () => {
           const secret = jobSecret(job, settings);
-          return secret && loadMasterKey(job, secret, settings, PLUGIN_NAME);
+          return secret && loadJobKeys(job, secret, settings, PLUGIN_NAME);
         })();
         masterKeys.set(job, key);
       }
@@ -73,14 +72,14 @@ export default definePlugin<EncryptAesOptions>({
       await masterKeyOf(job);
     });
     exporter.hooks.transform.tapPromise(PLUGIN_NAME, async (plan, job) => {
-      const master = await masterKeyOf(job);
+      const keys = await masterKeyOf(job);
       // The job's id goes into every file's header: a restore refuses files of another export.
-      if (master) plan.stages.push(encryptionStage(master, { exportId: () => job.exportId, chunkSize: settings.chunkSize }));
+      if (keys) plan.stages.push(encryptionStage(keys.master, { exportId: () => job.exportId, chunkSize: settings.chunkSize, readBackKeys: keys.readBack }));
       return plan;
     });
     exporter.hooks.release.tapPromise(PLUGIN_NAME, async (job) => {
-      const master = await masterKeys.get(job)?.catch(() => undefined);
-      master?.key.fill(0);
+      const keys = await masterKeys.get(job)?.catch(() => undefined);
+      keys?.master.key.fill(0);
       masterKeys.delete(job);
     });
   },

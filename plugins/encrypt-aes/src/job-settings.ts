@@ -3,6 +3,8 @@
 // `--key-file` override the config's. `--encrypt pgp` belongs to encrypt-pgp.
 import { ConfigError, isReadableByOthers, readPassphrase } from '@hyperexport/core';
 import type { Job } from '@hyperexport/core';
+import { jobKeySource } from './key-source.ts';
+import type { KeySource } from './key-source.ts';
 import { masterKeyFromBytes, masterKeyFromPassphrase, readKeyFile } from './keys.ts';
 import type { MasterKey } from './keys.ts';
 
@@ -69,18 +71,30 @@ export function jobSecret(job: Job, options: EncryptAesOptions): JobSecret | und
 
 /** Reads the secret and derives the job's master key (scrypt runs here, once per job). */
 export async function loadMasterKey(job: Job, secret: JobSecret, options: EncryptAesOptions, plugin: string): Promise<MasterKey> {
+  return (await loadJobKeys(job, secret, options, plugin)).master;
+}
+
+/** The job's master key, and the keys to read back what the job wrote (see jobKeySource). */
+export interface JobKeys {
+  readonly master: MasterKey;
+  readonly readBack: KeySource;
+}
+
+export async function loadJobKeys(job: Job, secret: JobSecret, options: EncryptAesOptions, plugin: string): Promise<JobKeys> {
   if (secret.keyFile !== undefined) {
     const key = await readKeyFile(secret.keyFile);
     await warnIfShared(job, secret.keyFile, 'key file', plugin);
     try {
-      return masterKeyFromBytes(key);
+      const master = masterKeyFromBytes(key);
+      return { master, readBack: jobKeySource(master, undefined) };
     } finally {
       key.fill(0);
     }
   }
   const passphrase = await readPassphrase(PURPOSE, { file: secret.passphraseFile, confirm: true });
   if (secret.passphraseFile !== undefined) await warnIfShared(job, secret.passphraseFile, 'passphrase file', plugin);
-  return masterKeyFromPassphrase(passphrase, options.scrypt ?? {});
+  const master = await masterKeyFromPassphrase(passphrase, options.scrypt ?? {});
+  return { master, readBack: jobKeySource(master, passphrase) };
 }
 
 async function warnIfShared(job: Job, path: string, what: string, plugin: string): Promise<void> {

@@ -52,11 +52,27 @@ export function keySource(keys: DecryptKeys): KeySource {
 export function masterKeySource(master: MasterKey): KeySource {
   return {
     async masterKey(kdf, name) {
-      const same = kdf.kind === master.kdf.kind && (kdf.kind === 'raw' || (master.kdf.kind === 'scrypt' && sameBytes(kdf.salt, master.kdf.salt) && kdf.log2N === master.kdf.log2N && kdf.r === master.kdf.r && kdf.p === master.kdf.p));
-      if (!same) throw new ExportError(`${name} was not encrypted with this master key (its key derivation differs)`, { code: 'WRONG_KEY', hint: 'give the passphrase or key file it was encrypted with' });
+      if (!sameDerivation(kdf, master.kdf)) throw new ExportError(`${name} was not encrypted with this master key (its key derivation differs)`, { code: 'WRONG_KEY', hint: 'give the passphrase or key file it was encrypted with' });
       return master.key;
     },
   };
+}
+
+/**
+ * The keys to read back what a job wrote (the post-export check): the job's master key, and, for
+ * a file that an interrupted run of the same export wrote under another scrypt salt (a job
+ * that continues it adopts that file), the job's passphrase through scrypt once more.
+ */
+export function jobKeySource(master: MasterKey, passphrase: string | undefined): KeySource {
+  const own = masterKeySource(master);
+  const others = passphrase === undefined ? undefined : keySource({ passphrase });
+  return {
+    masterKey: (kdf, name) => (others && !sameDerivation(kdf, master.kdf) ? others.masterKey(kdf, name) : own.masterKey(kdf, name)),
+  };
+}
+
+function sameDerivation(kdf: KdfParams, ours: KdfParams): boolean {
+  return kdf.kind === ours.kind && (kdf.kind === 'raw' || (ours.kind === 'scrypt' && sameBytes(kdf.salt, ours.salt) && kdf.log2N === ours.log2N && kdf.r === ours.r && kdf.p === ours.p));
 }
 
 export function toKeySource(keys: KeySource | MasterKey): KeySource {

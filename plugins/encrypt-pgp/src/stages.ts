@@ -1,6 +1,7 @@
 // The transform stage this plugin adds to a job's plan, and its way back for `hyperexport restore`.
+import { basename } from 'node:path';
 import { Stage } from '@hyperexport/core';
-import type { Artifact, ReverseStage, TransformStage } from '@hyperexport/core';
+import type { Artifact, RestoreKeys, ReverseStage, TransformStage } from '@hyperexport/core';
 import { createDecryptStream, loadPrivateKeyFiles } from './decrypt-stream.ts';
 import { createEncryptStream } from './encrypt-stream.ts';
 import type { PgpEncryptionKeys } from './encrypt-stream.ts';
@@ -14,13 +15,20 @@ export const PGP_SUFFIX = '.gpg';
 const ENCRYPTED_KINDS: ReadonlySet<Artifact['kind']> = new Set(['disk', 'package', 'descriptor']);
 
 export function pgpEncryptStage(keys: PgpEncryptionKeys): TransformStage {
-  return {
+  const { passphrase } = keys;
+  const stage: TransformStage = {
     name: STAGE_NAME,
     stage: Stage.ENCRYPT,
     appliesTo: (artifact) => ENCRYPTED_KINDS.has(artifact.kind),
     rename: (name) => `${name}${PGP_SUFFIX}`,
     create: (artifact, signal) => createEncryptStream(keys, { filename: stripSuffix(artifact.name), signal }),
   };
+  // The way back during the job (the post-export read-back) exists only with a passphrase: a
+  // message encrypted to public keys alone needs a recipient's private key, which an export never
+  // has. Such files are compared with the digest recorded as they were written instead.
+  if (passphrase === undefined) return stage;
+  const byPassphrase: RestoreKeys = { passphrase: async () => passphrase, privateKeyFiles: [] };
+  return { ...stage, reverse: (artifact, signal) => pgpReverseStage.create(basename(artifact.name), byPassphrase, signal) };
 }
 
 export const pgpReverseStage: ReverseStage = {

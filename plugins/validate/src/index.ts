@@ -21,7 +21,9 @@ export type { QemuImgResult, QemuImgStatus } from './qemu-img.ts';
 export { findOnPath, qemuImageOptions as imageOptions } from '@hyperexport/core';
 export type { ImageLocation } from '@hyperexport/core';
 export { checkWrittenExport } from './written-export.ts';
-export type { WrittenExportCheck } from './written-export.ts';
+export type { WrittenExportCheck, WrittenExportCheckOptions } from './written-export.ts';
+export { readBackWrittenExport } from './read-back.ts';
+export type { ReadBackResult } from './read-back.ts';
 
 function addAll(report: ValidationReport, issues: readonly ValidationIssue[]): void {
   for (const issue of issues) {
@@ -43,6 +45,8 @@ export default definePlugin({
     pre: t.isOptional(t.isBoolean()),
     /** Check the written files before they are published (default true). */
     post: t.isOptional(t.isBoolean()),
+    /** With `post`: read every compressed or encrypted file back through its stages' reverse (default true). */
+    readBack: t.isOptional(t.isBoolean()),
   }),
   setup(exporter, options) {
     const margin = options.freeSpaceMargin ?? DEFAULT_FREE_SPACE_MARGIN;
@@ -61,12 +65,20 @@ export default definePlugin({
     }
 
     if (options.post ?? true) {
+      const readBack = options.readBack ?? true;
+      // The read-back compares with the bytes before the transforms: the core hashes them for it.
+      if (readBack) {
+        exporter.hooks.transform.tap(PLUGIN_NAME, (plan, job) => {
+          job.checksPlainContent = true;
+          return plan;
+        });
+      }
       exporter.hooks.postValidate.tapPromise(PLUGIN_NAME, async (job, report, written) => {
         const qemuImg = await resolveQemuImg(options.qemuImg);
         if (qemuImg === undefined && options.qemuImg !== false) {
           job.info('qemu-img is not on PATH, so the disk images were not checked with it; install qemu-utils to add that check', PLUGIN_NAME);
         }
-        const { issues, notes } = await checkWrittenExport(written, { qemuImg: qemuImg ?? false, signal: job.signal });
+        const { issues, notes } = await checkWrittenExport(written, { qemuImg: qemuImg ?? false, signal: job.signal, readBack });
         for (const note of notes) job.info(note, PLUGIN_NAME);
         addAll(report, issues);
       });
