@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.ts';
+import { GpgHome } from './support/gpg.ts';
 import { startVcsim } from './support/vcsim.ts';
 import type { Vcsim, VcsimVm } from './support/vcsim.ts';
 
@@ -239,6 +240,70 @@ describe('export from vSphere', () => {
     const restored = await runCli(['restore', join(out, 'DC0_H0_VM0.ovf.hyperexport.json'), '--output', join(out, 'restored'), '--key-file', keyFile], { cwd: work });
     expect(restored.code, restored.stderr).toBe(0);
     await expectServedDisks(join(out, 'restored', 'DC0_H0_VM0'), 'DC0_H0_VM0');
+  });
+
+  it('an encrypted export continued with the same passphrase is continued (its key check recognised under a new salt)', async () => {
+    const passphrase = join(work, 'same.pass');
+    await writeFile(passphrase, 'the same words\n', { mode: 0o600 });
+    await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
+    const out = outDir();
+    const args = ['--format', 'ovf', '--output', out, '--json', '--encrypt', 'aes', '--passphrase-file', passphrase];
+    expect((await exportVm([...args, '--parallel', '2'], sim.env, KILL_AFTER_SMALL_DISK)).code).toBe(null);
+    await sim.resetFaults();
+    const resumed = await exportVm(args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.events.some((event) => event.type === 'info' && /continuing an interrupted export: 1 file/.test(String(event.message)))).toBe(true);
+    expect((await lastLease()).bytesServed).toBe(offVm.disks[0]!.size);
+  });
+
+  it('an encrypted export continued with another passphrase starts over, saying why, and one passphrase restores it all', async () => {
+    const [first, second] = [join(work, 'first.pass'), join(work, 'second.pass')];
+    await writeFile(first, 'the first words\n', { mode: 0o600 });
+    await writeFile(second, 'the second words\n', { mode: 0o600 });
+    await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
+    const out = outDir();
+    const args = (file: string) => ['--format', 'ovf', '--output', out, '--json', '--encrypt', 'aes', '--passphrase-file', file];
+    expect((await exportVm([...args(first), '--parallel', '2'], sim.env, KILL_AFTER_SMALL_DISK)).code).toBe(null);
+    await sim.resetFaults();
+    const rerun = await exportVm(args(second));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const warnings = rerun.events.filter((event) => event.type === 'warning').map((event) => String(event.message));
+    expect(warnings).toContainEqual(expect.stringMatching(/^starting the interrupted export over \(checkpoint .*\), as it was written with other settings: aes-256-gcm: the interrupted run encrypted with another passphrase$/));
+    expect(rerun.events.some((event) => event.type === 'info' && /continuing an interrupted export/.test(String(event.message)))).toBe(false);
+    // Every disk came from the new lease, encrypted with the second passphrase.
+    expect((await lastLease()).bytesServed).toBe(offVm.disks.reduce((sum, disk) => sum + disk.size, 0));
+    const record = join(out, 'DC0_H0_VM0.ovf.hyperexport.json');
+    const restored = await runCli(['restore', record, '--output', join(out, 'restored'), '--passphrase-file', second], { cwd: work });
+    expect(restored.code, restored.stderr).toBe(0);
+    await expectServedDisks(join(out, 'restored', 'DC0_H0_VM0'), 'DC0_H0_VM0');
+    const withFirst = await runCli(['restore', record, '--output', join(out, 'restored-first'), '--passphrase-file', first], { cwd: work });
+    expect(withFirst.code).toBe(1);
+  });
+
+  it('an OpenPGP export continued without one of its recipients starts over: the removed recipient reads no disk', async () => {
+    const [aliceHome, bobHome] = await Promise.all([GpgHome.create(), GpgHome.create()]);
+    try {
+      const [alice, bob] = await Promise.all([aliceHome.generateKey('Alice <alice@example.org>'), bobHome.generateKey('Bob <bob@example.org>')]);
+      const alicePub = await aliceHome.exportPublicKey(alice, join(work, 'alice.pub.asc'));
+      const bobPub = await bobHome.exportPublicKey(bob, join(work, 'bob.pub.asc'));
+      await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
+      const out = outDir();
+      const args = ['--format', 'ovf', '--output', out, '--json', '--encrypt', 'pgp', '--recipient', alicePub];
+      expect((await exportVm([...args, '--recipient', bobPub, '--parallel', '2'], sim.env, KILL_AFTER_SMALL_DISK)).code).toBe(null);
+      await sim.resetFaults();
+      const rerun = await exportVm(args);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      const warnings = rerun.events.filter((event) => event.type === 'warning').map((event) => String(event.message));
+      expect(warnings).toContainEqual(expect.stringContaining(`written with other settings: openpgp: recipient ${bob.fingerprint} was removed`));
+      expect((await lastLease()).bytesServed).toBe(offVm.disks.reduce((sum, disk) => sum + disk.size, 0));
+      for (const index of offVm.disks.keys()) {
+        const disk = join(out, 'DC0_H0_VM0', `DC0_H0_VM0-disk${index}.vmdk.gpg`);
+        await expect(bobHome.decrypt(disk, join(work, `bob-${counter}-${index}`))).rejects.toThrow(/decryption failed: No secret key|No secret key/);
+        await aliceHome.decrypt(disk, join(work, `alice-${counter}-${index}`));
+      }
+    } finally {
+      await Promise.all([aliceHome.close(), bobHome.close()]);
+    }
   });
 
   it('replaces a lost lease and does not download finished disks again', async () => {

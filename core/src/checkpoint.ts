@@ -3,8 +3,9 @@
 // the same export again after a crash continues it: complete files are verified, not fetched
 // again. The format is documented in docs/checkpoint.md.
 import { readFile } from 'node:fs/promises';
+import { bindStages } from './checkpoint-bindings.ts';
 import { writeFileAtomic } from './fs/atomic-write.ts';
-import type { ArtifactKind, ExportFormat, FileDigest, SnapshotRef } from './model.ts';
+import type { ArtifactKind, ExportFormat, FileDigest, SnapshotRef, TransformStage } from './model.ts';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -41,6 +42,8 @@ interface CheckpointDocument extends CheckpointKey {
    * after a crash, no cleanup removed it, and the next run must.
    */
   readonly snapshot?: SnapshotRef | undefined;
+  /** What stages bound beyond their names (a key check value, recipients), by stage name. */
+  readonly bindings?: Readonly<Record<string, string>> | undefined;
   readonly files: readonly CheckpointEntry[];
 }
 
@@ -55,6 +58,9 @@ export class Checkpoint {
   earlierSnapshot: SnapshotRef | undefined;
   readonly #key: CheckpointKey;
   readonly #snapshot: SnapshotRef | undefined;
+  #bindings: Readonly<Record<string, string>> = {};
+  /** Why an interrupted export found here is started over rather than continued (empty: it is not). */
+  startedOver: readonly string[] = [];
   readonly #entries = new Map<string, CheckpointEntry>();
   // Writes are serialised: parallel disks finish at any time.
   #writing: Promise<void> = Promise.resolve();
@@ -70,23 +76,32 @@ export class Checkpoint {
    * Opens the checkpoint at `path`. Entries are kept only if the file is valid and was written
    * for the same export (same source, format, name template and stages); otherwise it starts empty, for
    * the export `exportId`. `snapshot` is the snapshot this run exports from; one it took is
-   * recorded by the next write.
+   * recorded by the next write. Every stage that binds its settings (`stages`, see
+   * TransformStage.checkpointBinding) must accept what was recorded too: when an interrupted
+   * export was found but a stage's settings differ, `startedOver` says why, and the checkpoint is
+   * emptied at once so that no later run continues the files written with the old settings.
    */
-  static async open(path: string, key: CheckpointKey, exportId: string, snapshot?: SnapshotRef): Promise<Checkpoint> {
+  static async open(path: string, key: CheckpointKey, exportId: string, snapshot?: SnapshotRef, stages: readonly TransformStage[] = []): Promise<Checkpoint> {
     const checkpoint = new Checkpoint(path, key, exportId, snapshot);
     let document: CheckpointDocument | undefined;
     try {
       document = JSON.parse(await readFile(path, 'utf8')) as CheckpointDocument;
     } catch {
-      return checkpoint;
+      document = undefined;
     }
     // Whatever else differs (a new snapshot means another source identity), a snapshot taken by
     // an earlier run is this export's to remove.
     const earlier = document?.version === CHECKPOINT_VERSION ? takenSnapshot(document.snapshot) : undefined;
     if (earlier && earlier.id !== snapshot?.id) checkpoint.earlierSnapshot = earlier;
-    if (document?.version === CHECKPOINT_VERSION && sameKey(document, key) && Array.isArray(document.files)) {
-      for (const entry of document.files) checkpoint.#entries.set(entry.name, entry);
-      if (typeof document.exportId === 'string' && document.files.length > 0) checkpoint.exportId = document.exportId;
+    const applies = document?.version === CHECKPOINT_VERSION && sameKey(document, key) && Array.isArray(document.files) && document.files.length > 0;
+    const bound = await bindStages(stages, applies ? (isRecord(document!.bindings) ? document!.bindings : {}) : undefined);
+    checkpoint.#bindings = bound.values;
+    if (applies && bound.mismatches.length > 0) {
+      checkpoint.startedOver = bound.mismatches;
+      await checkpoint.save();
+    } else if (applies) {
+      for (const entry of document!.files) checkpoint.#entries.set(entry.name, entry);
+      if (typeof document!.exportId === 'string') checkpoint.exportId = document!.exportId;
     }
     return checkpoint;
   }
@@ -123,6 +138,7 @@ export class Checkpoint {
       updatedAt: new Date().toISOString(),
       exportId: this.exportId,
       ...(this.#snapshot ? { snapshot: this.#snapshot } : {}),
+      bindings: this.#bindings,
       files: [...this.#entries.values()],
     };
     await writeFileAtomic(this.path, `${JSON.stringify(document, null, 2)}\n`);
@@ -140,4 +156,8 @@ function takenSnapshot(value: unknown): SnapshotRef | undefined {
 function sameKey(a: CheckpointKey, b: CheckpointKey): boolean {
   return a.source === b.source && a.format === b.format && a.name === b.name
     && a.stages.length === b.stages.length && a.stages.every((stage, index) => stage === b.stages[index]);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -206,6 +206,22 @@ export interface TransformStage {
    * export (OpenPGP: only a recipient's private key can); stages that only pace need none.
    */
   reverse?(artifact: Artifact, signal: AbortSignal): Promise<Duplex>;
+  /**
+   * What, beyond its name, decides the bytes this stage writes (the key it encrypts with, the
+   * recipients), bound into the checkpoint so that a run with other ones starts the export over
+   * instead of continuing it. Given the value the interrupted run recorded (undefined when there
+   * is none), returns the value to record now, made so that it equals `recorded` when the
+   * settings are the same (e.g. with the recorded salt), and, when they differ, why. The value is
+   * stored in the clear: it must reveal nothing secret (a key check value, key fingerprints).
+   */
+  checkpointBinding?(recorded: string | undefined): Promise<StageBinding>;
+}
+
+/** A stage's contribution to the checkpoint (see TransformStage.checkpointBinding). */
+export interface StageBinding {
+  readonly value: string;
+  /** Why the recorded export cannot be continued with this stage's settings; undefined when it can. */
+  readonly mismatch?: string | undefined;
 }
 
 /**

@@ -51,6 +51,9 @@ export interface ExportSnapshots {
 export async function writeExport(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout, snapshots?: ExportSnapshots): Promise<WrittenFiles> {
   const progress = new ReadProgress(source);
   const checkpoint = await openCheckpoint(job, source, plan, sinks, layout, snapshots?.current);
+  if (checkpoint && checkpoint.startedOver.length > 0) {
+    job.warn(`starting the interrupted export over (checkpoint ${checkpoint.path}), as it was written with other settings: ${checkpoint.startedOver.join('; ')}`);
+  }
   if (checkpoint && snapshots) await settleSnapshots(job, checkpoint, snapshots);
   if (checkpoint && checkpoint.size > 0) {
     job.info(`continuing an interrupted export: ${checkpoint.size} file(s) already done (checkpoint ${checkpoint.path})`);
@@ -346,7 +349,7 @@ async function openCheckpoint(job: Job, source: ExportSource, plan: TransformPla
   if (!source.identity || !sinks.every((sink) => sink.adoptFile)) return undefined;
   const path = sinks.map((sink) => sink.checkpointPath?.()).find((candidate) => candidate !== undefined);
   if (!path) return undefined;
-  return Checkpoint.open(path, { source: source.identity, format: layout.format, name: job.spec.name ?? '{vm}', stages: byteStageNames(plan) }, job.exportId, snapshot);
+  return Checkpoint.open(path, { source: source.identity, format: layout.format, name: job.spec.name ?? '{vm}', stages: byteStageNames(plan) }, job.exportId, snapshot, plan.stages.filter((stage) => !pacesOnly(stage)));
 }
 
 /**

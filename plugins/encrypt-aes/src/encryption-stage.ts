@@ -6,6 +6,8 @@ import { basename } from 'node:path';
 import { addAbortSignal } from 'node:stream';
 import { ExportError, Stage } from '@hyperexport/core';
 import type { Artifact, TransformStage } from '@hyperexport/core';
+import { keyCheckBinding } from './checkpoint-binding.ts';
+import type { Rederive } from './checkpoint-binding.ts';
 import { createDecryptStream } from './decrypt-stream.ts';
 import { createEncryptStream } from './encrypt-stream.ts';
 import { SUFFIX } from './format.ts';
@@ -33,6 +35,11 @@ export interface EncryptionStageOptions {
    * which cannot read a file an interrupted run wrote under another passphrase salt.
    */
   readonly readBackKeys?: KeySource | undefined;
+  /**
+   * For a key from a passphrase: derives it again with another salt, so that the stage can check
+   * the key check value an interrupted run recorded in the checkpoint (checkpoint-binding.ts).
+   */
+  readonly rederive?: Rederive | undefined;
 }
 
 export function encryptionStage(master: MasterKey, options: EncryptionStageOptions): TransformStage {
@@ -59,5 +66,7 @@ export function encryptionStage(master: MasterKey, options: EncryptionStageOptio
       };
       return addAbortSignal(signal, createDecryptStream(readBackKeys, { name: written.storedName, onHeader }));
     },
+    // A rerun with another key starts the export over (docs/checkpoint.md, "Encryption").
+    checkpointBinding: keyCheckBinding(master, options.rederive),
   };
 }

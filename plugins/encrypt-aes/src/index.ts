@@ -26,6 +26,8 @@ export { encryptionStage, STAGE_NAME } from './encryption-stage.ts';
 export type { EncryptionStageOptions } from './encryption-stage.ts';
 export { reverseStages, restoreKeySource } from './reverse-stages.ts';
 export type { EncryptAesOptions } from './job-settings.ts';
+export { keyCheckBinding } from './checkpoint-binding.ts';
+export type { Rederive } from './checkpoint-binding.ts';
 
 const isCount = (min: number, max: number) => t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(min, max)]);
 
@@ -74,7 +76,8 @@ export default definePlugin<EncryptAesOptions>({
     exporter.hooks.transform.tapPromise(PLUGIN_NAME, async (plan, job) => {
       const keys = await masterKeyOf(job);
       // The job's id goes into every file's header: a restore refuses files of another export.
-      if (keys) plan.stages.push(encryptionStage(keys.master, { exportId: () => job.exportId, chunkSize: settings.chunkSize, readBackKeys: keys.readBack }));
+      // The key check goes into the checkpoint: a rerun with another key starts over.
+      if (keys) plan.stages.push(encryptionStage(keys.master, { exportId: () => job.exportId, chunkSize: settings.chunkSize, readBackKeys: keys.readBack, rederive: keys.rederive }));
       return plan;
     });
     exporter.hooks.release.tapPromise(PLUGIN_NAME, async (job) => {

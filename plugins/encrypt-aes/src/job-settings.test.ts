@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, EventBus, Job } from '@hyperexport/core';
 import type { JobSpec } from '@hyperexport/core';
-import { jobSecret, loadMasterKey } from './job-settings.ts';
+import { jobSecret, loadJobKeys, loadMasterKey } from './job-settings.ts';
 
 const jobWith = (extra: Record<string, unknown>) => {
   const spec: JobSpec = { format: 'ova', parallel: 1, overwrite: false, extra };
@@ -94,6 +94,18 @@ describe('loadMasterKey', () => {
     const job = jobWith({});
     await loadMasterKey(job, { passphraseFile: file }, { scrypt: { log2N: 10 } }, 'encrypt-aes');
     expect(job.warnings[0]).toContain('passphrase file');
+  });
+
+  it('can derive a passphrase key again with an earlier job\'s salt (to check a checkpoint); a key file cannot', async () => {
+    const file = join(work, 'passphrase-again');
+    await writeFile(file, 'secret words\n', { mode: 0o600 });
+    const first = await loadJobKeys(jobWith({}), { passphraseFile: file }, { scrypt: { log2N: 10, r: 4 } }, 'encrypt-aes');
+    const second = await loadJobKeys(jobWith({}), { passphraseFile: file }, { scrypt: { log2N: 10, r: 4 } }, 'encrypt-aes');
+    const kdf = first.master.kdf as Extract<typeof first.master.kdf, { kind: 'scrypt' }>;
+    expect((await second.rederive!(kdf, kdf.salt)).equals(first.master.key)).toBe(true);
+    const keyFile = join(work, 'again.key');
+    await writeFile(keyFile, randomBytes(32), { mode: 0o600 });
+    expect((await loadJobKeys(jobWith({}), { keyFile }, {}, 'encrypt-aes')).rederive).toBeUndefined();
   });
 
   it('an empty passphrase file and a missing key file fail with what to do', async () => {

@@ -3,9 +3,10 @@
 // `--key-file` override the config's. `--encrypt pgp` belongs to encrypt-pgp.
 import { ConfigError, isReadableByOthers, readPassphrase } from '@hyperexport/core';
 import type { Job } from '@hyperexport/core';
+import type { Rederive } from './checkpoint-binding.ts';
 import { jobKeySource } from './key-source.ts';
 import type { KeySource } from './key-source.ts';
-import { masterKeyFromBytes, masterKeyFromPassphrase, readKeyFile } from './keys.ts';
+import { masterKeyFromBytes, masterKeyFromPassphrase, readKeyFile, scryptKey } from './keys.ts';
 import type { MasterKey } from './keys.ts';
 
 export interface EncryptAesOptions {
@@ -78,6 +79,11 @@ export async function loadMasterKey(job: Job, secret: JobSecret, options: Encryp
 export interface JobKeys {
   readonly master: MasterKey;
   readonly readBack: KeySource;
+  /**
+   * Derives the key again from the job's passphrase with the given scrypt parameters and salt:
+   * to check a checkpoint's key check value (see checkpoint-binding.ts). Undefined for a key file.
+   */
+  readonly rederive?: Rederive | undefined;
 }
 
 export async function loadJobKeys(job: Job, secret: JobSecret, options: EncryptAesOptions, plugin: string): Promise<JobKeys> {
@@ -94,7 +100,9 @@ export async function loadJobKeys(job: Job, secret: JobSecret, options: EncryptA
   const passphrase = await readPassphrase(PURPOSE, { file: secret.passphraseFile, confirm: true });
   if (secret.passphraseFile !== undefined) await warnIfShared(job, secret.passphraseFile, 'passphrase file', plugin);
   const master = await masterKeyFromPassphrase(passphrase, options.scrypt ?? {});
-  return { master, readBack: jobKeySource(master, passphrase) };
+  // The passphrase stays in these closures until the job ends (the plugin drops them in release):
+  // a prompt cannot be asked again, and the checkpoint and the read-back may need it.
+  return { master, readBack: jobKeySource(master, passphrase), rederive: (params, salt) => scryptKey(passphrase, salt, params) };
 }
 
 async function warnIfShared(job: Job, path: string, what: string, plugin: string): Promise<void> {

@@ -20,6 +20,7 @@ export type { RecipientKey, PrivateKeyFile } from './key-files.ts';
 export { resolvePgpSettings } from './settings.ts';
 export type { EncryptPgpOptions, PgpJobSettings } from './settings.ts';
 export { pgpEncryptStage, pgpReverseStage, PGP_SUFFIX, STAGE_NAME } from './stages.ts';
+export { pgpCheckpointBinding } from './checkpoint-binding.ts';
 export { WRITE_CONFIG, READ_CONFIG } from './openpgp-config.ts';
 
 /** The way back, for `hyperexport restore`: strips `.gpg`. */

@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { Stage } from '@hyperexport/core';
 import type { Artifact, RestoreKeys, ReverseStage, TransformStage } from '@hyperexport/core';
+import { pgpCheckpointBinding } from './checkpoint-binding.ts';
 import { createDecryptStream, loadPrivateKeyFiles } from './decrypt-stream.ts';
 import { createEncryptStream } from './encrypt-stream.ts';
 import type { PgpEncryptionKeys } from './encrypt-stream.ts';
@@ -22,6 +23,8 @@ export function pgpEncryptStage(keys: PgpEncryptionKeys): TransformStage {
     appliesTo: (artifact) => ENCRYPTED_KINDS.has(artifact.kind),
     rename: (name) => `${name}${PGP_SUFFIX}`,
     create: (artifact, signal) => createEncryptStream(keys, { filename: stripSuffix(artifact.name), signal }),
+    // Whom the export is encrypted to: a rerun with other recipients or another passphrase starts over.
+    checkpointBinding: pgpCheckpointBinding(keys),
   };
   // The way back during the job (the post-export read-back) exists only with a passphrase: a
   // message encrypted to public keys alone needs a recipient's private key, which an export never
