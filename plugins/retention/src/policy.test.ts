@@ -108,6 +108,66 @@ describe('applyPolicy (restic forget semantics)', () => {
   });
 });
 
+describe('applyPolicy boundaries (restic forget, internal/restic/snapshot_policy.go)', () => {
+  const NOW = new Date('2026-12-01T00:00:00Z');
+  const keptAt = (items: Candidate[], policy: RetentionPolicy, zone = 'UTC') => applyPolicy(items, policy, zone, NOW).filter((d) => d.keep).map((d) => d.item.id);
+
+  it('keepWithin keeps an export strictly after newest - D: exactly D before the newest goes, 1 ms later stays', () => {
+    const items = [at('2026-11-25T12:00:00.000Z'), at('2026-11-23T12:00:00.001Z'), at('2026-11-23T12:00:00.000Z'), at('2026-11-23T11:59:59.999Z')];
+    expect(keptAt(items, { keepWithin: parseDuration('2d') })).toEqual(['2026-11-25T12:00:00.000Z', '2026-11-23T12:00:00.001Z']);
+    expect(keptAt(items, { keepWithin: parseDuration('48h') })).toEqual(['2026-11-25T12:00:00.000Z', '2026-11-23T12:00:00.001Z']);
+  });
+
+  it('keepWithin subtracts months on the calendar as Go\'s AddDate does: March 31 less 1 month is March 3', () => {
+    const items = [at('2026-03-31T12:00:00.000Z'), at('2026-03-03T12:00:00.001Z'), at('2026-03-03T12:00:00.000Z'), at('2026-02-28T12:00:00.000Z')];
+    expect(keptAt(items, { keepWithin: parseDuration('1m') })).toEqual(['2026-03-31T12:00:00.000Z', '2026-03-03T12:00:00.001Z']);
+  });
+
+  it('keepWithin counts from the newest export that is not in the future', () => {
+    const items = [at('2027-06-01T00:00:00Z'), at('2026-11-30T00:00:00Z'), at('2026-11-28T00:00:01Z'), at('2026-11-27T00:00:00Z')];
+    // The export dated next year is within (it is after the limit) but does not move the window.
+    expect(keptAt(items, { keepWithin: parseDuration('2d') })).toEqual(['2027-06-01T00:00:00Z', '2026-11-30T00:00:00Z', '2026-11-28T00:00:01Z']);
+    // Only exports from the future: no newest to count from, every one is within (as restic).
+    expect(keptAt([at('2027-06-01T00:00:00Z'), at('2027-01-01T00:00:00Z')], { keepWithin: parseDuration('1d') })).toEqual(['2027-06-01T00:00:00Z', '2027-01-01T00:00:00Z']);
+  });
+
+  it('keepLast N keeps exactly N: the Nth stays, the N+1th goes; N at or above the count keeps all', () => {
+    const items = [at('2026-11-05T00:00:00Z'), at('2026-11-04T00:00:00Z'), at('2026-11-03T00:00:00Z'), at('2026-11-02T00:00:00Z')];
+    expect(keptAt(items, { keepLast: 3 })).toEqual(['2026-11-05T00:00:00Z', '2026-11-04T00:00:00Z', '2026-11-03T00:00:00Z']);
+    expect(keptAt(items, { keepLast: 4 })).toHaveLength(4);
+    expect(keptAt(items, { keepLast: 5 })).toHaveLength(4);
+    expect(keptAt(items, { keepLast: 1 })).toEqual(['2026-11-05T00:00:00Z']);
+  });
+
+  it.each([
+    ['hourly', '2026-11-24T10:00:00.000Z', '2026-11-24T09:59:59.999Z'],
+    ['daily', '2026-11-24T00:00:00.000Z', '2026-11-23T23:59:59.999Z'],
+    // 2026-11-23 is a Monday: the ISO week starts there, Sunday belongs to the week before.
+    ['weekly', '2026-11-23T00:00:00.000Z', '2026-11-22T23:59:59.999Z'],
+    ['monthly', '2026-11-01T00:00:00.000Z', '2026-10-31T23:59:59.999Z'],
+    ['yearly', '2026-01-01T00:00:00.000Z', '2025-12-31T23:59:59.999Z'],
+  ] as const)('%s: the first instant of a period and the last of the one before are two periods, not one', (unit, first, last) => {
+    const rule = ({ hourly: 'keepHourly', daily: 'keepDaily', weekly: 'keepWeekly', monthly: 'keepMonthly', yearly: 'keepYearly' } as const)[unit];
+    // Two periods, the newer with two exports: 2 slots keep the newest of each; 1 slot only the newest.
+    const newer = new Date(new Date(first).getTime() + 1).toISOString();
+    const items = [at(newer), at(first), at(last), at(new Date(new Date(last).getTime() - 1).toISOString())];
+    expect(keptAt(items, { [rule]: 2 })).toEqual([newer, last]);
+    expect(applyPolicy(items, { [rule]: 2 }, 'UTC', NOW).find((d) => d.item.id === last)?.reasons).toEqual([`${unit} ${periodKey(new Date(last), unit, 'UTC')}`]);
+    expect(keptAt(items, { [rule]: 1 })).toEqual([newer]);
+  });
+
+  it('a rule with slots left at the oldest export keeps it too (restic 0.17), saying why', () => {
+    const items = [at('2026-11-25T20:00:00Z'), at('2026-11-24T20:00:00Z'), at('2026-11-24T08:00:00Z')];
+    const decisions = applyPolicy(items, { keepDaily: 7 }, 'UTC', NOW);
+    expect(decisions.filter((d) => d.keep).map((d) => d.item.id)).toEqual(['2026-11-25T20:00:00Z', '2026-11-24T20:00:00Z', '2026-11-24T08:00:00Z']);
+    expect(decisions.at(-1)?.reasons).toEqual(['daily 2026-11-24, the oldest export (daily slots left)']);
+    // No slot left when the oldest comes: it goes.
+    expect(keptAt(items, { keepDaily: 2 })).toEqual(['2026-11-25T20:00:00Z', '2026-11-24T20:00:00Z']);
+    // Unlimited (-1) has slots left by definition.
+    expect(keptAt(items, { keepDaily: -1 })).toHaveLength(3);
+  });
+});
+
 describe('parseDuration', () => {
   it('reads combined units', () => {
     expect(parseDuration('1y6m2w3d12h')).toEqual({ years: 1, months: 6, days: 17, hours: 12 });
