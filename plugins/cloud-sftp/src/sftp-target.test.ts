@@ -20,12 +20,16 @@ describe('parseSftpUrl', () => {
   });
 
   it('refuses passwords (without repeating them) and unknown query settings', () => {
-    expect(() => parseSftpUrl(new URL('sftp://u:hunter2@nas/x'))).toThrow(/a password in the URL is refused/);
+    let refusal: unknown;
     try {
       parseSftpUrl(new URL('sftp://u:hunter2@nas/x'));
     } catch (error) {
-      expect(String((error as Error).message)).not.toContain('hunter2');
+      refusal = error;
     }
+    // Asserted outside the catch, so a parse that stopped refusing fails here instead of passing silently.
+    expect(refusal).toBeInstanceOf(Error);
+    expect((refusal as Error).message).toMatch(/a password in the URL is refused/);
+    expect((refusal as Error).message).not.toContain('hunter2');
     expect(() => parseSftpUrl(new URL('sftp://u@nas/x?insecure=true'))).toThrow(/take no "insecure" setting/);
   });
 

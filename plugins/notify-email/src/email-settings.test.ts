@@ -1,3 +1,4 @@
+import { ConfigError } from '@hyperexport/core';
 import { describe, expect, it } from 'vitest';
 import { sampleMessages } from '@hyperexport/notify-kit';
 import type { NotifyMessage } from '@hyperexport/notify-kit';
@@ -16,12 +17,16 @@ describe('mailto:// URLs', () => {
   it('refuse a password in the URL, as user:password@ or as password=', () => {
     expect(() => parseMailtoUrl('mailto://backup:hunter2@smtp.example.com/?to=a@b.c')).toThrow('the SMTP password must not be written into a mailto:// URL');
     expect(() => parseMailtoUrl('mailto://backup@smtp.example.com/?to=a@b.c&password=hunter2')).toThrow('the SMTP password must not be written into a mailto:// URL');
+    let refusal: unknown;
     try {
       parseMailtoUrl('mailto://backup:hunter2@smtp.example.com/?to=a@b.c');
     } catch (error) {
-      expect(`${(error as Error).message} ${(error as { hint: string }).hint}`).not.toContain('hunter2');
-      expect((error as { hint: string }).hint).toContain('HYPEREXPORT_SMTP_PASSWORD');
+      refusal = error;
     }
+    // Asserted outside the catch, so a parse that stopped refusing fails here instead of passing silently.
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect(`${(refusal as ConfigError).message} ${(refusal as ConfigError).hint}`).not.toContain('hunter2');
+    expect((refusal as ConfigError).hint).toContain('HYPEREXPORT_SMTP_PASSWORD');
   });
 
   it('refuse unknown security modes and options', () => {
