@@ -13,6 +13,10 @@ export interface ManifestEntry {
 
 const HEX_LENGTH: Readonly<Record<ManifestAlgorithm, number>> = { SHA1: 40, SHA256: 64, SHA512: 128 };
 
+function isManifestAlgorithm(name: string): name is ManifestAlgorithm {
+  return Object.hasOwn(HEX_LENGTH, name);
+}
+
 /** Formats a manifest in the order given, as vSphere does: `SHA256(name)= hex`, one per line. */
 export function formatManifest(digests: readonly FileDigest[]): string {
   return digests
@@ -33,9 +37,12 @@ export function parseManifest(text: string): Map<string, ManifestEntry> {
     if (line.trim() === '') return;
     const where = `manifest line ${index + 1} ${JSON.stringify(line)}`;
     // The name is greedy up to the last `)=`, so a name that contains `)` still parses.
-    const match = /^(SHA1|SHA256|SHA512)\((.+)\)= ?([0-9a-fA-F]+)\s*$/.exec(line);
+    const match = /^([A-Za-z0-9-]+)\((.+)\)= ?([0-9a-fA-F]+)\s*$/.exec(line);
     if (!match) throw new Error(`${where}: expected "SHA256(file)= hex" (or SHA1/SHA512)`);
-    const [, algorithm, name, hex] = match as unknown as [string, ManifestAlgorithm, string, string];
+    const [, named, name, hex] = match as unknown as [string, string, string, string];
+    // A digest nobody checks would let the export vouch for bytes it never compared: refused.
+    if (!isManifestAlgorithm(named)) throw new Error(`${where} lists a ${named} digest of ${name}; HyperExport checks SHA1, SHA256 and SHA512 digests only`);
+    const algorithm = named;
     if (hex.length !== HEX_LENGTH[algorithm]) {
       throw new Error(`${where}: a ${algorithm} digest has ${HEX_LENGTH[algorithm]} hex digits, this one ${hex.length}`);
     }

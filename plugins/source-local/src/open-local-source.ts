@@ -9,12 +9,14 @@ import type { Stats } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
 import {
   assertSafeFileName,
   buildOvfDescriptor,
   describeVmx,
   indexOva,
   inspectVmdk,
+  ManifestCheck,
   openOvaMember,
   parseManifest,
   parseOvf,
@@ -140,6 +142,15 @@ async function openOvfFile(ovfPath: string): Promise<ExportSource> {
   const folder = dirname(ovfPath);
   const tracker = new StreamTracker();
 
+  // The input's manifest, if any, is checked but not exported: the core writes a new one.
+  const manifestPath = join(folder, `${basename(ovfPath, extname(ovfPath))}.mf`);
+  const manifestBytes = await readSmallFile(manifestPath).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  const manifest = manifestBytes === undefined ? undefined : parseManifestAt(manifestBytes, manifestPath);
+  if (manifest) checkDescriptorDigest(manifest, basename(ovfPath), ovfBytes, manifestPath);
+
   const files: SourceFile[] = [];
   for (const ref of checkedReferences(ovf, ovfPath)) {
     const path = join(folder, ref.href);
@@ -149,17 +160,8 @@ async function openOvfFile(ovfPath: string): Promise<ExportSource> {
     });
     if (!info.isFile()) throw new Error(`${path}, referenced by ${ovfPath}, is not a regular file`);
     checkDeclaredSize(ref.href, ref.size, info.size, ovfPath);
-    files.push(localFile(ref.href, path, info.size, tracker));
+    files.push(localFile(ref.href, path, info.size, tracker, manifestCheckOf(manifest, ref.href, manifestPath)));
   }
-
-  // The input's manifest, if any, is checked but not exported: the core writes a new one.
-  const manifestPath = join(folder, `${basename(ovfPath, extname(ovfPath))}.mf`);
-  const manifestBytes = await readSmallFile(manifestPath).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
-    throw error;
-  });
-  const manifest = manifestBytes === undefined ? undefined : parseManifestAt(manifestBytes, manifestPath);
-  if (manifest) checkDescriptorDigest(manifest, basename(ovfPath), ovfBytes, manifestPath);
 
   return unchangedDescriptorSource(ovf, ovfBytes, files, ovfPath, manifest, manifestPath, tracker);
 }
@@ -178,6 +180,12 @@ async function openOvaFile(ovaPath: string): Promise<ExportSource> {
   const ovf = parseOvfAt(ovfBytes, where);
   const byName = new Map(members.map((member) => [member.name, member]));
   const tracker = new StreamTracker();
+  // As for an .ovf: a manifest member is verified, not exported (a .cert is dropped too, since
+  // its signature covers the old manifest).
+  const manifestMember = members.find((member) => member.name.toLowerCase().endsWith('.mf'));
+  const manifestWhere = manifestMember ? `${ovaPath} (${manifestMember.name})` : ovaPath;
+  const manifest = manifestMember ? parseManifestAt(await readMember(ovaPath, manifestMember), manifestWhere) : undefined;
+  if (manifest) checkDescriptorDigest(manifest, first.name, ovfBytes, manifestWhere);
 
   const files: SourceFile[] = checkedReferences(ovf, where).map((ref) => {
     const member = byName.get(ref.href);
@@ -187,16 +195,9 @@ async function openOvaFile(ovaPath: string): Promise<ExportSource> {
       name: ref.href,
       size: member.size,
       rereadable: true,
-      open: async (signal) => tracker.track(openOvaMember(ovaPath, member, { signal })),
+      open: async (signal) => tracker.track(checked(openOvaMember(ovaPath, member, { signal }), manifestCheckOf(manifest, ref.href, manifestWhere))),
     };
   });
-
-  // As for an .ovf: a manifest member is verified, not exported (a .cert is dropped too, since
-  // its signature covers the old manifest).
-  const manifestMember = members.find((member) => member.name.toLowerCase().endsWith('.mf'));
-  const manifestWhere = manifestMember ? `${ovaPath} (${manifestMember.name})` : ovaPath;
-  const manifest = manifestMember ? parseManifestAt(await readMember(ovaPath, manifestMember), manifestWhere) : undefined;
-  if (manifest) checkDescriptorDigest(manifest, first.name, ovfBytes, manifestWhere);
 
   return unchangedDescriptorSource(ovf, ovfBytes, files, where, manifest, manifestWhere, tracker);
 }
@@ -224,8 +225,8 @@ function unchangedDescriptorSource(
         // The descriptor goes out unchanged, so it must still be true of the bytes that were read.
         checkDeclaredSize(digest.name, declared.get(digest.name), digest.size, where);
         const entry = manifest?.get(digest.name);
-        // Only SHA-256 entries can be compared with the digests the core computed; SHA-1 and
-        // SHA-512 entries (older tools) are not re-checked.
+        // SHA-256 entries are compared with the digests the core computed; SHA-1 and SHA-512
+        // entries (older tools) were checked as the file was read (manifestCheckOf).
         if (entry?.algorithm === 'SHA256' && entry.hex !== digest.sha256.toLowerCase()) {
           throw new Error(`${digest.name} does not match the manifest ${manifestWhere}: SHA-256 is ${digest.sha256}, the manifest says ${entry.hex}; the source is corrupt or was changed`);
         }
@@ -280,17 +281,36 @@ function parseManifestAt(bytes: Buffer, where: string): Map<string, ManifestEntr
   }
 }
 
+/**
+ * For a file the manifest lists with SHA-1 or SHA-512: a check of its bytes as they are read,
+ * which fails the read at its end on a mismatch. (SHA-256 entries are compared in `descriptor`
+ * with the digest the core computes anyway.)
+ */
+function manifestCheckOf(manifest: ReadonlyMap<string, ManifestEntry> | undefined, name: string, manifestWhere: string): (() => ManifestCheck) | undefined {
+  const entry = manifest?.get(name);
+  if (!entry || entry.algorithm === 'SHA256') return undefined;
+  return () => new ManifestCheck(entry, (actual) => new Error(`${name} does not match the manifest ${manifestWhere}: ${entry.algorithm} is ${actual}, the manifest says ${entry.hex}; the source is corrupt or was changed`));
+}
+
+/** `input` read through a fresh check, when there is one; a failure of either ends the stream that is handed out. */
+function checked(input: Readable, check: (() => ManifestCheck) | undefined): Readable {
+  if (!check) return input;
+  const checking = check();
+  pipeline(input, checking).catch(() => undefined); // errors reach the reader: pipeline destroys `checking` with them
+  return checking;
+}
+
 function digestsByName(digests: readonly FileDigest[]): Map<string, FileDigest> {
   return new Map(digests.map((digest) => [digest.name, digest]));
 }
 
-function localFile(name: string, path: string, size: number, tracker: StreamTracker): SourceFile {
+function localFile(name: string, path: string, size: number, tracker: StreamTracker, check?: () => ManifestCheck): SourceFile {
   return {
     name,
     size,
     rereadable: true,
     // 1 MiB reads: the transforms downstream (AES, zstd) run twice as fast on them as on 64 KiB.
-    open: async (signal) => tracker.track(createReadStream(path, { signal, highWaterMark: 1 << 20 })),
+    open: async (signal) => tracker.track(checked(createReadStream(path, { signal, highWaterMark: 1 << 20 }), check)),
   };
 }
 
