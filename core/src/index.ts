@@ -24,6 +24,8 @@ export { runWithConcurrency } from './stream/concurrency.ts';
 export { acquireFileLock, withFileLock, LockCompromisedError, LockTimeoutError } from './fs/file-lock.ts';
 export type { LockOptions } from './fs/file-lock.ts';
 export { writeFileAtomic, syncPath } from './fs/atomic-write.ts';
+export { createExclusiveWriteStream, recreateExclusively, temporaryPathBeside } from './fs/exclusive-file.ts';
+export type { ExclusiveWriteOptions } from './fs/exclusive-file.ts';
 export type { AtomicWriteOptions } from './fs/atomic-write.ts';
 export * from './ovf/index.ts';
 export { findOnPath, qemuImageOptions } from './disk/qemu-img.ts';

@@ -1,7 +1,7 @@
 // The data flow of one export: source files → transforms → every sink, as an OVF folder or an
 // OVA. Streams are composed here with pipeline() and the job's signal, never with .pipe().
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { Readable, Writable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Checkpoint } from './checkpoint.ts';
+import { recreateExclusively } from './fs/exclusive-file.ts';
 import type { Job } from './job.ts';
 import { describeError } from './errors.ts';
 import type { Artifact, ExportLayout, ExportRecord, ExportSink, ExportSource, FileDigest, SnapshotRef, SourceFile, StoredFile, TransformedFile, TransformPlan, TransformStage } from './model.ts';
@@ -246,7 +247,7 @@ async function spoolSourceFileOnce(context: Context, file: SourceFile, spoolPath
     job.bus.emit('file:progress', { jobId: job.id, name: file.name, bytes, total: file.size, bytesPerSecond });
   } });
   const pacing = pacingStagesFor(context, file).map((stage) => stage.create({ name: file.name, kind: 'disk', sourceSize: file.size }, job.signal));
-  await (pipeline as (...streams: unknown[]) => Promise<void>)(await file.open(job.signal), ...pacing, meter, createWriteStream(spoolPath, { flush: true }), { signal: job.signal });
+  await (pipeline as (...streams: unknown[]) => Promise<void>)(await file.open(job.signal), ...pacing, meter, await recreateExclusively(spoolPath, { flush: true }), { signal: job.signal });
   const digest = { name: file.name, size: meter.bytes, sha256: meter.sha256 };
   await context.checkpoint?.record({ name: file.name, kind: 'disk', raw: digest, stored: digest, spooled: true });
   job.bus.emit('file:end', { jobId: job.id, name: file.name, kind: 'disk', size: digest.size, sha256: digest.sha256 });

@@ -1,5 +1,5 @@
 // The file:// backend against the conformance suite every storage backend passes.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -31,5 +31,20 @@ describe('FileStorageService', () => {
     await service.put('vm/disk.vmdk', Readable.from([Buffer.from('x')]), { signal: AbortSignal.timeout(5000) });
     await service.delete('vm/disk.vmdk', { signal: AbortSignal.timeout(5000) });
     expect(await readdir(root)).toEqual([]);
+  });
+});
+
+describe('FileStorageService writes no file through a link planted in the folder', () => {
+  it('replaces a link at the metadata sidecar name instead of overwriting its target', async () => {
+    const root = await freshRoot();
+    const victim = join(root, 'victim');
+    await writeFile(victim, 'precious');
+    await mkdir(join(root, 'vm'));
+    await symlink(victim, join(root, 'vm', '.disk.vmdk.meta.json'));
+    const service = new FileStorageService(root);
+    await service.put('vm/disk.vmdk', Readable.from([Buffer.from('x')]), { signal: AbortSignal.timeout(5000), metadata: { owner: 'ops' } });
+    expect(await readFile(victim, 'utf8')).toBe('precious');
+    expect(JSON.parse(await readFile(join(root, 'vm', '.disk.vmdk.meta.json'), 'utf8'))).toEqual({ owner: 'ops' });
+    expect((await service.stat('vm/disk.vmdk', { signal: AbortSignal.timeout(5000) }))?.metadata).toEqual({ owner: 'ops' });
   });
 });

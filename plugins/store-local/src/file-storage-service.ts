@@ -2,14 +2,14 @@
 // files below the root; a put writes a hidden partial file beside its target, flushes it and
 // renames it into place, so a reader never sees half a file, and a failed put removes it.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { ExportError } from '@hyperexport/core';
+import { createExclusiveWriteStream, ExportError, writeFileAtomic } from '@hyperexport/core';
 import type { PutOptions, PutResult, RequestOptions, StoredObject, StorageService } from '@hyperexport/core';
 
 const PARTIAL_MARK = '.partial-';
@@ -49,14 +49,14 @@ export class FileStorageService implements StorageService {
       },
     });
     try {
-      await pipeline(body, meter, createWriteStream(partial, { flush: true }), { signal: options.signal });
+      await pipeline(body, meter, createExclusiveWriteStream(partial, { flush: true }), { signal: options.signal });
       const { size } = await stat(partial);
       if (size !== bytes) throw new ExportError(`${this.urlOf(key)}: wrote ${size} bytes, sent ${bytes}`, { code: 'VERIFY' });
       // An announced SHA-256 is checked here rather than stored: the file itself is the truth.
       const { sha256: announced, ...metadata } = options.metadata ?? {};
       const sha256 = hash.digest('hex');
       if (announced !== undefined && announced !== sha256) throw new ExportError(`${this.urlOf(key)}: the bytes received do not match the announced SHA-256`, { code: 'VERIFY' });
-      if (Object.keys(metadata).length > 0) await writeFile(metadataPath(target), JSON.stringify(metadata), { flush: true });
+      if (Object.keys(metadata).length > 0) await writeFileAtomic(metadataPath(target), JSON.stringify(metadata), { mode: 0o666 });
       else await rm(metadataPath(target), { force: true });
       // A put cancelled after its last byte must not appear anyway.
       options.signal.throwIfAborted();

@@ -10,12 +10,12 @@
 //   checkpoint.json   what is complete, so a run after a crash continues (docs/checkpoint.md)
 //   lock              the pid, host and token of the run writing it, refreshed while it runs
 import { randomBytes } from 'node:crypto';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { access, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { access, lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { ExportError, exportRecordName, LockTimeoutError, acquireFileLock, assertSafeFileName, digestStream, syncPath } from '@hyperexport/core';
+import { ExportError, exportRecordName, LockTimeoutError, acquireFileLock, assertSafeFileName, digestStream, recreateExclusively, syncPath } from '@hyperexport/core';
 import type { Artifact, ExportLayout, ExportRecord, ExportSink, FileDigest, JobKey, LockCompromisedError, LockOptions, SinkFile } from '@hyperexport/core';
 
 export interface LocalDirectorySinkOptions {
@@ -72,7 +72,9 @@ export class LocalDirectorySink implements ExportSink {
       }
     }
     const staging = join(this.directory, stagingName(layout));
-    await mkdir(staging, { recursive: true });
+    await refuseForeignStaging(staging);
+    await mkdir(staging, { recursive: true, mode: 0o700 });
+    await refuseForeignStaging(staging);
     this.#releaseLock = await takeLock(join(staging, 'lock'), target, {
       ...this.#options.lock,
       onCompromised: (error) => {
@@ -109,8 +111,9 @@ export class LocalDirectorySink implements ExportSink {
     if (artifact.kind === 'package') this.#packageName = artifact.name;
     if (artifact.kind === 'record') this.#recordName = artifact.name;
     const path = this.#stagingPathOf(artifact.name);
-    // 'w': a file that has to start again (a source that cannot resume) is truncated, never appended to.
-    const stream = createWriteStream(path, { flags: 'w', flush: this.#options.fsync });
+    // A file that has to start again (a source that cannot resume) is written anew, never
+    // appended to; and created exclusively, never through a link planted at its name.
+    const stream = await recreateExclusively(path, { flush: this.#options.fsync });
     return {
       stream,
       finish: async (expected: FileDigest) => {
@@ -292,6 +295,24 @@ async function readRecordPaths(recordPath: string): Promise<string[]> {
     return Array.isArray(record.files) ? record.files.map((file) => file.path.split('/')[0]!).filter((path) => path !== '' && path !== '..') : [];
   } catch {
     return [];
+  }
+}
+
+/**
+ * The staging folder is continued after a crash, so it has a fixed name; in a shared output
+ * folder someone else could have made it (or a link by its name) to have our files written
+ * where they choose. Only a real folder of our own is used.
+ */
+async function refuseForeignStaging(staging: string): Promise<void> {
+  const info = await lstat(staging).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!info) return;
+  const uid = process.getuid?.();
+  const foreign = !info.isDirectory() ? 'is not a folder (a link or a file)' : uid !== undefined && info.uid !== uid ? `belongs to user id ${info.uid}, not to this one (${uid})` : undefined;
+  if (foreign) {
+    throw new ExportError(`the staging folder ${staging} ${foreign}: refusing to write the export through it`, { code: 'OUTPUT_NOT_WRITABLE', hint: 'remove it (it is not an export of yours), or choose another --output' });
   }
 }
 

@@ -1,12 +1,11 @@
 // `hyperexport remote ls|get|rm URL`: browse, download and delete exports in any backend. Exports
 // are found by their records, so `rm` deletes whole exports and `get` verifies every file.
-import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BaseCommand, Command, ConfigError, DigestMeter, EXPORT_RECORD_SUFFIX, ExitCode, ExportError, Option, deleteExport, formatBytes, listExportRecords, readExportRecord } from '@hyperexport/core';
+import { BaseCommand, Command, ConfigError, DigestMeter, EXPORT_RECORD_SUFFIX, ExitCode, ExportError, Option, createExclusiveWriteStream, deleteExport, formatBytes, listExportRecords, readExportRecord, temporaryPathBeside } from '@hyperexport/core';
 import type { FoundExport, StorageService } from '@hyperexport/core';
 
 abstract class RemoteCommand extends BaseCommand {
@@ -104,7 +103,8 @@ export class RemoteGetCommand extends RemoteCommand {
     const signal = new AbortController().signal;
     const { service, found } = await this.findExport('remote', signal);
     const output = resolve(this.output);
-    const staging = join(output, `.${found.record.baseName}.download-partial`);
+    // A unique folder of its own, made here: nothing someone else planted (a link) is written through.
+    const staging = temporaryPathBeside(join(output, found.record.baseName), 'download-partial');
     try {
       const top = [...new Set(found.record.files.map((file) => file.path.split('/')[0]!)), found.recordKey.split('/').at(-1)!];
       for (const entry of top) {
@@ -112,20 +112,21 @@ export class RemoteGetCommand extends RemoteCommand {
           throw new ConfigError(`${join(output, entry)} already exists`, { hint: 'give --overwrite, or another --output' });
         }
       }
-      await rm(staging, { recursive: true, force: true });
+      await mkdir(output, { recursive: true });
+      await mkdir(staging);
       const folder = found.recordKey.includes('/') ? found.recordKey.slice(0, found.recordKey.lastIndexOf('/') + 1) : '';
       for (const file of found.record.files) {
         const target = join(staging, ...file.path.split('/'));
         await mkdir(dirname(target), { recursive: true });
         const meter = new DigestMeter();
-        await pipeline(await service.get(`${folder}${file.path}`, { signal }), meter, createWriteStream(target, { flush: true }), { signal });
+        await pipeline(await service.get(`${folder}${file.path}`, { signal }), meter, createExclusiveWriteStream(target, { flush: true }), { signal });
         if (meter.bytes !== file.size || meter.sha256 !== file.sha256) {
           throw new ExportError(`${service.urlOf(`${folder}${file.path}`)} does not match its record (${meter.bytes} bytes, SHA-256 ${meter.sha256})`, { code: 'VERIFY', hint: 'the stored copy is damaged; nothing was written' });
         }
         if (!this.json) this.context.stdout.write(`${file.path}: ${formatBytes(file.size)} verified\n`);
       }
       const recordName = found.recordKey.split('/').at(-1)!;
-      await pipeline(await service.get(found.recordKey, { signal }), createWriteStream(join(staging, recordName)));
+      await pipeline(await service.get(found.recordKey, { signal }), createExclusiveWriteStream(join(staging, recordName)));
       for (const entry of top) {
         if (this.overwrite) await rm(join(output, entry), { recursive: true, force: true });
         await rename(join(staging, entry), join(output, entry));
