@@ -326,6 +326,12 @@ export interface ReverseStage {
   /** The OVF spelling of what it undoes (`ovf:compression="gzip"`), as its forward stage's `ovfCompression`. */
   readonly ovfCompression?: string | undefined;
   /**
+   * The name of the forward TransformStage it undoes, as export records list it (`zstd` for
+   * `zstd-decompress`); default: its own name. Restore refuses an export whose record lists a
+   * stage that no installed reverse stage undoes.
+   */
+  readonly undoes?: string | undefined;
+  /**
    * A fresh Duplex that turns the stored bytes of `storedName` back into its input. A stage whose
    * files record what they were written as (encrypt-aes binds the stored name and the export's
    * job id into its authenticated header) hands that to `bindings.check` before it hands out

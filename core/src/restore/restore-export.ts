@@ -4,25 +4,28 @@
 // staging place and checked against its own manifest before it is renamed into view, so a wrong
 // key, a damaged file or a cancelled run never leaves something that looks restored.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError, ExportError } from '../errors.ts';
+import { createExclusiveWriteStream, temporaryPathBeside } from '../fs/exclusive-file.ts';
 import type { ExportRecord, FileDigest, RestoreBindings, RestoreKeys, ReverseStage } from '../model.ts';
 import { EXPORT_RECORD_SUFFIX } from '../model.ts';
 import { rewriteFileReferences } from '../ovf/file-references.ts';
 import type { FileReferenceChange } from '../ovf/file-references.ts';
 import { formatManifest, parseManifest } from '../ovf/manifest.ts';
 import type { ManifestEntry } from '../ovf/manifest.ts';
+import { ManifestCheck } from '../ovf/manifest-check.ts';
 import { indexOva, openOvaMember } from '../ovf/ova-index.ts';
 import { parseOvf } from '../ovf/ovf-parse.ts';
 import { unsafeFileNameReason } from '../ovf/safe-name.ts';
-import { DigestMeter, digestStream } from '../stream/digest-meter.ts';
+import { DigestMeter } from '../stream/digest-meter.ts';
 import { ExportBindings } from './file-bindings.ts';
 import { parseExportRecord } from '../storage/export-records.ts';
 import { planReversal } from './reversal.ts';
+import { refuseStagesNotUndone, refuseSuffixesNotUndone } from './undone-stages.ts';
 
 export interface RestoreOptions {
   readonly stages: readonly ReverseStage[];
@@ -46,6 +49,8 @@ export interface RestoredExport {
 /** Restores the export at `input` (an OVF folder, a transformed OVA, or an export record) into `outputDirectory`. */
 export async function restoreExport(input: string, outputDirectory: string, options: RestoreOptions): Promise<RestoredExport> {
   const source = await locateExport(resolve(input), options.stages);
+  // Before anything is written: a stage left in place would give transformed files under plain names.
+  await refuseTransformsNotUndone(source, options.stages);
   await mkdir(outputDirectory, { recursive: true });
   const bindings = new ExportBindings({ exportId: source.exportId });
   return source.format === 'ova'
@@ -61,7 +66,7 @@ export async function restoreFile(input: string, output: string | undefined, opt
   }
   const target = resolve(output ?? join(dirname(input), reversal.plainName));
   await refuseExisting(target, options.overwrite);
-  const staged = join(dirname(target), `.${basename(target)}.restore-partial`);
+  const staged = temporaryPathBeside(target, 'restore-partial');
   try {
     const bindings = new ExportBindings({ onRenamed: (message) => options.onWarning?.(message) });
     const { digest } = await reverseInto(input, basename(input), reversal.steps, staged, reversal.plainName, options, bindings);
@@ -78,13 +83,18 @@ interface LocatedExport {
   readonly path: string;
   /** The job id of the export, when the restore starts from its record. */
   readonly exportId?: string | undefined;
+  /** The transform stages the export was written with, when its record is known. */
+  readonly stagesApplied?: readonly string[] | undefined;
 }
 
 async function locateExport(input: string, stages: readonly ReverseStage[]): Promise<LocatedExport> {
   const info = await stat(input).catch((error: NodeJS.ErrnoException) => {
     throw new ConfigError(`cannot read ${input}: ${error.code ?? error.message}`, { hint: 'give an OVF folder, an OVA (also compressed or encrypted), or an export record NAME.FORMAT.hyperexport.json' });
   });
-  if (info.isDirectory()) return { format: 'ovf', path: input };
+  if (info.isDirectory()) {
+    const record = await recordBeside(`${input}.ovf${EXPORT_RECORD_SUFFIX}`, (found) => found.format === 'ovf' && found.baseName === basename(input));
+    return { format: 'ovf', path: input, stagesApplied: record?.stages };
+  }
   if (input.endsWith(EXPORT_RECORD_SUFFIX)) {
     let record: ExportRecord;
     try {
@@ -95,22 +105,54 @@ async function locateExport(input: string, stages: readonly ReverseStage[]): Pro
     }
     const base = dirname(input);
     const exportId = typeof record.jobId === 'string' ? record.jobId : undefined;
-    if (record.format === 'ovf') return { format: 'ovf', path: join(base, record.baseName), exportId };
+    if (record.format === 'ovf') return { format: 'ovf', path: join(base, record.baseName), exportId, stagesApplied: record.stages };
     const packageFile = record.files.find((file) => file.kind === 'package');
     if (!packageFile || unsafeFileNameReason(packageFile.path) !== undefined) throw new ConfigError(`${input} lists no package file`);
-    return { format: 'ova', path: join(base, packageFile.path), exportId };
+    return { format: 'ova', path: join(base, packageFile.path), exportId, stagesApplied: record.stages };
   }
-  if (planReversal(basename(input), stages).plainName.endsWith('.ova')) return { format: 'ova', path: input };
+  // NAME.ova.zst.hxe has its record beside it as NAME.ova.hyperexport.json.
+  const packageName = /^(.+\.ova)(?:\..*)?$/i.exec(input)?.[1];
+  const record = packageName === undefined ? undefined : await recordBeside(`${packageName}${EXPORT_RECORD_SUFFIX}`, (found) => found.format === 'ova' && found.files.some((file) => file.kind === 'package' && file.path === basename(input)));
+  if (record || planReversal(basename(input), stages).plainName.endsWith('.ova')) return { format: 'ova', path: input, stagesApplied: record?.stages };
+  refuseSuffixesNotUndone(basename(input), stages, input);
   throw new ConfigError(`${input} is not an export HyperExport can restore`, {
     hint: 'give an OVF folder, an .ova (also .ova.zst, .ova.gz, .ova.hxe, .ova.gpg ...) or its NAME.FORMAT.hyperexport.json record; for a single file use `hyperexport decrypt`',
   });
+}
+
+/** The export record at `path` when there is one and it describes the export being restored; otherwise undefined. */
+async function recordBeside(path: string, describesInput: (record: ExportRecord) => boolean): Promise<ExportRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const record = parseExportRecord(text, path);
+    return describesInput(record) ? record : undefined;
+  } catch {
+    // Not a record of ours: the file names still show HyperExport's own stages.
+    return undefined;
+  }
+}
+
+/** Refuses an export that was written with a stage no installed reverse stage undoes. */
+async function refuseTransformsNotUndone(source: LocatedExport, stages: readonly ReverseStage[]): Promise<void> {
+  if (source.stagesApplied) refuseStagesNotUndone(source.stagesApplied, stages, source.path);
+  if (source.format === 'ova') {
+    refuseSuffixesNotUndone(basename(source.path), stages, source.path);
+    return;
+  }
+  const entries = await readdir(source.path, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) if (entry.isFile()) refuseSuffixesNotUndone(entry.name, stages, join(source.path, entry.name));
 }
 
 async function restoreOva(input: string, outputDirectory: string, options: RestoreOptions, bindings: RestoreBindings): Promise<RestoredExport> {
   const reversal = planReversal(basename(input), options.stages);
   const target = join(outputDirectory, reversal.plainName);
   await refuseExisting(target, options.overwrite);
-  const staged = join(outputDirectory, `.${reversal.plainName}.restore-partial`);
+  const staged = temporaryPathBeside(target, 'restore-partial');
   try {
     await reverseInto(input, basename(input), reversal.steps, staged, reversal.plainName, options, bindings);
     const files = await verifyOva(staged, reversal.plainName, options.signal);
@@ -125,19 +167,20 @@ async function restoreOva(input: string, outputDirectory: string, options: Resto
 async function restoreOvfFolder(input: string, outputDirectory: string, options: RestoreOptions, bindings: RestoreBindings): Promise<RestoredExport> {
   const names = (await readdir(input, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
   const manifestName = only(names.filter((name) => name.endsWith('.mf')), input, 'manifest (.mf)');
-  const manifest = parseManifest(await readFile(join(input, manifestName), 'utf8'));
+  const manifest = readManifest(await readFile(join(input, manifestName), 'utf8'), join(input, manifestName));
   const descriptorStored = only(names.filter((name) => planReversal(name, options.stages).plainName.endsWith('.ovf')), input, 'OVF descriptor (.ovf)');
   const descriptorPlain = planReversal(descriptorStored, options.stages).plainName;
   const baseName = descriptorPlain.slice(0, -'.ovf'.length);
   const target = join(outputDirectory, baseName);
   await refuseExisting(target, options.overwrite);
-  const staged = join(outputDirectory, `.${baseName}.restore-partial`);
-  await rm(staged, { recursive: true, force: true });
+  // Created here (mkdir fails on anything at the name), so no one else can have planted links in it.
+  const staged = temporaryPathBeside(target, 'restore-partial');
   await mkdir(staged);
   try {
     const restore = async (storedName: string, steps: readonly ReverseStage[], plainName: string) => {
-      const { digest, inputDigest } = await reverseInto(join(input, storedName), storedName, steps, join(staged, plainName), plainName, options, bindings);
-      checkAgainstManifest(manifest.get(storedName), inputDigest, storedName);
+      // Checked as it is read, before any stage sees the end of it.
+      const check = manifestCheck(manifest, storedName, storedName);
+      const { digest } = await reverseInto(join(input, storedName), storedName, steps, join(staged, plainName), plainName, options, bindings, check);
       return digest;
     };
     const descriptorSteps = planReversal(descriptorStored, options.stages).steps;
@@ -159,6 +202,7 @@ async function restoreOvfFolder(input: string, outputDirectory: string, options:
       changes.set(reference.href, { href: plainName, size: digest.size });
     }
     const plainDescriptor = Buffer.from(rewriteFileReferences(descriptorText, changes));
+    await rm(join(staged, descriptorPlain));
     await writeBuffer(join(staged, descriptorPlain), plainDescriptor);
     const descriptorDigest: FileDigest = { name: descriptorPlain, size: plainDescriptor.length, sha256: createHash('sha256').update(plainDescriptor).digest('hex') };
     const files = [descriptorDigest, ...disks];
@@ -174,25 +218,40 @@ async function restoreOvfFolder(input: string, outputDirectory: string, options:
 }
 
 /**
- * Streams `inputPath` through `steps` into `outputPath`. Returns the digest of the output and of
- * the input as read (to check against the export's manifest).
+ * Streams `inputPath` through `check` (the input against its manifest entry) and `steps` into
+ * `outputPath`. Returns the digest of the output.
  */
-async function reverseInto(inputPath: string, storedName: string, steps: readonly ReverseStage[], outputPath: string, plainName: string, options: RestoreOptions, bindings: RestoreBindings): Promise<{ digest: FileDigest; inputDigest: FileDigest }> {
+async function reverseInto(inputPath: string, storedName: string, steps: readonly ReverseStage[], outputPath: string, plainName: string, options: RestoreOptions, bindings: RestoreBindings, check?: ManifestCheck): Promise<{ digest: FileDigest }> {
   const total = (await stat(inputPath)).size;
-  const inputMeter = new DigestMeter({ onProgress: (bytes) => options.onProgress?.(storedName, bytes, total) });
+  const inputMeter = new DigestMeter({ onProgress: (bytes) => options.onProgress?.(storedName, bytes, total), hash: false });
   const outputMeter = new DigestMeter();
   const transforms = await Promise.all(steps.map((step) => step.create(storedName, options.keys, options.signal, bindings)));
-  await (pipeline as (...streams: unknown[]) => Promise<void>)(createReadStream(inputPath, { highWaterMark: 1 << 20 }), inputMeter, ...transforms, outputMeter, createWriteStream(outputPath, { flush: true }), { signal: options.signal });
-  return {
-    digest: { name: plainName, size: outputMeter.bytes, sha256: outputMeter.sha256 },
-    inputDigest: { name: storedName, size: inputMeter.bytes, sha256: inputMeter.sha256 },
-  };
+  await (pipeline as (...streams: unknown[]) => Promise<void>)(createReadStream(inputPath, { highWaterMark: 1 << 20 }), inputMeter, ...(check ? [check] : []), ...transforms, outputMeter, createExclusiveWriteStream(outputPath, { flush: true }), { signal: options.signal });
+  return { digest: { name: plainName, size: outputMeter.bytes, sha256: outputMeter.sha256 } };
 }
 
-function checkAgainstManifest(entry: ManifestEntry | undefined, actual: FileDigest, name: string): void {
-  if (!entry) throw new ExportError(`${name} is not listed in the export's manifest`, { code: 'RESTORE', hint: 'the manifest does not belong to these files; restore another copy' });
-  if (entry.algorithm !== 'SHA256') return; // an older SHA-1 manifest: nothing stronger to check against
-  if (entry.hex !== actual.sha256) throw new ExportError(`${name} does not match its digest in the export's manifest: the file is damaged`, { code: 'RESTORE', hint: 'restore another copy of the export' });
+function readManifest(text: string, where: string): Map<string, ManifestEntry> {
+  try {
+    return parseManifest(text);
+  } catch (error) {
+    throw new ExportError(`${where}: ${(error as Error).message}`, { code: 'RESTORE', hint: 'the manifest is damaged or was written by a tool HyperExport cannot check; restore another copy' });
+  }
+}
+
+/** A check of the file `name` against its entry in `manifest` (SHA-1, SHA-256 or SHA-512), as it streams. */
+function manifestCheck(manifest: ReadonlyMap<string, ManifestEntry>, name: string, what: string): ManifestCheck {
+  const entry = manifest.get(name);
+  if (!entry) throw new ExportError(`${what} is not listed in the export's manifest`, { code: 'RESTORE', hint: 'the manifest does not belong to these files; restore another copy' });
+  return new ManifestCheck(entry, (actual) => new ExportError(`${what} does not match its digest in the export's manifest: its ${entry.algorithm} is ${actual}, the manifest says ${entry.hex}; the file is damaged`, { code: 'RESTORE', hint: 'restore another copy of the export' }));
+}
+
+/** Reads `input` to its end through `check`; returns its size and SHA-256. */
+async function readChecked(input: NodeJS.ReadableStream, check: ManifestCheck, signal: AbortSignal): Promise<{ size: number; sha256: string }> {
+  const meter = new DigestMeter();
+  await pipeline(input, check, meter, async function* drain(chunks: AsyncIterable<Buffer>) {
+    for await (const chunk of chunks) void chunk;
+  }, { signal });
+  return { size: meter.bytes, sha256: meter.sha256 };
 }
 
 /** Every member of the restored OVA checked against the OVA's own manifest. */
@@ -202,7 +261,7 @@ async function verifyOva(path: string, name: string, signal: AbortSignal): Promi
   });
   const manifestMember = members.find((member) => member.name.endsWith('.mf'));
   if (!manifestMember) throw new ExportError(`the restored ${name} has no manifest to verify it against`, { code: 'RESTORE' });
-  const manifest = parseManifest((await buffer(openOvaMember(path, manifestMember))).toString('utf8'));
+  const manifest = readManifest((await buffer(openOvaMember(path, manifestMember))).toString('utf8'), `the restored ${name}: ${manifestMember.name}`);
   // An OVA cut at a member boundary is still a valid tar: every file the manifest lists must be there.
   const missing = [...manifest.keys()].filter((listed) => !members.some((member) => member.name === listed));
   if (missing.length > 0) {
@@ -211,8 +270,7 @@ async function verifyOva(path: string, name: string, signal: AbortSignal): Promi
   const files: FileDigest[] = [];
   for (const member of members) {
     if (member === manifestMember) continue;
-    const { size, sha256 } = await digestStream(openOvaMember(path, member), signal);
-    checkAgainstManifest(manifest.get(member.name), { name: member.name, size, sha256 }, `${name}: ${member.name}`);
+    const { size, sha256 } = await readChecked(openOvaMember(path, member), manifestCheck(manifest, member.name, `${name}: ${member.name}`), signal);
     files.push({ name: member.name, size, sha256 });
   }
   return files;
@@ -220,11 +278,8 @@ async function verifyOva(path: string, name: string, signal: AbortSignal): Promi
 
 /** Reads the restored folder back and checks it against the manifest just written. */
 async function verifyFolder(folder: string, manifestName: string, signal: AbortSignal): Promise<void> {
-  const manifest = parseManifest(await readFile(join(folder, manifestName), 'utf8'));
-  for (const [name] of manifest) {
-    const { size, sha256 } = await digestStream(createReadStream(join(folder, name)), signal);
-    checkAgainstManifest(manifest.get(name), { name, size, sha256 }, name);
-  }
+  const manifest = readManifest(await readFile(join(folder, manifestName), 'utf8'), manifestName);
+  for (const [name] of manifest) await readChecked(createReadStream(join(folder, name)), manifestCheck(manifest, name, name), signal);
 }
 
 async function refuseExisting(target: string, overwrite: boolean | undefined): Promise<void> {
@@ -240,7 +295,8 @@ function only(candidates: string[], folder: string, what: string): string {
   throw new ConfigError(`${folder} holds several files that could be the ${what}: ${candidates.join(', ')}`, { hint: 'keep one export per folder' });
 }
 
+/** Writes a new file (never through a link or over a file at the name). */
 async function writeBuffer(path: string, content: Buffer): Promise<void> {
-  await writeFile(path, content, { flush: true });
+  await writeFile(path, content, { flush: true, flag: 'wx' });
 }
 

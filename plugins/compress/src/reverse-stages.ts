@@ -4,6 +4,6 @@ import type { ReverseStage } from '@hyperexport/core';
 import { CODECS } from './codecs.ts';
 
 export const reverseStages: readonly ReverseStage[] = Object.freeze([
-  { name: 'gunzip', suffix: CODECS.gzip.suffix, ovfCompression: CODECS.gzip.ovfCompression, create: async () => CODECS.gzip.decompress() },
-  { name: 'zstd-decompress', suffix: CODECS.zstd.suffix, create: async () => CODECS.zstd.decompress() },
+  { name: 'gunzip', undoes: 'gzip', suffix: CODECS.gzip.suffix, ovfCompression: CODECS.gzip.ovfCompression, create: async () => CODECS.gzip.decompress() },
+  { name: 'zstd-decompress', undoes: 'zstd', suffix: CODECS.zstd.suffix, create: async () => CODECS.zstd.decompress() },
 ]);
