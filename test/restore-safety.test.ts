@@ -80,6 +80,48 @@ describe('restore checks every file against the manifest', () => {
   });
 });
 
+describe('restore refuses an export whose manifest does not cover it', () => {
+  it('an OVF folder: a disk the manifest does not list, a disk that is gone; nothing written', async () => {
+    const folder = join(await exportTo('uncovered-ovf', 'ovf'), 'app01');
+    const manifest = await readFile(join(folder, 'app01.mf'), 'utf8');
+    await writeFile(join(folder, 'app01.mf'), manifest.split('\n').filter((line) => !line.includes('(app01_1.vmdk)')).join('\n'));
+    const unlisted = await emptyOutput('restored-unlisted');
+    const first = await cli(['restore', folder, '--output', unlisted]);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain("error: app01_1.vmdk is not listed in the export's manifest");
+    expect(await readdir(unlisted)).toEqual([]);
+
+    await writeFile(join(folder, 'app01.mf'), manifest);
+    await rm(join(folder, 'app01_1.vmdk'));
+    const gone = await emptyOutput('restored-gone');
+    const second = await cli(['restore', folder, '--output', gone]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`error: ${folder}: app01_1.vmdk, which the descriptor references, is missing`);
+    expect(await readdir(gone)).toEqual([]);
+  });
+
+  it('an OVA without a manifest, and one whose manifest leaves a member out; nothing written', async () => {
+    const folder = join(await exportTo('uncovered-ova', 'ovf'), 'app01');
+    const ova = join(work, 'uncovered-ova', 'app01.ova');
+    await exec('tar', ['--format=ustar', '-cf', ova, '-C', folder, 'app01.ovf', 'app01.vmdk', 'app01_1.vmdk']);
+    const bare = await emptyOutput('restored-bare-ova');
+    const first = await cli(['restore', ova, '--output', bare]);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('error: the restored app01.ova has no manifest to verify it against');
+    expect(await readdir(bare)).toEqual([]);
+
+    const manifest = await readFile(join(folder, 'app01.mf'), 'utf8');
+    await writeFile(join(folder, 'app01.mf'), manifest.split('\n').filter((line) => !line.includes('(app01.vmdk)')).join('\n'));
+    await rm(ova);
+    await exec('tar', ['--format=ustar', '-cf', ova, '-C', folder, 'app01.ovf', 'app01.mf', 'app01.vmdk', 'app01_1.vmdk']);
+    const partial = await emptyOutput('restored-partial-manifest-ova');
+    const second = await cli(['restore', ova, '--output', partial]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain("error: app01.ova: app01.vmdk is not listed in the export's manifest");
+    expect(await readdir(partial)).toEqual([]);
+  });
+});
+
 describe('restore refuses stages it cannot undo', () => {
   // As on a machine without @hyperexport/compress: only the other reverse stages are installed.
   const withoutZstd: ReverseStage[] = compressReverseStages.filter((stage) => stage.suffix !== '.zst');
