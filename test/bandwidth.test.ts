@@ -129,17 +129,16 @@ describe('bandwidth cap through runJob', () => {
 });
 
 describe('bad limits', () => {
-  it('a bad --bwlimit fails the pre-export checks, saying where the problem is, and writes nothing', async () => {
+  it('a bad --bwlimit is a usage error before anything starts, saying where the problem is, and writes nothing', async () => {
     const output = join(work, 'bad');
     const { result } = await timedExport(bandwidth(), output, { bwlimit: '08:00,512k 19:00,fast' });
     expect(result.status).toBe('failed');
-    expect(result.error?.message).toContain('[bandwidth] bwlimit: bad bandwidth limit "08:00,512k 19:00,fast": at character 18, "fast" is not a rate');
-    expect(result.error?.message).toContain('"Mon-08:00,512k Sat-00:00,off"');
+    expect(result.error).toMatchObject({ code: 'CONFIG', message: 'bad bandwidth limit "08:00,512k 19:00,fast": at character 18, "fast" is not a rate' });
+    expect(result.error?.hint).toContain('"Mon-08:00,512k Sat-00:00,off"');
     expect(await readdir(output).catch(() => [])).toEqual([]);
 
     const exporter = await Exporter.create([sourceLocal(), bandwidth()]);
-    const checked = await checkJob(exporter, { source: vm.directory, format: 'ovf', parallel: 1, overwrite: false, extra: { bwlimit: 'Funday-08:00,1M' } });
-    expect(checked.issues).toEqual([expect.objectContaining({ level: 'error', check: 'bwlimit', plugin: 'bandwidth', message: expect.stringContaining('at character 1, "Funday" is not a weekday') as string })]);
+    await expect(checkJob(exporter, { source: vm.directory, format: 'ovf', parallel: 1, overwrite: false, extra: { bwlimit: 'Funday-08:00,1M' } })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('at character 1, "Funday" is not a weekday') as string });
   });
 
   it('a bad limit in the config fails when the plugins are set up', async () => {

@@ -131,18 +131,16 @@ describe('settings', () => {
     ['zstd:42', 'zstd levels are 1 to 19'],
     ['gzip:0', 'gzip levels are 1 to 9'],
     ['brotli', 'unknown algorithm'],
-  ])('a bad --compress %s fails before any byte moves, naming the value and the accepted forms', async (value, why) => {
+  ])('a bad --compress %s is a usage error before any byte moves, naming the value and the accepted forms', async (value, why) => {
     const out = join(work, `bad-${value.replace(':', '-')}`);
     const result = await exportVm([compress()], 'ovf', out, { compress: value });
     expect(result.status).toBe('failed');
-    expect(result.error?.message).toContain('pre-export checks failed');
-    expect(result.error?.message).toContain(`[compress] compress: bad compression "${value}": ${why}; accepted forms: gzip, zstd, gzip:LEVEL (1-9), zstd:LEVEL (1-19), or none/off`);
+    expect(result.error).toMatchObject({ code: 'CONFIG', message: `bad compression "${value}": ${why}; accepted forms: gzip, zstd, gzip:LEVEL (1-9), zstd:LEVEL (1-19), or none/off` });
     expect(await readdir(out).catch(() => [])).toEqual([]);
 
-    // `--validate-only` reports the same problem.
+    // `--validate-only` reports the same problem, as a usage error.
     const exporter = await Exporter.create([sourceLocal(), compress()]);
-    const checked = await checkJob(exporter, { source: vm.directory, format: 'ovf', parallel: 1, overwrite: false, extra: { compress: value } });
-    expect(checked.issues).toEqual([expect.objectContaining({ level: 'error', check: 'compress', plugin: 'compress', message: expect.stringContaining(`bad compression "${value}"`) as string })]);
+    await expect(checkJob(exporter, { source: vm.directory, format: 'ovf', parallel: 1, overwrite: false, extra: { compress: value } })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining(`bad compression "${value}"`) as string });
   });
 
   it('a level the configured algorithm cannot take fails when the plugins are set up', async () => {

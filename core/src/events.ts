@@ -3,6 +3,7 @@
 // and ignored, so an observer can never break the pipeline or crash the process.
 import { EventEmitter } from 'eventemitter3';
 import type { ArtifactKind, JobResult, JobSpec } from './model.ts';
+import { redactCredentialsDeep } from './redact-credentials.ts';
 
 export interface ExportEvents {
   'job:start': { jobId: string; spec: JobSpec };
@@ -68,7 +69,8 @@ export class EventBus {
   }
 
   emit<E extends ExportEventName>(event: E, payload: ExportEvents[E]): void {
-    this.#emitter.emit(event, payload);
+    // No observer ever sees a password in a URL, whatever event carries it.
+    this.#emitter.emit(event, redactCredentialsDeep(payload));
   }
 
   #guard(event: string, listener: AnyListener, { once = false } = {}): AnyListener {

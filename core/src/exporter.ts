@@ -6,7 +6,8 @@ import { ConfigError, PluginError, formatErrorWithHint } from './errors.ts';
 import { EventBus } from './events.ts';
 import { ValidationReport } from './job.ts';
 import type { Job, StoreTargets } from './job.ts';
-import type { Artifact, ExportRecord, ExportSource, JobResult, SnapshotRef, SourceInfo, StoredFile, TransformedFile, TransformPlan } from './model.ts';
+import type { Artifact, ExportRecord, ExportSource, JobResult, JobSpec, SnapshotRef, SourceInfo, StoredFile, TransformedFile, TransformPlan } from './model.ts';
+import { SettingsCheck } from './settings-check.ts';
 import { resolvePlugins } from './plugin.ts';
 import { StorageRegistry } from './storage/storage-registry.ts';
 import type { PluginInstance, ResolvedPlugin } from './plugin.ts';
@@ -80,6 +81,12 @@ export interface ValidateTapOptions {
 
 function createHooks() {
   return Object.freeze({
+    /**
+     * The usage check, before anything connects or reads (settings-check.ts): each plugin parses
+     * the settings of `spec.extra` it reads and throws a ConfigError for a malformed one (the CLI
+     * exits 2). Every tap runs; every problem is listed at once.
+     */
+    checkSettings: new AsyncParallelHook<[JobSpec, SettingsCheck]>(['spec', 'check']),
     /** Lists the VMs below a folder, for batch exports (`--folder`); the first source that can answers. */
     discover: new AsyncSeriesBailHook<[DiscoverRequest], DiscoveredVm[] | undefined>(['request']),
     /** The first source that recognises the job describes the VM (power state, sizes). */
@@ -193,6 +200,11 @@ export class Exporter {
     const check = hookName === 'validate' ? (tap as ValidateTapOptions).check : undefined;
     // True when the error was a configuration problem and is now an issue in the report.
     const reportedAsIssue = (error: unknown, args: unknown[]): boolean => {
+      const settings = args[1];
+      if (hookName === 'checkSettings' && error instanceof ConfigError && settings instanceof SettingsCheck) {
+        settings.problem(error);
+        return true;
+      }
       const validation = args[1];
       if (check === undefined || !(error instanceof ConfigError) || !(validation instanceof ValidationReport)) return false;
       validation.error(check, formatErrorWithHint(error), plugin);

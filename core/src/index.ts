@@ -7,6 +7,7 @@ export { EventBus } from './events.ts';
 export type { ExportEvents, ExportEventName, ExportEventListener } from './events.ts';
 export { Job, ValidationReport, StoreTargets } from './job.ts';
 export { Exporter } from './exporter.ts';
+export { SettingsCheck, checkSettings } from './settings-check.ts';
 export type { ExporterHooks, HookName, RetentionContext, WrittenExport, PublishedExport, DiscoverRequest, DiscoveredVm, ValidateTapOptions } from './exporter.ts';
 export { StorageRegistry, parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
 export type * from './storage/storage-service.ts';

@@ -21,3 +21,21 @@ export function expandNameTemplate(template: string, values: { vm: string; start
     return expansions[name as (typeof PLACEHOLDERS)[number]];
   });
 }
+
+/**
+ * Checks a name template as the user wrote it: placeholders known, and a plain file name once
+ * expanded. A path (`../x`, `a/b`) is refused, not flattened into `.._x`: the export would not be
+ * where the user expects it.
+ */
+export function checkNameTemplate(template: string): void {
+  const expanded = expandNameTemplate(template, { vm: 'vm', startedAt: new Date() }).trim();
+  if (/[\\/]/.test(template)) {
+    throw new ConfigError(`the export name "${template}" has a path separator in it`, { hint: 'give a plain file name with --name; the folder is --output DIR' });
+  }
+  if (/[\u0000-\u001f\u007f]/.test(template)) {
+    throw new ConfigError(`the export name ${JSON.stringify(template)} has control characters in it`, { hint: 'give a plain file name with --name' });
+  }
+  if (expanded === '' || expanded === '.' || expanded === '..') {
+    throw new ConfigError(`the export name "${template}" is not a file name`, { hint: 'give a name such as --name "{vm}-{date}", or leave --name out (the export is named after its VM)' });
+  }
+}

@@ -9,6 +9,7 @@ import { exportJobKey } from './job-key.ts';
 import { exportRecordName } from './model.ts';
 import type { ExportLayout, ExportRecord, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
 import { expandNameTemplate } from './name-template.ts';
+import { checkSettings } from './settings-check.ts';
 import { parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
 import { byteStageNames, pacingStreams, writeExport, writeExportRecord } from './write-export.ts';
 
@@ -48,6 +49,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
   let committed = false;
 
   try {
+    await checkSettings(exporter, job.spec);
     job.source = await stage('inspect', () => hooks.inspect.promise(job));
     await stage('validate', async () => {
       const report = new ValidationReport();
@@ -164,6 +166,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
 export async function checkJob(exporter: Exporter, spec: JobSpec, options: RunOptions = {}): Promise<{ issues: ValidationIssue[]; source: Job['source'] }> {
   const job = new Job(spec, exporter.bus, options.signal);
   try {
+    await checkSettings(exporter, job.spec);
     job.source = await exporter.hooks.inspect.promise(job);
     const report = new ValidationReport();
     await exporter.hooks.validate.promise(job, report);

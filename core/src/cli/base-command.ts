@@ -50,7 +50,9 @@ export abstract class BaseCommand extends Command {
   }
 
   protected reportError(error: unknown): number {
-    const code = error instanceof ConfigError ? ExitCode.USAGE : ExitCode.EXPORT_FAILED;
+    // A setting that is missing or wrong is a usage error, also when a plugin raised it as another
+    // error class with the CONFIG code.
+    const code = error instanceof ConfigError || (error instanceof HyperExportError && error.code === 'CONFIG') ? ExitCode.USAGE : ExitCode.EXPORT_FAILED;
     if (this.json) {
       this.context.stdout.write(`${JSON.stringify({ type: 'error', exitCode: code, ...errorFields(error) })}\n`);
     }

@@ -3,7 +3,8 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { buildJobSpec } from '../config.ts';
-import { expandNameTemplate } from '../name-template.ts';
+import { checkNameTemplate } from '../name-template.ts';
+import { checkSettings } from '../settings-check.ts';
 import type { LoadedConfig } from '../config.ts';
 import { ConfigError, ExitCode } from '../errors.ts';
 import { EventBus } from '../events.ts';
@@ -123,7 +124,7 @@ export class ExportCommand extends RemoteSourceCommand {
     // The name as merged from the config, the profile and --name: checked here, before any
     // snapshot or download, wherever it came from.
     if (base.name !== undefined) {
-      expandNameTemplate(base.name, { vm: 'vm', startedAt: new Date() });
+      checkNameTemplate(base.name);
       if (isBatch && !base.name.includes('{vm}')) {
         throw new ConfigError(`the export name "${base.name}" would be the same for every VM of the batch`, { hint: 'put {vm} in it, e.g. --name "{vm}-{date}", or leave the name out (each export is named after its VM)' });
       }
@@ -134,6 +135,8 @@ export class ExportCommand extends RemoteSourceCommand {
     const bus = new EventBus();
     const exporter = await this.createExporter(loaded, bus);
     this.checkConsumed(exporter, base);
+    // The usage check of every setting, before any connection: a malformed value exits 2.
+    await checkSettings(exporter, vms.length === 1 ? { ...base, vm: vms[0] } : base);
 
     const cancel = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {

@@ -53,16 +53,29 @@ export class StorageRegistry {
     return this.#backends.get(url.protocol.replace(/:$/, ''));
   }
 
+  /**
+   * Checks a target URL and its options without connecting: a scheme some plugin stores to, and
+   * whatever its backend checks before opening. Throws a ConfigError naming the problem.
+   */
+  check(target: string, options: Readonly<Record<string, unknown>> = {}): void {
+    const url = parseTargetUrl(target);
+    const backend = this.backendFor(url);
+    if (!backend) throw this.#unknownScheme(url);
+    backend.check?.(url, options);
+  }
+
+  #unknownScheme(url: URL): ConfigError {
+    const known = this.schemes.map((scheme) => `${scheme}://`).join(', ') || 'none';
+    return new ConfigError(`no configured plugin stores to ${url.protocol}// URLs (${redactUrl(url)})`, {
+      hint: `schemes available: ${known}; add the storage plugin for it to the config (see \`hyperexport plugins list\`)`,
+    });
+  }
+
   /** Opens a target URL (`s3://bucket/prefix`, `file:///dir`, a plain path means file://). */
   async open(target: string, context: Partial<StorageOpenContext> = {}): Promise<StorageService> {
     const url = parseTargetUrl(target);
     const backend = this.backendFor(url);
-    if (!backend) {
-      const known = this.schemes.map((scheme) => `${scheme}://`).join(', ') || 'none';
-      throw new ConfigError(`no configured plugin stores to ${url.protocol}// URLs (${redactUrl(url)})`, {
-        hint: `schemes available: ${known}; add the storage plugin for it to the config (see \`hyperexport plugins list\`)`,
-      });
-    }
+    if (!backend) throw this.#unknownScheme(url);
     return backend.open(url, { signal: context.signal ?? new AbortController().signal, env: context.env ?? process.env, options: context.options ?? {} });
   }
 }

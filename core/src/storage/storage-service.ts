@@ -83,4 +83,9 @@ export interface StorageBackend {
   /** URL schemes without the colon, e.g. `['s3']`. */
   readonly schemes: readonly string[];
   open(url: URL, context: StorageOpenContext): Promise<StorageService>;
+  /**
+   * Checks a target's URL and options without connecting or reading anything (the usage check
+   * before an export); throws a ConfigError naming the problem. `open` checks the same again.
+   */
+  check?(url: URL, options: Readonly<Record<string, unknown>>): void;
 }

@@ -75,10 +75,9 @@ export default definePlugin<BandwidthOptions>({
     limitsOf(settings, undefined);
     const limitsFor = (job: Job) => limitsOf(settings, job.spec.extra.bwlimit);
 
-    // Checked here, so `--validate-only` shows a bad --bwlimit along with every other problem:
-    // the ConfigError becomes an issue of the `bwlimit` check.
-    exporter.hooks.validate.tapPromise({ name: PLUGIN_NAME, check: 'bwlimit' }, async (job) => {
-      limitsFor(job);
+    // The usage check: a bad --bwlimit is a usage error (exit 2) before anything connects.
+    exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec) => {
+      limitsOf(settings, spec.extra.bwlimit);
     });
 
     exporter.hooks.transform.tapPromise(PLUGIN_NAME, async (plan, job) => {

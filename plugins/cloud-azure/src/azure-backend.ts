@@ -18,6 +18,12 @@ export class AzureBlobBackend implements StorageBackend {
     this.#options = options;
   }
 
+  /** The URL and options of a target, checked without connecting (the usage check). */
+  check(url: URL, options: Readonly<Record<string, unknown>>): void {
+    const target = parseAzureUrl(url);
+    mergeOptions(this.#options, options, formatAzureUrl(target, target.prefix));
+  }
+
   async open(url: URL, context: StorageOpenContext): Promise<StorageService> {
     const target = parseAzureUrl(url);
     const options = mergeOptions(this.#options, context.options, formatAzureUrl(target, target.prefix));

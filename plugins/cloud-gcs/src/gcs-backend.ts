@@ -15,6 +15,9 @@ export function createGcsBackend(name: string, pluginOptions: GcsOptions): Stora
   return {
     name,
     schemes: ['gs'],
+    check(url: URL, options: Readonly<Record<string, unknown>>): void {
+      checkTargetOptions(options, parseGcsUrl(url).url);
+    },
     async open(url: URL, context: StorageOpenContext): Promise<StorageService> {
       const target = parseGcsUrl(url);
       const settings = resolveGcsSettings(pluginOptions, checkTargetOptions(context.options, target.url), context.env);

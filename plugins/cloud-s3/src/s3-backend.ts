@@ -30,6 +30,13 @@ export class S3Backend implements StorageBackend {
     return service;
   }
 
+  /** The URL and options of a target, checked without connecting (the usage check). */
+  check(url: URL, options: Readonly<Record<string, unknown>>): void {
+    const target = parseS3Url(url);
+    const shown = `s3://${target.bucket}/${target.prefix}`;
+    resolveSettings([this.#pluginOptions, optionsFromTarget(options, shown), target.options], shown);
+  }
+
   /** The service for a target, without checking the bucket (open() does). */
   async connect(url: URL, context: StorageOpenContext, tuning: { listPageSize?: number } = {}): Promise<S3StorageService> {
     const target = parseS3Url(url);

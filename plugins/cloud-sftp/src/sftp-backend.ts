@@ -21,6 +21,10 @@ export function createSftpBackend(name: string, pluginOptions: SftpOptions, hook
   return {
     name,
     schemes: ['sftp'],
+    check(url: URL, options: Readonly<Record<string, unknown>>): void {
+      const target = parseSftpUrl(url);
+      mergeOptions(pluginOptions, target.query, checkTargetOptions(options, target.url));
+    },
     async open(url: URL, context: StorageOpenContext): Promise<StorageService> {
       const target = parseSftpUrl(url);
       const options = mergeOptions(pluginOptions, target.query, checkTargetOptions(context.options, target.url));

@@ -57,10 +57,9 @@ export default definePlugin<CompressOptions>({
     }
     const compressionOf = (job: Job) => resolveCompression(settings, job.spec.extra.compress);
 
-    // Checked here, so `--validate-only` shows a bad `--compress` along with every other problem:
-    // the ConfigError becomes an issue of the `compress` check.
-    exporter.hooks.validate.tapPromise({ name: PLUGIN_NAME, check: 'compress' }, async (job) => {
-      compressionOf(job);
+    // The usage check: a bad `--compress` is a usage error (exit 2) before anything connects.
+    exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec) => {
+      resolveCompression(settings, spec.extra.compress);
     });
 
     exporter.hooks.transform.tapPromise(PLUGIN_NAME, async (plan, job) => {

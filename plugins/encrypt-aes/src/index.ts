@@ -61,7 +61,7 @@ export default definePlugin<EncryptAesOptions>({
       let key = masterKeys.get(job);
       if (!key) {
         key = (async () => {
-          const secret = jobSecret(job, settings);
+          const secret = jobSecret(job.spec.extra, settings);
           return secret && loadJobKeys(job, secret, settings, PLUGIN_NAME);
         })();
         masterKeys.set(job, key);
@@ -69,6 +69,16 @@ export default definePlugin<EncryptAesOptions>({
       return key;
     };
 
+    // The usage check: contradictory or misplaced settings are usage errors before anything
+    // connects. A --passphrase-file this plugin does not encrypt with is an error unless
+    // encrypt-pgp uses it (the config may enable OpenPGP for every export).
+    exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec, check) => {
+      const secret = jobSecret(spec.extra, settings);
+      // With --encrypt pgp, whether the passphrase file is used is encrypt-pgp's to say.
+      if (spec.extra.passphraseFile === undefined || spec.extra.encrypt === 'pgp') return;
+      if (secret) check.uses('passphraseFile');
+      else check.ignores('passphraseFile', '--passphrase-file was given, but encryption was not asked for', 'add --encrypt aes (or --encrypt pgp)');
+    });
     // In the checks, so a missing passphrase or a bad key file fails before any data moves.
     exporter.hooks.validate.tapPromise(PLUGIN_NAME, async (job) => {
       await masterKeyOf(job);

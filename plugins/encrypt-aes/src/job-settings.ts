@@ -33,18 +33,23 @@ export interface JobSecret {
 
 const PURPOSE = 'encrypting the export';
 
-function stringSetting(job: Job, key: 'encrypt' | 'passphraseFile' | 'keyFile', flag: string): string | undefined {
-  const value = job.spec.extra[key];
+function stringSetting(extra: Readonly<Record<string, unknown>>, key: 'encrypt' | 'passphraseFile' | 'keyFile', flag: string): string | undefined {
+  const value = extra[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new ConfigError(`${flag} must be a non-empty string (got ${JSON.stringify(value)})`);
   return value;
 }
 
-/** The secret to encrypt this job with, or undefined when this plugin does not encrypt it. */
-export function jobSecret(job: Job, options: EncryptAesOptions): JobSecret | undefined {
-  const encrypt = stringSetting(job, 'encrypt', '--encrypt');
-  const keyFile = stringSetting(job, 'keyFile', '--key-file');
-  const passphraseFile = stringSetting(job, 'passphraseFile', '--passphrase-file');
+/**
+ * The secret to encrypt a job with (`extra` is its `spec.extra`), or undefined when this plugin
+ * does not encrypt it. A `--passphrase-file` given without `--encrypt` may be encrypt-pgp's (its
+ * options can enable it for every export): whether anything uses it is decided by the usage
+ * check (the plugin's checkSettings tap), not here.
+ */
+export function jobSecret(extra: Readonly<Record<string, unknown>>, options: EncryptAesOptions): JobSecret | undefined {
+  const encrypt = stringSetting(extra, 'encrypt', '--encrypt');
+  const keyFile = stringSetting(extra, 'keyFile', '--key-file');
+  const passphraseFile = stringSetting(extra, 'passphraseFile', '--passphrase-file');
   if (encrypt !== undefined && encrypt !== 'aes' && encrypt !== 'pgp') {
     throw new ConfigError(`unknown encryption "${encrypt}"`, { hint: 'use --encrypt aes (AES-256-GCM) or --encrypt pgp (OpenPGP)' });
   }
@@ -59,7 +64,6 @@ export function jobSecret(job: Job, options: EncryptAesOptions): JobSecret | und
   if (encrypt !== 'aes' && !fromConfig) {
     // A key given without asking for encryption must not leave the export silently unencrypted.
     if (keyFile !== undefined) throw new ConfigError('--key-file was given, but encryption was not asked for', { hint: 'add --encrypt aes' });
-    if (passphraseFile !== undefined) throw new ConfigError('--passphrase-file was given, but encryption was not asked for', { hint: 'add --encrypt aes (or --encrypt pgp)' });
     return undefined;
   }
   // The job's choice replaces the config's: a --passphrase-file wins over the config's keyFile.

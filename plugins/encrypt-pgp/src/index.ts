@@ -51,6 +51,15 @@ export default definePlugin<EncryptPgpOptions>({
       return preparation;
     };
 
+    // The usage check: misplaced settings are usage errors before anything connects. The
+    // passphrase file is used only when the job is encrypted with a passphrase.
+    exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec, check) => {
+      const settings = resolvePgpSettings(options, spec.extra);
+      if (!settings || spec.extra.passphraseFile === undefined) return;
+      if (settings.symmetric) check.uses('passphraseFile');
+      else check.ignores('passphraseFile', '--passphrase-file was given, but this export is encrypted with OpenPGP to recipients only', 'drop --passphrase-file, or set symmetric: true in the encrypt-pgp options to also encrypt with a passphrase');
+    });
+
     // A ConfigError from bad settings becomes an issue of the `openpgp` check, like the key problems.
     exporter.hooks.validate.tapPromise({ name: PLUGIN_NAME, check: 'openpgp' }, async (job, report) => {
       const settings = settingsOf(job);

@@ -5,7 +5,12 @@ describe('resolvePgpSettings', () => {
   it('does nothing without options or --encrypt pgp (a built-in loaded for one-off use)', () => {
     expect(resolvePgpSettings(undefined, {})).toBeUndefined();
     expect(resolvePgpSettings({}, {})).toBeUndefined();
-    expect(resolvePgpSettings(undefined, { recipients: ['a.asc'] })).toBeUndefined();
+    expect(resolvePgpSettings(undefined, { recipients: [] })).toBeUndefined();
+  });
+
+  it('refuses --recipient for a job it does not encrypt: never a silently plain export', () => {
+    expect(() => resolvePgpSettings(undefined, { recipients: ['a.asc'] })).toThrow(expect.objectContaining({ message: '--recipient was given, but encryption was not asked for', hint: 'add --encrypt pgp' }));
+    expect(() => resolvePgpSettings({ recipients: ['config.asc'] }, { encrypt: 'aes', recipients: ['a.asc'] })).toThrow(expect.objectContaining({ message: '--recipient is for --encrypt pgp, but --encrypt aes was given' }));
   });
 
   it('leaves --encrypt aes to encrypt-aes, even when the config enables OpenPGP', () => {

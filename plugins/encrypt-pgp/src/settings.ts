@@ -32,10 +32,19 @@ export const EXTRA_KEYS = ['encrypt', 'recipients', 'passphraseFile'] as const;
 export function resolvePgpSettings(options: EncryptPgpOptions | undefined, extra: Readonly<Record<string, unknown>>): PgpJobSettings | undefined {
   const config = options ?? {};
   const requested = extra.encrypt;
-  if (requested !== undefined && requested !== 'pgp') return undefined;
   const configRecipients = config.recipients ?? [];
   const enabledByConfig = configRecipients.length > 0 || config.symmetric === true || config.passphraseFile !== undefined;
-  if (requested === undefined && !enabledByConfig) return undefined;
+  // Recipients are OpenPGP's alone: given for a job this plugin does not encrypt, they would
+  // leave it plain (or encrypted with something else) without a word.
+  const jobRecipients = extra.recipients === undefined ? [] : stringList(extra.recipients, 'recipients');
+  if (requested !== undefined && requested !== 'pgp') {
+    if (jobRecipients.length > 0) throw new ConfigError(`--recipient is for --encrypt pgp, but --encrypt ${String(requested)} was given`, { hint: 'encrypt to public keys with --encrypt pgp --recipient FILE, or drop --recipient' });
+    return undefined;
+  }
+  if (requested === undefined && !enabledByConfig) {
+    if (jobRecipients.length > 0) throw new ConfigError('--recipient was given, but encryption was not asked for', { hint: 'add --encrypt pgp' });
+    return undefined;
+  }
 
   const recipients = extra.recipients === undefined ? configRecipients : stringList(extra.recipients, 'recipients');
   const passphraseFile = extra.passphraseFile === undefined ? config.passphraseFile : singleString(extra.passphraseFile, 'passphraseFile');

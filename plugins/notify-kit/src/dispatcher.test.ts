@@ -145,13 +145,12 @@ describe('attachNotifier', () => {
     expect(result.warnings.join('\n')).not.toContain('verysecrettoken');
   });
 
-  it('reports a --notify URL it cannot use as an error of the checks, before the export runs', async () => {
+  it('reports a --notify URL it cannot parse as a usage error, before the export runs', async () => {
     const sent: string[] = [];
     const exporter = await Exporter.create([fakeVm(), testNotifier({ good: { name: 'good', events: ['failed'], send: async (message) => void sent.push(message.event) } })]);
     const result = await runJob(exporter, spec('web01', ['test://good', 'test://missing']));
     expect(result.status).toBe('failed');
-    expect(result.error?.code).toBe('VALIDATION');
-    expect(result.error?.message).toContain('[notify-test] notify: test://***: no destination missing (use a known one)');
+    expect(result.error).toMatchObject({ code: 'CONFIG', message: 'test://***: no destination missing', hint: 'use a known one' });
     expect(result.bytesRead).toBe(0);
     // The destinations that do work still hear about the failure.
     expect(sent).toEqual(['failed']);

@@ -9,7 +9,8 @@
 // hook (completed/failed, with the JobResult) and the `jobEnd` and `release` hooks (wait for
 // deliveries: jobEnd before the history records the job, release for check-only runs).
 import { formatErrorWithHint } from '@hyperexport/core';
-import type { Exporter, Job, JobSpec } from '@hyperexport/core';
+import { ConfigError } from '@hyperexport/core';
+import type { Exporter, Job, JobSpec, SettingsCheck } from '@hyperexport/core';
 import type { NotifyEventKind } from './event-selection.ts';
 import { progressMessage, resultMessage, startedMessage } from './message.ts';
 import type { NotifyMessage } from './message.ts';
@@ -78,6 +79,8 @@ interface Opened {
 /** The notify URL schemes some notifier of an exporter handles, to find URLs none handles. */
 const handledSchemes = new WeakMap<Exporter, Set<string>>();
 const UNHANDLED_REPORTED = 'notify-kit: unhandled URLs reported';
+/** Usage checks in which the URLs no notifier handles were reported already (by the first notifier). */
+const unhandledChecked = new WeakSet<SettingsCheck>();
 
 /** Taps the exporter for one notifier plugin. Call it from the plugin's `setup`. */
 export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>, options: AttachOptions = {}): void {
@@ -119,6 +122,29 @@ export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>,
   });
   exporter.bus.on('file:progress', ({ jobId, name, bytes, total }) => {
     jobs.get(jobId)?.fileProgress(name, bytes, total);
+  });
+
+  // The usage check: every --notify URL handled by a loaded notifier and well formed (each
+  // notifier parses its own), before anything connects; secrets are read later, in validate.
+  exporter.hooks.checkSettings.tap(source.plugin, (spec, check) => {
+    const urls = notifyUrlsOf(spec.extra);
+    if (!unhandledChecked.has(check)) {
+      unhandledChecked.add(check);
+      for (const url of urls.filter((candidate) => !handled.has(notifySchemeOf(candidate) ?? ''))) {
+        check.problem(new ConfigError(`no notifier handles ${describeNotifyUrl(url)}; schemes handled: ${[...handled].sort().join(', ')}`, { hint: 'add the notify-* plugin for it to the config' }));
+      }
+    }
+    for (const url of urls) {
+      const scheme = notifySchemeOf(url);
+      if (scheme === undefined || !source.schemes.includes(scheme)) continue;
+      try {
+        source.parseUrl(url);
+      } catch (error) {
+        // Named by the URL without its secrets, like the problems found later in validate.
+        if (error instanceof ConfigError) throw new ConfigError(`${describeNotifyUrl(url)}: ${error.message}`, { ...(error.hint === undefined ? {} : { hint: error.hint }), cause: error });
+        throw error;
+      }
+    }
   });
 
   exporter.hooks.validate.tapPromise(source.plugin, async (job, report) => {

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { parseSdkUrl, redactUrl, resolveConnection } from './connection-settings.ts';
+import { ConfigError } from '@hyperexport/core';
+import { checkConnectionSettings, parseSdkUrl, redactUrl, resolveConnection } from './connection-settings.ts';
 
 describe('resolveConnection', () => {
   const env = { GOVC_URL: 'vc.example.com', GOVC_USERNAME: 'env-user', GOVC_PASSWORD: 'env-secret', GOVC_INSECURE: 'true', GOVC_DATACENTER: 'DC-env' };
@@ -47,8 +48,20 @@ describe('resolveConnection', () => {
     expect(prompted.settings.password).toBe('typed');
   });
 
-  it('rejects a malformed thumbprint and an unknown scheme with what is expected', async () => {
+  it('refuses a password in --url (every user sees it in ps) and in the config, never repeating it', async () => {
+    const fromFlag = await resolveConnection({}, { url: 'https://root:PASSWORD@esx.local/sdk' }, env).catch((error: unknown) => error);
+    expect(fromFlag).toBeInstanceOf(ConfigError);
+    expect((fromFlag as ConfigError).message).toBe('--url https://root:***@esx.local/sdk has a password in it, which every user of this machine can read in the process list');
+    expect((fromFlag as ConfigError).hint).toContain('GOVC_PASSWORD, --password-file FILE');
+    expect(() => checkConnectionSettings({ url: 'https://root:PASSWORD@esx.local/sdk' }, {}, {})).toThrow(/^the source-vsphere url option https:\/\/root:\*\*\*@esx\.local\/sdk has a password in it/);
+    // A user name alone is fine, and GOVC_URL may carry a password, as govc allows.
+    expect(() => checkConnectionSettings({}, { url: 'https://root@esx.local/sdk' }, {})).not.toThrow();
+    expect(() => checkConnectionSettings({}, {}, { GOVC_URL: 'https://root:PASSWORD@esx.local/sdk' })).not.toThrow();
+  });
+
+  it('rejects a malformed thumbprint (a usage error) and an unknown scheme with what is expected', async () => {
     await expect(resolveConnection({ thumbprint: 'AB:CD' }, {}, env)).rejects.toThrow('neither a SHA-1 (40 hex digits) nor a SHA-256 (64 hex digits)');
+    expect(() => checkConnectionSettings({}, { thumbprint: 'nope' }, {})).toThrow(ConfigError);
     expect(() => parseSdkUrl('ftp://vc/sdk')).toThrow('unsupported URL scheme ftp:');
     expect(redactUrl('https://root:secret@esx/sdk')).toBe('https://root:***@esx/sdk');
   });

@@ -4,6 +4,7 @@
 // environment, a file, or a prompt.
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@hyperexport/core';
+import { knownHostThumbprint } from './known-hosts.ts';
 import { normalizeThumbprint } from './soap/tls.ts';
 import type { ConnectSettings } from './soap/vim-client.ts';
 
@@ -45,10 +46,11 @@ export async function resolveConnection(
   env: NodeJS.ProcessEnv,
   prompt?: PasswordPrompt,
 ): Promise<ResolvedConnection> {
-  const rawUrl = flags.url ?? options.url ?? env.GOVC_URL;
-  if (!rawUrl) throw new ConfigError('no vCenter/ESXi URL: set GOVC_URL, the source-vsphere `url` option, or --url');
-  const url = parseSdkUrl(rawUrl);
-  // govc accepts credentials in the URL (user:password@host); take them, then drop them from it.
+  // Malformed values first, before anything is read or asked.
+  checkConnectionSettings(options, flags, env);
+  const url = connectionUrl(options, flags, env);
+  // govc accepts credentials in GOVC_URL (user:password@host); take them, then drop them from it.
+  // (connectionUrl refused them in --url and the config, see checkConnectionSettings.)
   const urlUser = url.username ? decodeURIComponent(url.username) : undefined;
   const urlPassword = url.password ? decodeURIComponent(url.password) : undefined;
   url.username = '';
@@ -74,8 +76,10 @@ export async function resolveConnection(
   }
 
   const insecure = flags.insecure ?? options.insecure ?? isTrue(env.GOVC_INSECURE);
-  const thumbprint = flags.thumbprint ?? options.thumbprint ?? env.GOVC_TLS_THUMBPRINT;
+  let thumbprint = flags.thumbprint ?? options.thumbprint ?? env.GOVC_TLS_THUMBPRINT;
   if (thumbprint) normalizeThumbprint(thumbprint);
+  // govc's pinned thumbprints: a host found there is pinned, as with --thumbprint.
+  else if (env.GOVC_TLS_KNOWN_HOSTS) thumbprint = await knownHostThumbprint(env.GOVC_TLS_KNOWN_HOSTS, url);
   const caFile = options.caFile ?? env.GOVC_TLS_CA_CERTS;
   let ca: string | undefined;
   if (caFile) {
@@ -89,6 +93,37 @@ export async function resolveConnection(
     settings: { url, username, password, insecure, thumbprint, ca },
     datacenter: flags.datacenter ?? options.datacenter ?? env.GOVC_DATACENTER,
   };
+}
+
+/**
+ * The usage check of the connection settings, without reading any file or asking anything:
+ * the URL well formed and without a password where one is refused, the thumbprint well formed.
+ * Throws a ConfigError. Nothing is checked when no URL is set anywhere (a job without --vm).
+ */
+export function checkConnectionSettings(options: VsphereOptions, flags: ConnectionFlags, env: NodeJS.ProcessEnv): void {
+  if (flags.url !== undefined || options.url !== undefined || env.GOVC_URL !== undefined) connectionUrl(options, flags, env);
+  const thumbprint = flags.thumbprint ?? options.thumbprint ?? env.GOVC_TLS_THUMBPRINT;
+  if (thumbprint !== undefined) normalizeThumbprint(thumbprint);
+}
+
+/**
+ * The SDK URL from the flag, the config or GOVC_URL. A password in `--url` is refused (every user
+ * of the machine sees a command line in `ps`), and in the config's `url` (a file that is copied
+ * and committed); GOVC_URL may hold one, as govc allows: the environment is not visible to
+ * other users. Either way it is dropped from the URL before anything prints it.
+ */
+function connectionUrl(options: VsphereOptions, flags: ConnectionFlags, env: NodeJS.ProcessEnv): URL {
+  const [rawUrl, origin] = flags.url !== undefined ? [flags.url, '--url'] : options.url !== undefined ? [options.url, 'the source-vsphere url option'] : [env.GOVC_URL, 'GOVC_URL'];
+  if (!rawUrl) throw new ConfigError('no vCenter/ESXi URL: set GOVC_URL, the source-vsphere `url` option, or --url');
+  const url = parseSdkUrl(rawUrl);
+  if (origin !== 'GOVC_URL' && url.password !== '') {
+    const shown = new URL(url.href);
+    shown.password = '***';
+    throw new ConfigError(`${origin} ${shown.href} has a password in it, which ${origin === '--url' ? 'every user of this machine can read in the process list' : 'ends up wherever the config file is copied'}`, {
+      hint: 'remove it from the URL; give the password with GOVC_PASSWORD, --password-file FILE (or the passwordFile option), or type it at the prompt',
+    });
+  }
+  return url;
 }
 
 /** `vc.example.com`, `https://vc.example.com`, or `https://vc.example.com/sdk` → the SDK URL. */

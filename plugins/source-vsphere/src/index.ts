@@ -2,6 +2,7 @@
 // an NFC export lease.
 import { ExportError, definePlugin, t } from '@hyperexport/core';
 import { connectVsphere } from './connect.ts';
+import { checkConnectionSettings } from './connection-settings.ts';
 import type { ConnectionFlags, VsphereOptions } from './connection-settings.ts';
 import { listVms } from './inventory.ts';
 import { closeSession, exportSnapshotOf, openSession } from './session.ts';
@@ -45,6 +46,12 @@ export default definePlugin<VsphereOptions>({
   }),
   setup(exporter, options) {
     const settings = options ?? {};
+    // The usage check: a malformed URL or thumbprint, or a password in --url, is a usage error
+    // before anything connects. Skipped for a local --source (GOVC_* may be set for other work).
+    exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec) => {
+      if (spec.source !== undefined && spec.vm === undefined) return;
+      checkConnectionSettings(settings, (spec.extra.connection ?? {}) as ConnectionFlags, process.env);
+    });
     exporter.hooks.inspect.tapPromise(PLUGIN_NAME, async (job) => {
       if (!job.spec.vm) return undefined;
       const { vm } = await openSession(job, settings);

@@ -1,7 +1,7 @@
 // store-remote: stores exports at target URLs through the storage backends other plugins register
 // (file://, s3://, azure://, gs://, sftp://): streamed while downloading, or uploaded after the
 // local export and verified, with the local copy kept or removed. Adds `hyperexport remote`.
-import { parseTargetUrl } from '@hyperexport/core';
+import { ConfigError, parseTargetUrl } from '@hyperexport/core';
 import { definePlugin } from '@hyperexport/core';
 import type { Exporter, Job, StorageService } from '@hyperexport/core';
 import { RemoteGetCommand, RemoteListCommand, RemoteRemoveCommand } from './commands/remote-command.ts';
@@ -28,6 +28,29 @@ export default definePlugin({
       if (!plan) plans.set(job, (plan = remotePlan(job, options, exporter.storage.localOutputOf(job))));
       return plan;
     };
+
+    // The usage check: every target URL well formed and stored to by some plugin, and streaming
+    // (no local copy) not contradicted by a local --output, before anything connects.
+    exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec, check) => {
+      const localOutput = exporter.storage.localOutputOf({ spec });
+      const plan = remotePlan({ spec }, options, localOutput);
+      const problems: ConfigError[] = [];
+      for (const target of plan.targets) {
+        try {
+          exporter.storage.check(target.url, target.options);
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error;
+          problems.push(error);
+        }
+      }
+      for (const problem of problems.slice(1)) check.problem(problem);
+      if (problems[0]) throw problems[0];
+      if (plan.targets.length > 0 && localOutput !== undefined && (spec.extra.streamUpload === true || (spec.extra.streamUpload === undefined && options.stream === true))) {
+        throw new ConfigError(`${spec.extra.streamUpload === true ? '--stream-upload' : 'the store-remote option stream: true'} sends the export only to the upload targets, with no local copy, but the output directory ${localOutput} (--output, the config's export.output, or store-local's directory) asks for a local copy too`, {
+          hint: 'drop the output directory to stream with no local copy, or drop --stream-upload to write locally and upload after (--keep-local=false then deletes the local copy once every upload is verified)',
+        });
+      }
+    });
 
     exporter.hooks.validate.tapPromise(PLUGIN_NAME, async (job, report) => {
       let plan: RemotePlan;

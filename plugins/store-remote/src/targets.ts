@@ -36,7 +36,7 @@ export interface RemotePlan {
  * the export is written to locally (`--output`, or store-local's `directory`), if any: without
  * one there is nothing to upload after, so the export streams.
  */
-export function remotePlan(job: Job, options: StoreRemoteOptions, localOutput: string | undefined): RemotePlan {
+export function remotePlan(job: Pick<Job, 'spec'>, options: StoreRemoteOptions, localOutput: string | undefined): RemotePlan {
   const extra = job.spec.extra;
   const fromFlags = extra.targets;
   if (fromFlags !== undefined && !(Array.isArray(fromFlags) && fromFlags.every((item) => typeof item === 'string'))) {

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 import type { Dispatcher } from 'undici';
-import { ExportError } from '@hyperexport/core';
+import { ConfigError, ExportError } from '@hyperexport/core';
 
 export interface TlsSettings {
   /** Skip certificate verification (GOVC_INSECURE=1). */
@@ -23,7 +23,7 @@ export interface TlsSettings {
 export function normalizeThumbprint(thumbprint: string): string {
   const hex = thumbprint.replace(/[:\s]/g, '').toUpperCase();
   if (!/^[0-9A-F]{40}$/.test(hex) && !/^[0-9A-F]{64}$/.test(hex)) {
-    throw new ExportError(`thumbprint "${thumbprint}" is neither a SHA-1 (40 hex digits) nor a SHA-256 (64 hex digits) fingerprint`, { code: 'CONFIG' });
+    throw new ConfigError(`thumbprint "${thumbprint}" is neither a SHA-1 (40 hex digits) nor a SHA-256 (64 hex digits) fingerprint`, { hint: 'copy it from `govc about.cert -k -thumbprint` or `openssl x509 -noout -fingerprint -sha256`' });
   }
   return hex;
 }

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { redactCredentialsDeep, redactUrlCredentials } from './redact-credentials.ts';
+
+describe('redactUrlCredentials', () => {
+  it('masks the password of every URL in a text, keeping the user and the rest', () => {
+    expect(redactUrlCredentials('connecting to https://root:s3cret@esx.local/sdk and sftp://u:p%40ss@nas:22/x'))
+      .toBe('connecting to https://root:***@esx.local/sdk and sftp://u:***@nas:22/x');
+  });
+
+  it('leaves URLs without a password alone (a user name, a secret reference, a port)', () => {
+    for (const text of ['sftp://backup@nas.example.com:2222/exports', 'slack://env:SLACK_WEBHOOK_URL', 'https://vc.example.com:8443/sdk', 'mailto://relay.lan/?to=ops@example.com']) {
+      expect(redactUrlCredentials(text)).toBe(text);
+    }
+  });
+});
+
+describe('redactCredentialsDeep', () => {
+  it('redacts strings at any depth and keeps untouched objects as they are', () => {
+    const untouched = { files: [{ name: 'a.ova' }] };
+    const payload = { spec: { extra: { connection: { url: 'https://u:pw@vc/sdk' } } }, result: untouched };
+    const redacted = redactCredentialsDeep(payload);
+    expect(redacted.spec.extra.connection.url).toBe('https://u:***@vc/sdk');
+    expect(redacted.result).toBe(untouched);
+    expect(payload.spec.extra.connection.url).toBe('https://u:pw@vc/sdk');
+    expect(redactCredentialsDeep(untouched)).toBe(untouched);
+  });
+});
