@@ -332,6 +332,23 @@ describe('export from vSphere', () => {
     }
   });
 
+  it('pins the thumbprint govc keeps in GOVC_TLS_KNOWN_HOSTS for the host, as --thumbprint does', async () => {
+    // govc's format: `host thumbprint` per line, SHA-1 in colon hex (`govc about.cert -k -thumbprint`).
+    const host = new URL(sim.url).host;
+    const knownHosts = join(work, 'known_hosts');
+    await writeFile(knownHosts, `other.example.com 00:11:22\n${host} ${sim.thumbprint}\n`);
+    const env = { GOVC_URL: sim.url, GOVC_USERNAME: sim.username, GOVC_PASSWORD: sim.password, GOVC_TLS_KNOWN_HOSTS: knownHosts };
+    const listed = await runCli(['vms', '--json'], { cwd: work, env });
+    expect(listed.code, listed.stderr).toBe(0);
+    const run = await exportVm(['--format', 'ova', '--output', outDir()], env);
+    expect(run.code, run.stderr).toBe(0);
+    // The pin is enforced: another certificate's thumbprint for this host fails the connection.
+    await writeFile(knownHosts, `${host} ${'AB:'.repeat(19)}AB\n`);
+    const refused = await exportVm(['--format', 'ova', '--output', outDir()], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/does not match the pinned thumbprint/);
+  });
+
   it('lists VMs with power state and disks (vms --json)', async () => {
     const run = await runCli(['vms', '--json'], { cwd: work, env: sim.env });
     expect(run.code, run.stderr).toBe(0);
