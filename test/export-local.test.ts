@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.ts';
+import { REPO_ROOT, runCli } from './support/cli.ts';
 import { makeVmFolder } from './support/make-vm-folder.ts';
 import type { MadeVm } from './support/make-vm-folder.ts';
 
@@ -155,6 +155,30 @@ describe('bad input on the command line', () => {
     expect(badFormat.stderr).toContain('--format');
     const unknownFlag = await runCli(['export', '--frobnicate'], { cwd: work });
     expect(unknownFlag.code).toBe(2);
+  });
+
+  it('a full disk names the file, what was written and the space still needed, and leaves nothing', async () => {
+    // root only (CI runs as root): a 512 KiB tmpfs is too small for the 1.1 MiB disk. The
+    // validate plugin would see that before writing; without it, the write itself fills the disk.
+    const tiny = join(work, 'tiny');
+    await mkdir(tiny);
+    await exec('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', tiny]);
+    await mkdir(join(REPO_ROOT, '.tmp'), { recursive: true });
+    const configDirectory = await mkdtemp(join(REPO_ROOT, '.tmp', 'disk-full-'));
+    try {
+      const small = await makeVmFolder(join(work, 'vms', 'big01'), 'big01', [2]);
+      const config = join(configDirectory, 'no-validate.config.json');
+      await writeFile(config, JSON.stringify({ builtins: false, plugins: ['@hyperexport/source-local', '@hyperexport/store-local'] }));
+      const run = await runCli(['export', '--config', config, '--source', small.directory, '--format', 'ovf', '--output', tiny], { cwd: work });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`no space left on the device of ${tiny}/\\.big01\\.partial/files while writing big01\\.vmdk: [\\d.]+ KiB written of about [\\d.]+ MiB, [\\d.]+ B free`));
+      expect(run.stderr).toMatch(/hint: free at least [\d.]+ (KiB|MiB) more there, or choose another --output/);
+      expect(run.stderr).not.toContain('ENOSPC');
+      expect(await readdir(tiny)).toEqual([]);
+    } finally {
+      await exec('umount', [tiny]);
+      await rm(configDirectory, { recursive: true, force: true });
+    }
   });
 
   it('every command has --help with examples, and --version prints the version', async () => {

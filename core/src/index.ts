@@ -27,6 +27,8 @@ export type { LockOptions } from './fs/file-lock.ts';
 export { writeFileAtomic, syncPath } from './fs/atomic-write.ts';
 export { createExclusiveWriteStream, recreateExclusively, temporaryPathBeside } from './fs/exclusive-file.ts';
 export type { ExclusiveWriteOptions } from './fs/exclusive-file.ts';
+export { DiskFullAwareWriteStream, diskFullError, isDiskFull } from './fs/disk-full.ts';
+export type { DiskFullContext } from './fs/disk-full.ts';
 export type { AtomicWriteOptions } from './fs/atomic-write.ts';
 export * from './ovf/index.ts';
 export { findOnPath, qemuImageOptions } from './disk/qemu-img.ts';

@@ -247,7 +247,7 @@ async function spoolSourceFileOnce(context: Context, file: SourceFile, spoolPath
     job.bus.emit('file:progress', { jobId: job.id, name: file.name, bytes, total: file.size, bytesPerSecond });
   } });
   const pacing = pacingStagesFor(context, file).map((stage) => stage.create({ name: file.name, kind: 'disk', sourceSize: file.size }, job.signal));
-  await (pipeline as (...streams: unknown[]) => Promise<void>)(await file.open(job.signal), ...pacing, meter, await recreateExclusively(spoolPath, { flush: true }), { signal: job.signal });
+  await (pipeline as (...streams: unknown[]) => Promise<void>)(await file.open(job.signal), ...pacing, meter, await recreateExclusively(spoolPath, { flush: true, diskFull: { expectedSize: file.size, alternative: 'choose another --output' } }), { signal: job.signal });
   const digest = { name: file.name, size: meter.bytes, sha256: meter.sha256 };
   await context.checkpoint?.record({ name: file.name, kind: 'disk', raw: digest, stored: digest, spooled: true });
   job.bus.emit('file:end', { jobId: job.id, name: file.name, kind: 'disk', size: digest.size, sha256: digest.sha256 });

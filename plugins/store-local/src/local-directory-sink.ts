@@ -113,7 +113,8 @@ export class LocalDirectorySink implements ExportSink {
     const path = this.#stagingPathOf(artifact.name);
     // A file that has to start again (a source that cannot resume) is written anew, never
     // appended to; and created exclusively, never through a link planted at its name.
-    const stream = await recreateExclusively(path, { flush: this.#options.fsync });
+    // A full disk names the file and the space still needed, not just ENOSPC.
+    const stream = await recreateExclusively(path, { flush: this.#options.fsync, diskFull: { expectedSize: artifact.sourceSize, folder: this.directory, alternative: 'choose another --output' } });
     return {
       stream,
       finish: async (expected: FileDigest) => {
