@@ -10,6 +10,7 @@ import { exportRecordName } from './model.ts';
 import type { ExportLayout, ExportRecord, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
 import { expandNameTemplate } from './name-template.ts';
 import { checkSettings } from './settings-check.ts';
+import { withExportEstimate } from './fs/disk-full.ts';
 import { parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
 import { byteStageNames, pacingStreams, writeExport, writeExportRecord } from './write-export.ts';
 
@@ -120,6 +121,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     }
   } catch (error) {
     failure = job.signal.aborted && isAbortError(error) ? (job.signal.reason ?? error) : error;
+    failure = withExportEstimate(failure, job.source);
     status = isAbortError(failure) || (options.signal?.aborted ?? false) ? 'cancelled' : 'failed';
     if (status === 'cancelled' && !(failure instanceof CancelledError)) failure = new CancelledError(failure);
     job.abort(failure);

@@ -71,3 +71,16 @@ export class DiskFullAwareWriteStream extends WriteStream {
     };
   }
 }
+
+/**
+ * A DISK_FULL error completed with the size of the whole export, for a file whose own size was
+ * not known in advance (a vSphere disk streams without a length): what the VM uses on its
+ * datastore, or else the capacity of its disks, bounds what the export needs.
+ */
+export function withExportEstimate(error: unknown, source: { committedBytes?: number | undefined; provisionedBytes?: number | undefined } | undefined): unknown {
+  if (!(error instanceof ExportError) || error.code !== 'DISK_FULL' || !source) return error;
+  const estimate = source.committedBytes ? `about ${formatBytes(source.committedBytes)} (what the VM uses)`
+    : source.provisionedBytes ? `up to ${formatBytes(source.provisionedBytes)} (the capacity of its disks)` : undefined;
+  if (estimate === undefined) return error;
+  return new ExportError(`${error.message}; the whole export needs ${estimate}`, { code: 'DISK_FULL', hint: error.hint, cause: error.cause });
+}
