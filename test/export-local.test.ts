@@ -112,6 +112,18 @@ describe('cancelling', () => {
     expect(run.stderr).toContain('SIGINT: cancelling');
     expect(await readdir(out)).toEqual([]);
   });
+
+  it('says once that the export was cancelled, and why', async () => {
+    const big = await makeVmFolder(join(work, 'vms', 'big2'), 'big2', [128]);
+    const out = join(work, 'out-cancel-text');
+    const run = await runCli(['export', '--source', big.directory, '--format', 'ovf', '--output', out], {
+      cwd: work,
+      signalAfter: { pattern: /writing big2\.vmdk/, signal: 'SIGINT' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error: big2: export cancelled: interrupted by SIGINT\n');
+    expect(run.stderr).not.toContain('cancelled: export cancelled');
+  });
 });
 
 describe('bad input on the command line', () => {

@@ -12,7 +12,10 @@ export function printResult(context: BaseContext, json: boolean, result: JobResu
   }
   if (result.status !== 'succeeded') {
     const error = result.error;
-    context.stderr.write(`error: ${result.vmName ?? origin ?? 'export'}: export ${result.status}: ${error?.message ?? 'unknown error'}\n`);
+    // A CancelledError already says "export cancelled: …": not twice.
+    const outcome = `export ${result.status}`;
+    const message = error?.message ?? 'unknown error';
+    context.stderr.write(`error: ${result.vmName ?? origin ?? 'export'}: ${message.startsWith(outcome) ? message : `${outcome}: ${message}`}\n`);
     if (error?.hint) context.stderr.write(`hint: ${error.hint}\n`);
     return;
   }

@@ -8,6 +8,7 @@ import { restoreExport, restoreFile } from '../restore/restore-export.ts';
 import { readPassphrase } from '../secrets/passphrase.ts';
 import { BaseCommand } from './base-command.ts';
 import { loadReverseStages } from './builtin-plugins.ts';
+import { runCancellable } from './cancellation.ts';
 import { formatBytes } from './format.ts';
 
 abstract class ReverseCommand extends BaseCommand {
@@ -36,16 +37,13 @@ abstract class ReverseCommand extends BaseCommand {
     return stages;
   }
 
+  /** Ctrl-C cancels; the error then says what was cancelled and why, and that nothing was left. */
   protected withSignal<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => controller.abort(new Error(`interrupted by ${signal}`));
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    return body(controller.signal).finally(() => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    });
+    return runCancellable(this.operation, 'nothing partial was left in the output', body);
   }
+
+  /** The word for what the command does, in messages: `restore`, `decrypt`. */
+  protected abstract readonly operation: string;
 
   protected warn(message: string): void {
     if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'warning', time: new Date().toISOString(), message })}\n`);
@@ -62,6 +60,7 @@ abstract class ReverseCommand extends BaseCommand {
 
 export class RestoreCommand extends ReverseCommand {
   static override paths = [['restore']];
+  protected readonly operation = 'restore';
 
   static override usage = Command.Usage({
     description: 'turn a compressed and/or encrypted export back into a plain OVF folder or OVA',
@@ -99,6 +98,7 @@ export class RestoreCommand extends ReverseCommand {
 
 export class DecryptCommand extends ReverseCommand {
   static override paths = [['decrypt']];
+  protected readonly operation = 'decrypt';
 
   static override usage = Command.Usage({
     description: 'undo the transforms of one stored file (decrypt, decompress)',

@@ -51,7 +51,7 @@ export async function restoreExport(input: string, outputDirectory: string, opti
   const source = await locateExport(resolve(input), options.stages);
   // Before anything is written: a stage left in place would give transformed files under plain names.
   await refuseTransformsNotUndone(source, options.stages);
-  await mkdir(outputDirectory, { recursive: true });
+  await makeOutputDirectory(outputDirectory);
   const bindings = new ExportBindings({ exportId: source.exportId });
   return source.format === 'ova'
     ? restoreOva(source.path, resolve(outputDirectory), options, bindings)
@@ -300,3 +300,16 @@ async function writeBuffer(path: string, content: Buffer): Promise<void> {
   await writeFile(path, content, { flush: true, flag: 'wx' });
 }
 
+
+/** The output folder, made if missing; a file in its place is a usage error, not a bare EEXIST. */
+async function makeOutputDirectory(path: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new ConfigError(`the output ${path} is a file, not a folder`, { hint: 'give --output a folder (made if missing): the restored NAME.ova or NAME/ goes inside it', cause: error });
+    }
+    throw new ExportError(`cannot make the output folder ${path}: ${code ?? String(error)}`, { code: 'OUTPUT_NOT_WRITABLE', hint: 'choose another --output or fix its permissions', cause: error });
+  }
+}
