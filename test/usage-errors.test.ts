@@ -148,3 +148,19 @@ describe('settings that contradict each other or would be silently dropped', () 
     }
   });
 });
+
+describe('retention apply --target', () => {
+  it('a folder that does not exist is an error, not "no exports found" and exit 0', async () => {
+    const missing = join(work, 'no-such-folder');
+    const run = await runCli(['retention', 'apply', '--target', missing, '--keep-last', '1', '--dry-run'], { cwd: work });
+    expect(run.code, run.stdout).toBe(2);
+    expect(run.stderr).toContain(`error: the target ${missing} does not exist`);
+    expect(run.stdout).not.toContain('no exports found');
+    // An empty folder that exists is fine: nothing to rotate there.
+    const empty = join(work, 'empty-folder');
+    await mkdir(empty);
+    const ok = await runCli(['retention', 'apply', '--target', empty, '--keep-last', '1', '--dry-run'], { cwd: work });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('no exports found');
+  });
+});

@@ -1,6 +1,8 @@
 // `hyperexport retention apply --target URL`: retention on its own, with the config's rules or
 // flags for each, and `--dry-run` to see what would go and which rule keeps the rest.
-import { BaseCommand, Command, ConfigError, ExitCode, Option, t } from '@hyperexport/core';
+import { stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { BaseCommand, Command, ConfigError, ExitCode, Option, parseTargetUrl, t } from '@hyperexport/core';
 import { applyRetention, formatRetentionReport } from '../apply-retention.ts';
 import { isEmptyPolicy } from '../policy.ts';
 import { policyFrom, timeZoneFrom } from '../settings.ts';
@@ -59,6 +61,7 @@ export class RetentionApplyCommand extends BaseCommand {
     }
     const timeZone = timeZoneFrom({ timeZone: this.timeZone ?? configured?.timeZone });
     const exporter = await this.createExporter(loaded);
+    await refuseMissingFolder(this.target);
     const service = await exporter.storage.open(this.target);
     try {
       const report = await applyRetention(service, { policy, timeZone, vms: this.vms, dryRun: this.dryRun, signal: new AbortController().signal });
@@ -69,4 +72,21 @@ export class RetentionApplyCommand extends BaseCommand {
       await service.close?.();
     }
   }
+}
+
+/**
+ * A folder target that does not exist is a mistake (a typo, an unmounted share), not a folder
+ * without exports: saying "no exports found" and exiting 0 would hide it. Other backends refuse a
+ * missing bucket or container when they open.
+ */
+async function refuseMissingFolder(target: string): Promise<void> {
+  const url = parseTargetUrl(target);
+  if (url.protocol !== 'file:') return;
+  const path = fileURLToPath(url);
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!info) throw new ConfigError(`the target ${path} does not exist`, { hint: 'check the path (is the share mounted?); retention only looks for exports in an existing folder' });
+  if (!info.isDirectory()) throw new ConfigError(`the target ${path} is not a folder`, { hint: 'give the folder the exports were written to' });
 }
