@@ -25,3 +25,16 @@ describe('redactCredentialsDeep', () => {
     expect(redactCredentialsDeep(untouched)).toBe(untouched);
   });
 });
+
+describe('EventBus', () => {
+  it('no listener sees a password in a URL, whatever event carries it', async () => {
+    const { EventBus } = await import('./events.ts');
+    const bus = new EventBus();
+    const seen: unknown[] = [];
+    bus.onAny((_event, payload) => seen.push(payload));
+    bus.emit('job:start', { jobId: 'j', spec: { format: 'ova', parallel: 1, overwrite: false, extra: { connection: { url: 'https://admin:hunter2@vc/sdk' } } } });
+    bus.emit('warning', { jobId: 'j', message: 'cannot reach https://admin:hunter2@vc/sdk' });
+    expect(JSON.stringify(seen)).not.toContain('hunter2');
+    expect(JSON.stringify(seen)).toContain('https://admin:***@vc/sdk');
+  });
+});
