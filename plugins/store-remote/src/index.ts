@@ -29,8 +29,8 @@ export default definePlugin({
       return plan;
     };
 
-    // The usage check: every target URL well formed and stored to by some plugin, and streaming
-    // (no local copy) not contradicted by a local --output, before anything connects.
+    // The usage check: every target URL well formed and stored to by some plugin, and
+    // --stream-upload (no local copy) not contradicted by a local folder, before anything connects.
     exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec, check) => {
       const localOutput = exporter.storage.localOutputOf({ spec });
       const plan = remotePlan({ spec }, options, localOutput);
@@ -45,8 +45,10 @@ export default definePlugin({
       }
       for (const problem of problems.slice(1)) check.problem(problem);
       if (problems[0]) throw problems[0];
-      if (plan.targets.length > 0 && localOutput !== undefined && (spec.extra.streamUpload === true || (spec.extra.streamUpload === undefined && options.stream === true))) {
-        throw new ConfigError(`${spec.extra.streamUpload === true ? '--stream-upload' : 'the store-remote option stream: true'} sends the export only to the upload targets, with no local copy, but the output directory ${localOutput} (--output, the config's export.output, or store-local's directory) asks for a local copy too`, {
+      // --stream-upload promises no local copy; the config's `stream: true` beside a local folder
+      // is a deliberate choice to stream and keep that folder's copy too.
+      if (plan.targets.length > 0 && localOutput !== undefined && spec.extra.streamUpload === true) {
+        throw new ConfigError(`--stream-upload sends the export only to the upload targets, with no local copy, but the output directory ${localOutput} (--output, the config's export.output, or store-local's directory) asks for a local copy too`, {
           hint: 'drop the output directory to stream with no local copy, or drop --stream-upload to write locally and upload after (--keep-local=false then deletes the local copy once every upload is verified)',
         });
       }
