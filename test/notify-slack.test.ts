@@ -99,7 +99,9 @@ describe('notify-slack', () => {
     const result = await runJob(exporter, spec([`slack://hooks.slack.com${TOKEN_PATH}`]));
     expect(result.status).toBe('failed');
     expect(result.error?.message).toContain('slack://hooks.slack.com/***: the Slack webhook URL must not be written into a slack:// URL on the command line');
-    expect(result.error?.message).toContain('slack://env:SLACK_WEBHOOK_URL');
+    // A usage error (exit 2 in the CLI), with the way to pass the URL as its hint.
+    expect(result.error?.code).toBe('CONFIG');
+    expect(result.error?.hint).toContain('slack://env:SLACK_WEBHOOK_URL');
     expect(JSON.stringify(result)).not.toContain('s3cr3tSlackTokenValue1234');
     expect(receiver.requests).toEqual([]);
   });

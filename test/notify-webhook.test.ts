@@ -159,7 +159,9 @@ describe('notify-webhook', () => {
     const result = await runJob(exporter, spec([`webhook+http://${receiver.url.slice(7)}/x?secret=${SECRET}`]));
     expect(result.status).toBe('failed');
     expect(result.error?.message).toContain('the signing secret must not be written into a webhook+http:// URL on the command line');
-    expect(result.error?.message).toContain('secret=env:NAME');
+    // A usage error (exit 2 in the CLI), with the way to pass the secret as its hint.
+    expect(result.error?.code).toBe('CONFIG');
+    expect(result.error?.hint).toContain('secret=env:NAME');
     expect(JSON.stringify(result)).not.toContain(SECRET.slice(6));
   });
 });

@@ -15,6 +15,8 @@ export interface DiskFullContext {
   readonly written: number;
   /** Its expected size, when known (the size before transforms is a fair estimate). */
   readonly expectedSize?: number | undefined;
+  /** The folder to name (the output folder rather than a hidden staging folder below it). */
+  readonly folder?: string | undefined;
   /** What to do besides freeing space, e.g. "choose another --output". */
   readonly alternative?: string | undefined;
 }
@@ -25,8 +27,8 @@ export function isDiskFull(error: unknown): boolean {
 
 /** The ExportError (code DISK_FULL) for an ENOSPC while writing `context.path`. */
 export async function diskFullError(error: unknown, context: DiskFullContext): Promise<ExportError> {
-  const folder = dirname(context.path);
-  const free = await statfs(folder).then((info) => info.bavail * info.bsize, () => undefined);
+  const folder = context.folder ?? dirname(context.path);
+  const free = await statfs(dirname(context.path)).then((info) => info.bavail * info.bsize, () => undefined);
   const remaining = context.expectedSize === undefined ? undefined : Math.max(0, context.expectedSize - context.written);
   const progress = `${formatBytes(context.written)} written${context.expectedSize === undefined ? '' : ` of about ${formatBytes(context.expectedSize)}`}`;
   const need = remaining === undefined ? 'free some space there' : `free at least ${formatBytes(remaining)} more there`;
