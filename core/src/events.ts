@@ -8,11 +8,19 @@ import { redactCredentialsDeep } from './redact-credentials.ts';
 export interface ExportEvents {
   'job:start': { jobId: string; spec: JobSpec };
   'job:end': { jobId: string; result: JobResult };
-  'stage:start': { jobId: string; stage: string };
+  /**
+   * The `write` stage tells how many bytes it expects to read from the source (`expectedBytes`),
+   * `estimated` when a file's size is only the source's guess.
+   */
+  'stage:start': { jobId: string; stage: string; expectedBytes?: number | undefined; estimated?: boolean | undefined };
   'stage:end': { jobId: string; stage: string; durationMs: number; error?: string };
-  'file:start': { jobId: string; name: string; kind: ArtifactKind; size?: number | undefined };
-  /** Throttled: at most one every `progressIntervalMs` per file, plus a final one. */
-  'file:progress': { jobId: string; name: string; bytes: number; total?: number | undefined; bytesPerSecond: number };
+  /** `estimatedSize`: when `size` is unknown, the source's guess (see SourceFile.estimatedSize). */
+  'file:start': { jobId: string; name: string; kind: ArtifactKind; size?: number | undefined; estimatedSize?: number | undefined };
+  /**
+   * Throttled: at most one every `progressIntervalMs` per file, plus a final one. `estimatedTotal`:
+   * when `total` is unknown, the source's current guess, refined as the file is read.
+   */
+  'file:progress': { jobId: string; name: string; bytes: number; total?: number | undefined; estimatedTotal?: number | undefined; bytesPerSecond: number };
   'file:end': { jobId: string; name: string; kind: ArtifactKind; size: number; sha256: string };
   /** Bytes of one file sent to one storage target (uploads after the export, streamed uploads). */
   'target:progress': { jobId: string; target: string; name: string; bytes: number; total?: number | undefined };

@@ -34,6 +34,12 @@ export interface SourceFile {
   /** Bytes, when known before reading (local files); vSphere disk streams often have none. */
   readonly size?: number | undefined;
   /**
+   * When `size` is unknown: the source's honest guess of the bytes it will deliver (a vSphere
+   * disk stream is compressed and sparse, so its capacity is only an upper bound). It may be
+   * refined while the file is read; the core reads it again with every progress event.
+   */
+  readonly estimatedSize?: number | undefined;
+  /**
    * True when the bytes can be read again and will be the same (a local file). The core then
    * reads such files twice for an OVA (hash first, then write) instead of spooling them.
    */

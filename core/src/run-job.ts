@@ -12,7 +12,7 @@ import { expandNameTemplate } from './name-template.ts';
 import { checkSettings } from './settings-check.ts';
 import { withExportEstimate } from './fs/disk-full.ts';
 import { parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
-import { byteStageNames, pacingStreams, writeExport, writeExportRecord } from './write-export.ts';
+import { byteStageNames, expectedSourceBytes, pacingStreams, writeExport, writeExportRecord } from './write-export.ts';
 
 export interface RunOptions {
   /** Cancels the job (Ctrl-C, a batch being stopped). */
@@ -24,10 +24,10 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
   const job = new Job(spec, bus, options.signal);
   bus.emit('job:start', { jobId: job.id, spec: redactedSpec(job.spec) });
 
-  const stage = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+  const stage = async <T>(name: string, body: () => Promise<T>, announce: { expectedBytes?: number; estimated?: boolean } = {}): Promise<T> => {
     job.signal.throwIfAborted();
     const started = performance.now();
-    bus.emit('stage:start', { jobId: job.id, stage: name });
+    bus.emit('stage:start', { jobId: job.id, stage: name, ...announce });
     try {
       const value = await body();
       bus.emit('stage:end', { jobId: job.id, stage: name, durationMs: Math.round(performance.now() - started) });
@@ -85,7 +85,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     layout = exportLayout;
     await Promise.all(sinks.map((sink) => sink.prepare(exportLayout, job.signal)));
     const snapshots = { current: snapshot, removeLeftover: (leftover: SnapshotRef) => hooks.snapshotCleanup.promise(job, leftover) };
-    const written = await stage('write', () => writeExport(job, opened, orderedPlan, sinks, exportLayout, snapshots));
+    const written = await stage('write', () => writeExport(job, opened, orderedPlan, sinks, exportLayout, snapshots), expectedSourceBytes(opened));
     files = written.files;
     bytesRead = written.bytesRead;
     await stage('postValidate', async () => {

@@ -16,7 +16,7 @@ import type { Artifact, ExportLayout, ExportRecord, ExportSink, ExportSource, Fi
 import { Stage, exportRecordName } from './model.ts';
 import { rewriteFileReferences } from './ovf/file-references.ts';
 import type { FileReferenceChange } from './ovf/file-references.ts';
-import { createOvaStream } from './ovf/ova-writer.ts';
+import { createOvaStream, ovaSize } from './ovf/ova-writer.ts';
 import { formatManifest } from './ovf/manifest.ts';
 import { DigestMeter, digestStream } from './stream/digest-meter.ts';
 import { fanOut } from './stream/fan-out.ts';
@@ -122,16 +122,19 @@ async function writeOva(context: Context): Promise<StoredFile[]> {
     const ovfName = `${layout.baseName}.ovf`;
     const ovfDigest = digestBuffer(ovfName, descriptor);
     const manifest = Buffer.from(formatManifest([ovfDigest, ...digests]));
-    const ova = createOvaStream([
+    const ovaMembers = [
       { name: ovfName, size: descriptor.length, open: () => Promise.resolve(Readable.from([descriptor])) },
       { name: `${layout.baseName}.mf`, size: manifest.length, open: () => Promise.resolve(Readable.from([manifest])) },
       ...members.map(({ digest, open }) => ({ name: digest.name, size: digest.size, open: () => open(job.signal) })),
-    ], job.signal);
+    ];
+    const ova = createOvaStream(ovaMembers, job.signal);
     // Pacing stages (a bandwidth cap) limit reads of the source: the first pass was paced; the
     // package write is too only when it reads the source again rather than the local spool.
     const rereadsSource = members.some(({ file }) => file.rereadable);
     const packageContext = rereadsSource ? context : { ...context, plan: { stages: context.plan.stages.filter((stage) => !pacesOnly(stage)) } };
-    const packageFile = await writeArtifact(packageContext, { name: `${layout.baseName}.ova`, kind: 'package' }, () => Promise.resolve(ova), undefined, false);
+    // Every member's size is known by now, so the package's is too: its progress has a real total.
+    const packageArtifact: Artifact = { name: `${layout.baseName}.ova`, kind: 'package', sourceSize: ovaSize(ovaMembers.map((member) => member.size)) };
+    const packageFile = await writeArtifact(packageContext, packageArtifact, () => Promise.resolve(ova), undefined, false);
     return [packageFile];
   } finally {
     if (privateSpool) await rm(await privateSpool, { recursive: true, force: true });
@@ -241,10 +244,10 @@ function spoolSourceFile(context: Context, file: SourceFile, spoolPath: string):
 
 async function spoolSourceFileOnce(context: Context, file: SourceFile, spoolPath: string): Promise<FileDigest> {
   const { job, progress } = context;
-  job.bus.emit('file:start', { jobId: job.id, name: file.name, kind: 'disk', size: file.size });
+  job.bus.emit('file:start', { jobId: job.id, name: file.name, kind: 'disk', size: file.size, ...estimateOf(file, 'estimatedSize') });
   const meter = new DigestMeter({ onProgress: (bytes, bytesPerSecond) => {
     progress.update(file.name, bytes);
-    job.bus.emit('file:progress', { jobId: job.id, name: file.name, bytes, total: file.size, bytesPerSecond });
+    job.bus.emit('file:progress', { jobId: job.id, name: file.name, bytes, total: file.size, ...estimateOf(file, 'estimatedTotal'), bytesPerSecond });
   } });
   const pacing = pacingStagesFor(context, file).map((stage) => stage.create({ name: file.name, kind: 'disk', sourceSize: file.size }, job.signal));
   await (pipeline as (...streams: unknown[]) => Promise<void>)(await file.open(job.signal), ...pacing, meter, await recreateExclusively(spoolPath, { flush: true, diskFull: { expectedSize: file.size, alternative: 'choose another --output' } }), { signal: job.signal });
@@ -307,10 +310,12 @@ async function writeArtifactOnce(
   const sourceName = artifact.name;
   const stored: Artifact = { ...artifact, name: storedName(stages, artifact.name) };
 
-  job.bus.emit('file:start', { jobId: job.id, name: stored.name, kind: artifact.kind, size: artifact.sourceSize });
+  // A disk of unknown size: the source's estimate goes with the events, for an honest progress bar.
+  const sourceFile = artifact.kind === 'disk' ? context.source.files.find((file) => file.name === sourceName) : undefined;
+  job.bus.emit('file:start', { jobId: job.id, name: stored.name, kind: artifact.kind, size: artifact.sourceSize, ...estimateOf(sourceFile, 'estimatedSize') });
   const reportProgress = (bytes: number, bytesPerSecond: number) => {
     if (countsAsRead) progress.update(sourceName, bytes);
-    job.bus.emit('file:progress', { jobId: job.id, name: stored.name, bytes, total: artifact.sourceSize, bytesPerSecond });
+    job.bus.emit('file:progress', { jobId: job.id, name: stored.name, bytes, total: artifact.sourceSize, ...estimateOf(sourceFile, 'estimatedTotal'), bytesPerSecond });
   };
   const sinkFiles = await Promise.all(sinks.map((sink) => sink.createFile(stored, job.signal)));
   const input = await open(job.signal);
@@ -418,6 +423,28 @@ function transformedFile(stored: Artifact, plainName: string, byteStages: readon
     // The last stage wrote the outermost layer: it is undone first.
     reverse: (signal) => Promise.all([...byteStages].reverse().map((stage) => stage.reverse!(stored, signal))),
   };
+}
+
+/**
+ * The source's estimate of a file of unknown size, under the event field `key`; nothing when the
+ * size is known or the source has no guess (so events of such files stay as they were).
+ */
+function estimateOf<K extends string>(file: SourceFile | undefined, key: K): Partial<Record<K, number>> {
+  if (!file || file.size !== undefined || file.estimatedSize === undefined) return {};
+  return { [key]: file.estimatedSize } as Partial<Record<K, number>>;
+}
+
+/** What the export expects to read from the source: exact when every size is known. */
+export function expectedSourceBytes(source: ExportSource): { expectedBytes?: number; estimated?: boolean } {
+  let total = 0;
+  let estimated = false;
+  for (const file of source.files) {
+    const bytes = file.size ?? file.estimatedSize;
+    if (bytes === undefined) return {};
+    total += bytes;
+    if (file.size === undefined) estimated = true;
+  }
+  return { expectedBytes: total, ...(estimated ? { estimated } : {}) };
 }
 
 function digestBuffer(name: string, content: Buffer): FileDigest {

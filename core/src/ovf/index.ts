@@ -3,7 +3,7 @@
 export { assertSafeFileName, unsafeFileNameReason } from './safe-name.ts';
 export { BLOCK_SIZE, TarType, decodeTarHeader, encodeTarHeader, endOfArchive, padding, paddingSize, parseGnuLongName, parsePaxRecords } from './tar.ts';
 export type { TarHeader, TarHeaderInput } from './tar.ts';
-export { createOvaStream } from './ova-writer.ts';
+export { createOvaStream, ovaSize } from './ova-writer.ts';
 export type { OvaMemberSource } from './ova-writer.ts';
 export { indexOva, openOvaMember } from './ova-index.ts';
 export type { OvaMember } from './ova-index.ts';

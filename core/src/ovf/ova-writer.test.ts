@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { indexOva } from './ova-index.ts';
-import { createOvaStream } from './ova-writer.ts';
+import { createOvaStream, ovaSize } from './ova-writer.ts';
 import type { OvaMemberSource } from './ova-writer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hx-ova-writer-'));
@@ -54,6 +54,8 @@ describe('createOvaStream', () => {
     const padded = (n: number): number => Math.ceil(n / 512) * 512;
     const expectedSize = [ovf.length, mf.length, 1_000_003, 0, 1024].reduce((sum, n) => sum + 512 + padded(n), 1024);
     expect(readFileSync(ova).length).toBe(expectedSize);
+    // What the progress of the package is measured against: the length written, to the byte.
+    expect(ovaSize(members.map((member) => member.size))).toBe(readFileSync(ova).length);
     expect((await indexOva(ova)).map((m) => [m.name, m.size])).toEqual([
       ['vm.ovf', ovf.length], ['vm.mf', mf.length], ['vm-disk1.vmdk', 1_000_003], ['empty.iso', 0], ['exact.nvram', 1024],
     ]);

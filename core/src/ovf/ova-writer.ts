@@ -12,6 +12,16 @@ export interface OvaMemberSource {
   open(): Promise<Readable>;
 }
 
+/** One ustar block per member: names are plain and short, so no long-name member precedes it. */
+const HEADER_SIZE = 512;
+
+/** The exact length of the OVA that createOvaStream writes for members of these sizes. */
+export function ovaSize(memberSizes: Iterable<number>): number {
+  let total = endOfArchive().length;
+  for (const size of memberSizes) total += HEADER_SIZE + size + paddingSize(size);
+  return total;
+}
+
 /**
  * Returns the OVA as a byte stream. Members are written in the order given (the .ovf first, then
  * the .mf, then the files in References order). The stream fails with a clear error when a
