@@ -2,12 +2,14 @@
 // disk, the OVF from CreateDescriptor once the real sizes are known, and the lease completed or
 // aborted at the end. A lease lost mid-export is replaced by a new one; disks already written
 // are not downloaded again, and the disk in flight starts again from zero.
+import { Transform, pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { ExportError } from '@hyperexport/core';
 import type { ExportSource, FileDigest, SourceFile } from '@hyperexport/core';
 import { ExportLease, KEEP_ALIVE_INTERVAL_MS, resolveDeviceUrl } from './export-lease.ts';
 import type { LeaseDevice, LeaseInfo } from './export-lease.ts';
 import type { VmSummary } from './inventory.ts';
+import { DiskSizeEstimate } from './nfc/disk-size-estimate.ts';
 import { openResumableDownload } from './nfc/resumable-download.ts';
 import { tlsSettingsOf } from './soap/tls.ts';
 import { el, moRef, text } from './soap/xml.ts';
@@ -29,6 +31,8 @@ interface DiskFile {
   readonly name: string;
   /** The device key that CreateDescriptor wants as deviceId; stable across leases. */
   readonly deviceKey: string;
+  /** How long its stream will be, refined as it is read (the stream has no length). */
+  readonly estimate: DiskSizeEstimate;
 }
 
 const KIND = 'source-vsphere';
@@ -50,7 +54,6 @@ class VsphereExport implements ExportSource {
   #info: LeaseInfo | undefined;
   #leaseRenewal: Promise<void> | undefined;
   #disks: DiskFile[] = [];
-  #estimatedBytes = 1;
   #closed = false;
 
   constructor(options: VsphereSourceOptions) {
@@ -67,12 +70,14 @@ class VsphereExport implements ExportSource {
     const info = this.#info!;
     const disks = info.devices.filter((device) => device.disk);
     if (disks.length === 0) throw new ExportError(`the export lease of ${this.vmName} lists no disk`, { code: 'LEASE_ERROR' });
-    this.#disks = disks.map((device, index) => ({ name: `${safeStem(this.vmName)}-disk${index}.vmdk`, deviceKey: device.key }));
-    // streamOptimized disks are smaller than their capacity; committed storage is the better guess.
-    this.#estimatedBytes = Math.max(1, Math.min(info.totalDiskCapacityBytes || Infinity, this.#options.vm.committedBytes || Infinity));
+    const priors = priorEstimates(info, this.#options.vm, disks.length);
+    this.#disks = disks.map((device, index) => ({ name: `${safeStem(this.vmName)}-disk${index}.vmdk`, deviceKey: device.key, estimate: new DiskSizeEstimate(priors[index]!) }));
     this.files = this.#disks.map((disk) => ({
       name: disk.name,
       rereadable: false,
+      get estimatedSize() {
+        return disk.estimate.bytes;
+      },
       open: (signal: AbortSignal) => this.#openDisk(disk, signal),
     }));
   }
@@ -104,7 +109,8 @@ class VsphereExport implements ExportSource {
   }
 
   progress(bytesRead: number): void {
-    if (this.#lease) this.#lease.percent = (bytesRead / this.#estimatedBytes) * 100;
+    const estimated = this.#disks.reduce((sum, disk) => sum + disk.estimate.bytes, 0);
+    if (this.#lease) this.#lease.percent = (bytesRead / Math.max(1, estimated)) * 100;
   }
 
   async complete(): Promise<void> {
@@ -170,7 +176,7 @@ class VsphereExport implements ExportSource {
     const { client } = this.#options;
     const url = resolveDeviceUrl(device.url, client.url);
     const lease = this.#lease;
-    return openResumableDownload({
+    const download = openResumableDownload({
       url: url.href,
       // The same TLS policy as the SOAP connection (the download does not go through undici).
       tls: tlsSettingsOf(client.dispatcher),
@@ -186,6 +192,7 @@ class VsphereExport implements ExportSource {
         return gone || this.#lease !== lease;
       },
     });
+    return measured(download, disk.estimate);
   }
 
   #deviceOf(disk: DiskFile): LeaseDevice {
@@ -193,6 +200,33 @@ class VsphereExport implements ExportSource {
     if (!device) throw new ExportError(`the export lease has no device ${disk.deviceKey} for ${disk.name}`, { code: 'LEASE_ERROR' });
     return device;
   }
+}
+
+/**
+ * What each disk's stream should weigh before a byte is read. A streamOptimized stream holds the
+ * allocated, compressed grains only: never more than the capacity (the lease's
+ * totalDiskCapacityInKB, split as the VM's disks are), and, when the VM's storage info says how
+ * much of it is committed, about that share of it.
+ */
+function priorEstimates(info: LeaseInfo, vm: VmSummary, count: number): number[] {
+  const capacities = vm.disks.length === count ? vm.disks.map((disk) => disk.capacityBytes) : Array.from({ length: count }, () => info.totalDiskCapacityBytes / count);
+  const totalCapacity = capacities.reduce((sum, bytes) => sum + bytes, 0) || info.totalDiskCapacityBytes;
+  const share = vm.committedBytes > 0 && totalCapacity > 0 ? Math.min(1, vm.committedBytes / totalCapacity) : 1;
+  return capacities.map((bytes) => Math.max(1, bytes * share));
+}
+
+/** The download with every byte shown to `estimate` on the way; errors pass through as they are. */
+function measured(download: Readable, estimate: DiskSizeEstimate): Readable {
+  // Each open reads the stream from its first byte (a resumed download stays inside one stream).
+  estimate.reset();
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      estimate.observe(chunk);
+      callback(null, chunk);
+    },
+  });
+  pipeline(download, tap, () => undefined);
+  return tap;
 }
 
 function isGoneLeaseError(error: unknown): boolean {
