@@ -16,6 +16,7 @@ import { printBatchSummary, printResult, printValidation } from './export-output
 import { resolveTargets } from './export-targets.ts';
 import type { ExportTarget, TargetProblem } from './export-targets.ts';
 import { attachReporter, chooseReporterMode } from './progress-reporter.ts';
+import type { Reporter } from './progress-reporter.ts';
 import { watchClosedOutput } from './closed-output.ts';
 import { profileSettings } from './profile-settings.ts';
 
@@ -151,12 +152,13 @@ export class ExportCommand extends RemoteSourceCommand {
       this.context.stderr.write('\nstandard output was closed: cancelling\n');
       cancel.abort(new Error('standard output was closed'));
     });
-    const detach = attachReporter(bus, chooseReporterMode(this.json, this.quiet, this.context.stderr), this.context.stdout, this.context.stderr);
+    const reporter = attachReporter(bus, chooseReporterMode(this.json, this.quiet, this.context.stderr), this.context.stdout, this.context.stderr);
     try {
       if (!isBatch) {
         const spec: JobSpec = vms.length === 1 ? { ...base, vm: vms[0] } : base;
         if (this.validateOnly) return await this.validateOnlyRun(exporter, [{ spec, label: spec.vm ?? spec.source ?? '' }], cancel.signal);
         const result = await runJob(exporter, spec, { signal: cancel.signal });
+        reporter(); // the bars end before the result, which gets a line of its own
         printResult(this.context, this.json, result);
         return exitCodeOf(result);
       }
@@ -165,12 +167,12 @@ export class ExportCommand extends RemoteSourceCommand {
       for (const problem of problems) this.context.stderr.write(`warning: ${problem.origin}: ${problem.message}\n`);
       const jobs = targets.map((target) => ({ spec: { ...base, vm: target.vm }, label: target.vm, target }));
       if (this.validateOnly) return await this.validateOnlyRun(exporter, jobs, cancel.signal, problems);
-      return await this.batchRun(exporter, jobs, problems, cancel.signal);
+      return await this.batchRun(exporter, jobs, problems, cancel.signal, reporter);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       unwatchStdout();
-      detach();
+      reporter();
     }
   }
 
@@ -219,8 +221,9 @@ export class ExportCommand extends RemoteSourceCommand {
     });
   }
 
-  private async batchRun(exporter: Exporter, jobs: Array<{ spec: JobSpec; label: string; target: ExportTarget }>, problems: TargetProblem[], signal: AbortSignal): Promise<number> {
+  private async batchRun(exporter: Exporter, jobs: Array<{ spec: JobSpec; label: string; target: ExportTarget }>, problems: TargetProblem[], signal: AbortSignal, reporter: Reporter): Promise<number> {
     const limit = this.concurrency ?? 2;
+    reporter.expectJobs(jobs.length);
     const results: Array<{ label: string; result: JobResult }> = [];
     let next = 0;
     // Unlike the disks of one export, one VM's failure must not stop the others: no shared abort.
@@ -229,10 +232,11 @@ export class ExportCommand extends RemoteSourceCommand {
         const job = jobs[next++]!;
         const result = await runJob(exporter, job.spec, { signal });
         results.push({ label: job.label, result });
-        printResult(this.context, this.json, result, job.target.origin);
+        reporter.print(() => printResult(this.context, this.json, result, job.target.origin));
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
+    reporter();
     const ordered = jobs.map((job) => results.find((entry) => entry.label === job.label)).filter((entry) => entry !== undefined);
     printBatchSummary(this.context, this.json, ordered, problems);
     const failed = ordered.some((entry) => entry.result.status !== 'succeeded') || problems.length > 0 || ordered.length < jobs.length;
