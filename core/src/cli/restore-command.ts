@@ -10,6 +10,7 @@ import { BaseCommand } from './base-command.ts';
 import { loadReverseStages } from './builtin-plugins.ts';
 import { runCancellable } from './cancellation.ts';
 import { formatBytes } from './format.ts';
+import { startRestoreProgress } from './restore-progress.ts';
 
 abstract class ReverseCommand extends BaseCommand {
   passphraseFile = Option.String('--passphrase-file', { description: 'File holding the passphrase (or set HYPEREXPORT_PASSPHRASE; a terminal prompts)' });
@@ -50,12 +51,6 @@ abstract class ReverseCommand extends BaseCommand {
     else this.context.stderr.write(`\nwarning: ${message}\n`);
   }
 
-  protected progress(name: string, bytes: number, total: number | undefined): void {
-    if (this.json) return;
-    const stderr = this.context.stderr as NodeJS.WriteStream;
-    if (!stderr.isTTY) return;
-    stderr.write(`\r${name}: ${formatBytes(bytes)}${total ? ` of ${formatBytes(total)} (${Math.floor((bytes / total) * 100)}%)` : ''}\u001b[K`);
-  }
 }
 
 export class RestoreCommand extends ReverseCommand {
@@ -83,15 +78,16 @@ export class RestoreCommand extends ReverseCommand {
 
   async run(): Promise<number> {
     const stages = await this.reverseStages();
+    const progress = await startRestoreProgress(this.context, this.json, this.input);
     const restored = await this.withSignal((signal) => restoreExport(this.input, this.output, {
       stages,
       keys: this.restoreKeys(),
       signal,
       overwrite: this.overwrite,
-      onProgress: (name, bytes, total) => this.progress(name, bytes, total),
-    }));
+      onProgress: progress.onProgress,
+    })).finally(progress.stop);
     if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'result', status: 'succeeded', ...restored })}\n`);
-    else this.context.stdout.write(`\nrestored ${restored.format === 'ova' ? 'OVA' : 'OVF folder'} ${restored.path} (${restored.files.length} files, manifest verified)\n`);
+    else this.context.stdout.write(`restored ${restored.format === 'ova' ? 'OVA' : 'OVF folder'} ${restored.path} (${restored.files.length} files, manifest verified)\n`);
     return ExitCode.OK;
   }
 }
@@ -114,16 +110,17 @@ export class DecryptCommand extends ReverseCommand {
 
   async run(): Promise<number> {
     const stages = await this.reverseStages();
+    const progress = await startRestoreProgress(this.context, this.json, this.input);
     const { path, digest } = await this.withSignal((signal) => restoreFile(this.input, this.output, {
       stages,
       keys: this.restoreKeys(),
       signal,
       overwrite: this.overwrite,
-      onProgress: (name, bytes, total) => this.progress(name, bytes, total),
-      onWarning: (message) => this.warn(message),
-    }));
+      onProgress: progress.onProgress,
+      onWarning: (message) => progress.stop.print(() => this.warn(message)),
+    })).finally(progress.stop);
     if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'result', status: 'succeeded', path, size: digest.size, sha256: digest.sha256 })}\n`);
-    else this.context.stdout.write(`\nwrote ${path} (${formatBytes(digest.size)}, SHA-256 ${digest.sha256})\n`);
+    else this.context.stdout.write(`wrote ${path} (${formatBytes(digest.size)}, SHA-256 ${digest.sha256})\n`);
     return ExitCode.OK;
   }
 }
