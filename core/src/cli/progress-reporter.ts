@@ -156,6 +156,13 @@ class ProgressTracker {
     return bytes;
   }
 
+  /** Between events too: a transfer that stalls shows its throughput falling, not the last one. */
+  sampleActive(): void {
+    const now = performance.now();
+    for (const job of this.active()) job.sample(now);
+    this.batchRate.add(now, this.batchBytes);
+  }
+
   /** Jobs whose data is moving or about to. */
   active(): JobProgress[] {
     return [...this.jobs.values()].filter((job) => !job.done && (job.stage === 'write' || job.files.size > 0));
@@ -312,6 +319,7 @@ class BarView implements View {
 
   #refresh(): void {
     const tracker = this.#tracker;
+    tracker.sampleActive();
     if (this.#batchBar && tracker.expectedJobs) {
       this.#batchBar.setTotal(tracker.expectedJobs);
       this.#batchBar.update(tracker.finishedJobs, { text: `batch | ${describeBatch(tracker, ' | ')}` });
@@ -389,6 +397,7 @@ class LineView implements View {
 
   #status(): void {
     const clock = `[${formatClock((performance.now() - this.#startedAt) / 1000)}]`;
+    this.#tracker.sampleActive();
     const active = this.#tracker.active();
     if (this.#tracker.expectedJobs !== undefined) this.#stderr.write(`${clock} batch: ${describeBatch(this.#tracker, ', ')}\n`);
     for (const job of active) {
