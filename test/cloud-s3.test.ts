@@ -311,7 +311,7 @@ describe('cloud-s3 on s3rver', () => {
 
   it('takes the endpoint from AWS_ENDPOINT_URL_S3 and options from the target entry', async () => {
     const env = { ...server.env, AWS_ENDPOINT_URL_S3: server.endpoint };
-    const service = await exporter.storage.open(`s3://${server.bucket}/from-env/`, { env, options: { storageClass: 'REDUCED_REDUNDANCY', unrelated: 'for another plugin' } });
+    const service = await exporter.storage.open(`s3://${server.bucket}/from-env/`, { env, options: { storageClass: 'REDUCED_REDUNDANCY' } });
     await service.put('x.txt', Readable.from([Buffer.from('x')]), { signal });
     expect(requestsFor('from-env/x.txt', 'PutObject')[0]?.headers['x-amz-storage-class']).toBe('REDUCED_REDUNDANCY');
     expect(service.urlOf('x.txt')).toBe(`s3://${server.bucket}/from-env/x.txt`);
