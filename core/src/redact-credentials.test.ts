@@ -7,6 +7,13 @@ describe('redactUrlCredentials', () => {
       .toBe('connecting to https://root:***@esx.local/sdk and sftp://u:***@nas:22/x');
   });
 
+  it('masks the whole password when it or the user name holds a raw @ (the last @ ends the user info, as URL parsers read it)', () => {
+    // new URL('https://admin:p@ss@vc/sdk').password is 'p%40ss': such URLs are accepted, so they must be masked whole.
+    expect(redactUrlCredentials('https://admin:p@ss@vc.local/sdk failed')).toBe('https://admin:***@vc.local/sdk failed');
+    expect(redactUrlCredentials('https://ops@corp:hunter2@vc.local/sdk')).toBe('https://ops@corp:***@vc.local/sdk');
+    expect(redactUrlCredentials('https://u:a@b@c@vc.local:443/x?q=1@2')).toBe('https://u:***@vc.local:443/x?q=1@2');
+  });
+
   it('leaves URLs without a password alone (a user name, a secret reference, a port)', () => {
     for (const text of ['sftp://backup@nas.example.com:2222/exports', 'slack://env:SLACK_WEBHOOK_URL', 'https://vc.example.com:8443/sdk', 'mailto://relay.lan/?to=ops@example.com']) {
       expect(redactUrlCredentials(text)).toBe(text);

@@ -4,7 +4,11 @@
 // spec, a message or a result. Settings refuse such URLs on the command line; GOVC_URL may still
 // hold one (as govc allows), and an error message from a library may quote it.
 
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/?#@]*):([^\s/?#@]+)@/gi;
+// The user info ends at the last `@` before the path, query or fragment, as URL parsers read it
+// (`new URL('https://u:p@ss@host')` has the password `p%40ss`): the user name runs to the first
+// `:`, the password to that last `@` (the greedy match backtracks to it), so a raw `@` in either
+// leaves no part of the password in view.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/?#]*):([^\s/?#]+)@/gi;
 
 /** `text` with the password of every URL in it replaced by `***`. */
 export function redactUrlCredentials(text: string): string {
