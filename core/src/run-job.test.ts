@@ -149,6 +149,30 @@ describe('runJob', () => {
     expect(announced).toEqual([['sftp://backup:***@nas/exports', 'azure://acct/c/p?***']]);
   });
 
+  it('hands notifiers and the history a result without the password of a URL an error quoted', async () => {
+    const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('data') }]);
+    const sink = memorySink();
+    const seen: Record<string, unknown> = {};
+    const observer = definePlugin({
+      name: 'observer',
+      version: '0.0.0',
+      setup(exporter) {
+        exporter.hooks.published.tapPromise('observer', () => Promise.reject(new Error('cannot reach https://admin:hunter2@vc.local/sdk')));
+        exporter.hooks.notify.tap('observer', (result) => {
+          seen.notify = result;
+        });
+        exporter.hooks.jobEnd.tap('observer', (_job, result) => {
+          seen.jobEnd = result;
+        });
+      },
+    });
+    const exporter = await Exporter.create([source.plugin(), sink.plugin(), observer()]);
+    const result = await runJob(exporter, spec());
+    expect(result.error?.message).toBe('[observer] published: cannot reach https://admin:***@vc.local/sdk');
+    expect(JSON.stringify(seen.notify)).toContain('https://admin:***@vc.local/sdk');
+    expect(JSON.stringify(seen)).not.toContain('hunter2');
+  });
+
   it('orders transform stages by their stage number, not by registration order', async () => {
     const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('data') }]);
     const sink = memorySink();

@@ -9,6 +9,7 @@ import { exportJobKey } from './job-key.ts';
 import { exportRecordName } from './model.ts';
 import type { ExportLayout, ExportRecord, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
 import { expandNameTemplate } from './name-template.ts';
+import { redactCredentialsDeep } from './redact-credentials.ts';
 import { checkSettings } from './settings-check.ts';
 import { withExportEstimate } from './fs/disk-full.ts';
 import { parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
@@ -138,7 +139,10 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
   }
 
   const finishedAt = new Date();
-  const result: JobResult = {
+  // The result leaves the process: notifiers send it, the history keeps it, the CLI prints it.
+  // An error or a warning may quote a URL with its password (GOVC_URL, a library's message):
+  // masked here, as the bus masks events, since hooks do not go through the bus.
+  const result: JobResult = redactCredentialsDeep({
     id: job.id,
     status,
     vmName: source?.vmName ?? job.source?.name,
@@ -152,7 +156,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     locations,
     warnings: job.warnings,
     ...(failure === undefined ? {} : { error: describeError(failure) }),
-  };
+  });
   await hooks.notify.promise(result, job);
   if (status === 'succeeded') await hooks.retain.promise({ job, result });
   await settle(job, 'jobEnd', hooks.jobEnd.promise(job, result));
