@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config.ts';
 import { ConfigError, ExitCode, HyperExportError, PluginError } from '../errors.ts';
 import { Exporter } from '../exporter.ts';
 import type { EventBus } from '../events.ts';
+import { redactCredentialsDeep, redactUrlCredentials } from '../redact-credentials.ts';
 import { loadBuiltinPlugins } from './builtin-plugins.ts';
 
 export abstract class BaseCommand extends Command {
@@ -69,7 +70,8 @@ export function errorFields(error: unknown): Record<string, unknown> {
   }
   if (error instanceof ConfigError && error.problems.length > 0) fields.problems = error.problems;
   if (error instanceof PluginError) Object.assign(fields, { plugin: error.plugin, hook: error.hook });
-  return fields;
+  // The last words of a command leave the process (a terminal, a CI log): no URL password in them.
+  return redactCredentialsDeep(fields);
 }
 
 /** One readable block: the message, every collected problem, and the hint. */
@@ -78,5 +80,5 @@ export function formatError(error: unknown): string {
   if (error instanceof ConfigError && error.problems.length > 1) for (const problem of error.problems) lines.push(`  - ${problem}`);
   if (error instanceof HyperExportError && error.hint) lines.push(`hint: ${error.hint}`);
   if (!(error instanceof HyperExportError) && error instanceof Error && process.env.HYPEREXPORT_DEBUG) lines.push(error.stack ?? '');
-  return lines.join('\n');
+  return redactUrlCredentials(lines.join('\n'));
 }
