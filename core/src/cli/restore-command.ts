@@ -40,7 +40,7 @@ abstract class ReverseCommand extends BaseCommand {
 
   /** Ctrl-C cancels; the error then says what was cancelled and why, and that nothing was left. */
   protected withSignal<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return runCancellable(this.operation, 'nothing partial was left in the output', body);
+    return runCancellable(this.operation, 'nothing partial was left in the output', body, this.context.stderr);
   }
 
   /** The word for what the command does, in messages: `restore`, `decrypt`. */
