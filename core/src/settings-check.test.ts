@@ -45,8 +45,14 @@ describe('checkSettings', () => {
 
   it('refuses names that are no file name', async () => {
     const exporter = await Exporter.create([]);
-    for (const name of ['', ' ', '.', '..', 'a/b', 'a\\b', 'x\ny']) {
-      await expect(checkSettings(exporter, spec({}, name)), JSON.stringify(name)).rejects.toBeInstanceOf(ConfigError);
+    const refusals: Array<[string, string]> = [
+      ['', 'is not a file name'], [' ', 'is not a file name'], ['.', 'is not a file name'], ['..', 'is not a file name'],
+      ['a/b', 'has a path separator in it'], ['a\\b', 'has a path separator in it'], ['x\ny', 'has control characters in it'],
+    ];
+    for (const [name, why] of refusals) {
+      const error = await checkSettings(exporter, spec({}, name)).catch((caught: unknown) => caught);
+      expect(error, JSON.stringify(name)).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message, JSON.stringify(name)).toContain(why);
     }
     await expect(checkSettings(exporter, spec({}, '{vm}-{date}'))).resolves.toBeUndefined();
   });
@@ -60,6 +66,9 @@ describe('checkSettings', () => {
 
   it('an error that is not a ConfigError is a bug of the plugin, tagged with its name', async () => {
     const broken = definePlugin({ name: 'broken', version: '1.0.0', setup: (exporter) => exporter.hooks.checkSettings.tap('broken', () => { throw new TypeError('oops'); }) });
-    await expect(checkSettings(await Exporter.create([broken()]), spec({}))).rejects.toBeInstanceOf(PluginError);
+    const error = await checkSettings(await Exporter.create([broken()]), spec({})).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PluginError);
+    expect(error).toMatchObject({ plugin: 'broken', hook: 'checkSettings', message: '[broken] checkSettings: oops' });
+    expect(error).not.toBeInstanceOf(ConfigError);
   });
 });

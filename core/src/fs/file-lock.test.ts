@@ -96,12 +96,15 @@ describe('a lock shared between hosts (NFS, SMB)', () => {
     await expect(access(lock)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('stops refreshing once released', async () => {
+  it('stops refreshing once released: the lock it removed is not reported lost', async () => {
     const lock = join(work, 'h.lock');
-    const release = await acquireFileLock(lock, { staleMs: 100, refreshMs: 10 });
+    const lost: LockCompromisedError[] = [];
+    const release = await acquireFileLock(lock, { staleMs: 100, refreshMs: 10, onCompromised: (error) => lost.push(error) });
     await release();
     await sleep(50);
     await expect(access(lock)).rejects.toMatchObject({ code: 'ENOENT' });
+    // A refresher still running would find its lock gone and call it compromised.
+    expect(lost.map((error) => error.message)).toEqual([]);
   });
 
   it('never removes a lock that was taken over, and tells the holder it lost it', async () => {
