@@ -1,8 +1,9 @@
 // In a shared output folder someone else can plant a link (or a folder of their own) where the
 // sink stages an export: nothing may be written through it into the file it points at.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chown, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -61,6 +62,31 @@ describe('LocalDirectorySink and links planted in the output folder', () => {
     await file.finish({ name: 'disk.vmdk', size: 10, sha256: createHash('sha256').update('disk bytes').digest('hex') });
     expect(await readFile(join(victims, 'precious.conf'), 'utf8')).toBe('precious\n');
     expect(await readFile(sink.stagedPath('disk.vmdk')!, 'utf8')).toBe('disk bytes');
+    await sink.abort();
+  });
+  it('does not sweep through a link named like a superseded staging folder: the folder it points at keeps its files', async () => {
+    // A dead run's lock where the link points: the sweep would take it over and empty the folder.
+    const deadPid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString());
+    await writeFile(join(victims, 'lock'), JSON.stringify({ pid: deadPid, host: hostname(), at: '2026-01-01T00:00:00Z', token: 'c'.repeat(32) }));
+    const planted = join(out, `.hyperexport-${'a'.repeat(16)}-${'f'.repeat(16)}.partial`);
+    await symlink(victims, planted);
+    const sink = new LocalDirectorySink(out, { fsync: false, verify: true });
+    await sink.prepare(layout);
+    expect((await readdir(victims)).sort()).toEqual(['lock', 'precious.conf']);
+    expect(await readFile(join(victims, 'precious.conf'), 'utf8')).toBe('precious\n');
+    await sink.abort();
+  });
+
+  it('does not sweep a superseded staging folder that another user made', async () => {
+    const theirs = join(out, `.hyperexport-${'a'.repeat(16)}-${'f'.repeat(16)}.partial`);
+    await mkdir(theirs);
+    const deadPid = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString());
+    await writeFile(join(theirs, 'lock'), JSON.stringify({ pid: deadPid, host: hostname(), at: '2026-01-01T00:00:00Z', token: 'c'.repeat(32) }));
+    await writeFile(join(theirs, 'their.file'), 'theirs');
+    await chown(theirs, 65534, 65534);
+    const sink = new LocalDirectorySink(out, { fsync: false, verify: true });
+    await sink.prepare(layout);
+    expect((await readdir(theirs)).sort()).toEqual(['lock', 'their.file']);
     await sink.abort();
   });
 });

@@ -11,7 +11,7 @@
 //   lock              the pid, host and token of the run writing it, refreshed while it runs
 import { randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import type { WriteStream } from 'node:fs';
+import type { Stats, WriteStream } from 'node:fs';
 import { access, lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -220,6 +220,10 @@ export class LocalDirectorySink implements ExportSink {
       const match = STAGING_NAME.exec(entry);
       if (!match || match[1] !== jobKey.source || match[2] === jobKey.settings) continue;
       const folder = join(this.directory, entry);
+      // Only a real folder of our own: through a link planted by that name (or in someone
+      // else's folder) the sweep would empty whatever folder it points at.
+      const info = await lstat(folder).catch(() => undefined);
+      if (!info || foreignBecause(info) !== undefined) continue;
       const lock = join(folder, 'lock');
       // A folder without a lock is being created right now (mkdir, then the lock): not stale.
       if (!(await exists(lock))) continue;
@@ -310,11 +314,17 @@ async function refuseForeignStaging(staging: string): Promise<void> {
     throw error;
   });
   if (!info) return;
-  const uid = process.getuid?.();
-  const foreign = !info.isDirectory() ? 'is not a folder (a link or a file)' : uid !== undefined && info.uid !== uid ? `belongs to user id ${info.uid}, not to this one (${uid})` : undefined;
+  const foreign = foreignBecause(info);
   if (foreign) {
     throw new ExportError(`the staging folder ${staging} ${foreign}: refusing to write the export through it`, { code: 'OUTPUT_NOT_WRITABLE', hint: 'remove it (it is not an export of yours), or choose another --output' });
   }
+}
+
+/** Why a staging folder (its lstat) is not ours to write into or remove, or undefined when it is. */
+function foreignBecause(info: Stats): string | undefined {
+  const uid = process.getuid?.();
+  if (!info.isDirectory()) return 'is not a folder (a link or a file)';
+  return uid !== undefined && info.uid !== uid ? `belongs to user id ${info.uid}, not to this one (${uid})` : undefined;
 }
 
 async function exists(path: string): Promise<boolean> {
