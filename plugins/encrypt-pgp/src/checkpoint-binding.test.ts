@@ -48,7 +48,16 @@ describe('pgpCheckpointBinding', () => {
   it('refuses a record it cannot read, or one asking for too costly a check', async () => {
     const { value } = await bind([alice], 'correct horse')(undefined);
     const costly = value.replace('=scrypt:10:', '=scrypt:30:');
-    expect(await bind([alice], 'correct horse')(costly)).toMatchObject({ mismatch: 'the recipients the interrupted run recorded are unreadable' });
-    expect(await bind([alice])('garbage')).toMatchObject({ mismatch: 'the recipients the interrupted run recorded are unreadable' });
+    expect(await bind([alice], 'correct horse')(costly)).toMatchObject({ mismatch: 'what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run\'s)' });
+    expect(await bind([alice])('garbage')).toMatchObject({ mismatch: 'what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run\'s)' });
+  });
+
+  it('never records the passphrase\'s check at a cost cheaper than its own, whatever the checkpoint asks for', async () => {
+    // A checkpoint edited to ask for a cheap check (log2N 10) of a run whose own cost is log2N 11.
+    const cheap = (await bind([alice], 'something else')(undefined)).value;
+    const rerun = await pgpCheckpointBinding({ recipients: [alice], passphrase: 'correct horse' }, { log2N: 11, r: 1, p: 1 })(cheap);
+    expect(rerun.mismatch).toBe('what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run\'s)');
+    expect(rerun.value).toMatch(/:passphrase=scrypt:11:1:1:[0-9a-f]{32}:[0-9a-f]{64}$/);
+    expect(rerun.value.split(':')[6]).not.toBe(cheap.split(':')[6]); // a fresh salt, not the recorded one
   });
 });

@@ -31,7 +31,7 @@ interface Recorded { readonly recipients: readonly string[]; readonly passphrase
 export function pgpCheckpointBinding(keys: PgpEncryptionKeys, params: ScryptParams = SCRYPT): (recorded: string | undefined) => Promise<StageBinding> {
   const recipients = [...new Set(keys.recipients.map((key) => key.getFingerprint().toUpperCase()))].sort();
   return async (recorded) => {
-    const before = recorded === undefined ? undefined : parse(recorded);
+    const before = recorded === undefined ? undefined : parse(recorded, params);
     let passphrase: PassphraseCheck | undefined;
     if (keys.passphrase !== undefined) {
       // With the recorded salt and cost when there are some: the same passphrase then gives the same check.
@@ -40,7 +40,7 @@ export function pgpCheckpointBinding(keys: PgpEncryptionKeys, params: ScryptPara
     }
     const value = format({ recipients, passphrase });
     if (recorded === undefined || value === recorded) return { value };
-    if (!before) return { value, mismatch: 'the recipients the interrupted run recorded are unreadable' };
+    if (!before) return { value, mismatch: 'what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run\'s)' };
     const reasons = [
       ...before.recipients.filter((fingerprint) => !recipients.includes(fingerprint)).map((fingerprint) => `recipient ${fingerprint} was removed`),
       ...recipients.filter((fingerprint) => !before.recipients.includes(fingerprint)).map((fingerprint) => `recipient ${fingerprint} was added`),
@@ -69,12 +69,23 @@ function format(value: Recorded): string {
   return `${PREFIX}:recipients=${value.recipients.join(',')}:passphrase=${passphrase}`;
 }
 
-function parse(value: string): Recorded | undefined {
+/**
+ * A recorded value, or undefined when it is not one. A passphrase check cheaper than `ours` is
+ * not one either: the run records its own check with the recorded salt and cost, so a checkpoint
+ * edited to ask for a cheap one would have the real passphrase's check written at that cost.
+ */
+function parse(value: string, ours: ScryptParams): Recorded | undefined {
   const match = new RegExp(`^${PREFIX}:recipients=([0-9A-F,]*):passphrase=(none|scrypt:(\\d{1,2}):(\\d{1,2}):(\\d{1,2}):([0-9a-f]{${SALT_LENGTH * 2}}):([0-9a-f]{64}))$`).exec(value);
   if (!match) return undefined;
   const recipients = match[1] === '' ? [] : match[1]!.split(',');
   if (match[2] === 'none') return { recipients, passphrase: undefined };
   const params = { log2N: Number(match[3]), r: Number(match[4]), p: Number(match[5]) };
   if (params.log2N < 10 || params.log2N > 20 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16 || 128 * 2 ** params.log2N * params.r > MAX_SCRYPT_MEMORY) return undefined;
+  if (cost(params) < cost(ours)) return undefined;
   return { recipients, passphrase: { params, salt: Buffer.from(match[6]!, 'hex'), kcv: match[7]! } };
+}
+
+/** scrypt's work: N·r·p. */
+function cost(params: ScryptParams): number {
+  return 2 ** params.log2N * params.r * params.p;
 }
