@@ -6,11 +6,11 @@ import { ConfigError, definePlugin, t } from '@hyperexport/core';
 import type { Job } from '@hyperexport/core';
 import { setExportSnapshot, vsphereSessionOf } from '@hyperexport/source-vsphere';
 import type { ManagedObjectRef } from '@hyperexport/source-vsphere';
-import { CLEANUP_TIMEOUT_MS, findSnapshot, hasSnapshot, removeSnapshot, snapshotLeftBy, snapshotOfTask, startSnapshot } from './snapshots.ts';
+import { CLEANUP_TIMEOUT_MS, findSnapshot, hasSnapshot, removeSnapshot, snapshotLeftBy, snapshotOfTask, snapshotsNamed, startSnapshot } from './snapshots.ts';
 
 const PLUGIN_NAME = 'snapshot';
 
-export { createSnapshot, findSnapshot, removeSnapshot, snapshotLeftBy, snapshotOfTask, startSnapshot } from './snapshots.ts';
+export { createSnapshot, findSnapshot, removeSnapshot, snapshotLeftBy, snapshotOfTask, snapshotsNamed, startSnapshot } from './snapshots.ts';
 
 interface SnapshotOptions {
   /** Take a snapshot before every export (also `--snapshot-before`). */
@@ -44,7 +44,7 @@ export default definePlugin<SnapshotOptions>({
     const keepOf = (job: Job): boolean => (job.spec.extra.keepSnapshot as boolean | undefined) ?? settings.keep ?? false;
 
     /** After a creation that was not seen through (cancelled, failed): waits for what it made and removes it. */
-    const removeUnfinished = async (job: Job, name: string, task: ManagedObjectRef | undefined, keep: boolean) => {
+    const removeUnfinished = async (job: Job, name: string, task: ManagedObjectRef | undefined, before: ReadonlySet<string>, keep: boolean) => {
       const session = await vsphereSessionOf(job);
       if (!session) return;
       if (keep) {
@@ -54,7 +54,7 @@ export default definePlugin<SnapshotOptions>({
       // Not job.signal: the job has stopped, and the snapshot must still go.
       const deadline = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
       if (task) job.info(`waiting for snapshot "${name}" to be made, to remove it (the export stopped while it was being taken)`, PLUGIN_NAME);
-      const left = await snapshotLeftBy(session.client, session.vm.ref, name, task, deadline);
+      const left = await snapshotLeftBy(session.client, session.vm.ref, name, task, deadline, before);
       if (!left) return;
       await removeSnapshot(session.client, left, name, deadline);
       job.info(`removed snapshot "${name}"`, PLUGIN_NAME);
@@ -87,6 +87,9 @@ export default definePlugin<SnapshotOptions>({
         .replaceAll('{timestamp}', new Date().toISOString().replace(/[:.]/g, '-'));
       const memory = (extra.snapshotMemory ?? settings.memory ?? false) && vm.powerState === 'poweredOn';
       job.info(`taking snapshot "${name}" of ${vm.name}${memory ? ' with memory' : ''}${quiesce ? ', quiesced' : ''}`, PLUGIN_NAME);
+      // Snapshots already called so (a --snapshot-name kept by an earlier run, or made by hand) are
+      // the user's: a creation that is not seen through must never take one of them for its own.
+      const existing = new Set((await snapshotsNamed(client, vm.ref, name, job.signal)).map((node) => node.ref.value));
       let task: ManagedObjectRef | undefined;
       try {
         task = await startSnapshot(client, vm.ref, {
@@ -100,7 +103,7 @@ export default definePlugin<SnapshotOptions>({
         return { name, id: ref.value, created: true, provider: PLUGIN_NAME };
       } catch (error) {
         // The job never gets this snapshot to clean up: remove what the creation left here.
-        await removeUnfinished(job, name, task, keepOf(job)).catch((cleanupError: unknown) => {
+        await removeUnfinished(job, name, task, existing, keepOf(job)).catch((cleanupError: unknown) => {
           job.warn(`snapshot "${name}" of ${vm.name} may be left behind (${cleanupError instanceof Error ? cleanupError.message : String(cleanupError)}): check with \`hyperexport vm info --vm ${vm.path ?? vm.name}\``, PLUGIN_NAME);
         });
         throw error;

@@ -58,9 +58,11 @@ export async function createSnapshot(client: VimClient, vm: ManagedObjectRef, op
  * Finds the snapshot that a creation left, to remove it when the job stopped before it was seen
  * through: the result of its task once that ends (the task goes on at the server whatever
  * happened to the job), or, when the task is unknown (its answer was lost) or failed, the
- * snapshot of that name. Undefined when there is none.
+ * snapshot of that name that was not there before (`before`: the ids of the snapshots of that
+ * name when the creation started, which are the user's and never removed). Undefined when there
+ * is none.
  */
-export async function snapshotLeftBy(client: VimClient, vm: ManagedObjectRef, name: string, task: ManagedObjectRef | undefined, signal: AbortSignal): Promise<ManagedObjectRef | undefined> {
+export async function snapshotLeftBy(client: VimClient, vm: ManagedObjectRef, name: string, task: ManagedObjectRef | undefined, signal: AbortSignal, before: ReadonlySet<string>): Promise<ManagedObjectRef | undefined> {
   if (task) {
     const made = await snapshotOfTask(client, task, name, signal).catch((error: unknown) => {
       if (signal.aborted) throw error;
@@ -68,8 +70,13 @@ export async function snapshotLeftBy(client: VimClient, vm: ManagedObjectRef, na
     });
     if (made) return made;
   }
-  const named = (await listSnapshots(client, vm, signal)).filter((node) => node.name === name);
+  const named = await snapshotsNamed(client, vm, name, signal, before);
   return named.length === 1 ? named[0]!.ref : undefined;
+}
+
+/** The VM's snapshots called `name`, but those in `except` (ids). */
+export async function snapshotsNamed(client: VimClient, vm: ManagedObjectRef, name: string, signal?: AbortSignal, except: ReadonlySet<string> = new Set()): Promise<SnapshotNode[]> {
+  return (await listSnapshots(client, vm, signal)).filter((node) => node.name === name && !except.has(node.ref.value));
 }
 
 /**
