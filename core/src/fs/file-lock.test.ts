@@ -69,6 +69,24 @@ describe('withFileLock', () => {
   });
 });
 
+describe('a stale lock whose takeover guard stays held', () => {
+  it('gives up at its timeout naming the guard and its holder, instead of retrying the takeover forever', async () => {
+    const lock = join(work, 'g.lock');
+    await writeFile(lock, JSON.stringify({ pid: deadPid(), host: hostname(), at: '2026-01-01T00:00:00Z', token: 'd'.repeat(32) }));
+    // A guard whose holder looks alive (this very pid, as a holder's reused pid would) is never stale.
+    await writeFile(`${lock}.takeover`, JSON.stringify({ pid: process.pid, host: hostname(), at: '2026-01-01T00:00:00Z', token: 'e'.repeat(32) }));
+    const outcome = await Promise.race([
+      acquireFileLock(lock, { timeoutMs: 200 }).then(async (release) => {
+        await release();
+        return 'acquired';
+      }, (error: unknown) => error),
+      sleep(3000).then(() => 'still trying after 3 s'),
+    ]);
+    expect(outcome).toBeInstanceOf(LockTimeoutError);
+    expect(outcome).toMatchObject({ code: 'LOCK_TIMEOUT', lockPath: `${lock}.takeover`, message: `${lock}.takeover is held by pid ${process.pid} on ${hostname()} since 2026-01-01T00:00:00Z; if no hyperexport is running there, remove the lock file` });
+  });
+});
+
 describe('a lock shared between hosts (NFS, SMB)', () => {
   it('takes over a lock of another host only once its owner stopped refreshing it', async () => {
     const lock = join(work, 'h.lock');

@@ -104,8 +104,10 @@ async function acquire(lockPath: string, owner: LockOwner, timeoutMs: number, st
     if (await tryCreate(lockPath, owner)) return;
     const seen = await readOwner(lockPath);
     if (seen !== undefined && (await isStale(lockPath, seen, owner.host, staleMs))) {
-      await takeOver(lockPath, seen, owner.host, staleMs);
-      continue;
+      if ((await takeOver(lockPath, seen, owner.host, staleMs)) || Date.now() <= deadline) continue;
+      // The guard stayed busy until the deadline: its holder is stuck, or died with its pid reused.
+      const guard = guardPath(lockPath);
+      throw new LockTimeoutError(guard, describeOwner(await readOwner(guard)));
     }
     if (Date.now() > deadline) throw new LockTimeoutError(lockPath, describeOwner(seen));
     await sleep(delay + Math.random() * delay);
@@ -182,8 +184,9 @@ function isAlive(pid: number): boolean {
 
 // Removes a stale lock, but only if it is still the very lock that was found stale: the check and
 // the removal happen under `PATH.takeover`, which every takeover (and every release) must hold.
-async function takeOver(lockPath: string, seen: string, ourHost: string, staleMs: number): Promise<void> {
-  await underGuard(lockPath, ourHost, staleMs, async () => {
+// False when another process held the guard.
+async function takeOver(lockPath: string, seen: string, ourHost: string, staleMs: number): Promise<boolean> {
+  return underGuard(lockPath, ourHost, staleMs, async () => {
     if ((await readOwner(lockPath)) === seen) await unlink(lockPath).catch(() => undefined);
   }, async () => {
     await sleep(5);
@@ -210,7 +213,7 @@ async function releaseIfOurs(lockPath: string, owner: LockOwner, staleMs: number
 
 /** Runs `body` holding `PATH.takeover`; false (after `busy`) when another process holds it. */
 async function underGuard(lockPath: string, ourHost: string, staleMs: number, body: () => Promise<void>, busy?: () => Promise<void>): Promise<boolean> {
-  const guard = `${lockPath}.takeover`;
+  const guard = guardPath(lockPath);
   const guardOwner: LockOwner = { pid: process.pid, host: ourHost, at: new Date().toISOString(), token: randomBytes(16).toString('hex') };
   if (!(await tryCreate(guard, guardOwner))) {
     const guardText = await readOwner(guard);
@@ -224,6 +227,10 @@ async function underGuard(lockPath: string, ourHost: string, staleMs: number, bo
     await unlink(guard).catch(() => undefined);
   }
   return true;
+}
+
+function guardPath(lockPath: string): string {
+  return `${lockPath}.takeover`;
 }
 
 /** Touches the lock every `intervalMs` while it is held, checking first that it is still ours. */
