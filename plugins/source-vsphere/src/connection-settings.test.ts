@@ -64,5 +64,9 @@ describe('resolveConnection', () => {
     expect(() => checkConnectionSettings({}, { thumbprint: 'nope' }, {})).toThrow(ConfigError);
     expect(() => parseSdkUrl('ftp://vc/sdk')).toThrow('unsupported URL scheme ftp:');
     expect(redactUrl('https://root:secret@esx/sdk')).toBe('https://root:***@esx/sdk');
+    // A password with an @ or a / (a URL too malformed to parse, so the parser cannot split it): none of it shows.
+    expect(redactUrl('https://root:P@ss w0rd@esx/sdk')).toBe('https://root:***@esx/sdk');
+    expect(redactUrl('https://root:pa/ss@esx/sdk')).toBe('https://root:***@esx/sdk');
+    expect(() => parseSdkUrl('https://root:P@ss@esx host/sdk')).toThrow(expect.objectContaining({ message: '"https://root:***@esx host/sdk" is not a URL; expected https://HOST/sdk' }));
   });
 });

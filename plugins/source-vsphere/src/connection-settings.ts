@@ -139,9 +139,13 @@ export function parseSdkUrl(raw: string): URL {
   return url;
 }
 
-/** A URL fit for messages: no password. */
+/**
+ * A URL fit for messages: no password. It is for text that did not parse as a URL, so the
+ * password may hold anything, `@`, `/` and spaces included: everything up to the last `@` goes
+ * (a path with an `@` in it is hidden too, rather than part of a password shown).
+ */
 export function redactUrl(raw: string): string {
-  return raw.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+  return raw.replace(/\/\/([^:/@\s]*):.*@/, '//$1:***@');
 }
 
 function isTrue(value: string | undefined): boolean {
