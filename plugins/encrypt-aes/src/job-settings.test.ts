@@ -24,48 +24,48 @@ afterAll(async () => {
 
 describe('jobSecret', () => {
   it('does nothing without options or a job setting (the plugin is loaded as a built-in)', () => {
-    expect(jobSecret(({}), {})).toBeUndefined();
-    expect(jobSecret(({ compress: 'zstd' }), { chunkSize: 65536, scrypt: { log2N: 12 } })).toBeUndefined();
+    expect(jobSecret({}, {})).toBeUndefined();
+    expect(jobSecret({ compress: 'zstd' }, { chunkSize: 65536, scrypt: { log2N: 12 } })).toBeUndefined();
   });
 
   it('--encrypt aes encrypts the job, with the variable or a prompt when no file is given', () => {
-    expect(jobSecret(({ encrypt: 'aes' }), {})).toEqual({ keyFile: undefined, passphraseFile: undefined });
-    expect(jobSecret(({ encrypt: 'aes', passphraseFile: '/p' }), {})).toEqual({ keyFile: undefined, passphraseFile: '/p' });
-    expect(jobSecret(({ encrypt: 'aes', keyFile: '/k' }), {})).toEqual({ keyFile: '/k', passphraseFile: undefined });
+    expect(jobSecret({ encrypt: 'aes' }, {})).toEqual({ keyFile: undefined, passphraseFile: undefined });
+    expect(jobSecret({ encrypt: 'aes', passphraseFile: '/p' }, {})).toEqual({ keyFile: undefined, passphraseFile: '/p' });
+    expect(jobSecret({ encrypt: 'aes', keyFile: '/k' }, {})).toEqual({ keyFile: '/k', passphraseFile: undefined });
   });
 
   it('--encrypt pgp is left to encrypt-pgp, even when the config enables AES', () => {
-    expect(jobSecret(({ encrypt: 'pgp' }), { keyFile: '/k' })).toBeUndefined();
-    expect(jobSecret(({ encrypt: 'pgp', passphraseFile: '/p' }), {})).toBeUndefined();
+    expect(jobSecret({ encrypt: 'pgp' }, { keyFile: '/k' })).toBeUndefined();
+    expect(jobSecret({ encrypt: 'pgp', passphraseFile: '/p' }, {})).toBeUndefined();
   });
 
   it('config options encrypt every export; the job\'s secret replaces the config\'s', () => {
-    expect(jobSecret(({}), { passphraseFile: '/config-p' })).toEqual({ keyFile: undefined, passphraseFile: '/config-p' });
-    expect(jobSecret(({}), { keyFile: '/config-k' })).toEqual({ keyFile: '/config-k', passphraseFile: undefined });
-    expect(jobSecret(({}), { enabled: true })).toEqual({ keyFile: undefined, passphraseFile: undefined });
-    expect(jobSecret(({ passphraseFile: '/job-p' }), { keyFile: '/config-k' })).toEqual({ keyFile: undefined, passphraseFile: '/job-p' });
-    expect(jobSecret(({ encrypt: 'aes', keyFile: '/job-k' }), { passphraseFile: '/config-p' })).toEqual({ keyFile: '/job-k', passphraseFile: undefined });
+    expect(jobSecret({}, { passphraseFile: '/config-p' })).toEqual({ keyFile: undefined, passphraseFile: '/config-p' });
+    expect(jobSecret({}, { keyFile: '/config-k' })).toEqual({ keyFile: '/config-k', passphraseFile: undefined });
+    expect(jobSecret({}, { enabled: true })).toEqual({ keyFile: undefined, passphraseFile: undefined });
+    expect(jobSecret({ passphraseFile: '/job-p' }, { keyFile: '/config-k' })).toEqual({ keyFile: undefined, passphraseFile: '/job-p' });
+    expect(jobSecret({ encrypt: 'aes', keyFile: '/job-k' }, { passphraseFile: '/config-p' })).toEqual({ keyFile: '/job-k', passphraseFile: undefined });
   });
 
   it('`enabled: false` keeps the config\'s key for jobs that ask with --encrypt aes', () => {
-    expect(jobSecret(({}), { enabled: false, keyFile: '/config-k' })).toBeUndefined();
-    expect(jobSecret(({ encrypt: 'aes' }), { enabled: false, keyFile: '/config-k' })).toEqual({ keyFile: '/config-k', passphraseFile: undefined });
+    expect(jobSecret({}, { enabled: false, keyFile: '/config-k' })).toBeUndefined();
+    expect(jobSecret({ encrypt: 'aes' }, { enabled: false, keyFile: '/config-k' })).toEqual({ keyFile: '/config-k', passphraseFile: undefined });
   });
 
   it('a key file given without asking for encryption is an error, never a silently plain export', () => {
-    expect(() => jobSecret(({ keyFile: '/k' }), {})).toThrow(expect.objectContaining({ message: '--key-file was given, but encryption was not asked for', hint: 'add --encrypt aes' }));
+    expect(() => jobSecret({ keyFile: '/k' }, {})).toThrow(expect.objectContaining({ message: '--key-file was given, but encryption was not asked for', hint: 'add --encrypt aes' }));
   });
 
   it('leaves a passphrase file without --encrypt to the usage check: encrypt-pgp\'s options may use it', () => {
-    expect(jobSecret(({ passphraseFile: '/p' }), {})).toBeUndefined();
+    expect(jobSecret({ passphraseFile: '/p' }, {})).toBeUndefined();
   });
 
   it('refuses contradictions and values of the wrong type', () => {
-    expect(() => jobSecret(({ encrypt: 'aes', keyFile: '/k', passphraseFile: '/p' }), {})).toThrow(/both --key-file and --passphrase-file/);
-    expect(() => jobSecret(({}), { keyFile: '/k', passphraseFile: '/p' })).toThrow(/both keyFile and passphraseFile are set/);
-    expect(() => jobSecret(({ encrypt: 'pgp', keyFile: '/k' }), {})).toThrow(/--key-file is for --encrypt aes/);
-    expect(() => jobSecret(({ encrypt: 'rot13' }), {})).toThrow(expect.objectContaining({ message: 'unknown encryption "rot13"' }));
-    expect(() => jobSecret(({ encrypt: 'aes', keyFile: 42 }), {})).toThrow(ConfigError);
+    expect(() => jobSecret({ encrypt: 'aes', keyFile: '/k', passphraseFile: '/p' }, {})).toThrow(/both --key-file and --passphrase-file/);
+    expect(() => jobSecret({}, { keyFile: '/k', passphraseFile: '/p' })).toThrow(/both keyFile and passphraseFile are set/);
+    expect(() => jobSecret({ encrypt: 'pgp', keyFile: '/k' }, {})).toThrow(/--key-file is for --encrypt aes/);
+    expect(() => jobSecret({ encrypt: 'rot13' }, {})).toThrow(expect.objectContaining({ message: 'unknown encryption "rot13"' }));
+    expect(() => jobSecret({ encrypt: 'aes', keyFile: 42 }, {})).toThrow(ConfigError);
   });
 });
 
