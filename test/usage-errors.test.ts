@@ -66,7 +66,7 @@ describe('a malformed flag value is a usage error before any connection (exit 2)
     [['--upload', 's3://'], /"" in s3:\/\/ is not a bucket name/],
     [['--upload', 's3://bucket/vms?storageClass=COLD&nope=1'], /invalid options in the query of s3:\/\/bucket\/vms/],
     [['--notify', 'http://127.0.0.1:9/'], /no notifier handles http:\/\/127\.0\.0\.1:9\/\*\*\*/],
-    [['--notify', 'slack://hooks.slack.com/services/T000/B000/XXXX'], /slack/],
+    [['--notify', 'slack://hooks.slack.com/services/T000/B000/XXXX'], /slack:\/\/hooks\.slack\.com\/\*\*\*: the Slack webhook URL must not be written into a slack:\/\/ URL on the command line/],
     [['--name', ''], /the export name "" is not a file name/],
     [['--name', '..'], /the export name "\.\." is not a file name/],
     [['--name', '../x'], /the export name "\.\.\/x" has a path separator in it/],
@@ -106,12 +106,14 @@ describe('credentials in --url (item 9)', () => {
   });
 
   it('a password in GOVC_URL (as govc allows) is used, and no event prints it', async () => {
+    const before = connections;
     const run = await runCli(['export', '--vm', '/DC0/vm/web01', '--output', join(work, 'govc-url'), '--json'], {
       cwd: work,
       env: { GOVC_URL: vcenterUrl.replace('https://', 'https://admin:PASSWORD-in-env@'), GOVC_INSECURE: '1' },
     });
     // The stand-in server hangs up: the export fails (exit 1) having tried to connect.
     expect(run.code, run.stderr).toBe(1);
+    expect(connections - before, 'connections made to vCenter').toBeGreaterThan(0);
     expect(run.events.some((event) => event.type === 'job:start')).toBe(true);
     expect(run.stdout + run.stderr).not.toContain('PASSWORD-in-env');
   });

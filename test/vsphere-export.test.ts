@@ -278,6 +278,7 @@ describe('export from vSphere', () => {
     await expectServedDisks(join(out, 'restored', 'DC0_H0_VM0'), 'DC0_H0_VM0');
     const withFirst = await runCli(['restore', record, '--output', join(out, 'restored-first'), '--passphrase-file', first], { cwd: work });
     expect(withFirst.code).toBe(1);
+    expect(withFirst.stderr).toMatch(/cannot be decrypted with this passphrase: wrong passphrase or key/);
   });
 
   it('an OpenPGP export continued without one of its recipients starts over: the removed recipient reads no disk', async () => {
