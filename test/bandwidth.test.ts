@@ -57,20 +57,22 @@ async function timedExport(plugin: PluginInstance, output: string, extra: Record
   return { result, writeSeconds, disks };
 }
 
-// The cap is never exceeded by more than 10%. Below it, 25% of slack: on a loaded machine timers
-// fire late and a paced stream falls behind its cap (seen at 0.896 with other suites running),
-// while a bucket shared wrongly (halved, or one per stream) is still far outside these bounds.
-const atTheCap = (measured: number, cap: number) => {
-  expect(measured).toBeGreaterThanOrEqual(cap * 0.75);
-  expect(measured).toBeLessThanOrEqual(cap * 1.1);
+// The cap is never exceeded by more than 10% (unpaced, these local copies run at hundreds of
+// MiB/s; one bucket per stream where one is shared doubles the rate). No lower bound: on a loaded
+// machine timers fire late and a paced stream falls behind its cap by any amount (seen at 0.896
+// of it with other suites running), so a floor here would only measure the machine. That the
+// limiter gives the full rate, shared evenly, is pinned on a fake clock, independent of load:
+// plugins/bandwidth/src/bandwidth-limiter.test.ts and token-bucket.test.ts.
+const notAboveTheCap = (measured: number, cap: number) => {
+  expect(measured, `${(measured / MiB).toFixed(2)} MiB/s against a cap of ${(cap / MiB).toFixed(2)} MiB/s`).toBeLessThanOrEqual(cap * 1.1);
 };
 
 describe('bandwidth cap through runJob', () => {
-  it('--bwlimit 2M: two disks read at once share one cap; the job as a whole moves at 2 MiB/s', async () => {
+  it('--bwlimit 2M: two disks read at once share one cap; the job as a whole never exceeds 2 MiB/s', async () => {
     const { result, writeSeconds, disks } = await timedExport(bandwidth(), join(work, 'job-cap'), { bwlimit: '2M' });
     expect(result.status, result.error?.message).toBe('succeeded');
     expect(result.bytesRead).toBeGreaterThan(5 * MiB);
-    atTheCap(result.bytesRead / writeSeconds, 2 * MiB);
+    notAboveTheCap(result.bytesRead / writeSeconds, 2 * MiB);
 
     // Both disks were read at the same time, each at about half the cap: one bucket, not two.
     const [first, second] = [...disks.values()];
@@ -87,12 +89,12 @@ describe('bandwidth cap through runJob', () => {
     }
   });
 
-  it('perStream 1M: each disk at 1 MiB/s on its own, so two together at 2 MiB/s', async () => {
+  it('perStream 1M: each disk at most 1 MiB/s on its own, two together at most 2 MiB/s', async () => {
     const { result, writeSeconds, disks } = await timedExport(bandwidth({ perStream: '1M' }), join(work, 'per-stream'));
     expect(result.status, result.error?.message).toBe('succeeded');
     expect(disks.size).toBe(2);
-    for (const disk of disks.values()) atTheCap(disk.bytes / ((disk.end - disk.start) / 1000), 1 * MiB);
-    atTheCap(result.bytesRead / writeSeconds, 2 * MiB);
+    for (const disk of disks.values()) notAboveTheCap(disk.bytes / ((disk.end - disk.start) / 1000), 1 * MiB);
+    notAboveTheCap(result.bytesRead / writeSeconds, 2 * MiB);
   });
 
   it('an OVA of a local VM reads its disks twice (hash, then pack), both passes under the cap', async () => {
