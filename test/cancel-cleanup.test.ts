@@ -45,13 +45,14 @@ function runWithStdoutClosed(args: readonly string[], closeAfter?: RegExp): Prom
 
 describe('cancel and cleanup', () => {
   it('Ctrl-C while the snapshot is being taken: the snapshot is removed once its task ends', async () => {
-    const taskMs = 3000;
+    // The SIGINT must land inside the task: 5 s of slack after it, for a loaded machine.
+    const taskMs = 6000;
     await harness.sim.setFaults({ snapshotTaskMs: taskMs });
     let takingAt = 0;
     const out = outDir();
     const run = await cli(['export', '--vm', harness.onVm.path, '--snapshot-before', '--format', 'ovf', '--output', out, '--json'], {
       whenOutput: { pattern: /taking snapshot \\"hyperexport-DC0_H0_VM1-/, action: () => (takingAt = Date.now()) },
-      // Inside the task's 3 s: the call has answered, the snapshot does not exist yet.
+      // Inside the task's 6 s: the call has answered, the snapshot does not exist yet.
       signalAfter: { pattern: /taking snapshot \\"hyperexport-DC0_H0_VM1-/, signal: 'SIGINT', delayMs: 1000 },
     });
     expect(run.code, run.stdout + run.stderr).toBe(1);
@@ -65,7 +66,8 @@ describe('cancel and cleanup', () => {
   });
 
   it('Ctrl-C while the export lease is being opened: the lease is aborted once the server made it', async () => {
-    const delayMs = 2500;
+    // The SIGINT must land inside the delay: 4 s of slack after it, for a loaded machine.
+    const delayMs = 5000;
     await harness.sim.setFaults({ exportDelayMs: delayMs });
     const leasesBefore = (await harness.sim.leases()).length;
     let askedAt = 0;
