@@ -5,7 +5,8 @@
 // notifier that fails warns; it never fails the export.
 //
 // Events used: bus `job:start` (started), bus `file:start`/`file:progress` (progress), the
-// `validate` hook (bad URLs or missing secrets are errors before any byte moves), the `notify`
+// `checkSettings` hook (a URL no notifier handles, or a malformed one, is a usage error before
+// anything connects), the `validate` hook (missing secrets are errors before any byte moves), the `notify`
 // hook (completed/failed, with the JobResult) and the `jobEnd` and `release` hooks (wait for
 // deliveries: jobEnd before the history records the job, release for check-only runs).
 import { formatErrorWithHint } from '@hyperexport/core';
@@ -78,7 +79,6 @@ interface Opened {
 
 /** The notify URL schemes some notifier of an exporter handles, to find URLs none handles. */
 const handledSchemes = new WeakMap<Exporter, Set<string>>();
-const UNHANDLED_REPORTED = 'notify-kit: unhandled URLs reported';
 /** Usage checks in which the URLs no notifier handles were reported already (by the first notifier). */
 const unhandledChecked = new WeakSet<SettingsCheck>();
 
@@ -148,14 +148,6 @@ export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>,
   });
 
   exporter.hooks.validate.tapPromise(source.plugin, async (job, report) => {
-    // A --notify URL that no loaded notifier handles would be ignored: the first notifier to look says so, once.
-    if (!job.state.has(UNHANDLED_REPORTED)) {
-      job.state.set(UNHANDLED_REPORTED, true);
-      const unhandled = notifyUrlsOf(job.spec.extra).filter((url) => !handled.has(notifySchemeOf(url) ?? ''));
-      for (const url of unhandled) {
-        report.error('notify', `no notifier handles ${describeNotifyUrl(url)}; schemes handled: ${[...handled].sort().join(', ')}`, source.plugin);
-      }
-    }
     const context = contextOf(job.id, job.spec, job.startedAt);
     if (!context) return;
     context.job = job;
