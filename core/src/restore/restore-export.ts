@@ -11,6 +11,7 @@ import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { ConfigError, ExportError } from '../errors.ts';
 import { createExclusiveWriteStream, temporaryPathBeside } from '../fs/exclusive-file.ts';
+import { removeOnExit } from '../fs/remove-on-exit.ts';
 import type { ExportRecord, FileDigest, RestoreBindings, RestoreKeys, ReverseStage } from '../model.ts';
 import { EXPORT_RECORD_SUFFIX } from '../model.ts';
 import { rewriteFileReferences } from '../ovf/file-references.ts';
@@ -67,6 +68,8 @@ export async function restoreFile(input: string, output: string | undefined, opt
   const target = resolve(output ?? join(dirname(input), reversal.plainName));
   await refuseExisting(target, options.overwrite);
   const staged = temporaryPathBeside(target, 'restore-partial');
+  // Even a second Ctrl-C (process.exit, no `finally`) leaves no partial file behind.
+  const keepStaged = removeOnExit(staged);
   try {
     const bindings = new ExportBindings({ onRenamed: (message) => options.onWarning?.(message) });
     const { digest } = await reverseInto(input, basename(input), reversal.steps, staged, reversal.plainName, options, bindings);
@@ -75,6 +78,8 @@ export async function restoreFile(input: string, output: string | undefined, opt
   } catch (error) {
     await rm(staged, { force: true });
     throw error;
+  } finally {
+    keepStaged();
   }
 }
 
@@ -153,6 +158,7 @@ async function restoreOva(input: string, outputDirectory: string, options: Resto
   const target = join(outputDirectory, reversal.plainName);
   await refuseExisting(target, options.overwrite);
   const staged = temporaryPathBeside(target, 'restore-partial');
+  const keepStaged = removeOnExit(staged);
   try {
     await reverseInto(input, basename(input), reversal.steps, staged, reversal.plainName, options, bindings);
     const files = await verifyOva(staged, reversal.plainName, options.signal);
@@ -161,6 +167,8 @@ async function restoreOva(input: string, outputDirectory: string, options: Resto
   } catch (error) {
     await rm(staged, { force: true });
     throw error;
+  } finally {
+    keepStaged();
   }
 }
 
@@ -176,6 +184,7 @@ async function restoreOvfFolder(input: string, outputDirectory: string, options:
   // Created here (mkdir fails on anything at the name), so no one else can have planted links in it.
   const staged = temporaryPathBeside(target, 'restore-partial');
   await mkdir(staged);
+  const keepStaged = removeOnExit(staged);
   try {
     const restore = async (storedName: string, steps: readonly ReverseStage[], plainName: string) => {
       // Checked as it is read, before any stage sees the end of it.
@@ -214,6 +223,8 @@ async function restoreOvfFolder(input: string, outputDirectory: string, options:
   } catch (error) {
     await rm(staged, { recursive: true, force: true });
     throw error;
+  } finally {
+    keepStaged();
   }
 }
 
