@@ -20,3 +20,16 @@ describe('StorageRegistry local outputs', () => {
     expect(() => registry.registerLocalOutput('late', () => undefined)).toThrow('local output of "late" registered after setup; register it in setup()');
   });
 });
+
+describe('parseTargetUrl', () => {
+  it('quotes an invalid target URL without any part of its password, a raw @ in it included', async () => {
+    const { parseTargetUrl } = await import('./storage-registry.ts');
+    let caught: unknown;
+    try {
+      parseTargetUrl('sftp://backup:p@ss@nas:99999/exports?key=SECRET');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ name: 'ConfigError', message: '"sftp://backup:***@nas:99999/exports?***" is not a valid target URL' });
+  });
+});

@@ -1,6 +1,7 @@
 // Which backend opens which URL scheme. Plugins register backends in setup(); the registry is
 // sealed with the hooks, so the set of schemes is fixed for a run.
 import { ConfigError } from '../errors.ts';
+import { redactUrlCredentials } from '../redact-credentials.ts';
 import type { JobSpec } from '../model.ts';
 import type { StorageBackend, StorageOpenContext, StorageService } from './storage-service.ts';
 
@@ -101,6 +102,7 @@ export function redactUrl(url: URL): string {
   return copy.href;
 }
 
+/** A target that does not parse, as it may be quoted: the password masked as in every event, no query. */
 function redactText(text: string): string {
-  return text.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@').replace(/\?.*$/, '?***');
+  return redactUrlCredentials(text).replace(/\?.*$/, '?***');
 }
