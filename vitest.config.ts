@@ -10,6 +10,8 @@ export default defineConfig({
     // The CLI tests run the built `dist` (core/bin/hyperexport.js): build first, so that a plain
     // `npx vitest run` after an edit never tests a stale build. Incremental: ~2 s when up to date.
     globalSetup: ['test/support/build-before-tests.ts'],
+    // Mutation testing only (stryker.config.mjs sets it): the CLI's child processes get the mutant.
+    setupFiles: process.env['HYPEREXPORT_MUTATION'] === '1' ? ['test/support/mutant-to-children.ts'] : [],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -21,6 +21,13 @@ export default async function buildBeforeTests(): Promise<void> {
     child.once('error', reject);
     child.once('close', resolve);
   });
+  // During mutation testing (stryker.config.mjs) the sources are instrumented in place: their
+  // types are looser than the originals' and may fail to check, but tsc still emits them, and
+  // the CLI's child processes must run that emitted code.
+  if (code !== 0 && process.env['HYPEREXPORT_MUTATION'] === '1') {
+    console.warn(`tsc -b reported errors on the instrumented sources (expected during mutation testing); dist was emitted anyway:\n${output.slice(0, 2000)}`);
+    return;
+  }
   if (code !== 0) {
     throw new Error(`The build before the tests failed (tsc -b exited ${code}); fix these errors, then run the tests again:\n${output}`);
   }
