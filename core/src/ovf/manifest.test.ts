@@ -17,6 +17,11 @@ describe('formatManifest', () => {
     expect(() => formatManifest([{ name: 'a\nSHA256(b)', size: 1, sha256: A }])).toThrow(/manifest entry.*control character/);
     expect(() => formatManifest([{ name: 'ok', size: 1, sha256: 'xyz' }])).toThrow(/not a SHA-256/);
   });
+
+  it('refuses a digest with anything before or after its 64 hex digits', () => {
+    expect(() => formatManifest([{ name: 'ok', size: 1, sha256: `x${A}` }])).toThrow(/manifest entry "ok": "xa+" is not a SHA-256 hex digest/);
+    expect(() => formatManifest([{ name: 'ok', size: 1, sha256: `${A}0` }])).toThrow(/manifest entry "ok": "a+0" is not a SHA-256 hex digest/);
+  });
 });
 
 describe('parseManifest', () => {
@@ -31,6 +36,17 @@ describe('parseManifest', () => {
     const map = parseManifest(`SHA1(old.ovf)=${sha1}\r\n\r\nSHA512(disk (1).vmdk)= ${sha512}\r\n`);
     expect(map.get('old.ovf')).toEqual({ algorithm: 'SHA1', hex: sha1.toLowerCase() });
     expect(map.get('disk (1).vmdk')).toEqual({ algorithm: 'SHA512', hex: sha512 });
+  });
+
+  it('skips lines of whitespace only, and allows whitespace after the digest', () => {
+    const map = parseManifest(`SHA256(a)= ${A} \t\n  \t\nSHA256(b)= ${A}\n`);
+    expect([...map.keys()]).toEqual(['a', 'b']);
+    expect(map.get('a')).toEqual({ algorithm: 'SHA256', hex: A });
+  });
+
+  it('refuses anything before the algorithm or after the digest', () => {
+    expect(() => parseManifest(`xSHA256(a)= ${A}\n`)).toThrow(/^manifest line 1 "xSHA256\(a\)= a+": expected "SHA256\(file\)= hex"/);
+    expect(() => parseManifest(`SHA256(a)= ${A} trailing\n`)).toThrow(/^manifest line 1 .*: expected "SHA256\(file\)= hex"/);
   });
 
   it('names the bad line', () => {

@@ -144,7 +144,128 @@ describe('indexOva on damaged input', () => {
     expect(await indexOva(path)).toEqual([{ name: 'big.vmdk', offset: head.length, size }]);
   });
 
-  it('leaves nothing behind', () => {
+  it('a cause: the tar error under "not a valid OVA"', async () => {
+    const path = join(dir, 'not2.ova');
+    writeFileSync(path, Buffer.alloc(2048, 'not a tar archive '));
+    const error = await indexOva(path).then(() => undefined, (thrown: unknown) => thrown);
+    expect(error).toMatchObject({ cause: { message: 'tar: invalid checksum field "a tar ar" in header' } });
+  });
+
+  it('an empty file, and a header cut off after a complete member: no tar header', async () => {
+    const empty = join(dir, 'zero.ova');
+    writeFileSync(empty, Buffer.alloc(0));
+    await expect(indexOva(empty)).rejects.toThrow(`${empty}: truncated OVA (no tar header at byte 0)`);
+    const cut = join(dir, 'cut-header.ova');
+    writeFileSync(cut, Buffer.concat([encodeTarHeader({ name: 'a.ovf', size: 512 }), Buffer.alloc(512, 1), Buffer.alloc(100, 1)]));
+    await expect(indexOva(cut)).rejects.toThrow(`${cut}: truncated OVA (no tar header at byte 1024)`);
+  });
+
+  it.each([
+    ['none', 0],
+    ['one', 1],
+  ])('%s of the two end blocks after a member that ends exactly at a block boundary is harmless', async (_, endBlocks) => {
+    const path = join(dir, `end-${endBlocks}.ova`);
+    writeFileSync(path, Buffer.concat([encodeTarHeader({ name: 'a.ovf', size: 1024 }), Buffer.alloc(1024, 1), Buffer.alloc(endBlocks * BLOCK_SIZE)]));
+    expect(await indexOva(path)).toEqual([{ name: 'a.ovf', offset: BLOCK_SIZE, size: 1024 }]);
+  });
+
+  it.each([
+    ['not a number', 'abc'],
+    ['a trailing space', '12 '],
+    ['a leading space', ' 12'],
+    ['a sign', '+12'],
+    ['beyond 2^53', '99999999999999999999'],
+  ])('a PAX size that is %s', async (_, size) => {
+    const pax = paxBody({ size });
+    const path = join(dir, 'pax-bad-size.ova');
+    writeFileSync(path, Buffer.concat([encodeWithType('PaxHeaders/x', pax.length, 'x'), pax, padding(pax.length), encodeTarHeader({ name: 'x.vmdk', size: 12 }), Buffer.alloc(512), endOfArchive()]));
+    await expect(indexOva(path)).rejects.toThrow(`${path}: invalid PAX size ${JSON.stringify(size)}`);
+  });
+
+  it('an extension header body over 1 MiB (a hostile archive), naming where it starts; 1 MiB itself is read', async () => {
+    const limit = 1024 * 1024;
+    const first = Buffer.concat([encodeTarHeader({ name: 'vm.ovf', size: 0 })]);
+    const withLink = (size: number) => Buffer.concat([first, encodeWithType('././@LongLink', size, 'K'), Buffer.alloc(size, 0x61), padding(size), encodeTarHeader({ name: 'b.vmdk', size: 0 }), endOfArchive()]);
+    const tooLarge = join(dir, 'huge-extension.ova');
+    writeFileSync(tooLarge, withLink(limit + 1));
+    await expect(indexOva(tooLarge)).rejects.toThrow(`${tooLarge}: tar extension header at byte 512 is too large (${limit + 1} bytes)`);
+    const atLimit = join(dir, 'limit-extension.ova');
+    writeFileSync(atLimit, withLink(limit));
+    expect((await indexOva(atLimit)).map((member) => member.name)).toEqual(['vm.ovf', 'b.vmdk']);
+  });
+});
+
+describe('indexOva on the other tar member kinds', () => {
+  it('skips global PAX headers and GNU long link names: they name no member', async () => {
+    const global = paxBody({ comment: 'made by a tool' });
+    const longLink = Buffer.from('some/link/target\0');
+    const path = join(dir, 'global.ova');
+    writeFileSync(path, Buffer.concat([
+      encodeWithType('pax_global_header', global.length, 'g'), global, padding(global.length),
+      encodeWithType('././@LongLink', longLink.length, 'K'), longLink, padding(longLink.length),
+      encodeTarHeader({ name: 'a.ovf', size: 0 }),
+      endOfArchive(),
+    ]));
+    expect(await indexOva(path)).toEqual([{ name: 'a.ovf', offset: 5 * BLOCK_SIZE, size: 0 }]);
+  });
+
+  it('a PAX header without a path keeps the name a GNU long name set before it', async () => {
+    const longName = Buffer.from(`${LONG_NAME}\0`);
+    const pax = paxBody({ mtime: '1700000000' });
+    const path = join(dir, 'long-then-pax.ova');
+    writeFileSync(path, Buffer.concat([
+      encodeWithType('././@LongLink', longName.length, 'L'), longName, padding(longName.length),
+      encodeWithType('PaxHeaders/x', pax.length, 'x'), pax, padding(pax.length),
+      encodeTarHeader({ name: 'short.vmdk', size: 0 }),
+      endOfArchive(),
+    ]));
+    expect((await indexOva(path)).map((member) => member.name)).toEqual([LONG_NAME]);
+  });
+
+  it('reads pre-POSIX regular files (NUL type) and contiguous files (type 7) as regular files', async () => {
+    const path = join(dir, 'old-types.ova');
+    writeFileSync(path, Buffer.concat([encodeWithType('a.ovf', 0, '\0'), encodeWithType('b.vmdk', 0, '7'), endOfArchive()]));
+    expect((await indexOva(path)).map((member) => member.name)).toEqual(['a.ovf', 'b.vmdk']);
+  });
+
+  it('names a type it does not know by its flag', async () => {
+    const path = join(dir, 'volume.ova');
+    writeFileSync(path, Buffer.concat([encodeWithType('label', 0, 'V'), endOfArchive()]));
+    await expect(indexOva(path)).rejects.toThrow(`${path}: OVA member "label" is of tar type "V"; an OVA may only contain regular files`);
+  });
+
+  it('closes the file it read, whether it succeeded or failed', async () => {
+    const good = gnuTar('close.ova', ['--format=ustar'], ['vm.ovf']);
+    const bad = join(dir, 'close-bad.ova');
+    writeFileSync(bad, Buffer.alloc(2048, 'not a tar archive '));
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    for (let round = 0; round < 5; round++) {
+      await indexOva(good);
+      await indexOva(bad).catch(() => undefined);
+    }
+    expect(openFiles()).toBe(before);
+  });
+});
+
+describe('openOvaMember', () => {
+  it('an empty member is an empty byte stream, like any other member', async () => {
+    const stream = openOvaMember(join(dir, 'any.ova'), { name: 'empty.nvram', offset: 512, size: 0 });
+    expect(stream.readableObjectMode).toBe(false);
+    expect(await buffer(stream)).toEqual(Buffer.alloc(0));
+  });
+
+  it('stops reading when the signal aborts', async () => {
+    const path = gnuTar('abort.ova', ['--format=ustar'], ['vm-disk1.vmdk']);
+    const [member] = await indexOva(path);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(buffer(openOvaMember(path, member!, { signal: controller.signal }))).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('indexOva leaves', () => {
+  it('nothing behind', () => {
     expect(readdirSync(files).sort()).toEqual(Object.keys(contents).sort());
   });
 });

@@ -4,7 +4,32 @@ import { ExportBindings } from './file-bindings.ts';
 
 const bound = (storedName: string, exportId = 'job-1') => ({ storedName, exportId });
 
+/** The error `action` throws (failing the test when it throws none). */
+function thrown(action: () => void): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error, none was thrown');
+}
+
+const ONE_EXPORT_HINT = 'restore the files of one export together, as that export wrote them; restore another copy if this one was altered';
+
 describe('ExportBindings', () => {
+  it('says what to do in every refusal: code RESTORE_BINDING and a hint', () => {
+    expect(thrown(() => new ExportBindings().check('web01-disk1.vmdk.hxe', bound('web01-disk2.vmdk.hxe')))).toMatchObject({
+      code: 'RESTORE_BINDING',
+      hint: 'restore another copy of the export; if you renamed the file yourself, give it back its name web01-disk2.vmdk.hxe',
+    });
+    const mixedExports = new ExportBindings();
+    mixedExports.check('web01.ovf.hxe', bound('web01.ovf.hxe', 'job-new'));
+    expect(thrown(() => mixedExports.check('web01-disk1.vmdk.hxe', bound('web01-disk1.vmdk.hxe', 'job-old')))).toMatchObject({ code: 'RESTORE_BINDING', hint: ONE_EXPORT_HINT });
+    const mixedVersions = new ExportBindings();
+    mixedVersions.check('a.vmdk.hxe', undefined);
+    expect(thrown(() => mixedVersions.check('b.vmdk.hxe', bound('b.vmdk.hxe')))).toMatchObject({ code: 'RESTORE_BINDING', hint: ONE_EXPORT_HINT });
+  });
+
   it('accepts the files of one export under the names they were written as', () => {
     const bindings = new ExportBindings();
     expect(() => {
