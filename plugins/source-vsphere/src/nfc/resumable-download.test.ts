@@ -411,6 +411,214 @@ describe('openResumableDownload over HTTP', () => {
     expect(retries).toHaveLength(2);
   });
 
+  // What decides whether resumed bytes may be appended: every answer to a ranged request is
+  // checked, and a failed check never appends a byte whose place in the file is unknown.
+  describe('the checks of a resumed answer', () => {
+    const L = DATA.length;
+    /** First request: cut at CUT. Second: `second`. Later ones: served normally. */
+    const cutThen = (second: (req: IncomingMessage, res: ServerResponse) => void): Handler => (req, res, index) => {
+      if (index === 0) serve(req, res, { cutAfter: CUT });
+      else if (index === 1) second(req, res);
+      else serve(req, res);
+    };
+    const answer206 = (contentRange: string, body: Buffer, contentLength: number | undefined = body.length) => (_req: IncomingMessage, res: ServerResponse) => {
+      res.statusCode = 206;
+      res.setHeader('content-range', contentRange);
+      if (contentLength !== undefined) res.setHeader('content-length', contentLength);
+      res.end(body);
+    };
+
+    it.each([
+      ['something before "bytes"', `xbytes ${CUT}-${L - 1}/${L}`],
+      ['something after the total', `bytes ${CUT}-${L - 1}/${L};x`],
+      ['an end before its start', `bytes ${CUT}-${CUT - 1}/${L}`],
+      ['an end at the total', `bytes ${CUT}-${L}/${L}`],
+      ['a total beyond 2^53', `bytes ${CUT}-${L - 1}/99999999999999999999`],
+    ])('a Content-Range with %s is not appended: the file restarts', async (_, contentRange) => {
+      handler = cutThen(answer206(contentRange, DATA.subarray(CUT)));
+      const { data, error } = await collect(open());
+      expect(error).toBeInstanceOf(RestartRequiredError);
+      expect((error as Error).message).toBe(`cannot resume ${url} at byte ${CUT}: the server answered 206 with Content-Range ${JSON.stringify(contentRange)}, expected a start of ${CUT}; the file must be read again from the start`);
+      expect(sameBytes(data, DATA.subarray(0, CUT))).toBe(true);
+    });
+
+    it('a Content-Range with two spaces after "bytes", and one of a single byte, are appended', async () => {
+      handler = cutThen(answer206(`bytes  ${CUT}-${L - 1}/${L}`, DATA.subarray(CUT)));
+      const spaced = await collect(open());
+      expect(spaced.error).toBeUndefined();
+      expect(sameBytes(spaced.data, DATA)).toBe(true);
+
+      seen = [];
+      handler = (req, res, index) => {
+        if (index === 0) {
+          res.setHeader('content-length', L);
+          res.write(DATA.subarray(0, L - 1), () => res.destroy());
+        } else answer206(`bytes ${L - 1}-${L - 1}/${L}`, DATA.subarray(L - 1))(req, res);
+      };
+      const lastByte = await collect(open());
+      expect(lastByte.error).toBeUndefined();
+      expect(sameBytes(lastByte.data, DATA)).toBe(true);
+    });
+
+    it('a first answer (no Range asked) with an unusable Content-Range fails at once, not as a restart', async () => {
+      handler = answer206('bytes 0-99999999999999999999/*', DATA);
+      const { error } = await collect(open());
+      expect(error).toBeInstanceOf(DownloadError);
+      expect(error).toMatchObject({ statusCode: 206, bytesReceived: 0, retriesExhausted: false });
+      expect((error as Error).message).toBe(`GET ${url}: the server answered 206 with Content-Range "bytes 0-99999999999999999999/*", expected a start of 0`);
+      expect(seen).toHaveLength(1);
+    });
+
+    it('a first 206 whose end is the total itself fails at once', async () => {
+      handler = answer206(`bytes 0-${L}/${L}`, DATA);
+      const { error } = await collect(open());
+      expect(error).toBeInstanceOf(DownloadError);
+      expect(seen).toHaveLength(1);
+    });
+
+    it('a Content-Length that disagrees with the Content-Range restarts the file', async () => {
+      const contentRange = `bytes ${CUT}-${L - 1}/${L}`;
+      handler = cutThen(answer206(contentRange, DATA.subarray(CUT, CUT + 1000), 1000));
+      const { data, error } = await collect(open());
+      expect(error).toBeInstanceOf(RestartRequiredError);
+      expect(error).toMatchObject({ offset: CUT, statusCode: 206 });
+      expect((error as Error).message).toBe(`cannot resume ${url} at byte ${CUT}: Content-Length 1000 does not match Content-Range ${contentRange}; the file must be read again from the start`);
+      expect(sameBytes(data, DATA.subarray(0, CUT))).toBe(true);
+    });
+
+    it('a 206 of unknown total is appended, and one that covers part of the rest is continued', async () => {
+      handler = cutThen(answer206(`bytes ${CUT}-${CUT + 999}/*`, DATA.subarray(CUT, CUT + 1000)));
+      const { data, error } = await collect(open());
+      expect(error).toBeUndefined();
+      expect(sameBytes(data, DATA)).toBe(true);
+      expect(seen.map((request) => request.range)).toEqual([undefined, `bytes=${CUT}-`, `bytes=${CUT + 1000}-`]);
+      expect(retries[1]?.error.message).toBe(`the body ended at byte ${CUT + 1000} of ${L}`);
+    });
+
+    it('bytes beyond the announced range are never appended: the attempt is retried where the range ended', async () => {
+      // Chunked, so that only the Content-Range bounds the body; after the announced 1000 bytes
+      // come bytes that are not the file's.
+      handler = cutThen((_req, res) => {
+        res.statusCode = 206;
+        res.setHeader('content-range', `bytes ${CUT}-${CUT + 999}/${L}`);
+        res.write(Buffer.concat([DATA.subarray(CUT, CUT + 1000), Buffer.alloc(5000, 0xee)]));
+        res.end();
+      });
+      const { data, error } = await collect(open());
+      expect(error).toBeUndefined();
+      expect(sameBytes(data, DATA)).toBe(true);
+      // The chunk that crosses the end is refused whole: the count is what was left of the range.
+      expect((retries[1]?.error as Error).message).toMatch(/^the server sent more than the (1000|[1-9]\d{0,2}|0) bytes it announced$/);
+    });
+
+    it('a 200 to a ranged request names why the file restarts', async () => {
+      handler = cutThen((req, res) => serve(req, res, { honourRange: false }));
+      const { error } = await collect(open());
+      expect((error as Error).message).toBe(`cannot resume ${url} at byte ${CUT}: the server ignored Range and answered 200; the file must be read again from the start`);
+    });
+
+    it('416 to a ranged request restarts the file; 416 or 404 otherwise fail as they are', async () => {
+      const status = (code: number) => (_req: IncomingMessage, res: ServerResponse) => {
+        res.statusCode = code;
+        res.end();
+      };
+      handler = cutThen(status(416));
+      const ranged = await collect(open());
+      expect(ranged.error).toBeInstanceOf(RestartRequiredError);
+      expect(ranged.error).toMatchObject({ statusCode: 416, offset: CUT });
+      expect((ranged.error as Error).message).toBe(`cannot resume ${url} at byte ${CUT}: the server cannot serve that range (416); the file must be read again from the start`);
+
+      seen = [];
+      handler = status(416);
+      const first = await collect(open());
+      expect(first.error).toBeInstanceOf(DownloadError);
+      expect((first.error as Error).message).toBe(`GET ${url} failed: HTTP 416 Range Not Satisfiable`);
+
+      seen = [];
+      handler = cutThen(status(404));
+      const gone = await collect(open());
+      expect(gone.error).toBeInstanceOf(DownloadError);
+      expect(gone.error).toMatchObject({ statusCode: 404, bytesReceived: CUT, retriesExhausted: false });
+      expect((gone.error as Error).message).toBe(`GET ${url} failed: HTTP 404 Not Found`);
+    });
+
+    it('a status without a name is shown as its number alone', async () => {
+      handler = (_req, res) => {
+        res.statusCode = 499;
+        res.end();
+      };
+      const { error } = await collect(open());
+      expect((error as Error).message).toBe(`GET ${url} failed: HTTP 499`);
+    });
+
+    it.each([500, 599])('%i is transient: retried', async (code) => {
+      handler = (req, res, index) => {
+        if (index === 0) {
+          res.statusCode = code;
+          res.end();
+        } else serve(req, res);
+      };
+      const { data, error } = await collect(open());
+      expect(error).toBeUndefined();
+      expect(sameBytes(data, DATA)).toBe(true);
+      expect(retries).toHaveLength(1);
+    });
+
+    it('600 is not an HTTP error class: it fails at once', async () => {
+      handler = (_req, res) => {
+        res.statusCode = 600;
+        res.end();
+      };
+      const { error } = await collect(open());
+      expect(error).toMatchObject({ statusCode: 600, retriesExhausted: false });
+      expect(seen).toHaveLength(1);
+    });
+
+    it('attemptTimeoutMs 0 turns the idle timeout off: a slow answer is waited for', async () => {
+      handler = (req, res) => {
+        setTimeout(() => serve(req, res), 300);
+      };
+      const { data, error } = await collect(open({ retry: { ...FAST, attempts: 2, attemptTimeoutMs: 0 } }));
+      expect(error).toBeUndefined();
+      expect(sameBytes(data, DATA)).toBe(true);
+      expect(retries).toHaveLength(0);
+    });
+
+    it('an attempt that goes idle after an earlier attempt was cut is retried too', async () => {
+      handler = (req, res, index) => {
+        if (index === 0) serve(req, res, { cutAfter: CUT });
+        else if (index === 1) {
+          res.writeHead(206, { 'content-range': `bytes ${CUT}-${L - 1}/${L}`, 'content-length': L - CUT });
+          res.write(DATA.subarray(CUT, CUT + 1000)); // then stall without closing
+        } else serve(req, res);
+      };
+      const { data, error } = await collect(open({ retry: { ...FAST, attemptTimeoutMs: 300 } }));
+      expect(error).toBeUndefined();
+      expect(sameBytes(data, DATA)).toBe(true);
+      expect(seen.map((request) => request.range)).toEqual([undefined, `bytes=${CUT}-`, `bytes=${CUT + 1000}-`]);
+      expect((retries[1]?.error as Error).message).toContain('no data');
+    });
+
+    it('leaves no timer behind once the download ended', async () => {
+      const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+      const before = timers();
+      handler = (req, res, index) => serve(req, res, index === 0 ? { cutAfter: CUT } : {});
+      const { error } = await collect(open({ retry: { ...FAST, attemptTimeoutMs: 60_000 } }));
+      expect(error).toBeUndefined();
+      expect(timers()).toBe(before);
+    });
+
+    it('holds the socket back while nobody reads: what is buffered stays small', async () => {
+      const stream = open();
+      stream.read(0); // starts the download without reading anything
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(stream.readableLength).toBeLessThan(2 * 1024 * 1024);
+      const { data, error } = await collect(stream);
+      expect(error).toBeUndefined();
+      expect(sameBytes(data, DATA)).toBe(true);
+    });
+  });
+
   it('RestartRequiredError carries the code the core restarts a file on', () => {
     const error = new RestartRequiredError('the export lease changed');
     expect(error).toBeInstanceOf(Error);
