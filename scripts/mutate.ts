@@ -36,10 +36,20 @@ const MODULES: readonly MutationModule[] = [
   { name: 'ova-index', mutate: ['core/src/ovf/ova-index.ts'], tests: ['core/src/ovf/ova-index.test.ts'] },
   { name: 'restore-plan', mutate: ['core/src/restore/file-bindings.ts', 'core/src/restore/reversal.ts'], tests: ['core/src/restore/*.test.ts', 'plugins/encrypt-aes/src/binding.test.ts'] },
   { name: 'retention-policy', mutate: ['plugins/retention/src/policy.ts'], tests: ['plugins/retention/src/policy.test.ts'] },
-  { name: 'encrypt-aes', mutate: ['plugins/encrypt-aes/src/format.ts', 'plugins/encrypt-aes/src/decrypt-stream.ts'], tests: ['plugins/encrypt-aes/src/*.test.ts'] },
-  { name: 'resumable-download', mutate: ['plugins/source-vsphere/src/nfc/resumable-download.ts'], tests: ['plugins/source-vsphere/src/nfc/resumable-download.test.ts'] },
-  { name: 'store-local-commit', mutate: ['plugins/store-local/src/local-directory-sink.ts'], tests: ['plugins/store-local/src/*.test.ts', 'test/export-local.test.ts'], throughCli: true },
-  { name: 'restore', mutate: ['core/src/restore/restore-export.ts'], tests: ['test/restore.test.ts'], throughCli: true },
+  // The reading side of the .hxe format (header parsing, nonces) and the decrypting stream.
+  { name: 'encrypt-aes', mutate: ['plugins/encrypt-aes/src/format.ts:192-328', 'plugins/encrypt-aes/src/decrypt-stream.ts'], tests: ['plugins/encrypt-aes/src/*.test.ts'] },
+  // What decides that resumed bytes belong where they are appended: the Content-Length and
+  // Content-Range parsing, the checks of each answer, the body's length (not the retry policy).
+  { name: 'resumable-download', mutate: ['plugins/source-vsphere/src/nfc/resumable-download.ts:215-237', 'plugins/source-vsphere/src/nfc/resumable-download.ts:403-505'], tests: ['plugins/source-vsphere/src/nfc/resumable-download.test.ts'] },
+  { name: 'store-local-commit', mutate: ['plugins/store-local/src/local-directory-sink.ts'], tests: ['plugins/store-local/src/*.test.ts'] },
+  // The checks: each file against the manifest, the restored OVA or folder against its own.
+  { name: 'restore', mutate: ['core/src/restore/restore-export.ts:176-246'], tests: ['test/restore.test.ts'], throughCli: true },
+  // Each storage backend's checksum path: the hash computed on the way and checked against the
+  // announced one, the sizes and hashes checked after the upload, and (GCS) the CRC32C on reads.
+  { name: 'gcs-checksum', mutate: ['plugins/cloud-gcs/src/gcs-storage-service.ts:94-190', 'plugins/cloud-gcs/src/gcs-storage-service.ts:220-245'], tests: ['test/cloud-gcs.test.ts'] },
+  { name: 'azure-checksum', mutate: ['plugins/cloud-azure/src/block-upload.ts:110-170', 'plugins/cloud-azure/src/azure-blob-service.ts:56-64'], tests: ['test/cloud-azure.test.ts'] },
+  { name: 's3-checksum', mutate: ['plugins/cloud-s3/src/stream-upload.ts:140-160', 'plugins/cloud-s3/src/stream-upload.ts:233-290', 'plugins/cloud-s3/src/s3-storage-service.ts:94-100'], tests: ['test/cloud-s3.test.ts'] },
+  { name: 'sftp-checksum', mutate: ['plugins/cloud-sftp/src/sftp-storage-service.ts:78-115'], tests: ['test/cloud-sftp.test.ts'] },
 ];
 
 function option(name: string): string | undefined {
@@ -68,7 +78,8 @@ const passThrough = process.argv.slice(2);
 let plan: MutationModule[];
 if (mutateArg !== undefined) {
   const files = mutateArg.split(',');
-  const owner = MODULES.find((module) => files.every((file) => module.mutate.some((own) => own === file.replace(/:[\d:-]+$/, ''))));
+  const plain = (file: string) => file.replace(/:[\d:-]+$/, '');
+  const owner = MODULES.find((module) => files.every((file) => module.mutate.some((own) => plain(own) === plain(file))));
   plan = [{ name: owner?.name ?? 'adhoc', mutate: files, tests: owner?.tests ?? [], throughCli: owner?.throughCli }];
 } else {
   const unknown = onlyNames?.filter((name) => !MODULES.some((module) => module.name === name));
