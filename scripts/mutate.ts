@@ -32,7 +32,7 @@ interface MutationModule {
 
 const MODULES: readonly MutationModule[] = [
   { name: 'safe-name', mutate: ['core/src/ovf/safe-name.ts'], tests: ['core/src/ovf/safe-name.test.ts'] },
-  { name: 'manifest', mutate: ['core/src/ovf/manifest.ts'], tests: ['core/src/ovf/manifest.test.ts'] },
+  { name: 'manifest', mutate: ['core/src/ovf/manifest.ts', 'core/src/ovf/manifest-check.ts'], tests: ['core/src/ovf/manifest.test.ts', 'core/src/ovf/manifest-check.test.ts'] },
   { name: 'ova-index', mutate: ['core/src/ovf/ova-index.ts'], tests: ['core/src/ovf/ova-index.test.ts'] },
   { name: 'restore-plan', mutate: ['core/src/restore/file-bindings.ts', 'core/src/restore/reversal.ts'], tests: ['core/src/restore/*.test.ts', 'plugins/encrypt-aes/src/binding.test.ts'] },
   { name: 'retention-policy', mutate: ['plugins/retention/src/policy.ts'], tests: ['plugins/retention/src/policy.test.ts'] },
@@ -43,7 +43,7 @@ const MODULES: readonly MutationModule[] = [
   { name: 'resumable-download', mutate: ['plugins/source-vsphere/src/nfc/resumable-download.ts:215-237', 'plugins/source-vsphere/src/nfc/resumable-download.ts:403-505'], tests: ['plugins/source-vsphere/src/nfc/resumable-download.test.ts'] },
   { name: 'store-local-commit', mutate: ['plugins/store-local/src/local-directory-sink.ts'], tests: ['plugins/store-local/src/*.test.ts'] },
   // The checks: each file against the manifest, the restored OVA or folder against its own.
-  { name: 'restore', mutate: ['core/src/restore/restore-export.ts:176-246'], tests: ['test/restore.test.ts'], throughCli: true },
+  { name: 'restore', mutate: ['core/src/restore/restore-export.ts:220-283'], tests: ['test/restore.test.ts'], throughCli: true },
   // Each storage backend's checksum path: the hash computed on the way and checked against the
   // announced one, the sizes and hashes checked after the upload, and (GCS) the CRC32C on reads.
   { name: 'gcs-checksum', mutate: ['plugins/cloud-gcs/src/gcs-storage-service.ts:94-190', 'plugins/cloud-gcs/src/gcs-storage-service.ts:220-245'], tests: ['test/cloud-gcs.test.ts'] },

@@ -45,7 +45,7 @@ describe('parseManifest', () => {
   });
 
   it('refuses anything before the algorithm or after the digest', () => {
-    expect(() => parseManifest(`xSHA256(a)= ${A}\n`)).toThrow(/^manifest line 1 "xSHA256\(a\)= a+": expected "SHA256\(file\)= hex"/);
+    expect(() => parseManifest(`*SHA256(a)= ${A}\n`)).toThrow(/^manifest line 1 "\*SHA256\(a\)= a+": expected "SHA256\(file\)= hex"/);
     expect(() => parseManifest(`SHA256(a)= ${A} trailing\n`)).toThrow(/^manifest line 1 .*: expected "SHA256\(file\)= hex"/);
   });
 

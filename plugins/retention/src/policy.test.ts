@@ -177,3 +177,45 @@ describe('parseDuration', () => {
     expect(() => parseDuration('')).toThrow(RangeError);
   });
 });
+
+describe('applyPolicy: reasons, order and rules on their own (mutation testing)', () => {
+  const now = new Date('2026-11-25T12:00:00Z');
+
+  it('without any rule keeps everything and says so', () => {
+    const decisions = applyPolicy([at('2026-11-20T00:00:00Z'), at('2026-11-21T00:00:00Z')], { keepLast: 0 }, 'UTC', now);
+    expect(decisions.map((d) => [d.keep, d.reasons])).toEqual([
+      [true, ['no rule given: everything is kept']],
+      [true, ['no rule given: everything is kept']],
+    ]);
+  });
+
+  it('keepTags alone is a rule: only the tagged exports are kept, each saying which tag', () => {
+    const decisions = applyPolicy([at('2026-11-20T00:00:00Z', ['monthly']), at('2026-11-21T00:00:00Z', ['daily'])], { keepTags: ['monthly'] }, 'UTC', now);
+    expect(decisions.map((d) => [d.item.id, d.keep, d.reasons])).toEqual([
+      ['2026-11-21T00:00:00Z', false, []],
+      ['2026-11-20T00:00:00Z', true, ['tag monthly']],
+    ]);
+  });
+
+  it('tagged exports under a policy without keepTags are judged by the other rules', () => {
+    expect(kept([at('2026-11-20T00:00:00Z', ['monthly']), at('2026-11-21T00:00:00Z', ['daily'])], { keepLast: 1 })).toEqual(['2026-11-21T00:00:00Z']);
+  });
+
+  it('orders exports of the same instant by id, descending, whatever the listing order', () => {
+    const a = { id: 'a', createdAt: new Date('2026-11-20T00:00:00Z'), tags: [] };
+    const b = { id: 'b', createdAt: new Date('2026-11-20T00:00:00Z'), tags: [] };
+    for (const listing of [[a, b], [b, a]]) {
+      expect(applyPolicy(listing, { keepLast: 1 }, 'UTC', now).map((d) => [d.item.id, d.keep])).toEqual([['b', true], ['a', false]]);
+    }
+  });
+
+  it('an export made at this very instant is the newest keepWithin counts from, and says why it is kept', () => {
+    const items = [at(now.toISOString()), at('2026-11-25T10:30:00Z'), at('2026-11-25T11:30:00Z')];
+    const decisions = applyPolicy(items, { keepWithin: parseDuration('1h') }, 'UTC', now);
+    expect(decisions.map((d) => [d.item.id, d.reasons])).toEqual([
+      [now.toISOString(), ['within 1h of the newest']],
+      ['2026-11-25T11:30:00Z', ['within 1h of the newest']],
+      ['2026-11-25T10:30:00Z', []],
+    ]);
+  });
+});
