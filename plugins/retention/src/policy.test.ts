@@ -210,12 +210,12 @@ describe('applyPolicy: reasons, order and rules on their own (mutation testing)'
   });
 
   it('an export made at this very instant is the newest keepWithin counts from, and says why it is kept', () => {
-    const items = [at(now.toISOString()), at('2026-11-25T10:30:00Z'), at('2026-11-25T11:30:00Z')];
+    const items = [at(now.toISOString()), at('2026-11-25T10:45:00Z'), at('2026-11-25T11:30:00Z')];
     const decisions = applyPolicy(items, { keepWithin: parseDuration('1h') }, 'UTC', now);
     expect(decisions.map((d) => [d.item.id, d.reasons])).toEqual([
       [now.toISOString(), ['within 1h of the newest']],
       ['2026-11-25T11:30:00Z', ['within 1h of the newest']],
-      ['2026-11-25T10:30:00Z', []],
+      ['2026-11-25T10:45:00Z', []],
     ]);
   });
 });
