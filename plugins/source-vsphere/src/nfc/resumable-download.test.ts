@@ -605,7 +605,10 @@ describe('openResumableDownload over HTTP', () => {
       handler = (req, res, index) => serve(req, res, index === 0 ? { cutAfter: CUT } : {});
       const { error } = await collect(open({ retry: { ...FAST, attemptTimeoutMs: 60_000 } }));
       expect(error).toBeUndefined();
-      expect(timers()).toBe(before);
+      // The server's keep-alive timers are not the download's: close its connections first.
+      server.closeAllConnections();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers()).toBeLessThanOrEqual(before);
     });
 
     it('holds the socket back while nobody reads: what is buffered stays small', async () => {
