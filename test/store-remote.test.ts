@@ -86,13 +86,28 @@ describe('store-remote with file:// targets', () => {
 
   describe("with store-local's `directory` instead of --output (issue 12 item 13)", () => {
     const withDirectory = (directory: string, remote: Parameters<typeof storeRemote>[0] = {}) => Exporter.create([sourceLocal(), storeLocal({ directory }), storeRemote(remote)]);
+    /** Whether the target got its first bytes while the export was written (streamed) or once it was published (uploaded after). */
+    const whenTargetGotBytes = (exporter: Exporter) => {
+      let published = false;
+      let first: 'while writing' | 'after publishing' | undefined;
+      exporter.bus.on('stage:start', (event) => {
+        if (event.stage === 'published') published = true;
+      });
+      exporter.bus.on('target:progress', () => {
+        first ??= published ? 'after publishing' : 'while writing';
+      });
+      return () => first;
+    };
 
     it('has a local copy: uploads after it by default, with no warning that keep-local has no effect', async () => {
       const directory = join(work, 'dir-after-local');
       const target = join(work, 'dir-after-target');
-      const result = await runJob(await withDirectory(directory), spec({ format: 'ova', extra: { targets: [pathToFileURL(target).href], keepLocal: true } }));
+      const exporter = await withDirectory(directory);
+      const targetGotBytes = whenTargetGotBytes(exporter);
+      const result = await runJob(exporter, spec({ format: 'ova', extra: { targets: [pathToFileURL(target).href], keepLocal: true } }));
       expect(result.error).toBeUndefined();
       expect(result.warnings).toEqual([]);
+      expect(targetGotBytes()).toBe('after publishing');
       expect(await sha256(join(target, 'web01.ova'))).toBe(await sha256(join(directory, 'web01.ova')));
       expect(result.locations).toEqual([join(directory, 'web01.ova'), pathToFileURL(join(target, 'web01.ova')).href]);
     });
@@ -111,8 +126,11 @@ describe('store-remote with file:// targets', () => {
     it('streams only when asked to, and then still writes the local copy', async () => {
       const directory = join(work, 'dir-stream-local');
       const target = join(work, 'dir-stream-target');
-      const result = await runJob(await withDirectory(directory, { stream: true }), spec({ extra: { targets: [pathToFileURL(target).href] } }));
+      const exporter = await withDirectory(directory, { stream: true });
+      const targetGotBytes = whenTargetGotBytes(exporter);
+      const result = await runJob(exporter, spec({ extra: { targets: [pathToFileURL(target).href] } }));
       expect(result.error).toBeUndefined();
+      expect(targetGotBytes()).toBe('while writing');
       await expectSameDisks(join(directory, 'web01'));
       await expectSameDisks(join(target, 'web01'));
     });
