@@ -2,7 +2,7 @@
 // runs them: GOVC_* in the environment, no config file.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -178,6 +178,28 @@ describe('export from vSphere', () => {
       await expectServedDisks(folder, 'DC0_H0_VM0');
       await expectManifestVerifies(folder, 'DC0_H0_VM0.mf');
     }
+  });
+
+  it('starts an export over, saying why, when the VM\'s disks changed between the crash and the rerun', async () => {
+    await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
+    const out = outDir();
+    const args = ['--format', 'ovf', '--output', out, '--json'];
+    const crashed = await exportVm([...args, '--parallel', '2'], sim.env, KILL_AFTER_SMALL_DISK);
+    expect(crashed.code).toBe(null);
+    expect(await readdir(out)).toEqual([expect.stringMatching(STAGING_FOLDER)]);
+    await sim.resetFaults();
+    // What a guest that ran meanwhile leaves on the datastore: the extent of the disk the crashed
+    // run kept was written to (its size and modification time change).
+    await appendFile(offVm.disks[1]!.backingFiles[1]!, Buffer.alloc(4096, 1));
+
+    const rerun = await exportVm(args);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const warnings = rerun.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+    expect(warnings).toContainEqual(expect.stringMatching(/^starting the interrupted export over \(checkpoint .*\), as it cannot be continued: source: the VM's disks changed since the interrupted run read them/));
+    expect(rerun.events.some((e) => e.type === 'info' && /continuing an interrupted export/.test(String(e.message)))).toBe(false);
+    // Both disks came from the new lease: nothing of the earlier state was kept.
+    expect((await lastLease()).bytesServed).toBe(offVm.disks[0]!.size + offVm.disks[1]!.size);
+    await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
   });
 
   it('continues an export named with {time} after a crash (under the rerun\'s time), leaving no staging folder behind', async () => {

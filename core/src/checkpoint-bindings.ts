@@ -2,9 +2,14 @@
 // secret or on other settings (the key an encrypt stage uses, the recipients it encrypts to)
 // binds them, so that a run with other ones does not continue an export written with the first
 // (no single key would restore it, or a removed recipient could still read some disks). The
-// stage owns what it records and how it compares (TransformStage.checkpointBinding); the core
-// only stores the values and starts over when one differs. See docs/checkpoint.md.
+// source binds the state of what it reads the same way (ExportSource.checkpointBinding, under
+// the name `source`): a VM whose disks changed since the crash must not give the rest of the
+// export. Each binder owns what it records and how it compares; the core only stores the values
+// and starts over when one differs. See docs/checkpoint.md.
 import type { TransformStage } from './model.ts';
+
+/** Anything that binds a value into the checkpoint under its name: a stage, or the source. */
+export type CheckpointBinder = Pick<TransformStage, 'name' | 'checkpointBinding'>;
 
 export interface StageBindings {
   /** What to record now, by stage name. */
@@ -14,10 +19,10 @@ export interface StageBindings {
 }
 
 /**
- * Asks every stage that binds something for its value, given what the interrupted run recorded
+ * Asks every stage (and the source) that binds something for its value, given what the interrupted run recorded
  * (`recorded` undefined when there is no checkpoint that applies).
  */
-export async function bindStages(stages: readonly TransformStage[], recorded: Readonly<Record<string, unknown>> | undefined): Promise<StageBindings> {
+export async function bindStages(stages: readonly CheckpointBinder[], recorded: Readonly<Record<string, unknown>> | undefined): Promise<StageBindings> {
   const values: Record<string, string> = {};
   const mismatches: string[] = [];
   for (const stage of stages) {

@@ -4,8 +4,9 @@
 // again. The format is documented in docs/checkpoint.md.
 import { readFile } from 'node:fs/promises';
 import { bindStages } from './checkpoint-bindings.ts';
+import type { CheckpointBinder } from './checkpoint-bindings.ts';
 import { writeFileAtomic } from './fs/atomic-write.ts';
-import type { ArtifactKind, ExportFormat, FileDigest, SnapshotRef, TransformStage } from './model.ts';
+import type { ArtifactKind, ExportFormat, FileDigest, SnapshotRef } from './model.ts';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -42,7 +43,10 @@ interface CheckpointDocument extends CheckpointKey {
    * after a crash, no cleanup removed it, and the next run must.
    */
   readonly snapshot?: SnapshotRef | undefined;
-  /** What stages bound beyond their names (a key check value, recipients), by stage name. */
+  /**
+   * What stages bound beyond their names (a key check value, recipients), by stage name, and the
+   * state of the source under `source` (see ExportSource.checkpointBinding).
+   */
   readonly bindings?: Readonly<Record<string, string>> | undefined;
   readonly files: readonly CheckpointEntry[];
 }
@@ -77,11 +81,12 @@ export class Checkpoint {
    * for the same export (same source, format, name template and stages); otherwise it starts empty, for
    * the export `exportId`. `snapshot` is the snapshot this run exports from; one it took is
    * recorded by the next write. Every stage that binds its settings (`stages`, see
-   * TransformStage.checkpointBinding) must accept what was recorded too: when an interrupted
-   * export was found but a stage's settings differ, `startedOver` says why, and the checkpoint is
-   * emptied at once so that no later run continues the files written with the old settings.
+   * TransformStage.checkpointBinding) must accept what was recorded too, and so must the source
+   * when it binds its state (a binder named `source`): when an interrupted export was found but
+   * a stage's settings or the source's state differ, `startedOver` says why, and the checkpoint
+   * is emptied at once so that no later run continues the files written before.
    */
-  static async open(path: string, key: CheckpointKey, exportId: string, snapshot?: SnapshotRef, stages: readonly TransformStage[] = []): Promise<Checkpoint> {
+  static async open(path: string, key: CheckpointKey, exportId: string, snapshot?: SnapshotRef, stages: readonly CheckpointBinder[] = []): Promise<Checkpoint> {
     const checkpoint = new Checkpoint(path, key, exportId, snapshot);
     let document: CheckpointDocument | undefined;
     try {

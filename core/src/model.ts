@@ -77,6 +77,17 @@ export interface ExportSource {
    * Defaults to `identity`.
    */
   readonly jobIdentity?: string | undefined;
+  /**
+   * The state of what this source reads, when `identity` does not pin it (a powered-off VM
+   * exported without a snapshot: its disks change if it runs again), bound into the checkpoint
+   * under the name `source` as a stage's settings are (TransformStage.checkpointBinding): a rerun
+   * whose value differs starts the export over instead of adding disks of a later state to files
+   * of an earlier one. Given the value the interrupted run recorded, returns the value to record
+   * now and, when the state differs or cannot be read (then the export must start over), why.
+   * Sources whose `identity` already pins their content (a snapshot, a local file's size and
+   * modification time) need none.
+   */
+  checkpointBinding?(recorded: string | undefined): Promise<StageBinding>;
   readonly files: readonly SourceFile[];
   /**
    * Produces the OVF descriptor for the files as they were read (vSphere's CreateDescriptor needs

@@ -9,6 +9,7 @@ import { Readable, Writable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Checkpoint } from './checkpoint.ts';
+import type { CheckpointBinder } from './checkpoint-bindings.ts';
 import { recreateExclusively } from './fs/exclusive-file.ts';
 import type { Job } from './job.ts';
 import { describeError } from './errors.ts';
@@ -53,7 +54,8 @@ export async function writeExport(job: Job, source: ExportSource, plan: Transfor
   const progress = new ReadProgress(source);
   const checkpoint = await openCheckpoint(job, source, plan, sinks, layout, snapshots?.current);
   if (checkpoint && checkpoint.startedOver.length > 0) {
-    job.warn(`starting the interrupted export over (checkpoint ${checkpoint.path}), as it was written with other settings: ${checkpoint.startedOver.join('; ')}`);
+    const sourceChanged = checkpoint.startedOver.some((why) => why.startsWith(`${SOURCE_BINDING}: `));
+    job.warn(`starting the interrupted export over (checkpoint ${checkpoint.path}), as ${sourceChanged ? 'it cannot be continued' : 'it was written with other settings'}: ${checkpoint.startedOver.join('; ')}`);
   }
   if (checkpoint && snapshots) await settleSnapshots(job, checkpoint, snapshots);
   if (checkpoint && checkpoint.size > 0) {
@@ -350,12 +352,18 @@ async function writeArtifactOnce(
   return { name: stored.name, kind: artifact.kind, size: digest.size, sha256: digest.sha256, locations };
 }
 
+/** Under which name the checkpoint binds the source's state (ExportSource.checkpointBinding). */
+const SOURCE_BINDING = 'source';
+
 /** The checkpoint applies when the source has an identity and every sink can adopt files. */
 async function openCheckpoint(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout, snapshot: SnapshotRef | undefined): Promise<Checkpoint | undefined> {
   if (!source.identity || !sinks.every((sink) => sink.adoptFile)) return undefined;
   const path = sinks.map((sink) => sink.checkpointPath?.()).find((candidate) => candidate !== undefined);
   if (!path) return undefined;
-  return Checkpoint.open(path, { source: source.identity, format: layout.format, name: job.spec.name ?? '{vm}', stages: byteStageNames(plan) }, job.exportId, snapshot, plan.stages.filter((stage) => !pacesOnly(stage)));
+  // The source binds the state it reads (a VM's disks) as stages bind their settings.
+  const binders: CheckpointBinder[] = plan.stages.filter((stage) => !pacesOnly(stage));
+  if (source.checkpointBinding) binders.unshift({ name: SOURCE_BINDING, checkpointBinding: (recorded) => source.checkpointBinding!(recorded) });
+  return Checkpoint.open(path, { source: source.identity, format: layout.format, name: job.spec.name ?? '{vm}', stages: byteStageNames(plan) }, job.exportId, snapshot, binders);
 }
 
 /**

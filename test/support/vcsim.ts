@@ -14,7 +14,14 @@ export interface VcsimVm {
   readonly path: string;
   readonly powerState: string;
   readonly moref: string;
-  readonly disks: ReadonlyArray<{ readonly file: string; readonly size: number; readonly capacity: number; readonly sha256: string }>;
+  readonly disks: ReadonlyArray<{
+    readonly file: string;
+    readonly size: number;
+    readonly capacity: number;
+    readonly sha256: string;
+    /** Local paths of the files on vcsim's datastore that back the disk (descriptor, flat extent). */
+    readonly backingFiles: readonly string[];
+  }>;
 }
 
 export interface Vcsim {

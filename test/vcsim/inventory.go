@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 	"sync"
 
 	"github.com/vmware/govmomi/object"
@@ -35,6 +36,10 @@ type diskInfo struct {
 	Capacity  int64  `json:"capacity"`
 	DeviceKey int32  `json:"deviceKey"`
 	SHA256    string `json:"sha256"`
+	// The local paths of the files on vcsim's datastore that back the disk (descriptor and
+	// flat extent): what the datastore browser lists. A test changes them to act as a guest
+	// that wrote to the disk.
+	BackingFiles []string `json:"backingFiles"`
 }
 
 type vmPlan struct {
@@ -147,8 +152,12 @@ func (h *harness) prepareVM(ctx context.Context, c *vim25.Client, p *vmPlan) (*v
 		h.mu.Lock()
 		h.disks[diskID{vm.Reference().Value, key}] = d
 		h.mu.Unlock()
+		backing, err := backingFilesOf(dev)
+		if err != nil {
+			return nil, err
+		}
 		info.Disks = append(info.Disks, diskInfo{
-			File: d.VMDK, Raw: d.Raw, Size: d.Size, Capacity: d.Capacity, DeviceKey: key, SHA256: d.SHA256,
+			File: d.VMDK, Raw: d.Raw, Size: d.Size, Capacity: d.Capacity, DeviceKey: key, SHA256: d.SHA256, BackingFiles: backing,
 		})
 	}
 	return info, nil
@@ -215,4 +224,23 @@ func waitTask(task *object.Task, err error) error {
 		return err
 	}
 	return task.Wait(context.Background())
+}
+
+// backingFilesOf resolves a disk's `[datastore] folder/name.vmdk` and its `-flat` extent to
+// local paths under the datastore's folder (vcsim keeps each datastore in a local directory).
+func backingFilesOf(disk *types.VirtualDisk) ([]string, error) {
+	backing, ok := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
+	if !ok || backing.Datastore == nil {
+		return nil, fmt.Errorf("disk %d has no flat backing on a datastore", disk.Key)
+	}
+	ds, ok := simulator.Map.Get(*backing.Datastore).(*simulator.Datastore)
+	if !ok {
+		return nil, fmt.Errorf("disk %d: datastore %s not found", disk.Key, backing.Datastore.Value)
+	}
+	var p object.DatastorePath
+	if !p.FromString(backing.FileName) {
+		return nil, fmt.Errorf("disk %d: %q is not a datastore path", disk.Key, backing.FileName)
+	}
+	descriptor := path.Join(ds.Info.GetDatastoreInfo().Url, p.Path)
+	return []string{descriptor, strings.TrimSuffix(descriptor, ".vmdk") + "-flat.vmdk"}, nil
 }

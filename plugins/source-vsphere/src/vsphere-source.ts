@@ -5,7 +5,8 @@
 import { Transform, pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { ExportError } from '@hyperexport/core';
-import type { ExportSource, FileDigest, SourceFile } from '@hyperexport/core';
+import type { ExportSource, FileDigest, SourceFile, StageBinding } from '@hyperexport/core';
+import { readDiskState } from './disk-state.ts';
 import { ExportLease, KEEP_ALIVE_INTERVAL_MS, resolveDeviceUrl } from './export-lease.ts';
 import type { LeaseDevice, LeaseInfo } from './export-lease.ts';
 import type { VmSummary } from './inventory.ts';
@@ -55,6 +56,8 @@ class VsphereExport implements ExportSource {
   #leaseRenewal: Promise<void> | undefined;
   #disks: DiskFile[] = [];
   #closed = false;
+  /** The state of the VM's disks while the first lease held them (no snapshot), or why it is unknown. */
+  #diskState: { readonly value: string } | { readonly error: string } | undefined;
 
   constructor(options: VsphereSourceOptions) {
     this.#options = options;
@@ -67,6 +70,12 @@ class VsphereExport implements ExportSource {
 
   async start(): Promise<void> {
     await this.#openLease();
+    // Read while the lease holds the VM (it cannot be powered on meanwhile): the state of the
+    // bytes this run reads. A snapshot's disks do not change; its id is in `identity`.
+    if (!this.#options.snapshot) {
+      this.#diskState = await readDiskState(this.#options.client, this.#options.vm.ref, this.#options.signal)
+        .then((value) => ({ value }), (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+    }
     const info = this.#info!;
     const disks = info.devices.filter((device) => device.disk);
     if (disks.length === 0) throw new ExportError(`the export lease of ${this.vmName} lists no disk`, { code: 'LEASE_ERROR' });
@@ -80,6 +89,24 @@ class VsphereExport implements ExportSource {
       },
       open: (signal: AbortSignal) => this.#openDisk(disk, signal),
     }));
+  }
+
+  /**
+   * The VM's disk state, bound into the checkpoint: a rerun after the VM ran (and its disks
+   * changed) starts over instead of adding disks of the new state to those of the old one.
+   */
+  checkpointBinding(recorded: string | undefined): Promise<StageBinding> {
+    const state = this.#diskState;
+    if (this.#options.snapshot || !state) return Promise.resolve({ value: `snapshot:${this.#options.snapshot?.value ?? ''}` });
+    if ('error' in state) {
+      return Promise.resolve({ value: 'unknown', mismatch: `could not read the state of the VM's disks (${state.error}), so nothing shows that they are unchanged since the interrupted run read them` });
+    }
+    if (recorded === undefined) return Promise.resolve({ value: state.value, mismatch: 'the interrupted run recorded no state of the VM\'s disks to compare with' });
+    if (recorded === 'unknown') return Promise.resolve({ value: state.value, mismatch: 'the interrupted run could not read the state of the VM\'s disks' });
+    return Promise.resolve({
+      value: state.value,
+      mismatch: recorded === state.value ? undefined : 'the VM\'s disks changed since the interrupted run read them (it ran, or its disk files, their sizes or modification times, or its configuration differ)',
+    });
   }
 
   async descriptor(digests: readonly FileDigest[], signal: AbortSignal): Promise<string> {
@@ -163,6 +190,12 @@ class VsphereExport implements ExportSource {
       }
       await lost.abort('replaced by a new export lease').catch(() => undefined);
       await this.#openLease();
+      // Between the two leases the VM was free to run: the disks already read must still match.
+      const before = this.#diskState;
+      if (before && 'value' in before) {
+        const now = await readDiskState(this.#options.client, this.#options.vm.ref, this.#options.signal).catch(() => undefined);
+        if (now !== before.value) throw new ExportError('the VM\'s disks changed (or their state could not be read) while the export lease was lost: the disks read so far may not match the rest', { code: 'SOURCE_CHANGED', hint: 'run the export again, or export from a snapshot (--snapshot-before)' });
+      }
     })()
       .catch((renewError: unknown) => this.#options.fail(renewError))
       .finally(() => {
