@@ -1,8 +1,9 @@
 // Exports from VMware's own simulator (test/vcsim), through the built CLI, exactly as a user
 // runs them: GOVC_* in the environment, no config file.
 import { execFile } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -202,6 +203,28 @@ describe('export from vSphere', () => {
     await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
   });
 
+  it('starts an export over when the state of the VM\'s disks cannot be read on the rerun', async () => {
+    await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
+    const out = outDir();
+    const args = ['--format', 'ovf', '--output', out, '--json'];
+    const crashed = await exportVm([...args, '--parallel', '2'], sim.env, KILL_AFTER_SMALL_DISK);
+    expect(crashed.code).toBe(null);
+    await sim.resetFaults();
+    // The datastore browser no longer lists a disk's descriptor: nothing vouches for the disks.
+    const descriptor = offVm.disks[0]!.backingFiles[0]!;
+    await rename(descriptor, `${descriptor}.away`);
+    try {
+      const rerun = await exportVm(args);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      const warnings = rerun.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
+      expect(warnings).toContainEqual(expect.stringMatching(/as it cannot be continued: source: could not read the state of the VM's disks \(the datastore browser does not list \[LocalDS_0\] DC0_H0_VM0\/disk1\.vmdk\)/));
+      expect((await lastLease()).bytesServed).toBe(offVm.disks[0]!.size + offVm.disks[1]!.size);
+      await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
+    } finally {
+      await rename(`${descriptor}.away`, descriptor);
+    }
+  });
+
   it('continues an export named with {time} after a crash (under the rerun\'s time), leaving no staging folder behind', async () => {
     await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
     const out = outDir();
@@ -345,6 +368,27 @@ describe('export from vSphere', () => {
     // The new lease served the second disk only, from its first byte.
     expect(leases[1]!.bytesServed).toBe(offVm.disks[1]!.size);
     await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
+  });
+
+  it('fails, rather than mix disks of two states, when the VM\'s disks changed while the lease was lost', async () => {
+    await sim.setFaults({ rateBytesPerSec: 8 * 1024 * 1024 });
+    const out = outDir();
+    // The first disk is done; then the lease is lost and, before it is replaced, a guest writes.
+    const run = await exportVm(['--format', 'ovf', '--output', out, '--json', '--parallel', '1'], sim.env, {
+      whenOutput: {
+        pattern: /"type":"file:progress"[^\n]*DC0_H0_VM0-disk1\.vmdk/,
+        action: () => {
+          appendFileSync(offVm.disks[1]!.backingFiles[1]!, Buffer.alloc(4096, 2));
+          void sim.expireLeases();
+        },
+      },
+    });
+    expect(run.code).toBe(1);
+    const result = run.events.find((event) => event.type === 'result') as { status?: string; error?: { code?: string; hint?: string; message?: string } } | undefined;
+    expect(result?.status, run.stdout).toBe('failed');
+    expect(result?.error).toMatchObject({ code: 'SOURCE_CHANGED', hint: 'run the export again, or export from a snapshot (--snapshot-before)' });
+    expect(String(result?.error?.message)).toMatch(/the VM's disks changed \(or their state could not be read\) while the export lease was lost: the disks read so far may not match the rest/);
+    expect(await readdir(out).catch(() => [])).toEqual([]);
   });
 
   it('connects with a pinned SHA-256 or SHA-1 thumbprint instead of --insecure', async () => {
