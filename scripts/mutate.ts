@@ -46,8 +46,8 @@ const MODULES: readonly MutationModule[] = [
   { name: 'restore', mutate: ['core/src/restore/restore-export.ts:220-283'], tests: ['test/restore.test.ts'], throughCli: true },
   // Each storage backend's checksum path: the hash computed on the way and checked against the
   // announced one, the sizes and hashes checked after the upload, and (GCS) the CRC32C on reads.
-  { name: 'gcs-checksum', mutate: ['plugins/cloud-gcs/src/gcs-storage-service.ts:94-190', 'plugins/cloud-gcs/src/gcs-storage-service.ts:220-245'], tests: ['test/cloud-gcs.test.ts'] },
-  { name: 'azure-checksum', mutate: ['plugins/cloud-azure/src/block-upload.ts:110-170', 'plugins/cloud-azure/src/azure-blob-service.ts:56-64'], tests: ['test/cloud-azure.test.ts'] },
+  { name: 'gcs-checksum', mutate: ['plugins/cloud-gcs/src/gcs-storage-service.ts:112-125', 'plugins/cloud-gcs/src/gcs-storage-service.ts:138-138', 'plugins/cloud-gcs/src/gcs-storage-service.ts:158-170', 'plugins/cloud-gcs/src/gcs-storage-service.ts:223-235'], tests: ['test/cloud-gcs.test.ts'] },
+  { name: 'azure-checksum', mutate: ['plugins/cloud-azure/src/block-upload.ts:114-116', 'plugins/cloud-azure/src/block-upload.ts:129-131', 'plugins/cloud-azure/src/block-upload.ts:141-141', 'plugins/cloud-azure/src/block-upload.ts:161-170', 'plugins/cloud-azure/src/azure-blob-service.ts:59-62'], tests: ['test/cloud-azure.test.ts'] },
   { name: 's3-checksum', mutate: ['plugins/cloud-s3/src/stream-upload.ts:140-160', 'plugins/cloud-s3/src/stream-upload.ts:233-290', 'plugins/cloud-s3/src/s3-storage-service.ts:94-100'], tests: ['test/cloud-s3.test.ts'] },
   { name: 'sftp-checksum', mutate: ['plugins/cloud-sftp/src/sftp-storage-service.ts:78-115'], tests: ['test/cloud-sftp.test.ts'] },
 ];
