@@ -10,7 +10,7 @@
 //   npm run mutate -- --mutate 'core/src/ovf/ova-index.ts:40-60'    a range of lines
 // Anything else on the command line goes to `stryker run` as is (e.g. --concurrency 2).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -150,6 +150,8 @@ try {
 } finally {
   // Stryker puts the original sources back in place, but drops the executable bit of what it
   // rewrote, and dist was built from the instrumented sources: put both right.
+  // The vitest runner leaves a copy of its setup file per test runner at the root.
+  for (const file of readdirSync(ROOT)) if (/^stryker-setup-\d+\.js$/.test(file)) rmSync(join(ROOT, file), { force: true });
   for (const file of readdirSync(join(ROOT, 'core/bin'))) chmodSync(join(ROOT, 'core/bin', file), statSync(join(ROOT, 'core/bin', file)).mode | 0o111);
   const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) {
