@@ -287,7 +287,41 @@ describe('cloud-gcs failures', () => {
     const handle = await openFile(stored.path, 'r+');
     await handle.write(Buffer.from([content[1000]! ^ 0xff]), 0, 1, 1000);
     await handle.close();
-    await expect(readAll(await service.get('corrupt.bin', { signal }))).rejects.toMatchObject({ code: 'VERIFY' });
+    await expect(readAll(await service.get('corrupt.bin', { signal }))).rejects.toMatchObject({
+      name: 'ExportError',
+      code: 'VERIFY',
+      message: `reading gs://${BUCKET}/${prefix}/corrupt.bin: the bytes read do not match the CRC32C Google Cloud Storage keeps`,
+    });
+  });
+
+  it('a stream whose SHA-256 differs from the one it was announced with fails the put before it is finalised', async () => {
+    const prefix = freshPrefix();
+    const service = await open(`gs://${BUCKET}/${prefix}/`, { chunkSize: 256 * 1024 });
+    const content = randomBytes(300 * 1024);
+    const announced = sha256(Buffer.from('other bytes'));
+    const failure = await service.put('announced.vmdk', Readable.from([content]), { signal, metadata: { sha256: announced } }).then(() => new Error('the put was accepted'), (error: unknown) => error);
+    expect(failure).toMatchObject({
+      name: 'ExportError',
+      code: 'VERIFY',
+      message: `uploading announced.vmdk to gs://${BUCKET}/${prefix}/: the stream's SHA-256 is ${sha256(content)}, not the ${announced} it was announced with; nothing was stored`,
+      hint: 'the source changed or was corrupted while it was read; export again',
+    });
+    expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([]);
+  });
+
+  // GCS answering another size than was sent means it kept other bytes: the put must fail and
+  // leave nothing, whichever answer gives it away.
+  it.each([
+    ['the answer that finalises the upload', 'upload', (size: number) => `Google Cloud Storage holds ${size + 1} bytes, ${size} were sent`],
+    ['the answer to the metadata update after it', 'update', (size: number) => `Google Cloud Storage reports ${size + 1} bytes after the upload, ${size} were sent`],
+  ] as const)('a size in %s other than the bytes sent fails the put, and nothing is visible', async (_answer, kind, explanation) => {
+    const prefix = freshPrefix();
+    const service = await open(`gs://${BUCKET}/${prefix}/`, { chunkSize: 256 * 1024 });
+    const content = randomBytes(300 * 1024);
+    fake.misreportSize(`${prefix}/sized.vmdk`, kind);
+    const failure = await service.put('sized.vmdk', Readable.from([content]), { signal }).then(() => new Error('the put was accepted'), (error: unknown) => error);
+    expect(failure).toMatchObject({ name: 'ExportError', code: 'VERIFY', message: `uploading sized.vmdk to gs://${BUCKET}/${prefix}/: ${explanation(content.length)}` });
+    expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([]);
   });
 });
 

@@ -22,6 +22,8 @@
 //   when the data received does not match, and no object is made. `corruptNextUpload` flips a
 //   byte of what the next upload of a name delivers, as a fault on the way would: the checks
 //   above then see it, and a client that claims no checksum gets a corrupt object.
+//   `misreportSize` makes the next answer that finalises an upload of a name, or updates its
+//   metadata, report one byte more than the object holds, for the client's size checks.
 // - Every request is recorded with its headers (`requests`), for tests of what the client sent.
 // - Auth: every JSON API call and upload initiation needs `Authorization: Bearer TOKEN` with a
 //   token this fake issued (401 otherwise, with GCS's messages); session URIs authenticate
@@ -123,6 +125,8 @@ export class GcsFake {
   readonly #failures: InjectedFailure[] = [];
   /** Object names whose next upload gets one byte flipped (see corruptNextUpload). */
   readonly #corruptions = new Set<string>();
+  /** Object names whose next answer of one kind reports a wrong size (see misreportSize). */
+  readonly #misreportedSizes = new Map<string, 'upload' | 'update'>();
   readonly #pageSize: number;
   readonly #allowAnonymous: boolean;
   readonly #tokens = new Map<string, 'valid' | 'revoked'>();
@@ -197,6 +201,23 @@ export class GcsFake {
    */
   corruptNextUpload(name: string): void {
     this.#corruptions.add(name);
+  }
+
+  /**
+   * The next answer about `name` of one kind (`upload`: the one that finalises an upload;
+   * `update`: a metadata update) reports one byte more than the object holds, as a server that
+   * kept other bytes than were sent would: the stored object itself is unchanged.
+   */
+  misreportSize(name: string, answer: 'upload' | 'update'): void {
+    this.#misreportedSizes.set(name, answer);
+  }
+
+  /** The object's resource as answered to `answer`, with a wrong size when a test asked for it. */
+  #answerAbout(object: StoredFakeObject, answer: 'upload' | 'update'): Record<string, unknown> {
+    const resource = this.#resource(object);
+    if (this.#misreportedSizes.get(object.name) !== answer) return resource;
+    this.#misreportedSizes.delete(object.name);
+    return { ...resource, size: String(object.size + 1) };
   }
 
   addBucket(name: string): void {
@@ -308,7 +329,7 @@ export class GcsFake {
         }
         object.metageneration++;
         object.updated = new Date().toISOString();
-        return this.#sendJson(response, 200, this.#resource(object));
+        return this.#sendJson(response, 200, this.#answerAbout(object, 'update'));
       }
       if (method === 'DELETE') {
         this.#requireAuth(request, 'storage.objects.delete');
@@ -535,7 +556,7 @@ export class GcsFake {
       throw error;
     });
     const object = await this.#commit(bucket, name, dataPath, { contentType: request.headers['content-type'] });
-    this.#sendJson(response, 200, this.#resource(object));
+    this.#sendJson(response, 200, this.#answerAbout(object, 'upload'));
   }
 
   async #uploadMultipart(request: IncomingMessage, response: ServerResponse, bucket: string, _objects: Map<string, StoredFakeObject>, query: Record<string, string>): Promise<void> {
@@ -558,7 +579,7 @@ export class GcsFake {
       throw error;
     });
     const object = await this.#commit(bucket, name, dataPath, { contentType: media.headers['content-type'], ...resource });
-    this.#sendJson(response, 200, this.#resource(object));
+    this.#sendJson(response, 200, this.#answerAbout(object, 'upload'));
   }
 
   // Resumable uploads ---------------------------------------------------------------------------
@@ -698,7 +719,7 @@ export class GcsFake {
     await rename(session.path, dataPath);
     session.object = await this.#commit(session.bucket, session.name, dataPath, session.resource);
     session.state = 'finalized';
-    this.#sendJson(response, 200, this.#resource(session.object));
+    this.#sendJson(response, 200, this.#answerAbout(session.object, 'upload'));
   }
 
   // Responses -----------------------------------------------------------------------------------
