@@ -291,6 +291,7 @@ describe('cloud-gcs failures', () => {
       name: 'ExportError',
       code: 'VERIFY',
       message: `reading gs://${BUCKET}/${prefix}/corrupt.bin: the bytes read do not match the CRC32C Google Cloud Storage keeps`,
+      hint: 'the object may be corrupt or was replaced while read; read it again',
     });
   });
 
@@ -320,7 +321,7 @@ describe('cloud-gcs failures', () => {
     const content = randomBytes(300 * 1024);
     fake.misreportSize(`${prefix}/sized.vmdk`, kind);
     const failure = await service.put('sized.vmdk', Readable.from([content]), { signal }).then(() => new Error('the put was accepted'), (error: unknown) => error);
-    expect(failure).toMatchObject({ name: 'ExportError', code: 'VERIFY', message: `uploading sized.vmdk to gs://${BUCKET}/${prefix}/: ${explanation(content.length)}` });
+    expect(failure).toMatchObject({ name: 'ExportError', code: 'VERIFY', message: `uploading sized.vmdk to gs://${BUCKET}/${prefix}/: ${explanation(content.length)}`, hint: 'the upload was discarded; run the export again' });
     expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([]);
   });
 });
