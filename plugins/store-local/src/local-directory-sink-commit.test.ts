@@ -26,6 +26,7 @@ const SETTINGS = '1'.repeat(16);
 const STAGING = `.hyperexport-${SOURCE}-${SETTINGS}.partial`;
 const ovf = (overwrite = false): ExportLayout => ({ baseName: 'web01', format: 'ovf', overwrite, jobKey: { source: SOURCE, settings: SETTINGS } });
 const ova = (overwrite = false): ExportLayout => ({ baseName: 'web01', format: 'ova', overwrite, jobKey: { source: SOURCE, settings: SETTINGS } });
+const OVERWRITE_HINT = 'give --overwrite to replace it, or --name to write another';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 function sinkIn(directory = out, options: { verify?: boolean; fsync?: boolean } = {}): LocalDirectorySink {
@@ -107,7 +108,7 @@ describe('LocalDirectorySink publishing', () => {
   it('refuses a file name that would leave the export folder', async () => {
     const sink = sinkIn();
     await sink.prepare(ovf());
-    await expect(sink.createFile({ name: '../escape.vmdk', kind: 'disk' }, signal)).rejects.toThrow(/escape\.vmdk/);
+    await expect(sink.createFile({ name: '../escape.vmdk', kind: 'disk' }, signal)).rejects.toThrow('export file: unsafe file name "../escape.vmdk"');
     await sink.abort();
     expect(await readdir(out)).toEqual([]);
   });
@@ -183,7 +184,7 @@ describe('LocalDirectorySink continuing a run (checkpoint)', () => {
     await first.prepare(ovf());
     await put(first, 'disk1.vmdk', 'disk', 'theirs');
     const second = sinkIn();
-    await expect(second.prepare(ovf())).rejects.toMatchObject({ code: 'EXPORT_LOCKED', message: expect.stringContaining(`another export is writing ${join(out, 'web01')}`) });
+    await expect(second.prepare(ovf())).rejects.toMatchObject({ code: 'EXPORT_LOCKED', message: expect.stringContaining(`another export is writing ${join(out, 'web01')}`), hint: 'wait for it to finish, or stop it' });
     expect(await readFile(first.stagedPath('disk1.vmdk')!, 'utf8')).toBe('theirs');
     await first.abort();
     expect(await readdir(out)).toEqual([]);
@@ -193,10 +194,10 @@ describe('LocalDirectorySink continuing a run (checkpoint)', () => {
 describe('LocalDirectorySink and an existing export', () => {
   it('refuses to start over an existing export folder or record without overwrite', async () => {
     await mkdir(join(out, 'web01'));
-    await expect(sinkIn().prepare(ovf())).rejects.toMatchObject({ code: 'EXPORT_EXISTS', message: `an export already exists at ${join(out, 'web01')}` });
+    await expect(sinkIn().prepare(ovf())).rejects.toMatchObject({ code: 'EXPORT_EXISTS', message: `an export already exists at ${join(out, 'web01')}`, hint: OVERWRITE_HINT });
     await rm(join(out, 'web01'), { recursive: true });
     await writeFile(join(out, 'web01.ovf.hyperexport.json'), '{}');
-    await expect(sinkIn().prepare(ovf())).rejects.toMatchObject({ code: 'EXPORT_EXISTS', message: `an export already exists at ${join(out, 'web01.ovf.hyperexport.json')}` });
+    await expect(sinkIn().prepare(ovf())).rejects.toMatchObject({ code: 'EXPORT_EXISTS', message: `an export already exists at ${join(out, 'web01.ovf.hyperexport.json')}`, hint: OVERWRITE_HINT });
     // Nothing was staged for a refused export.
     expect(await readdir(out)).toEqual(['web01.ovf.hyperexport.json']);
   });
@@ -209,7 +210,7 @@ describe('LocalDirectorySink and an existing export', () => {
       await put(sink, 'web01.ovf.hyperexport.json', 'record', 'my record');
       if (appeared === 'web01') await mkdir(join(out, 'web01'));
       else await writeFile(join(out, appeared), 'their record');
-      await expect(sink.commit()).rejects.toMatchObject({ code: 'EXPORT_EXISTS', message: `an export appeared at ${join(out, appeared)} while this one was written` });
+      await expect(sink.commit()).rejects.toMatchObject({ code: 'EXPORT_EXISTS', message: `an export appeared at ${join(out, appeared)} while this one was written`, hint: OVERWRITE_HINT });
       await sink.abort();
       expect(await readdir(out)).toEqual([appeared]);
       await rm(join(out, appeared), { recursive: true });
@@ -277,7 +278,6 @@ describe('LocalDirectorySink and an existing export', () => {
     await mkdir(join(out, 'web01'));
     await writeFile(join(out, 'web01', 'old.vmdk'), 'old');
     await writeFile(join(out, 'web01.ovf.hyperexport.json'), 'not json');
-    await writeFile(join(out, 'web01.ovf.hyperexport.json.bak'), JSON.stringify({ files: 'web01' }));
     const sink = sinkIn();
     await sink.prepare(ovf(true));
     await put(sink, 'disk1.vmdk', 'disk', 'new');
@@ -299,7 +299,7 @@ describe('LocalDirectorySink output folder', () => {
 
   it('refuses an output that is a file, naming it', async () => {
     await writeFile(join(out, 'file'), 'x');
-    await expect(sinkIn(join(out, 'file')).prepare(ovf())).rejects.toMatchObject({ code: 'OUTPUT_NOT_WRITABLE', message: `output directory ${join(out, 'file')} is not a directory` });
+    await expect(sinkIn(join(out, 'file')).prepare(ovf())).rejects.toMatchObject({ code: 'OUTPUT_NOT_WRITABLE', message: `output directory ${join(out, 'file')} is not a directory`, hint: 'choose another --output or fix its permissions' });
     await expect(sinkIn(join(out, 'file', 'below')).prepare(ovf())).rejects.toMatchObject({ code: 'OUTPUT_NOT_WRITABLE', message: `output directory ${join(out, 'file', 'below')} is not a directory` });
   });
 
@@ -321,5 +321,17 @@ describe('LocalDirectorySink output folder', () => {
     expect(await readFile(join(creating, 'files', 'disk.vmdk'), 'utf8')).toBe('x');
     expect((await readdir(out)).sort()).toEqual([STAGING, `.hyperexport-${SOURCE}-${'2'.repeat(16)}.partial`].sort());
     await sink.abort();
+  });
+
+  it('without a job key, leaves every job-keyed staging folder alone, even a dead one', async () => {
+    const dead = join(out, `.hyperexport-${SOURCE}-${'2'.repeat(16)}.partial`);
+    await mkdir(dead);
+    await writeFile(join(dead, 'lock'), JSON.stringify({ pid: 2 ** 22 + 7, host: hostname(), at: '2026-01-01T00:00:00Z', token: 'b'.repeat(32) }));
+    await writeFile(join(dead, 'checkpoint.json'), '{}');
+    const sink = sinkIn();
+    await sink.prepare({ baseName: 'web01', format: 'ovf', overwrite: false });
+    expect(await readFile(join(dead, 'checkpoint.json'), 'utf8')).toBe('{}');
+    await sink.abort();
+    expect(await readdir(out)).toEqual([`.hyperexport-${SOURCE}-${'2'.repeat(16)}.partial`]);
   });
 });
