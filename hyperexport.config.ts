@@ -8,11 +8,7 @@ import sourceVsphere from '@hyperexport/source-vsphere';
 import storeLocal from '@hyperexport/store-local';
 
 export default defineConfig({
-  plugins: [
-    sourceVsphere({ passwordEnv: 'GOVC_PASSWORD' }),
-    sourceLocal(),
-    storeLocal({ fsync: true, verify: true }),
-  ],
+  plugins: [sourceVsphere({ passwordEnv: 'GOVC_PASSWORD' }), sourceLocal(), storeLocal({ fsync: true, verify: true })],
   export: {
     format: 'ova',
     parallel: 4,

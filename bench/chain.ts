@@ -57,7 +57,14 @@ interface Connection {
 }
 
 type ChildTask =
-  | { readonly op: 'job'; readonly connection: Connection; readonly output: string; readonly compress?: string | undefined; readonly keyFile?: string | undefined; readonly compressThreads?: number | undefined }
+  | {
+      readonly op: 'job';
+      readonly connection: Connection;
+      readonly output: string;
+      readonly compress?: string | undefined;
+      readonly keyFile?: string | undefined;
+      readonly compressThreads?: number | undefined;
+    }
   | { readonly op: 'stage'; readonly stage: 'zstd' | 'aes'; readonly input: string; readonly output?: string | undefined; readonly keyFile: string }
   | { readonly op: 'store'; readonly input: string; readonly directory: string };
 
@@ -89,7 +96,13 @@ async function child(task: ChildTask): Promise<Figures> {
 }
 
 /** One export through the real pipeline, as `hyperexport export --vm … --format ovf` runs it. */
-async function exportJob(connection: Connection, output: string, compression: string | undefined, keyFile: string | undefined, compressThreads: number | undefined): Promise<Figures> {
+async function exportJob(
+  connection: Connection,
+  output: string,
+  compression: string | undefined,
+  keyFile: string | undefined,
+  compressThreads: number | undefined,
+): Promise<Figures> {
   const exporter = await Exporter.create([
     sourceVsphere({ url: connection.url, username: connection.username, passwordFile: connection.passwordFile, insecure: true }),
     compress(compressThreads === undefined ? undefined : { threads: compressThreads }),
@@ -215,7 +228,13 @@ async function main(): Promise<void> {
     await writeFile(passwordFile, `${sim.password}\n`, { mode: 0o600 });
     const probeVm = sim.vms.find((candidate) => candidate.powerState === 'poweredOff')!;
     settleDisk();
-    const probe = await run({ op: 'job', connection: { ...connection, url: sim.url, username: sim.username, vm: probeVm.path }, output: join(work, 'probe'), compress: COMPRESS, keyFile });
+    const probe = await run({
+      op: 'job',
+      connection: { ...connection, url: sim.url, username: sim.username, vm: probeVm.path },
+      output: join(work, 'probe'),
+      compress: COMPRESS,
+      keyFile,
+    });
 
     const summary = (name: string) => {
       const all = runs.get(name)!;
@@ -247,36 +266,50 @@ async function main(): Promise<void> {
     const bestRoundsRatio = ratio(fastest(bestSlowest), fastest('chain'));
     // The same comparison without the fixed costs of a job (login, lease, descriptor), where the
     // slowest stage is a job too.
-    const writeStageRatio = slowest === 'download' && chain.writeStageSeconds !== undefined && stages.download.writeStageSeconds !== undefined
-      ? ratio(stages.download.writeStageSeconds, chain.writeStageSeconds)
-      : undefined;
+    const writeStageRatio =
+      slowest === 'download' && chain.writeStageSeconds !== undefined && stages.download.writeStageSeconds !== undefined
+        ? ratio(stages.download.writeStageSeconds, chain.writeStageSeconds)
+        : undefined;
 
-    console.log(JSON.stringify({
-      benchmark: 'chain',
-      disk: { capacityMiB: diskMiB, sourceBytes, content: 'simulator disk: half pseudo-random, a quarter text, a quarter zeros; served as a streamOptimized VMDK' },
-      machine: { cpus: availableParallelism(), loadAverageBefore: loadBefore, loadAverageAfter: loadAverage() },
-      rounds,
-      chain: { compress: COMPRESS, encrypt: 'aes (32-byte key file)', format: 'ovf', ...chain },
-      stages: {
-        download: { what: 'runJob, source-vsphere → store-local (fsync, verify), no transforms', ...stages.download },
-        zstd: { what: `compress plugin's stage (${COMPRESS}, ${availableParallelism()} threads) on the served VMDK file, output discarded`, ...stages.zstd },
-        aes: { what: "encrypt-aes plugin's stage on the zstd output, output discarded", ...stages.aes },
-        store: { what: "store-local's sink (write, fsync, read-back SHA-256) of the chain's final bytes", ...stages.store },
-      },
-      slowestStage: slowest,
-      ratioToSlowest,
-      ...(writeStageRatio === undefined ? {} : { writeStageRatioToSlowest: writeStageRatio }),
-      bestRounds: { slowestStage: bestSlowest, ratioToSlowest: bestRoundsRatio },
-      target: `ratioToSlowest >= ${TARGET}`,
-      targetMet: ratioToSlowest >= TARGET,
-      withOneTransformRemoved: {
-        withoutZstd: summary('chainWithoutZstd'),
-        withoutAes: summary('chainWithoutAes'),
-      },
-      chainWithZstdInTheMainThread: { what: 'the chain with compress({ threads: 1 }): zstd without worker threads', ...summary('chainZstdWithoutWorkers') },
-      peakRssMB: { [`chain${probeMiB}MiB`]: probe.peakRssMB, [`chain${diskMiB}MiB`]: chain.peakRssMB },
-      note: 'medians of interleaved rounds (bestRounds: the fastest round of each case); jobs are timed from runJob start to end (login, lease, CreateDescriptor, commit included), stages from first to last byte; sourceMBps = source (VMDK) bytes over the case\'s time; cpuSeconds are the measured process\'s only, every thread (not the simulator\'s); mainThreadCpuSeconds its event loop thread alone; peak RSS includes Node and the loaded modules',
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: 'chain',
+          disk: {
+            capacityMiB: diskMiB,
+            sourceBytes,
+            content: 'simulator disk: half pseudo-random, a quarter text, a quarter zeros; served as a streamOptimized VMDK',
+          },
+          machine: { cpus: availableParallelism(), loadAverageBefore: loadBefore, loadAverageAfter: loadAverage() },
+          rounds,
+          chain: { compress: COMPRESS, encrypt: 'aes (32-byte key file)', format: 'ovf', ...chain },
+          stages: {
+            download: { what: 'runJob, source-vsphere → store-local (fsync, verify), no transforms', ...stages.download },
+            zstd: {
+              what: `compress plugin's stage (${COMPRESS}, ${availableParallelism()} threads) on the served VMDK file, output discarded`,
+              ...stages.zstd,
+            },
+            aes: { what: "encrypt-aes plugin's stage on the zstd output, output discarded", ...stages.aes },
+            store: { what: "store-local's sink (write, fsync, read-back SHA-256) of the chain's final bytes", ...stages.store },
+          },
+          slowestStage: slowest,
+          ratioToSlowest,
+          ...(writeStageRatio === undefined ? {} : { writeStageRatioToSlowest: writeStageRatio }),
+          bestRounds: { slowestStage: bestSlowest, ratioToSlowest: bestRoundsRatio },
+          target: `ratioToSlowest >= ${TARGET}`,
+          targetMet: ratioToSlowest >= TARGET,
+          withOneTransformRemoved: {
+            withoutZstd: summary('chainWithoutZstd'),
+            withoutAes: summary('chainWithoutAes'),
+          },
+          chainWithZstdInTheMainThread: { what: 'the chain with compress({ threads: 1 }): zstd without worker threads', ...summary('chainZstdWithoutWorkers') },
+          peakRssMB: { [`chain${probeMiB}MiB`]: probe.peakRssMB, [`chain${diskMiB}MiB`]: chain.peakRssMB },
+          note: "medians of interleaved rounds (bestRounds: the fastest round of each case); jobs are timed from runJob start to end (login, lease, CreateDescriptor, commit included), stages from first to last byte; sourceMBps = source (VMDK) bytes over the case's time; cpuSeconds are the measured process's only, every thread (not the simulator's); mainThreadCpuSeconds its event loop thread alone; peak RSS includes Node and the loaded modules",
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await sim?.stop();
     await rm(work, { recursive: true, force: true });

@@ -184,42 +184,70 @@ try {
     Object.fromEntries([...cases.keys()].filter(filter).map((key) => [key, against(key, reference)]));
 
   const levelOf = (key: string) => /@(\d+)/.exec(key)?.[1];
-  console.log(JSON.stringify({
-    benchmark: 'compress',
-    input: { bytes, content: 'alternating MiB of random bytes and zeros', cpus: availableParallelism(), runs: RUNS, readOnly: figures('read only (no stage) @0'), readOnlyViaFsStream: figures('read only (no stage) @0 via fs stream') },
-    defaults: {
-      zstd: `${preferredZstdBackend()}, level ${LEVELS.zstd.default}, ${availableParallelism()} threads`,
-      gzip: `${availableParallelism() > 1 ? `parallel, ${availableParallelism()} threads` : 'node:zlib'}, level ${LEVELS.gzip.default}`,
-    },
-    zstd: wanted('zstd') && {
-      level: 3,
-      reference: { program: 'zstd -3 -T2', ...figures('zstd -3 -T2') },
-      stages: section((key) => key.includes('zstd') && key.endsWith('@3'), 'zstd -3 -T2'),
-      target: 'ratioToReference >= 0.8',
-      viaFsStream: section((key) => key.includes('zstd') && key.endsWith('via fs stream'), 'zstd -3 -T2'),
-    },
-    gzip: wanted('gzip') && Object.fromEntries([...new Set([...cases.keys()].filter((key) => key.includes('gzip') && !key.endsWith(' usr')).map(levelOf))].map((level) => {
-      const reference = `pigz -${level} -p 2`;
-      return [`level ${level}`, {
-        reference: hasPigz ? { program: reference, ...figures(reference) } : { program: reference, missing: 'pigz is not installed (apt-get install pigz)' },
-        stages: section((key) => key.includes('gzip') && key.endsWith(`@${level}`), hasPigz ? reference : undefined),
-        viaFsStream: section((key) => key.includes('gzip') && key.endsWith(`@${level} via fs stream`), hasPigz ? reference : undefined),
-      }];
-    })),
-    fileSystemImage: {
-      bytes: imageBytes,
-      content: 'tar of /usr/lib and /usr/share',
-      zstd: wanted('zstd') && {
-        reference: { program: 'zstd -3 -T2', ...figures('zstd -3 -T2 usr') },
-        stages: section((key) => key.includes('zstd') && key.endsWith(' usr') && key.startsWith('zstd-napi'), 'zstd -3 -T2 usr'),
-        levels: section((key) => key.startsWith('zstd stage') && key.endsWith(' usr'), undefined),
+  console.log(
+    JSON.stringify(
+      {
+        benchmark: 'compress',
+        input: {
+          bytes,
+          content: 'alternating MiB of random bytes and zeros',
+          cpus: availableParallelism(),
+          runs: RUNS,
+          readOnly: figures('read only (no stage) @0'),
+          readOnlyViaFsStream: figures('read only (no stage) @0 via fs stream'),
+        },
+        defaults: {
+          zstd: `${preferredZstdBackend()}, level ${LEVELS.zstd.default}, ${availableParallelism()} threads`,
+          gzip: `${availableParallelism() > 1 ? `parallel, ${availableParallelism()} threads` : 'node:zlib'}, level ${LEVELS.gzip.default}`,
+        },
+        zstd: wanted('zstd') && {
+          level: 3,
+          reference: { program: 'zstd -3 -T2', ...figures('zstd -3 -T2') },
+          stages: section((key) => key.includes('zstd') && key.endsWith('@3'), 'zstd -3 -T2'),
+          target: 'ratioToReference >= 0.8',
+          viaFsStream: section((key) => key.includes('zstd') && key.endsWith('via fs stream'), 'zstd -3 -T2'),
+        },
+        gzip:
+          wanted('gzip') &&
+          Object.fromEntries(
+            [...new Set([...cases.keys()].filter((key) => key.includes('gzip') && !key.endsWith(' usr')).map(levelOf))].map((level) => {
+              const reference = `pigz -${level} -p 2`;
+              return [
+                `level ${level}`,
+                {
+                  reference: hasPigz
+                    ? { program: reference, ...figures(reference) }
+                    : { program: reference, missing: 'pigz is not installed (apt-get install pigz)' },
+                  stages: section((key) => key.includes('gzip') && key.endsWith(`@${level}`), hasPigz ? reference : undefined),
+                  viaFsStream: section((key) => key.includes('gzip') && key.endsWith(`@${level} via fs stream`), hasPigz ? reference : undefined),
+                },
+              ];
+            }),
+          ),
+        fileSystemImage: {
+          bytes: imageBytes,
+          content: 'tar of /usr/lib and /usr/share',
+          zstd: wanted('zstd') && {
+            reference: { program: 'zstd -3 -T2', ...figures('zstd -3 -T2 usr') },
+            stages: section((key) => key.includes('zstd') && key.endsWith(' usr') && key.startsWith('zstd-napi'), 'zstd -3 -T2 usr'),
+            levels: section((key) => key.startsWith('zstd stage') && key.endsWith(' usr'), undefined),
+          },
+          gzip: wanted('gzip') && {
+            references: hasPigz
+              ? Object.fromEntries([1, 6].map((level) => [`pigz -${level} -p 2`, figures(`pigz -${level} -p 2 usr`)]))
+              : { missing: 'pigz is not installed (apt-get install pigz)' },
+            levels: Object.fromEntries(
+              [...cases.keys()]
+                .filter((key) => key.startsWith('gzip stage') && key.endsWith(' usr'))
+                .map((key) => [key, against(key, hasPigz ? `pigz -${levelOf(key)} -p 2 usr` : undefined)]),
+            ),
+          },
+        },
       },
-      gzip: wanted('gzip') && {
-        references: hasPigz ? Object.fromEntries([1, 6].map((level) => [`pigz -${level} -p 2`, figures(`pigz -${level} -p 2 usr`)])) : { missing: 'pigz is not installed (apt-get install pigz)' },
-        levels: Object.fromEntries([...cases.keys()].filter((key) => key.startsWith('gzip stage') && key.endsWith(' usr')).map((key) => [key, against(key, hasPigz ? `pigz -${levelOf(key)} -p 2 usr` : undefined)])),
-      },
-    },
-  }, null, 2));
+      null,
+      2,
+    ),
+  );
 } finally {
   await rm(work, { recursive: true, force: true });
 }
@@ -253,12 +281,18 @@ function runStage(name: string, level: number, file: string, feed: Feed): Promis
 
 /** How many bytes a program writes for FILE on stdin. */
 function outputSize(command: string, args: readonly string[], file: string): number {
-  return Number(execFileSync('sh', ['-c', `"$0" "$@" < '${file}' | wc -c`, command, ...args]).toString().trim());
+  return Number(
+    execFileSync('sh', ['-c', `"$0" "$@" < '${file}' | wc -c`, command, ...args])
+      .toString()
+      .trim(),
+  );
 }
 
 /** Runs a program under GNU time (`exec`, so the figures are the program's own), output discarded. */
 async function runProgram(command: string, args: readonly string[], file: string): Promise<Omit<Run, 'output'>> {
-  const child = spawn('/usr/bin/time', ['-f', 'TIME %e %U %S %M', 'sh', '-c', `exec "$0" "$@" < '${file}' > /dev/null`, command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('/usr/bin/time', ['-f', 'TIME %e %U %S %M', 'sh', '-c', `exec "$0" "$@" < '${file}' > /dev/null`, command, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (data: Buffer) => {
     stderr += data.toString();

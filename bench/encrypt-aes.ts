@@ -38,7 +38,10 @@ async function child([operation, timing, input, output, keyFile]: string[]): Pro
   if (operation === 'sha256') {
     await digestStream(read(), AbortSignal.timeout(600_000));
   } else {
-    const stream = operation === 'encrypt' ? createEncryptStream(master!, { binding: { storedName: basename(output!), exportId: 'bench' } }) : createDecryptStream(master!, { name: input });
+    const stream =
+      operation === 'encrypt'
+        ? createEncryptStream(master!, { binding: { storedName: basename(output!), exportId: 'bench' } })
+        : createDecryptStream(master!, { name: input });
     await pipeline(read(), stream, createWriteStream(output!));
   }
   const { seconds, cpuSeconds } = done(); // CPU: the whole process (main thread and libuv's threads), start-up excluded
@@ -101,7 +104,9 @@ async function main(): Promise<void> {
     const writers: (() => Promise<void>)[] = [
       async () => {
         await settle(opensslOut);
-        opensslRuns.push(await tool(['enc', '-aes-256-ctr', '-K', key.toString('hex'), '-iv', randomBytes(16).toString('hex'), '-in', input, '-out', opensslOut]));
+        opensslRuns.push(
+          await tool(['enc', '-aes-256-ctr', '-K', key.toString('hex'), '-iv', randomBytes(16).toString('hex'), '-in', input, '-out', opensslOut]),
+        );
       },
       async () => {
         await settle(reencrypted);
@@ -133,7 +138,11 @@ async function main(): Promise<void> {
     const opensslEnc = median(opensslRuns.map((run) => run.seconds));
     const opensslDgst = median(dgstRuns.map((run) => run.seconds));
     const cpu = (runs: ToolRun[]) => median(runs.map((run) => run.cpuSeconds));
-    const reference = (runs: ToolRun[]) => ({ MBps: mbPerSecond(bytes, median(runs.map((run) => run.seconds))), all: runs.map((run) => mbPerSecond(bytes, run.seconds)), cpuSeconds: round(cpu(runs)) });
+    const reference = (runs: ToolRun[]) => ({
+      MBps: mbPerSecond(bytes, median(runs.map((run) => run.seconds))),
+      all: runs.map((run) => mbPerSecond(bytes, run.seconds)),
+      cpuSeconds: round(cpu(runs)),
+    });
     // `stream`: the pipeline alone, timed inside the process; `process`: the whole run with Node's
     // start-up, as openssl's figure is.
     const ours = (runs: NodeRun[], referenceSeconds: number, referenceCpu: number) => {
@@ -151,24 +160,28 @@ async function main(): Promise<void> {
         peakRssMB: Math.max(...runs.map((run) => run.peakRssMB)),
       };
     };
-    console.log(JSON.stringify({
-      benchmark: 'encrypt-aes',
-      bytes,
-      encryptedBytes,
-      chunkSize: MiB,
-      readSize: READ_SIZE,
-      rounds,
-      opensslEncAes256Ctr: reference(opensslRuns),
-      encrypt: ours(encryptRuns, opensslEnc, cpu(opensslRuns)),
-      decrypt: { ...ours(decryptRuns, opensslEnc, cpu(opensslRuns)), roundTrip },
-      opensslDgstSha256: reference(dgstRuns),
-      sha256Pipeline: ours(sha256Runs, opensslDgst, cpu(dgstRuns)),
-      peakRssMB: { [`encrypt${rssProbeBytes / MiB}MiB`]: probeRun.peakRssMB, [`encrypt${bytes / MiB}MiB`]: Math.max(...encryptRuns.map((run) => run.peakRssMB)) },
-      scryptDefaultMs: scryptMs,
-      note: 'medians of interleaved rounds; openssl enc -aes-256-ctr has no authentication, our files are AES-256-GCM with a tag per 1 MiB chunk; peak RSS includes Node and the loaded modules',
-    }));
+    console.log(
+      JSON.stringify({
+        benchmark: 'encrypt-aes',
+        bytes,
+        encryptedBytes,
+        chunkSize: MiB,
+        readSize: READ_SIZE,
+        rounds,
+        opensslEncAes256Ctr: reference(opensslRuns),
+        encrypt: ours(encryptRuns, opensslEnc, cpu(opensslRuns)),
+        decrypt: { ...ours(decryptRuns, opensslEnc, cpu(opensslRuns)), roundTrip },
+        opensslDgstSha256: reference(dgstRuns),
+        sha256Pipeline: ours(sha256Runs, opensslDgst, cpu(dgstRuns)),
+        peakRssMB: {
+          [`encrypt${rssProbeBytes / MiB}MiB`]: probeRun.peakRssMB,
+          [`encrypt${bytes / MiB}MiB`]: Math.max(...encryptRuns.map((run) => run.peakRssMB)),
+        },
+        scryptDefaultMs: scryptMs,
+        note: 'medians of interleaved rounds; openssl enc -aes-256-ctr has no authentication, our files are AES-256-GCM with a tag per 1 MiB chunk; peak RSS includes Node and the loaded modules',
+      }),
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
-

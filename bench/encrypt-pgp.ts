@@ -31,7 +31,11 @@ if (process.argv[2] === '--worker') {
   const passphrase = process.env[PASSPHRASE_ENV];
   if (mode === 'encrypt') {
     const recipients = keyFile ? [(await readRecipientKey(keyFile)).key] : [];
-    await pipeline(createReadStream(input!, { highWaterMark: 1 << 20 }), createEncryptStream({ recipients, passphrase: keyFile ? undefined : passphrase }), createWriteStream(output!));
+    await pipeline(
+      createReadStream(input!, { highWaterMark: 1 << 20 }),
+      createEncryptStream({ recipients, passphrase: keyFile ? undefined : passphrase }),
+      createWriteStream(output!),
+    );
   } else {
     const keys = { privateKeyFiles: keyFile ? [keyFile] : [], passphrase: async () => passphrase! };
     const stage = await pgpReverseStage.create(input!.split('/').pop()!, keys, new AbortController().signal);
@@ -63,7 +67,8 @@ try {
     {
       name: 'encrypt to a public key',
       ours: () => ours('encrypt', input, join(work, 'ours.key.gpg'), publicKey),
-      gpg: () => measure('gpg', [...gpgArgs, '--trust-model', 'always', '--recipient', key.fingerprint, '--output', join(work, 'gpg.key.gpg'), '--encrypt', input]),
+      gpg: () =>
+        measure('gpg', [...gpgArgs, '--trust-model', 'always', '--recipient', key.fingerprint, '--output', join(work, 'gpg.key.gpg'), '--encrypt', input]),
     },
     {
       name: 'encrypt with a passphrase',
@@ -79,7 +84,8 @@ try {
     {
       name: 'decrypt with a passphrase (gpg-written file)',
       ours: () => ours('decrypt', join(work, 'gpg.pass.gpg'), join(work, 'ours.pass.out')),
-      gpg: () => measure('gpg', [...gpgArgs, '--passphrase-file', passphraseFile, '--output', join(work, 'gpg.pass.out'), '--decrypt', join(work, 'gpg.pass.gpg')]),
+      gpg: () =>
+        measure('gpg', [...gpgArgs, '--passphrase-file', passphraseFile, '--output', join(work, 'gpg.pass.out'), '--decrypt', join(work, 'gpg.pass.gpg')]),
       check: [join(work, 'ours.pass.out'), join(work, 'gpg.pass.out')],
     },
   ];
@@ -98,17 +104,19 @@ try {
     }
     const ours = summarise(runs.encryptPgp, bytes);
     const reference = summarise(runs.gpg, bytes);
-    console.log(JSON.stringify({
-      benchmark: 'encrypt-pgp',
-      case: benchCase.name,
-      sizeMiB,
-      rounds,
-      encryptPgp: ours,
-      gpg: reference,
-      ratioToGpg: ratio(reference.seconds, ours.seconds),
-      loadAverage: loadAverage(),
-      note: 'medians of interleaved rounds (peakRssMB: the highest of the rounds, from each process\'s rusage); peak RSS includes Node and the loaded modules',
-    }));
+    console.log(
+      JSON.stringify({
+        benchmark: 'encrypt-pgp',
+        case: benchCase.name,
+        sizeMiB,
+        rounds,
+        encryptPgp: ours,
+        gpg: reference,
+        ratioToGpg: ratio(reference.seconds, ours.seconds),
+        loadAverage: loadAverage(),
+        note: "medians of interleaved rounds (peakRssMB: the highest of the rounds, from each process's rusage); peak RSS includes Node and the loaded modules",
+      }),
+    );
   }
 } finally {
   await gpg.close();

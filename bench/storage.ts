@@ -214,7 +214,12 @@ async function startSftp(): Promise<Server> {
   const sshd: RunningSshd = await startSshd();
   return {
     what: "Debian's OpenSSH sshd (internal-sftp) on a loopback port",
-    upload: (source) => ({ backend: 'sftp', source, target: `sftp://${sshd.user}@127.0.0.1:${sshd.port}${sshd.root}/exports`, options: { keyFile: sshd.privateKeyPath, knownHosts: sshd.knownHostsPath } }),
+    upload: (source) => ({
+      backend: 'sftp',
+      source,
+      target: `sftp://${sshd.user}@127.0.0.1:${sshd.port}${sshd.root}/exports`,
+      options: { keyFile: sshd.privateKeyPath, knownHosts: sshd.knownHostsPath },
+    }),
     env: {},
     stop: () => sshd.stop(),
   };
@@ -252,7 +257,14 @@ async function main(): Promise<void> {
     const output = join(work, 'local');
     const cases = new Map<Backend, { upload: Upload; env: NodeJS.ProcessEnv; what: string }>([
       ['local', { upload: { backend: 'local', source: vm.directory, output }, env: {}, what: 'store-local into a directory (fsync, read-back verification)' }],
-      ['file', { upload: { backend: 'file', source: vm.directory, target: pathToFileURL(fileTarget).href }, env: {}, what: 'store-remote streaming to a file:// target' }],
+      [
+        'file',
+        {
+          upload: { backend: 'file', source: vm.directory, target: pathToFileURL(fileTarget).href },
+          env: {},
+          what: 'store-remote streaming to a file:// target',
+        },
+      ],
       ...[...servers].map(([backend, server]) => [backend, { upload: server.upload(vm.directory), env: server.env, what: server.what }] as const),
     ]);
 
@@ -286,16 +298,27 @@ async function main(): Promise<void> {
         allMBps: all.map((figures) => mbPerSecond(vmdkBytes, figures.seconds)),
       };
     };
-    console.log(JSON.stringify({
-      benchmark: 'storage',
-      export: { format: 'ovf', diskCapacityMiB: Math.round((exportMiB * 4) / 3), vmdkBytes, content: 'streamOptimized VMDK of a disk three quarters pseudo-random, one quarter zeros' },
-      machine: { cpus: availableParallelism(), loadAverageBefore: loadBefore, loadAverageAfter: loadAverage() },
-      rounds,
-      mode: 'store-remote streaming (extra: { targets: [url], streamUpload: true }), no local copy',
-      backends: Object.fromEntries([...cases.keys()].map((backend) => [backend, summary(backend)])),
-      ...(Object.keys(missing).length > 0 ? { missing } : {}),
-      note: 'medians of interleaved rounds (best*: the fastest round of each case); each case timed from runJob start to end (target opened, upload checked, record written); MB/s of VMDK bytes; ratioToLocal = local seconds / backend seconds; cpuSeconds is the uploading process\'s (every thread), mainThreadCpuSeconds its event loop thread alone; peak RSS is the uploading process\'s (getrusage), with Node and that backend\'s SDK loaded; the servers run in other processes on the same 2 CPUs',
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: 'storage',
+          export: {
+            format: 'ovf',
+            diskCapacityMiB: Math.round((exportMiB * 4) / 3),
+            vmdkBytes,
+            content: 'streamOptimized VMDK of a disk three quarters pseudo-random, one quarter zeros',
+          },
+          machine: { cpus: availableParallelism(), loadAverageBefore: loadBefore, loadAverageAfter: loadAverage() },
+          rounds,
+          mode: 'store-remote streaming (extra: { targets: [url], streamUpload: true }), no local copy',
+          backends: Object.fromEntries([...cases.keys()].map((backend) => [backend, summary(backend)])),
+          ...(Object.keys(missing).length > 0 ? { missing } : {}),
+          note: "medians of interleaved rounds (best*: the fastest round of each case); each case timed from runJob start to end (target opened, upload checked, record written); MB/s of VMDK bytes; ratioToLocal = local seconds / backend seconds; cpuSeconds is the uploading process's (every thread), mainThreadCpuSeconds its event loop thread alone; peak RSS is the uploading process's (getrusage), with Node and that backend's SDK loaded; the servers run in other processes on the same 2 CPUs",
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     for (const server of servers.values()) await server.stop().catch(() => undefined);
     await rm(work, { recursive: true, force: true });

@@ -92,7 +92,11 @@ export function summarise(runs: readonly Measured[], bytes: number): Summary {
  * cooler cache or a quieter machine). `beforeEach` runs before every run (e.g. `settleDisk`).
  * Returns the runs of each case, in round order.
  */
-export async function interleave<Name extends string, T>(cases: Record<Name, () => Promise<T>>, rounds: number, beforeEach: () => void | Promise<void> = () => undefined): Promise<Record<Name, T[]>> {
+export async function interleave<Name extends string, T>(
+  cases: Record<Name, () => Promise<T>>,
+  rounds: number,
+  beforeEach: () => void | Promise<void> = () => undefined,
+): Promise<Record<Name, T[]>> {
   const names = Object.keys(cases) as Name[];
   const runs = Object.fromEntries(names.map((name) => [name, [] as T[]])) as Record<Name, T[]>;
   for (let index = 0; index < rounds; index++) {

@@ -19,7 +19,15 @@ type Run = Measured & { readonly outputBytes: number };
 
 const small = process.argv.includes('--small');
 const rounds = Number(argValue('--rounds') ?? 3);
-const cases = small ? [{ name: 'one disk', disks: [64] }, { name: 'two disks', disks: [32, 32] }] : [{ name: 'one disk', disks: [1024] }, { name: 'two disks', disks: [512, 512] }];
+const cases = small
+  ? [
+      { name: 'one disk', disks: [64] },
+      { name: 'two disks', disks: [32, 32] },
+    ]
+  : [
+      { name: 'one disk', disks: [1024] },
+      { name: 'two disks', disks: [512, 512] },
+    ];
 
 for (const { name, disks } of cases) {
   const sim = await startVcsim(['-disk-mb', disks.join(','), '-init-delay', '0']);
@@ -55,11 +63,14 @@ for (const { name, disks } of cases) {
     // Like for like with curl, which only writes to the page cache: no fsync, no read-back
     // verification, no post-export checks. The default runs below keep all three.
     const bareConfig = join(work, 'bare.config.mjs');
-    await writeFile(bareConfig, [
-      `import storeLocal from ${JSON.stringify(new URL('../plugins/store-local/dist/index.js', import.meta.url).pathname)};`,
-      `import validate from ${JSON.stringify(new URL('../plugins/validate/dist/index.js', import.meta.url).pathname)};`,
-      'export default { plugins: [storeLocal({ fsync: false, verify: false }), validate({ post: false })] };',
-    ].join('\n'));
+    await writeFile(
+      bareConfig,
+      [
+        `import storeLocal from ${JSON.stringify(new URL('../plugins/store-local/dist/index.js', import.meta.url).pathname)};`,
+        `import validate from ${JSON.stringify(new URL('../plugins/validate/dist/index.js', import.meta.url).pathname)};`,
+        'export default { plugins: [storeLocal({ fsync: false, verify: false }), validate({ post: false })] };',
+      ].join('\n'),
+    );
     let runNumber = 0;
     const runExport = async (format: 'ovf' | 'ova', extra: string[]): Promise<Run> => {
       const output = join(work, `export-${runNumber++}`);
@@ -84,23 +95,24 @@ for (const { name, disks } of cases) {
     const parallel = summarise(runs['parallel']!, bytes);
     const serial = runs['serial'] ? summarise(runs['serial'], bytes) : undefined;
 
-    console.log(JSON.stringify({
-      benchmark: 'vsphere-export',
-      case: name,
-      disksMiB: disks,
-      bytes,
-      rounds,
-      curl: curlFigures,
-      ovfWithoutDurability: versusCurl(summarise(runs['bare']!, bytes)),
-      ovf: versusCurl(parallel),
-      ...(serial ? { ovfOneDiskAtATime: { ...serial, parallelSpeedup: ratio(serial.seconds, parallel.seconds) } } : {}),
-      ova: versusCurl(summarise(runs['ova']!, runs['ova']![0]!.outputBytes)),
-      loadAverage: loadAverage(),
-      note: 'medians of interleaved rounds (peakRssMB: the highest of the rounds, from each process\'s rusage); hyperexport times include start-up, login, lease and CreateDescriptor; ovf and ova also fsync, read every file back and run the post-export checks; curl only downloads to the page cache; ova MB/s counts the .ova\'s bytes',
-    }));
+    console.log(
+      JSON.stringify({
+        benchmark: 'vsphere-export',
+        case: name,
+        disksMiB: disks,
+        bytes,
+        rounds,
+        curl: curlFigures,
+        ovfWithoutDurability: versusCurl(summarise(runs['bare']!, bytes)),
+        ovf: versusCurl(parallel),
+        ...(serial ? { ovfOneDiskAtATime: { ...serial, parallelSpeedup: ratio(serial.seconds, parallel.seconds) } } : {}),
+        ova: versusCurl(summarise(runs['ova']!, runs['ova']![0]!.outputBytes)),
+        loadAverage: loadAverage(),
+        note: "medians of interleaved rounds (peakRssMB: the highest of the rounds, from each process's rusage); hyperexport times include start-up, login, lease and CreateDescriptor; ovf and ova also fsync, read every file back and run the post-export checks; curl only downloads to the page cache; ova MB/s counts the .ova's bytes",
+      }),
+    );
   } finally {
     await sim.stop();
     await rm(work, { recursive: true, force: true });
   }
 }
-

@@ -32,23 +32,66 @@ interface MutationModule {
 
 const MODULES: readonly MutationModule[] = [
   { name: 'safe-name', mutate: ['core/src/ovf/safe-name.ts'], tests: ['core/src/ovf/safe-name.test.ts'] },
-  { name: 'manifest', mutate: ['core/src/ovf/manifest.ts', 'core/src/ovf/manifest-check.ts'], tests: ['core/src/ovf/manifest.test.ts', 'core/src/ovf/manifest-check.test.ts'] },
+  {
+    name: 'manifest',
+    mutate: ['core/src/ovf/manifest.ts', 'core/src/ovf/manifest-check.ts'],
+    tests: ['core/src/ovf/manifest.test.ts', 'core/src/ovf/manifest-check.test.ts'],
+  },
   { name: 'ova-index', mutate: ['core/src/ovf/ova-index.ts'], tests: ['core/src/ovf/ova-index.test.ts'] },
-  { name: 'restore-plan', mutate: ['core/src/restore/file-bindings.ts', 'core/src/restore/reversal.ts'], tests: ['core/src/restore/*.test.ts', 'plugins/encrypt-aes/src/binding.test.ts'] },
+  {
+    name: 'restore-plan',
+    mutate: ['core/src/restore/file-bindings.ts', 'core/src/restore/reversal.ts'],
+    tests: ['core/src/restore/*.test.ts', 'plugins/encrypt-aes/src/binding.test.ts'],
+  },
   { name: 'retention-policy', mutate: ['plugins/retention/src/policy.ts'], tests: ['plugins/retention/src/policy.test.ts'] },
   // The reading side of the .hxe format (header parsing, nonces) and the decrypting stream.
-  { name: 'encrypt-aes', mutate: ['plugins/encrypt-aes/src/format.ts:192-328', 'plugins/encrypt-aes/src/decrypt-stream.ts'], tests: ['plugins/encrypt-aes/src/*.test.ts'] },
+  {
+    name: 'encrypt-aes',
+    mutate: ['plugins/encrypt-aes/src/format.ts:192-328', 'plugins/encrypt-aes/src/decrypt-stream.ts'],
+    tests: ['plugins/encrypt-aes/src/*.test.ts'],
+  },
   // What decides that resumed bytes belong where they are appended: the Content-Length and
   // Content-Range parsing, the checks of each answer, the body's length (not the retry policy).
-  { name: 'resumable-download', mutate: ['plugins/source-vsphere/src/nfc/resumable-download.ts:215-237', 'plugins/source-vsphere/src/nfc/resumable-download.ts:403-505'], tests: ['plugins/source-vsphere/src/nfc/resumable-download.test.ts'] },
+  {
+    name: 'resumable-download',
+    mutate: ['plugins/source-vsphere/src/nfc/resumable-download.ts:215-237', 'plugins/source-vsphere/src/nfc/resumable-download.ts:403-505'],
+    tests: ['plugins/source-vsphere/src/nfc/resumable-download.test.ts'],
+  },
   { name: 'store-local-commit', mutate: ['plugins/store-local/src/local-directory-sink.ts'], tests: ['plugins/store-local/src/*.test.ts'] },
   // The checks: each file against the manifest, the restored OVA or folder against its own.
   { name: 'restore', mutate: ['core/src/restore/restore-export.ts:220-283'], tests: ['test/restore.test.ts'], throughCli: true },
   // Each storage backend's checksum path: the hash computed on the way and checked against the
   // announced one, the sizes and hashes checked after the upload, and (GCS) the CRC32C on reads.
-  { name: 'gcs-checksum', mutate: ['plugins/cloud-gcs/src/gcs-storage-service.ts:112-125', 'plugins/cloud-gcs/src/gcs-storage-service.ts:138-138', 'plugins/cloud-gcs/src/gcs-storage-service.ts:158-170', 'plugins/cloud-gcs/src/gcs-storage-service.ts:223-235'], tests: ['test/cloud-gcs.test.ts'] },
-  { name: 'azure-checksum', mutate: ['plugins/cloud-azure/src/block-upload.ts:114-116', 'plugins/cloud-azure/src/block-upload.ts:129-131', 'plugins/cloud-azure/src/block-upload.ts:141-141', 'plugins/cloud-azure/src/block-upload.ts:161-170', 'plugins/cloud-azure/src/azure-blob-service.ts:59-62'], tests: ['test/cloud-azure.test.ts'] },
-  { name: 's3-checksum', mutate: ['plugins/cloud-s3/src/stream-upload.ts:140-160', 'plugins/cloud-s3/src/stream-upload.ts:233-290', 'plugins/cloud-s3/src/s3-storage-service.ts:94-100'], tests: ['test/cloud-s3.test.ts'] },
+  {
+    name: 'gcs-checksum',
+    mutate: [
+      'plugins/cloud-gcs/src/gcs-storage-service.ts:112-125',
+      'plugins/cloud-gcs/src/gcs-storage-service.ts:138-138',
+      'plugins/cloud-gcs/src/gcs-storage-service.ts:158-170',
+      'plugins/cloud-gcs/src/gcs-storage-service.ts:223-235',
+    ],
+    tests: ['test/cloud-gcs.test.ts'],
+  },
+  {
+    name: 'azure-checksum',
+    mutate: [
+      'plugins/cloud-azure/src/block-upload.ts:114-116',
+      'plugins/cloud-azure/src/block-upload.ts:129-131',
+      'plugins/cloud-azure/src/block-upload.ts:141-141',
+      'plugins/cloud-azure/src/block-upload.ts:161-170',
+      'plugins/cloud-azure/src/azure-blob-service.ts:59-62',
+    ],
+    tests: ['test/cloud-azure.test.ts'],
+  },
+  {
+    name: 's3-checksum',
+    mutate: [
+      'plugins/cloud-s3/src/stream-upload.ts:140-160',
+      'plugins/cloud-s3/src/stream-upload.ts:233-290',
+      'plugins/cloud-s3/src/s3-storage-service.ts:94-100',
+    ],
+    tests: ['test/cloud-s3.test.ts'],
+  },
   { name: 'sftp-checksum', mutate: ['plugins/cloud-sftp/src/sftp-storage-service.ts:78-115'], tests: ['test/cloud-sftp.test.ts'] },
 ];
 
@@ -62,7 +105,9 @@ function option(name: string): string | undefined {
 }
 
 function usage(problem: string): never {
-  console.error(`mutate: ${problem}\nUsage: npm run mutate [-- --module NAME[,NAME…] | --mutate 'FILE[:LINES]'] [stryker options]\nModules: ${MODULES.map((module) => module.name).join(', ')}`);
+  console.error(
+    `mutate: ${problem}\nUsage: npm run mutate [-- --module NAME[,NAME…] | --mutate 'FILE[:LINES]'] [stryker options]\nModules: ${MODULES.map((module) => module.name).join(', ')}`,
+  );
   process.exit(2);
 }
 
@@ -113,7 +158,9 @@ function expand(pattern: string): string[] {
   if (!pattern.includes('*')) return [pattern];
   const folder = dirname(pattern);
   const suffix = pattern.slice(pattern.lastIndexOf('*') + 1);
-  return readdirSync(join(ROOT, folder)).filter((file) => file.endsWith(suffix)).map((file) => `${folder}/${file}`);
+  return readdirSync(join(ROOT, folder))
+    .filter((file) => file.endsWith(suffix))
+    .map((file) => `${folder}/${file}`);
 }
 
 const scores: Score[] = [];
@@ -123,23 +170,33 @@ try {
   for (const module of plan) {
     const report = `reports/mutation/${module.name}.json`;
     const tests = module.tests.flatMap(expand);
-    console.log(`\nmutate: ${module.name}: ${module.mutate.join(', ')} against ${tests.length ? tests.join(', ') : "vitest's related tests"}${module.throughCli ? ' (through the CLI: every test file runs for every mutant)' : ''}`);
-    const result = spawnSync(process.execPath, [
-      join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', 'stryker.config.mjs',
-      '--mutate', module.mutate.join(','),
-      ...(tests.length ? ['--testFiles', tests.join(',')] : []),
-      '--coverageAnalysis', module.throughCli ? 'off' : 'perTest',
-      ...passThrough,
-    ], {
-      cwd: ROOT,
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        HYPEREXPORT_MUTATE_REPORT: join('reports/mutation', module.name),
-        HYPEREXPORT_MUTATE_FILES: module.mutate.map((file) => file.replace(/:[\d:-]+$/, '')).join(','),
-        HYPEREXPORT_MUTATE_RELATED: tests.length ? '0' : '1',
+    console.log(
+      `\nmutate: ${module.name}: ${module.mutate.join(', ')} against ${tests.length ? tests.join(', ') : "vitest's related tests"}${module.throughCli ? ' (through the CLI: every test file runs for every mutant)' : ''}`,
+    );
+    const result = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'),
+        'run',
+        'stryker.config.mjs',
+        '--mutate',
+        module.mutate.join(','),
+        ...(tests.length ? ['--testFiles', tests.join(',')] : []),
+        '--coverageAnalysis',
+        module.throughCli ? 'off' : 'perTest',
+        ...passThrough,
+      ],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          HYPEREXPORT_MUTATE_REPORT: join('reports/mutation', module.name),
+          HYPEREXPORT_MUTATE_FILES: module.mutate.map((file) => file.replace(/:[\d:-]+$/, '')).join(','),
+          HYPEREXPORT_MUTATE_RELATED: tests.length ? '0' : '1',
+        },
       },
-    });
+    );
     if (result.status !== 0 || !existsSync(join(ROOT, report))) {
       console.error(`mutate: ${module.name}: stryker exited ${result.status ?? result.signal}`);
       failed = true;
@@ -164,6 +221,7 @@ if (scores.length) {
   console.log(`\nMutation scores (${new Date().toISOString().slice(0, 10)}):\n`);
   console.log('| Module | Score | Killed | Timed out | Survived | No coverage |');
   console.log('|---|---|---|---|---|---|');
-  for (const score of scores) console.log(`| ${score.module} | ${score.score}% | ${score.killed} | ${score.timedOut} | ${score.survived} | ${score.noCoverage} |`);
+  for (const score of scores)
+    console.log(`| ${score.module} | ${score.score}% | ${score.killed} | ${score.timedOut} | ${score.survived} | ${score.noCoverage} |`);
 }
 process.exit(failed ? 1 : 0);

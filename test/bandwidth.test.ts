@@ -113,7 +113,14 @@ describe('bandwidth cap through runJob', () => {
     exporter.bus.on('stage:end', (event) => {
       if (event.stage === 'published') uploadSeconds = event.durationMs / 1000;
     });
-    const result = await runJob(exporter, { source: vm.directory, format: 'ovf', output: join(work, 'upload-local'), parallel: 2, overwrite: false, extra: { bwlimit: '4M' } });
+    const result = await runJob(exporter, {
+      source: vm.directory,
+      format: 'ovf',
+      output: join(work, 'upload-local'),
+      parallel: 2,
+      overwrite: false,
+      extra: { bwlimit: '4M' },
+    });
     expect(result.status, result.error?.message).toBe('succeeded');
     const uploaded = result.files.filter((file) => file.kind === 'disk').reduce((sum, file) => sum + file.size, 0);
     expect(uploaded).toBeGreaterThan(5 * MiB);
@@ -143,11 +150,15 @@ describe('bad limits', () => {
     expect(await readdir(output).catch(() => [])).toEqual([]);
 
     const exporter = await Exporter.create([sourceLocal(), bandwidth()]);
-    await expect(checkJob(exporter, { source: vm.directory, format: 'ovf', parallel: 1, overwrite: false, extra: { bwlimit: 'Funday-08:00,1M' } })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('at character 1, "Funday" is not a weekday') as string });
+    await expect(
+      checkJob(exporter, { source: vm.directory, format: 'ovf', parallel: 1, overwrite: false, extra: { bwlimit: 'Funday-08:00,1M' } }),
+    ).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('at character 1, "Funday" is not a weekday') as string });
   });
 
   it('a bad limit in the config fails when the plugins are set up', async () => {
     await expect(Exporter.create([bandwidth({ limit: '10X' })])).rejects.toThrow(ConfigError);
-    await expect(Exporter.create([bandwidth({ perStream: '25:00,1M' })])).rejects.toThrow('bad per-stream bandwidth limit "25:00,1M": at character 1, "25:00" is not a time of day');
+    await expect(Exporter.create([bandwidth({ perStream: '25:00,1M' })])).rejects.toThrow(
+      'bad per-stream bandwidth limit "25:00,1M": at character 1, "25:00" is not a time of day',
+    );
   });
 });

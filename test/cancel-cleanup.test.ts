@@ -27,7 +27,11 @@ const STACK_FRAME = /^\s+at .+[(:]\d+/m;
  */
 function runWithStdoutClosed(args: readonly string[], closeAfter?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: harness.work, env: { ...process.env, ...harness.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      cwd: harness.work,
+      env: { ...process.env, ...harness.env, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     if (!closeAfter) child.stdout.destroy();
@@ -61,8 +65,14 @@ describe('cancel and cleanup', () => {
     await sleep(Math.max(0, takingAt + taskMs + 500 - Date.now()));
     expect(await snapshotsOf(harness.onVm)).toEqual([]);
     const infos = run.events.filter((e) => e.type === 'info').map((e) => String(e.message));
-    expect(infos.some((m) => /waiting for snapshot "hyperexport-DC0_H0_VM1-[^"]+" to be made, to remove it/.test(m)), infos.join('\n')).toBe(true);
-    expect(infos.some((m) => /removed snapshot "hyperexport-DC0_H0_VM1-/.test(m)), infos.join('\n')).toBe(true);
+    expect(
+      infos.some((m) => /waiting for snapshot "hyperexport-DC0_H0_VM1-[^"]+" to be made, to remove it/.test(m)),
+      infos.join('\n'),
+    ).toBe(true);
+    expect(
+      infos.some((m) => /removed snapshot "hyperexport-DC0_H0_VM1-/.test(m)),
+      infos.join('\n'),
+    ).toBe(true);
   });
 
   it('Ctrl-C while the export lease is being opened: the lease is aborted once the server made it', async () => {
@@ -92,7 +102,10 @@ describe('cancel and cleanup', () => {
     await harness.sim.setFaults({ rateBytesPerSec: 1024 * 1024 });
     const leasesBefore = (await harness.sim.leases()).length;
     const out = outDir();
-    const run = await runWithStdoutClosed(['export', '--vm', harness.onVm.path, '--snapshot-before', '--format', 'ova', '--output', out, '--json'], /"type":"file:progress"/);
+    const run = await runWithStdoutClosed(
+      ['export', '--vm', harness.onVm.path, '--snapshot-before', '--format', 'ova', '--output', out, '--json'],
+      /"type":"file:progress"/,
+    );
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).not.toMatch(STACK_FRAME);
     expect(run.stderr).toMatch(/standard output was closed.*cancelling/);

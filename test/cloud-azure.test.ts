@@ -39,7 +39,11 @@ afterAll(async () => {
 });
 
 /** Opens a target through the registry, as the store stage and `hyperexport remote` do. */
-function open(url: string, env: NodeJS.ProcessEnv = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString }, options: Record<string, unknown> = {}): Promise<StorageService> {
+function open(
+  url: string,
+  env: NodeJS.ProcessEnv = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString },
+  options: Record<string, unknown> = {},
+): Promise<StorageService> {
   return exporter.storage.open(url, { env, options });
 }
 
@@ -80,7 +84,11 @@ describe('cloud-azure: block uploads', () => {
     const service = await open(`azure://${AZURITE_ACCOUNT}/exports/${prefix}`);
     const content = randomBytes(3 * MiB + 12345);
     const progress: number[] = [];
-    const result = await service.put('vm/disk.vmdk', unknownLengthStream(content), { signal, contentType: 'application/x-vmdk', onProgress: (bytes) => progress.push(bytes) });
+    const result = await service.put('vm/disk.vmdk', unknownLengthStream(content), {
+      signal,
+      contentType: 'application/x-vmdk',
+      onProgress: (bytes) => progress.push(bytes),
+    });
     const sha256 = createHash('sha256').update(content).digest('hex');
     expect(result).toMatchObject({ key: 'vm/disk.vmdk', size: content.length, sha256 });
 
@@ -127,7 +135,17 @@ describe('cloud-azure: block uploads', () => {
     const body = slowBody(64 * MiB, (sent) => {
       if (sent >= 6 * MiB && staged >= 2 * MiB) controller.abort(reason);
     });
-    const failure = await service.put('vm/aborted.vmdk', body, { signal: controller.signal, onProgress: (bytes) => { staged = bytes; } }).then(() => new Error('the aborted put succeeded'), (error: unknown) => error);
+    const failure = await service
+      .put('vm/aborted.vmdk', body, {
+        signal: controller.signal,
+        onProgress: (bytes) => {
+          staged = bytes;
+        },
+      })
+      .then(
+        () => new Error('the aborted put succeeded'),
+        (error: unknown) => error,
+      );
     expect(cancellationReason(failure)).toBe(reason);
     // The service did receive blocks: they exist, uncommitted, and are invisible.
     const blocks = await container.getBlockBlobClient(`${prefix}/vm/aborted.vmdk`).getBlockList('uncommitted');
@@ -152,7 +170,14 @@ describe('cloud-azure: block uploads', () => {
         controller.abort(reason);
       },
     });
-    expect(cancellationReason(await put.then(() => new Error('the cancelled put succeeded'), (error: unknown) => error))).toBe(reason);
+    expect(
+      cancellationReason(
+        await put.then(
+          () => new Error('the cancelled put succeeded'),
+          (error: unknown) => error,
+        ),
+      ),
+    ).toBe(reason);
     expect(calls).toEqual([13]);
     expect(await service.stat('late.json', { signal })).toBeUndefined();
   });
@@ -170,7 +195,9 @@ describe('cloud-azure: block uploads', () => {
     expect((await tiers.getBlockBlobClient(`${prefix}/cool/big.bin`).getProperties()).accessTier).toBe('Cool');
     expect((await tiers.getBlockBlobClient(`${prefix}/cool/small.bin`).getProperties()).accessTier).toBe('Cool');
     expect((await tiers.getBlockBlobClient(`${prefix}/cold/big.bin`).getProperties()).accessTier).toBe('Cold');
-    await expect(coolExporter.storage.open(`azure://${AZURITE_ACCOUNT}/tiers/x`, { env, options: { accessTier: 'Frozen' } })).rejects.toMatchObject({ code: 'CONFIG' });
+    await expect(coolExporter.storage.open(`azure://${AZURITE_ACCOUNT}/tiers/x`, { env, options: { accessTier: 'Frozen' } })).rejects.toMatchObject({
+      code: 'CONFIG',
+    });
   });
 });
 
@@ -185,15 +212,20 @@ describe('cloud-azure: credentials', () => {
   }
 
   it('works with an account key from AZURE_STORAGE_KEY and the endpoint from HYPEREXPORT_AZURE_ENDPOINT', async () => {
-    await roundTrip(await open(`azure://${AZURITE_ACCOUNT}/exports/${uniquePrefix()}`, { AZURE_STORAGE_KEY: AZURITE_KEY, HYPEREXPORT_AZURE_ENDPOINT: azurite.endpoint }));
+    await roundTrip(
+      await open(`azure://${AZURITE_ACCOUNT}/exports/${uniquePrefix()}`, { AZURE_STORAGE_KEY: AZURITE_KEY, HYPEREXPORT_AZURE_ENDPOINT: azurite.endpoint }),
+    );
   });
 
   it('works with a container SAS token from AZURE_STORAGE_SAS_TOKEN and the endpoint option', async () => {
-    const sas = generateBlobSASQueryParameters({
-      containerName: 'exports',
-      permissions: ContainerSASPermissions.parse('racwdl'),
-      expiresOn: new Date(Date.now() + 3600_000),
-    }, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).toString();
+    const sas = generateBlobSASQueryParameters(
+      {
+        containerName: 'exports',
+        permissions: ContainerSASPermissions.parse('racwdl'),
+        expiresOn: new Date(Date.now() + 3600_000),
+      },
+      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+    ).toString();
     await roundTrip(await open(`azure://${AZURITE_ACCOUNT}/exports/${uniquePrefix()}`, { AZURE_STORAGE_SAS_TOKEN: `?${sas}` }, { endpoint: azurite.endpoint }));
   });
 
@@ -222,12 +254,16 @@ describe('cloud-azure: credentials', () => {
   });
 
   it('says a named credential source is missing instead of falling back to another', async () => {
-    await expect(open(`azure://${AZURITE_ACCOUNT}/exports`, { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString }, { sasTokenEnv: 'MY_SAS' }))
-      .rejects.toMatchObject({ code: 'CONFIG', message: expect.stringContaining('MY_SAS') });
+    await expect(
+      open(`azure://${AZURITE_ACCOUNT}/exports`, { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString }, { sasTokenEnv: 'MY_SAS' }),
+    ).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringContaining('MY_SAS') });
   });
 
   it('refuses a connection string for another account than the URL names', async () => {
-    await expect(open('azure://otheraccount/exports')).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/"devstoreaccount1".*"otheraccount"/) });
+    await expect(open('azure://otheraccount/exports')).rejects.toMatchObject({
+      code: 'CONFIG',
+      message: expect.stringMatching(/"devstoreaccount1".*"otheraccount"/),
+    });
   });
 
   it('refuses a SAS token in the URL, without repeating it', async () => {
@@ -241,7 +277,11 @@ describe('cloud-azure: wrong targets', () => {
   it('says which container is missing and how to create it', async () => {
     const service = await open(`azure://${AZURITE_ACCOUNT}/no-such-container/exports`);
     const failure = await service.put('vm/disk.vmdk', unknownLengthStream(randomBytes(2 * MiB)), { signal }).catch((error: unknown) => error);
-    expect(failure).toMatchObject({ code: 'CONTAINER_NOT_FOUND', message: expect.stringContaining('"no-such-container"'), hint: expect.stringContaining('az storage container create') });
+    expect(failure).toMatchObject({
+      code: 'CONTAINER_NOT_FOUND',
+      message: expect.stringContaining('"no-such-container"'),
+      hint: expect.stringContaining('az storage container create'),
+    });
     // A missing container is a wrong target, not a missing object: stat and get say so too.
     await expect(service.stat('vm/disk.vmdk', { signal })).rejects.toMatchObject({ code: 'CONTAINER_NOT_FOUND' });
     await expect(service.get('vm/disk.vmdk', { signal })).rejects.toMatchObject({ code: 'CONTAINER_NOT_FOUND' });
@@ -292,7 +332,14 @@ describe('cloud-azure: a server killed mid-upload', () => {
     const body = slowBody(256 * MiB, () => {
       if (staged >= 3 * MiB) killed ??= dying.kill();
     });
-    const failure = await service.put('vm/disk.vmdk', body, { signal, onProgress: (bytes) => { staged = bytes; } }).catch((error: unknown) => error);
+    const failure = await service
+      .put('vm/disk.vmdk', body, {
+        signal,
+        onProgress: (bytes) => {
+          staged = bytes;
+        },
+      })
+      .catch((error: unknown) => error);
     await killed;
     expect(killed).toBeDefined();
     expect(failure).toMatchObject({ code: 'UNREACHABLE', message: expect.stringContaining('account "devstoreaccount1", container "crash"') });

@@ -91,9 +91,20 @@ describe('cloud-gcs resumable uploads', () => {
     const content = randomBytes(600 * 1024);
     const before = fake.requests.length;
     await service.put('sized.bin', unknownLengthStream(content), { signal, size: content.length });
-    const ranges = fake.requests.slice(before).filter((request) => request.query.upload_id !== undefined).map((request) => request.contentRange);
-    expect(ranges).toEqual(['bytes */*', `bytes 0-262143/${content.length}`, `bytes 262144-524287/${content.length}`, `bytes 524288-${content.length - 1}/${content.length}`]);
-    await expect(service.put('short.bin', unknownLengthStream(content.subarray(0, 500 * 1024)), { signal, size: content.length })).rejects.toMatchObject({ code: 'VERIFY', message: expect.stringContaining(`the stream gave ${500 * 1024} bytes, ${content.length} were announced`) });
+    const ranges = fake.requests
+      .slice(before)
+      .filter((request) => request.query.upload_id !== undefined)
+      .map((request) => request.contentRange);
+    expect(ranges).toEqual([
+      'bytes */*',
+      `bytes 0-262143/${content.length}`,
+      `bytes 262144-524287/${content.length}`,
+      `bytes 524288-${content.length - 1}/${content.length}`,
+    ]);
+    await expect(service.put('short.bin', unknownLengthStream(content.subarray(0, 500 * 1024)), { signal, size: content.length })).rejects.toMatchObject({
+      code: 'VERIFY',
+      message: expect.stringContaining(`the stream gave ${500 * 1024} bytes, ${content.length} were announced`),
+    });
     expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([`${prefix}/sized.bin`]);
   });
 
@@ -113,7 +124,10 @@ describe('cloud-gcs resumable uploads', () => {
     const before = fake.requests.length;
     const result = await service.put('retried.vmdk', unknownLengthStream(content), { signal });
     expect(result.size).toBe(content.length);
-    const ranges = fake.requests.slice(before).filter((request) => request.query.upload_id !== undefined).map((request) => request.contentRange);
+    const ranges = fake.requests
+      .slice(before)
+      .filter((request) => request.query.upload_id !== undefined)
+      .map((request) => request.contentRange);
     expect(ranges).toEqual([
       'bytes */*',
       'bytes 0-262143/*',
@@ -184,7 +198,9 @@ describe('cloud-gcs failures', () => {
       await fake.restart();
     }
     expect(failure).toMatchObject({ name: 'ExportError', code: 'UNREACHABLE' });
-    expect(String((failure as Error).message)).toMatch(new RegExp(`uploading dies\\.vmdk to gs://${BUCKET}/${prefix}/: the connection to Google Cloud Storage failed`));
+    expect(String((failure as Error).message)).toMatch(
+      new RegExp(`uploading dies\\.vmdk to gs://${BUCKET}/${prefix}/: the connection to Google Cloud Storage failed`),
+    );
     expect((failure as { hint?: string }).hint).toMatch(/network/);
     // The session URI is a capability: it is in neither the message nor the cause.
     expect(`${String((failure as Error).message)} ${String(((failure as Error).cause as Error | undefined)?.message)}`).not.toMatch(/upload_id=(?!\*\*\*)/);
@@ -206,7 +222,9 @@ describe('cloud-gcs failures', () => {
       if (received >= 512 * 1024) controller.abort(new Error('cancelled by the test'));
     };
     try {
-      await expect(service.put('aborted.vmdk', unknownLengthStream(randomBytes(2 * 1024 * 1024)), { signal: controller.signal })).rejects.toThrow(/cancelled by the test/);
+      await expect(service.put('aborted.vmdk', unknownLengthStream(randomBytes(2 * 1024 * 1024)), { signal: controller.signal })).rejects.toThrow(
+        /cancelled by the test/,
+      );
     } finally {
       fake.onUploadBytes = undefined;
     }
@@ -243,14 +261,25 @@ describe('cloud-gcs failures', () => {
 
   it('a service account key whose private key is not a key gives a clear error', async () => {
     const path = join(work, 'broken-service-account.json');
-    await writeFile(path, JSON.stringify({ type: 'service_account', client_email: 'backup@project.iam.gserviceaccount.com', private_key: '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n', private_key_id: 'abc' }));
+    await writeFile(
+      path,
+      JSON.stringify({
+        type: 'service_account',
+        client_email: 'backup@project.iam.gserviceaccount.com',
+        private_key: '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n',
+        private_key_id: 'abc',
+      }),
+    );
     const failure = await open(`gs://${BUCKET}/x`, { keyFile: path }).catch((error: unknown) => error);
     expect(failure).toMatchObject({ name: 'ExportError', code: 'AUTH' });
     expect(String((failure as Error).message)).not.toMatch(/not a key/);
   });
 
   it('a missing or malformed credential file is a configuration error', async () => {
-    await expect(open(`gs://${BUCKET}/x`, { keyFile: join(work, 'nope.json') })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringMatching(/cannot read the Google Cloud credential file .*nope\.json: ENOENT/) });
+    await expect(open(`gs://${BUCKET}/x`, { keyFile: join(work, 'nope.json') })).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/cannot read the Google Cloud credential file .*nope\.json: ENOENT/),
+    });
     const garbage = join(work, 'garbage.json');
     await writeFile(garbage, 'not json');
     await expect(open(`gs://${BUCKET}/x`, { keyFile: garbage })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringMatching(/is not JSON/) });
@@ -271,8 +300,15 @@ describe('cloud-gcs failures', () => {
     const prefix = freshPrefix();
     const service = await open(`gs://${BUCKET}/${prefix}/`, { chunkSize: 256 * 1024 });
     fake.corruptNextUpload(`${prefix}/damaged.vmdk`);
-    const failure = await service.put('damaged.vmdk', unknownLengthStream(randomBytes(700 * 1024), 100_000), { signal }).then(() => new Error('the damaged upload was accepted'), (error: unknown) => error);
-    expect(failure).toMatchObject({ name: 'ExportError', code: 'VERIFY', message: `uploading damaged.vmdk to gs://${BUCKET}/${prefix}/: Google Cloud Storage stored other bytes than were sent (CRC32C mismatch); the object was deleted` });
+    const failure = await service.put('damaged.vmdk', unknownLengthStream(randomBytes(700 * 1024), 100_000), { signal }).then(
+      () => new Error('the damaged upload was accepted'),
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({
+      name: 'ExportError',
+      code: 'VERIFY',
+      message: `uploading damaged.vmdk to gs://${BUCKET}/${prefix}/: Google Cloud Storage stored other bytes than were sent (CRC32C mismatch); the object was deleted`,
+    });
     expect(await service.stat('damaged.vmdk', { signal })).toBeUndefined();
     expect(await listKeys(service, '')).toEqual([]);
     expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([]);
@@ -300,7 +336,10 @@ describe('cloud-gcs failures', () => {
     const service = await open(`gs://${BUCKET}/${prefix}/`, { chunkSize: 256 * 1024 });
     const content = randomBytes(300 * 1024);
     const announced = sha256(Buffer.from('other bytes'));
-    const failure = await service.put('announced.vmdk', Readable.from([content]), { signal, metadata: { sha256: announced } }).then(() => new Error('the put was accepted'), (error: unknown) => error);
+    const failure = await service.put('announced.vmdk', Readable.from([content]), { signal, metadata: { sha256: announced } }).then(
+      () => new Error('the put was accepted'),
+      (error: unknown) => error,
+    );
     expect(failure).toMatchObject({
       name: 'ExportError',
       code: 'VERIFY',
@@ -314,14 +353,26 @@ describe('cloud-gcs failures', () => {
   // leave nothing, whichever answer gives it away.
   it.each([
     ['the answer that finalises the upload', 'upload', (size: number) => `Google Cloud Storage holds ${size + 1} bytes, ${size} were sent`],
-    ['the answer to the metadata update after it', 'update', (size: number) => `Google Cloud Storage reports ${size + 1} bytes after the upload, ${size} were sent`],
+    [
+      'the answer to the metadata update after it',
+      'update',
+      (size: number) => `Google Cloud Storage reports ${size + 1} bytes after the upload, ${size} were sent`,
+    ],
   ] as const)('a size in %s other than the bytes sent fails the put, and nothing is visible', async (_answer, kind, explanation) => {
     const prefix = freshPrefix();
     const service = await open(`gs://${BUCKET}/${prefix}/`, { chunkSize: 256 * 1024 });
     const content = randomBytes(300 * 1024);
     fake.misreportSize(`${prefix}/sized.vmdk`, kind);
-    const failure = await service.put('sized.vmdk', Readable.from([content]), { signal }).then(() => new Error('the put was accepted'), (error: unknown) => error);
-    expect(failure).toMatchObject({ name: 'ExportError', code: 'VERIFY', message: `uploading sized.vmdk to gs://${BUCKET}/${prefix}/: ${explanation(content.length)}`, hint: 'the upload was discarded; run the export again' });
+    const failure = await service.put('sized.vmdk', Readable.from([content]), { signal }).then(
+      () => new Error('the put was accepted'),
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({
+      name: 'ExportError',
+      code: 'VERIFY',
+      message: `uploading sized.vmdk to gs://${BUCKET}/${prefix}/: ${explanation(content.length)}`,
+      hint: 'the upload was discarded; run the export again',
+    });
     expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([]);
   });
 });
@@ -339,7 +390,11 @@ describe('the GCS fake checks claimed checksums on every upload kind, as GCS doe
     const response = await fetch(fake.tokenUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: SUBJECT_TOKEN, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' }),
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: SUBJECT_TOKEN,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      }),
     });
     token = ((await response.json()) as { access_token: string }).access_token;
   });
@@ -350,10 +405,17 @@ describe('the GCS fake checks claimed checksums on every upload kind, as GCS doe
 
   it('media: X-Goog-Hash', async () => {
     const prefix = freshPrefix();
-    const send = (name: string, hash: string) => fetch(uploadUrl(`uploadType=media&name=${prefix}/${name}`), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'x-goog-hash': hash }, body: data });
+    const send = (name: string, hash: string) =>
+      fetch(uploadUrl(`uploadType=media&name=${prefix}/${name}`), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'x-goog-hash': hash },
+        body: data,
+      });
     const refused = await send('bad-crc', `crc32c=${crc32cOf(other)}`);
     expect(refused.status).toBe(400);
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(`Provided CRC32C "${crc32cOf(other)}" doesn't match calculated CRC32C "${crc32cOf(data)}".`);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+      `Provided CRC32C "${crc32cOf(other)}" doesn't match calculated CRC32C "${crc32cOf(data)}".`,
+    );
     expect((await send('bad-md5', `crc32c=${crc32cOf(data)},md5=${md5Of(other)}`)).status).toBe(400);
     expect((await send('good', `crc32c=${crc32cOf(data)},md5=${md5Of(data)}`)).status).toBe(200);
     expect(fake.objectNames(BUCKET).filter((name) => name.startsWith(`${prefix}/`))).toEqual([`${prefix}/good`]);
@@ -368,11 +430,17 @@ describe('the GCS fake checks claimed checksums on every upload kind, as GCS doe
     const send = (name: string, resource: Record<string, string>, hash?: string) => {
       const boundary = 'hyperexport-boundary';
       const body = Buffer.concat([
-        Buffer.from(`--${boundary}\r\ncontent-type: application/json\r\n\r\n${JSON.stringify({ name: `${prefix}/${name}`, ...resource })}\r\n--${boundary}\r\ncontent-type: application/octet-stream\r\n\r\n`),
+        Buffer.from(
+          `--${boundary}\r\ncontent-type: application/json\r\n\r\n${JSON.stringify({ name: `${prefix}/${name}`, ...resource })}\r\n--${boundary}\r\ncontent-type: application/octet-stream\r\n\r\n`,
+        ),
         data,
         Buffer.from(`\r\n--${boundary}--\r\n`),
       ]);
-      return fetch(uploadUrl('uploadType=multipart'), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/related; boundary=${boundary}`, ...(hash ? { 'x-goog-hash': hash } : {}) }, body });
+      return fetch(uploadUrl('uploadType=multipart'), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/related; boundary=${boundary}`, ...(hash ? { 'x-goog-hash': hash } : {}) },
+        body,
+      });
     };
     expect((await send('bad-resource-crc', { crc32c: crc32cOf(other) })).status).toBe(400);
     expect((await send('bad-resource-md5', { md5Hash: md5Of(other) })).status).toBe(400);
@@ -384,9 +452,17 @@ describe('the GCS fake checks claimed checksums on every upload kind, as GCS doe
   it('resumable: X-Goog-Hash on the final request, or crc32c/md5Hash given when the session starts', async () => {
     const prefix = freshPrefix();
     const send = async (name: string, resource: Record<string, string>, hash?: string) => {
-      const started = await fetch(uploadUrl(`uploadType=resumable&name=${prefix}/${name}`), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(resource) });
+      const started = await fetch(uploadUrl(`uploadType=resumable&name=${prefix}/${name}`), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(resource),
+      });
       const session = started.headers.get('location')!;
-      return fetch(session, { method: 'PUT', headers: { 'content-range': `bytes 0-${data.length - 1}/${data.length}`, ...(hash ? { 'x-goog-hash': hash } : {}) }, body: data });
+      return fetch(session, {
+        method: 'PUT',
+        headers: { 'content-range': `bytes 0-${data.length - 1}/${data.length}`, ...(hash ? { 'x-goog-hash': hash } : {}) },
+        body: data,
+      });
     };
     expect((await send('bad-header', {}, `crc32c=${crc32cOf(other)}`)).status).toBe(400);
     expect((await send('bad-resource', { crc32c: crc32cOf(other) })).status).toBe(400);
@@ -396,12 +472,19 @@ describe('the GCS fake checks claimed checksums on every upload kind, as GCS doe
 
   it('corruptNextUpload damages the next upload of that name only, which a claimed checksum then catches', async () => {
     const prefix = freshPrefix();
-    const send = (name: string, hash?: string) => fetch(uploadUrl(`uploadType=media&name=${prefix}/${name}`), { method: 'POST', headers: { authorization: `Bearer ${token}`, ...(hash ? { 'x-goog-hash': hash } : {}) }, body: data });
+    const send = (name: string, hash?: string) =>
+      fetch(uploadUrl(`uploadType=media&name=${prefix}/${name}`), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, ...(hash ? { 'x-goog-hash': hash } : {}) },
+        body: data,
+      });
     fake.corruptNextUpload(`${prefix}/checked`);
     expect((await send('checked', `crc32c=${crc32cOf(data)}`)).status).toBe(400);
     fake.corruptNextUpload(`${prefix}/unchecked`);
     expect((await send('unchecked')).status).toBe(200);
-    expect(fake.buckets.get(BUCKET)!.get(`${prefix}/unchecked`)!.crc32c).toBe(crc32cOf(Buffer.concat([data.subarray(0, 500), Buffer.from([data[500]! ^ 0xff]), data.subarray(501)])));
+    expect(fake.buckets.get(BUCKET)!.get(`${prefix}/unchecked`)!.crc32c).toBe(
+      crc32cOf(Buffer.concat([data.subarray(0, 500), Buffer.from([data[500]! ^ 0xff]), data.subarray(501)])),
+    );
     expect((await send('checked', `crc32c=${crc32cOf(data)}`)).status).toBe(200);
   });
 });
@@ -420,9 +503,11 @@ describe('cloud-gcs listing', () => {
     let pagesSeen = 0;
     fake.failNext((request) => request.method === 'GET' && /\/o\/?$/.test(request.path) && ++pagesSeen === 2, 500);
     const yielded: string[] = [];
-    await expect((async () => {
-      for await (const object of service.list('a/', { signal })) yielded.push(object.key);
-    })()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(
+      (async () => {
+        for await (const object of service.list('a/', { signal })) yielded.push(object.key);
+      })(),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(yielded).toEqual([]);
   });
 
@@ -459,7 +544,13 @@ describe('cloud-gcs: exports through store-remote', () => {
     vm = await makeVmFolder(join(work, 'vms', 'web01'), 'web01', [3, 2]);
   });
   const spec = (...targets: string[]): JobSpec => ({ source: vm.directory, format: 'ovf', parallel: 2, overwrite: false, extra: { targets } });
-  const exporter = () => Exporter.create([sourceLocal(), storeLocal(), storeRemote(), cloudGcs({ apiEndpoint: fake.endpoint, keyFile: credentials, chunkSize: 256 * 1024, retries: 0 })]);
+  const exporter = () =>
+    Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      storeRemote(),
+      cloudGcs({ apiEndpoint: fake.endpoint, keyFile: credentials, chunkSize: 256 * 1024, retries: 0 }),
+    ]);
 
   it('streams an export with two disks to two targets at once; each lists, reads back byte for byte, and deletes', async () => {
     const urls = [`gs://${BUCKET}/${freshPrefix()}`, `gs://${BUCKET}/${freshPrefix()}`];

@@ -137,7 +137,11 @@ describe('cloud-s3 on s3rver', () => {
     await service.put('enc/small.json', Readable.from([Buffer.from('{}')]), { signal });
 
     for (const request of [...requestsFor('enc/big.vmdk', 'CreateMultipartUpload'), ...requestsFor('enc/small.json', 'PutObject')]) {
-      expect(request.headers).toMatchObject({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': 'alias/backups', 'x-amz-storage-class': 'STANDARD_IA' });
+      expect(request.headers).toMatchObject({
+        'x-amz-server-side-encryption': 'aws:kms',
+        'x-amz-server-side-encryption-aws-kms-key-id': 'alias/backups',
+        'x-amz-storage-class': 'STANDARD_IA',
+      });
     }
     const parts = requestsFor('enc/big.vmdk', 'UploadPart');
     expect(parts).toHaveLength(2);
@@ -160,10 +164,12 @@ describe('cloud-s3 on s3rver', () => {
     expect(requestsFor('cancel/disk.vmdk', 'CreateMultipartUpload')).toHaveLength(1);
     expect(requestsFor('cancel/disk.vmdk', 'AbortMultipartUpload')).toHaveLength(1);
 
-    const failing = Readable.from((function* () {
-      yield randomBytes(6 * MiB);
-      throw new Error('the source broke');
-    })());
+    const failing = Readable.from(
+      (function* () {
+        yield randomBytes(6 * MiB);
+        throw new Error('the source broke');
+      })(),
+    );
     await expect(service.put('fail/disk.vmdk', failing, { signal })).rejects.toThrow(/the source broke/);
     expect(requestsFor('fail/disk.vmdk', 'AbortMultipartUpload')).toHaveLength(1);
 
@@ -237,7 +243,10 @@ describe('cloud-s3 on s3rver', () => {
   it('backs off and retries while S3 throttles (503 SlowDown)', async () => {
     const service = await open();
     let throttled = 0;
-    server.faults = (request) => (request.operation === 'UploadPart' && request.query.get('partNumber') === '1' && throttled++ < 2 ? { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' } : undefined);
+    server.faults = (request) =>
+      request.operation === 'UploadPart' && request.query.get('partNumber') === '1' && throttled++ < 2
+        ? { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' }
+        : undefined;
     try {
       await service.put('retry/slow.vmdk', unknownLengthStream(randomBytes(7 * MiB)), { signal });
     } finally {
@@ -250,7 +259,10 @@ describe('cloud-s3 on s3rver', () => {
 
   it('fails clearly when the throttling does not stop, and aborts the multipart upload', async () => {
     const service = await open('&maxAttempts=2');
-    server.faults = (request) => (request.operation === 'UploadPart' && request.query.get('partNumber') !== '1' ? { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' } : undefined);
+    server.faults = (request) =>
+      request.operation === 'UploadPart' && request.query.get('partNumber') !== '1'
+        ? { kind: 'error', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' }
+        : undefined;
     let failure: unknown;
     try {
       await service.put('retry/never.vmdk', unknownLengthStream(randomBytes(12 * MiB)), { signal });
@@ -275,9 +287,13 @@ describe('cloud-s3 on s3rver', () => {
   it('checks the size the server holds after an upload, and removes an object that came out wrong', async () => {
     const service = await open();
     const data = Buffer.from('twelve bytes');
-    server.faults = (request) => (request.operation === 'HeadObject' && request.path.endsWith('/short.json') ? { kind: 'answer-header', name: 'content-length', value: '0' } : undefined);
+    server.faults = (request) =>
+      request.operation === 'HeadObject' && request.path.endsWith('/short.json') ? { kind: 'answer-header', name: 'content-length', value: '0' } : undefined;
     try {
-      await expect(service.put('verify/short.json', Readable.from([data]), { signal })).rejects.toMatchObject({ code: 'VERIFY', message: expect.stringContaining('12 were sent') as unknown });
+      await expect(service.put('verify/short.json', Readable.from([data]), { signal })).rejects.toMatchObject({
+        code: 'VERIFY',
+        message: expect.stringContaining('12 were sent') as unknown,
+      });
     } finally {
       server.faults = undefined;
     }
@@ -289,19 +305,28 @@ describe('cloud-s3 on s3rver', () => {
     const service = await open();
     const keys = ['a/1', 'a/2', 'a/3', 'b/1', 'b/2'];
     for (const key of keys) await service.put(key, Readable.from([Buffer.from(key)]), { signal });
-    const paged = await new S3Backend('cloud-s3', { partSizeMiB: PART_SIZE_MIB }).connect(new URL(service.url + `?endpoint=${encodeURIComponent(server.endpoint)}`), { signal, env: server.env, options: {} }, { listPageSize: 2 });
+    const paged = await new S3Backend('cloud-s3', { partSizeMiB: PART_SIZE_MIB }).connect(
+      new URL(service.url + `?endpoint=${encodeURIComponent(server.endpoint)}`),
+      { signal, env: server.env, options: {} },
+      { listPageSize: 2 },
+    );
     const before = server.requests.length;
     expect(await listKeys(paged, '')).toEqual(keys);
     const listings = server.requests.slice(before).filter((request) => request.operation === 'ListObjectsV2');
     expect(listings).toHaveLength(3);
     expect(listings.filter((request) => request.query.has('continuation-token'))).toHaveLength(2);
 
-    server.faults = (request) => (request.operation === 'ListObjectsV2' && request.query.has('continuation-token') ? { kind: 'error', status: 500, code: 'InternalError', message: 'We encountered an internal error.' } : undefined);
+    server.faults = (request) =>
+      request.operation === 'ListObjectsV2' && request.query.has('continuation-token')
+        ? { kind: 'error', status: 500, code: 'InternalError', message: 'We encountered an internal error.' }
+        : undefined;
     const seen: string[] = [];
     try {
-      await expect((async () => {
-        for await (const object of paged.list('', { signal })) seen.push(object.key);
-      })()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      await expect(
+        (async () => {
+          for await (const object of paged.list('', { signal })) seen.push(object.key);
+        })(),
+      ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     } finally {
       server.faults = undefined;
     }
@@ -326,7 +351,9 @@ describe('cloud-s3 on s3rver', () => {
 
   it('says which key is unknown when the credentials are wrong, without the secret', async () => {
     const secret = 'wJalrXUtnFEMI-not-the-real-secret';
-    const error = await exporter.storage.open(targetUrl(), { env: { AWS_ACCESS_KEY_ID: 'AKIAWRONGKEY', AWS_SECRET_ACCESS_KEY: secret } }).catch((caught: unknown) => caught);
+    const error = await exporter.storage
+      .open(targetUrl(), { env: { AWS_ACCESS_KEY_ID: 'AKIAWRONGKEY', AWS_SECRET_ACCESS_KEY: secret } })
+      .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'CREDENTIALS' });
     const { message, hint } = error as { message: string; hint: string };
     expect(message).toContain('InvalidAccessKeyId');
@@ -351,7 +378,9 @@ describe('cloud-s3 on s3rver', () => {
       });
     });
     const endpoint = `http://127.0.0.1:${closedPort}`;
-    const error = await exporter.storage.open(`s3://${server.bucket}/x/?endpoint=${encodeURIComponent(endpoint)}&maxAttempts=2`, { env: server.env }).catch((caught: unknown) => caught);
+    const error = await exporter.storage
+      .open(`s3://${server.bucket}/x/?endpoint=${encodeURIComponent(endpoint)}&maxAttempts=2`, { env: server.env })
+      .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'UNREACHABLE' });
     expect((error as Error).message).toContain(`cannot reach ${endpoint}`);
     expect((error as Error).message).toContain('ECONNREFUSED');
@@ -447,7 +476,8 @@ describe('an export streamed to s3:// by store-remote', () => {
     let revived: S3TestServer | undefined;
     try {
       const url = targetUrl('&maxAttempts=2', doomed);
-      doomed.faults = (request) => (request.operation === 'UploadPart' && request.query.get('partNumber') === '2' ? { kind: 'die', afterBytes: MiB } : undefined);
+      doomed.faults = (request) =>
+        request.operation === 'UploadPart' && request.query.get('partNumber') === '2' ? { kind: 'die', afterBytes: MiB } : undefined;
       const result = await runJob(await exporterWithS3(), spec(url));
       expect(result.status).toBe('failed');
       expect(result.error?.message).toContain(`cannot reach ${doomed.endpoint}`);

@@ -60,7 +60,10 @@ async function open(url: string, options: SftpOptions = {}, env: NodeJS.ProcessE
 
 async function filesUnder(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(directory.length + 1)).sort();
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(directory.length + 1))
+    .sort();
 }
 
 /** Polls until `condition` holds (the server works at its own pace), failing after 10 s. */
@@ -86,7 +89,11 @@ describe('cloud-sftp uploads', () => {
     expect((await readFile(join(directory, 'vm1/disk1.vmdk'))).equals(content)).toBe(true);
     const { stdout } = await exec('stat', ['-c', '%a', join(directory, 'vm1/disk1.vmdk')]);
     expect(stdout.trim()).toBe('600');
-    expect(await service.stat('vm1/disk1.vmdk', { signal })).toMatchObject({ size: content.length, sha256: result.sha256, metadata: { 'hyperexport-job': 'j1' } });
+    expect(await service.stat('vm1/disk1.vmdk', { signal })).toMatchObject({
+      size: content.length,
+      sha256: result.sha256,
+      metadata: { 'hyperexport-job': 'j1' },
+    });
   });
 
   it('replaces an existing object atomically, and a partial file left over does not get in the way', async () => {
@@ -110,7 +117,10 @@ describe('cloud-sftp uploads', () => {
     const firstBody = new Readable({ read() {} });
     firstBody.push(randomBytes(1024 * 1024));
     const firstPut = service.put('disk.vmdk', firstBody, { signal: first.signal });
-    const firstOutcome = firstPut.then(() => 'stored', (error: unknown) => error);
+    const firstOutcome = firstPut.then(
+      () => 'stored',
+      (error: unknown) => error,
+    );
     await waitFor(async () => (await partials()).length === 1 && statSync(join(directory, (await partials())[0]!)).size === 1024 * 1024);
     const [firstPartial] = await partials();
     expect(firstPartial).toMatch(/^\.disk\.vmdk\.[0-9a-f]{16}\.partial$/);
@@ -220,7 +230,11 @@ describe('cloud-sftp uploads', () => {
       },
     });
     await expect(service.put('vm/b.vmdk', failing, { signal })).rejects.toThrow(/^source failed$/);
-    await expect(service.put('vm/c.vmdk', Readable.from([randomBytes(1000)]), { signal, size: 2000 })).rejects.toMatchObject({ code: 'VERIFY', message: expect.stringContaining('the stream gave 1000 bytes, 2000 were announced'), hint: 'the source changed or was cut short; the partial file was removed' });
+    await expect(service.put('vm/c.vmdk', Readable.from([randomBytes(1000)]), { signal, size: 2000 })).rejects.toMatchObject({
+      code: 'VERIFY',
+      message: expect.stringContaining('the stream gave 1000 bytes, 2000 were announced'),
+      hint: 'the source changed or was cut short; the partial file was removed',
+    });
     expect(await filesUnder(directory)).toEqual([]);
   });
 
@@ -289,8 +303,14 @@ describe('cloud-sftp host keys', () => {
     const service = await open(baseUrl(), { knownHosts: join(work, 'does-not-exist'), fingerprint: sshd.hostKeyFingerprint });
     await service.put('pinned.txt', Readable.from([Buffer.from('ok')]), { signal });
     const wrong = `SHA256:${createHash('sha256').update('another key').digest('base64').replace(/=+$/, '')}`;
-    await expect(open(baseUrl(), { fingerprint: wrong })).rejects.toMatchObject({ code: 'HOST_KEY_MISMATCH', message: expect.stringContaining(`presents host key ssh-ed25519 ${sshd.hostKeyFingerprint}, not the pinned ${wrong}`) });
-    await expect(open(baseUrl(), { fingerprint: 'MD5:aa:bb' })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringMatching(/is not a host key fingerprint/) });
+    await expect(open(baseUrl(), { fingerprint: wrong })).rejects.toMatchObject({
+      code: 'HOST_KEY_MISMATCH',
+      message: expect.stringContaining(`presents host key ssh-ed25519 ${sshd.hostKeyFingerprint}, not the pinned ${wrong}`),
+    });
+    await expect(open(baseUrl(), { fingerprint: 'MD5:aa:bb' })).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/is not a host key fingerprint/),
+    });
   });
 
   it('takes the fingerprint from the URL query, for one-off command lines', async () => {
@@ -315,7 +335,9 @@ describe('cloud-sftp authentication', () => {
   it('refuses a key the server does not accept, saying what was tried', async () => {
     const failure = await open(baseUrl(), { keyFile: sshd.otherPrivateKeyPath }).catch((error: unknown) => error);
     expect(failure).toMatchObject({ name: 'ExportError', code: 'AUTH' });
-    expect(String((failure as Error).message)).toBe(`${baseUrl(`${sshd.root}/run-${counter}`)}/: the server refused to log in ${sshd.user} (tried key ${sshd.otherPrivateKeyPath})`);
+    expect(String((failure as Error).message)).toBe(
+      `${baseUrl(`${sshd.root}/run-${counter}`)}/: the server refused to log in ${sshd.user} (tried key ${sshd.otherPrivateKeyPath})`,
+    );
   });
 
   it('refuses a password in the URL without repeating it', async () => {
@@ -344,8 +366,14 @@ describe('cloud-sftp authentication', () => {
     services.push(viaFile);
     expect(await listKeys(viaFile, '')).toEqual(['pw.txt']);
 
-    const failure = await exporter.storage.open(url, { env: { HOME: home, HYPEREXPORT_SFTP_PASSWORD: `${user.password}-wrong` }, signal }).catch((error: unknown) => error);
-    expect(failure).toMatchObject({ name: 'ExportError', code: 'AUTH', message: `sftp://${user.name}@127.0.0.1:${sshd.port}${user.home}/exports/: the server refused to log in ${user.name} (tried password)` });
+    const failure = await exporter.storage
+      .open(url, { env: { HOME: home, HYPEREXPORT_SFTP_PASSWORD: `${user.password}-wrong` }, signal })
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({
+      name: 'ExportError',
+      code: 'AUTH',
+      message: `sftp://${user.name}@127.0.0.1:${sshd.port}${user.home}/exports/: the server refused to log in ${user.name} (tried password)`,
+    });
     expect(JSON.stringify({ message: (failure as Error).message, hint: (failure as { hint?: string }).hint })).not.toContain(user.password);
   });
 
@@ -391,8 +419,13 @@ describe('cloud-sftp authentication', () => {
   it('explains an encrypted key without its passphrase', async () => {
     const encrypted = join(work, 'encrypted_key');
     await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', encrypted]);
-    await expect(open(baseUrl(), { keyFile: encrypted })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringMatching(/is encrypted and no passphrase was given/) });
-    await expect(open(baseUrl(), { keyFile: encrypted }, { HOME: work, HYPEREXPORT_SFTP_KEY_PASSPHRASE: 'wrong' })).rejects.toMatchObject({ message: expect.stringMatching(/the passphrase given does not open it/) });
+    await expect(open(baseUrl(), { keyFile: encrypted })).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/is encrypted and no passphrase was given/),
+    });
+    await expect(open(baseUrl(), { keyFile: encrypted }, { HOME: work, HYPEREXPORT_SFTP_KEY_PASSPHRASE: 'wrong' })).rejects.toMatchObject({
+      message: expect.stringMatching(/the passphrase given does not open it/),
+    });
   });
 });
 
@@ -441,7 +474,8 @@ describe('cloud-sftp: exports through store-remote', () => {
     vm = await makeVmFolder(join(work, 'vms', 'web01'), 'web01', [3, 2]);
   });
   const spec = (...targets: string[]): JobSpec => ({ source: vm.directory, format: 'ovf', parallel: 2, overwrite: false, extra: { targets } });
-  const exporter = () => Exporter.create([sourceLocal(), storeLocal(), storeRemote(), cloudSftp({ keyFile: sshd.privateKeyPath, knownHosts: sshd.knownHostsPath })]);
+  const exporter = () =>
+    Exporter.create([sourceLocal(), storeLocal(), storeRemote(), cloudSftp({ keyFile: sshd.privateKeyPath, knownHosts: sshd.knownHostsPath })]);
 
   it('streams an export with two disks to two targets at once; each lists, reads back byte for byte, and deletes', async () => {
     const directories = [`${sshd.root}/run-${++counter}`, `${sshd.root}/run-${++counter}`];
@@ -473,7 +507,13 @@ describe('cloud-sftp: exports through store-remote', () => {
     let result: JobResult;
     try {
       // Read the source at 2 MB/s, so the upload is surely under way when sshd dies.
-      const slow = await Exporter.create([sourceLocal(), storeLocal(), storeRemote(), bandwidth(), cloudSftp({ keyFile: sshd.privateKeyPath, knownHosts: sshd.knownHostsPath })]);
+      const slow = await Exporter.create([
+        sourceLocal(),
+        storeLocal(),
+        storeRemote(),
+        bandwidth(),
+        cloudSftp({ keyFile: sshd.privateKeyPath, knownHosts: sshd.knownHostsPath }),
+      ]);
       result = await runJob(slow, { ...spec(baseUrl(directory)), extra: { targets: [baseUrl(directory)], bwlimit: '2M' } });
     } finally {
       clearInterval(watcher);

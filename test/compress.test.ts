@@ -24,7 +24,10 @@ let vm: MadeVm;
 /** An uncompressed OVA of the VM, to compare decompressed OVAs with. */
 let plainOva: string;
 
-const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 /** Decompresses with the real program into a file next to the input and returns its path. */
 async function decompressWithProgram(path: string): Promise<string> {
@@ -72,7 +75,11 @@ describe.each([
       // The way back `hyperexport restore` takes gives the same bytes.
       const reverse = reverseStages.find((stage) => stored.endsWith(stage.suffix))!;
       const restored = join(work, `${algorithm}-${name}`);
-      await pipeline(createReadStream(stored), await reverse.create(stored, { passphrase: async () => '', privateKeyFiles: [] }, AbortSignal.timeout(60_000)), createWriteStream(restored));
+      await pipeline(
+        createReadStream(stored),
+        await reverse.create(stored, { passphrase: async () => '', privateKeyFiles: [] }, AbortSignal.timeout(60_000)),
+        createWriteStream(restored),
+      );
       expect(await sha256(restored)).toBe(await sha256(disk));
     }
 
@@ -135,17 +142,25 @@ describe('settings', () => {
     const out = join(work, `bad-${value.replace(':', '-')}`);
     const result = await exportVm([compress()], 'ovf', out, { compress: value });
     expect(result.status).toBe('failed');
-    expect(result.error).toMatchObject({ code: 'CONFIG', message: `bad compression "${value}": ${why}; accepted forms: gzip, zstd, gzip:LEVEL (1-9), zstd:LEVEL (1-19), or none/off` });
+    expect(result.error).toMatchObject({
+      code: 'CONFIG',
+      message: `bad compression "${value}": ${why}; accepted forms: gzip, zstd, gzip:LEVEL (1-9), zstd:LEVEL (1-19), or none/off`,
+    });
     expect(await readdir(out).catch(() => [])).toEqual([]);
 
     // `--validate-only` reports the same problem, as a usage error.
     const exporter = await Exporter.create([sourceLocal(), compress()]);
-    await expect(checkJob(exporter, { source: vm.directory, format: 'ovf', parallel: 1, overwrite: false, extra: { compress: value } })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining(`bad compression "${value}"`) as string });
+    await expect(checkJob(exporter, { source: vm.directory, format: 'ovf', parallel: 1, overwrite: false, extra: { compress: value } })).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringContaining(`bad compression "${value}"`) as string,
+    });
   });
 
   it('a level the configured algorithm cannot take fails when the plugins are set up', async () => {
     await expect(Exporter.create([compress({ algorithm: 'gzip', level: 12 })])).rejects.toThrow(ConfigError);
-    await expect(Exporter.create([compress({ algorithm: 'gzip', level: 12 })])).rejects.toThrow('bad compression "level: 12 in the compress options": gzip levels are 1 to 9');
+    await expect(Exporter.create([compress({ algorithm: 'gzip', level: 12 })])).rejects.toThrow(
+      'bad compression "level: 12 in the compress options": gzip levels are 1 to 9',
+    );
     await expect(Exporter.create([compress({ level: 25 })])).rejects.toThrow('compress: level 25 is not a level of gzip (1-9) or zstd (1-19)');
     await expect(Exporter.create([compress({ algorithm: 'zstd', threads: 0 })])).rejects.toThrow('threads must be a whole number of at least 1');
   });
@@ -155,7 +170,14 @@ describe('a compressed export of an OVF that has a manifest', () => {
   it('still checks every disk against that manifest, although only the stored bytes are hashed for the export', async () => {
     const plain = join(work, 'manifest-source');
     expect((await exportVm([], 'ovf', plain)).status).toBe('succeeded');
-    const intact = await runJob(await Exporter.create([sourceLocal(), storeLocal({ fsync: false }), compress()]), { source: join(plain, 'web01', 'web01.ovf'), format: 'ovf', output: join(work, 'manifest-intact'), parallel: 2, overwrite: false, extra: { compress: 'zstd' } });
+    const intact = await runJob(await Exporter.create([sourceLocal(), storeLocal({ fsync: false }), compress()]), {
+      source: join(plain, 'web01', 'web01.ovf'),
+      format: 'ovf',
+      output: join(work, 'manifest-intact'),
+      parallel: 2,
+      overwrite: false,
+      extra: { compress: 'zstd' },
+    });
     expect(intact.error).toBeUndefined();
     // Damage one byte of a disk of the exported folder, keeping its size.
     const disk = join(plain, 'web01', 'web01.vmdk');
@@ -163,7 +185,14 @@ describe('a compressed export of an OVF that has a manifest', () => {
     bytes[bytes.length - 600]! ^= 0x01;
     await writeFile(disk, bytes);
     const exporter = await Exporter.create([sourceLocal(), storeLocal({ fsync: false }), compress()]);
-    const result = await runJob(exporter, { source: join(plain, 'web01', 'web01.ovf'), format: 'ovf', output: join(work, 'manifest-out'), parallel: 2, overwrite: false, extra: { compress: 'zstd' } });
+    const result = await runJob(exporter, {
+      source: join(plain, 'web01', 'web01.ovf'),
+      format: 'ovf',
+      output: join(work, 'manifest-out'),
+      parallel: 2,
+      overwrite: false,
+      extra: { compress: 'zstd' },
+    });
     expect(result.status).toBe('failed');
     expect(result.error?.message).toMatch(/web01\.vmdk does not match the manifest/);
   });

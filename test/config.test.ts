@@ -18,8 +18,13 @@ beforeAll(async () => {
   await symlink(join(REPO_ROOT, 'node_modules', '@hyperexport'), join(project, 'node_modules', '@hyperexport'));
   const npmPlugin = join(project, 'node_modules', 'hyperexport-plugin-stamp');
   await mkdir(npmPlugin);
-  await writeFile(join(npmPlugin, 'package.json'), JSON.stringify({ name: 'hyperexport-plugin-stamp', version: '1.2.3', type: 'module', exports: './index.js' }));
-  await writeFile(join(npmPlugin, 'index.js'), `
+  await writeFile(
+    join(npmPlugin, 'package.json'),
+    JSON.stringify({ name: 'hyperexport-plugin-stamp', version: '1.2.3', type: 'module', exports: './index.js' }),
+  );
+  await writeFile(
+    join(npmPlugin, 'index.js'),
+    `
 import { definePlugin, t } from '@hyperexport/core';
 export default definePlugin({
   name: 'stamp',
@@ -30,8 +35,11 @@ export default definePlugin({
     exporter.hooks.validate.tap('stamp', (job) => job.warn('stamped ' + (options.label ?? 'nothing'), 'stamp'));
   },
 });
-`);
-  await writeFile(join(project, 'local-plugin.ts'), `
+`,
+  );
+  await writeFile(
+    join(project, 'local-plugin.ts'),
+    `
 import { definePlugin, t } from '@hyperexport/core';
 import type { Exporter } from '@hyperexport/core';
 
@@ -46,7 +54,8 @@ export default definePlugin<Options>({
     exporter.hooks.validate.tap('local-greeter', (job) => job.warn(options.greeting, 'local-greeter'));
   },
 });
-`);
+`,
+  );
 });
 
 afterAll(async () => {
@@ -111,19 +120,44 @@ describe('config loading', () => {
 
 describe('bad config', () => {
   const cases: Array<[string, string, string, RegExp[]]> = [
-    ['unknown option', 'unknown.config.ts', tsConfig(`storeLocal({ fsync: true, colour: 'red' } as never)`), [/plugin "store-local" option "colour" is not a known option/]],
-    ['wrong type', 'type.config.ts', tsConfig(`storeLocal({ fsync: 'yes' } as never)`), [/plugin "store-local" option "fsync": Expected a boolean \(got "yes"\)/]],
+    [
+      'unknown option',
+      'unknown.config.ts',
+      tsConfig(`storeLocal({ fsync: true, colour: 'red' } as never)`),
+      [/plugin "store-local" option "colour" is not a known option/],
+    ],
+    [
+      'wrong type',
+      'type.config.ts',
+      tsConfig(`storeLocal({ fsync: 'yes' } as never)`),
+      [/plugin "store-local" option "fsync": Expected a boolean \(got "yes"\)/],
+    ],
     ['missing required option', 'missing.config.ts', tsConfig(`greeter({} as never)`), [/plugin "local-greeter" option "greeting" is required/]],
-    ['two problems at once', 'two.config.ts', tsConfig(`greeter({} as never), storeLocal({ fsync: 1 } as never)`), [/2 problems/, /"greeting" is required/, /"fsync": Expected a boolean/]],
-    ['a plugin that throws in setup', 'throws.config.ts', `
+    [
+      'two problems at once',
+      'two.config.ts',
+      tsConfig(`greeter({} as never), storeLocal({ fsync: 1 } as never)`),
+      [/2 problems/, /"greeting" is required/, /"fsync": Expected a boolean/],
+    ],
+    [
+      'a plugin that throws in setup',
+      'throws.config.ts',
+      `
 import { defineConfig, definePlugin } from '@hyperexport/core';
 const broken = definePlugin({ name: 'broken', version: '1.0.0', setup() { throw new Error('no API key in BROKEN_KEY'); } });
 export default defineConfig({ plugins: [broken()] });
-`, [/plugin "broken" failed to set up: no API key in BROKEN_KEY/]],
+`,
+      [/plugin "broken" failed to set up: no API key in BROKEN_KEY/],
+    ],
     ['two plugins with one name', 'twice.config.ts', tsConfig(`stamp(), stamp({ label: 'again' })`), [/plugin "stamp" is listed twice/]],
     ['a syntax error', 'syntax.config.ts', `export default defineConfig({ plugins: [ }\n`, [/cannot load the config .*syntax\.config\.ts/]],
     ['an unknown top-level setting', 'setting.config.ts', `export default { plugins: [], exprot: {} };\n`, [/"exprot" is not a known setting/]],
-    ['a plugin package that is not installed', 'absent.config.json', JSON.stringify({ plugins: ['hyperexport-plugin-absent'] }), [/plugin "hyperexport-plugin-absent" is not installed next to the config; run: npm install hyperexport-plugin-absent/]],
+    [
+      'a plugin package that is not installed',
+      'absent.config.json',
+      JSON.stringify({ plugins: ['hyperexport-plugin-absent'] }),
+      [/plugin "hyperexport-plugin-absent" is not installed next to the config; run: npm install hyperexport-plugin-absent/],
+    ],
   ];
   for (const [what, name, text, patterns] of cases) {
     it(`${what}: exit 2 and a message naming the file and the problem`, async () => {

@@ -33,16 +33,19 @@ beforeAll(async () => {
   loggingQemuImg = join(work, 'bin', 'qemu-img-logging');
   await mkdir(join(work, 'bin'));
   const realQemuImg = (await exec('sh', ['-c', 'command -v qemu-img'])).stdout.trim();
-  await writeFile(loggingQemuImg, [
-    '#!/bin/sh',
-    `echo "$$ $*" >> '${qemuImgLog}'`,
-    // QEMU_IMG_RATE slows conversions down (qemu-img's own rate limit), so a test can cancel one mid-way.
-    `if [ "$1" = convert ] && [ -n "$QEMU_IMG_RATE" ]; then shift; exec '${realQemuImg}' convert -r "$QEMU_IMG_RATE" "$@"; fi`,
-    // QEMU_IMG_MISMATCH answers a compare as qemu-img does for images that differ.
-    'if [ "$1" = compare ] && [ -n "$QEMU_IMG_MISMATCH" ]; then echo "Content mismatch at offset 4096!"; exit 1; fi',
-    `exec '${realQemuImg}' "$@"`,
-    '',
-  ].join('\n'));
+  await writeFile(
+    loggingQemuImg,
+    [
+      '#!/bin/sh',
+      `echo "$$ $*" >> '${qemuImgLog}'`,
+      // QEMU_IMG_RATE slows conversions down (qemu-img's own rate limit), so a test can cancel one mid-way.
+      `if [ "$1" = convert ] && [ -n "$QEMU_IMG_RATE" ]; then shift; exec '${realQemuImg}' convert -r "$QEMU_IMG_RATE" "$@"; fi`,
+      // QEMU_IMG_MISMATCH answers a compare as qemu-img does for images that differ.
+      'if [ "$1" = compare ] && [ -n "$QEMU_IMG_MISMATCH" ]; then echo "Content mismatch at offset 4096!"; exit 1; fi',
+      `exec '${realQemuImg}' "$@"`,
+      '',
+    ].join('\n'),
+  );
   await chmod(loggingQemuImg, 0o755);
 });
 
@@ -55,7 +58,13 @@ interface Run {
   events: { [E in keyof ExportEvents]: { event: E; payload: ExportEvents[E] } }[keyof ExportEvents][];
 }
 
-async function exportWith(options: ConvertQemuOptions | undefined, spec: Partial<JobSpec> & { extra?: Record<string, unknown> }, more: Parameters<typeof Exporter.create>[0] = [], signal?: AbortSignal, onEvent?: (run: Run['events'][number], abort: () => void) => void): Promise<Run> {
+async function exportWith(
+  options: ConvertQemuOptions | undefined,
+  spec: Partial<JobSpec> & { extra?: Record<string, unknown> },
+  more: Parameters<typeof Exporter.create>[0] = [],
+  signal?: AbortSignal,
+  onEvent?: (run: Run['events'][number], abort: () => void) => void,
+): Promise<Run> {
   const exporter = await Exporter.create([sourceLocal(), storeLocal({ fsync: false }), convertQemu(options), ...more]);
   const events: Run['events'] = [];
   const controller = new AbortController();
@@ -65,19 +74,25 @@ async function exportWith(options: ConvertQemuOptions | undefined, spec: Partial
     events.push(entry);
     onEvent?.(entry, () => controller.abort(new Error('stopped by the test')));
   });
-  const result = await runJob(exporter, {
-    source: vm.directory,
-    format: 'ovf',
-    parallel: 2,
-    overwrite: false,
-    ...spec,
-    extra: spec.extra ?? {},
-  }, { signal: controller.signal });
+  const result = await runJob(
+    exporter,
+    {
+      source: vm.directory,
+      format: 'ovf',
+      parallel: 2,
+      overwrite: false,
+      ...spec,
+      extra: spec.extra ?? {},
+    },
+    { signal: controller.signal },
+  );
   return { result, events };
 }
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** `qemu-img compare` of a source VMDK with a converted disk; the converted one opened with its driver. */
@@ -206,7 +221,11 @@ describe('convert-qemu: OVA exports, replacing, removing the export', () => {
     }
     // Nothing was extracted: qemu-img read the OVA itself through the raw driver's offset.
     const log = await readFile(qemuImgLog, 'utf8');
-    expect(log).toMatch(new RegExp(`convert -p --image-opts driver=vmdk,file\\.driver=raw,file\\.offset=\\d+,file\\.size=\\d+,file\\.file\\.driver=file,file\\.file\\.filename=${join(out, 'web01.ova').replaceAll('.', '\\.')} `));
+    expect(log).toMatch(
+      new RegExp(
+        `convert -p --image-opts driver=vmdk,file\\.driver=raw,file\\.offset=\\d+,file\\.size=\\d+,file\\.file\\.driver=file,file\\.file\\.filename=${join(out, 'web01.ova').replaceAll('.', '\\.')} `,
+      ),
+    );
     expect(result.locations).toEqual([join(out, 'web01.ova'), join(out, 'web01.qcow2')]);
   });
 
@@ -225,7 +244,10 @@ describe('convert-qemu: OVA exports, replacing, removing the export', () => {
     expect(replaced.result.error).toBeUndefined();
     expect((await readdir(out)).sort()).toEqual(['web01', 'web01.ovf.hyperexport.json', 'web01.vdi']);
     const record = JSON.parse(await readFile(join(out, 'web01.ovf.hyperexport.json'), 'utf8')) as ExportRecord;
-    expect(record.files.map((file) => file.path).filter((path) => path.startsWith('web01.vdi/'))).toEqual(['web01.vdi/web01-disk1.vdi', 'web01.vdi/web01-disk2.vdi']);
+    expect(record.files.map((file) => file.path).filter((path) => path.startsWith('web01.vdi/'))).toEqual([
+      'web01.vdi/web01-disk1.vdi',
+      'web01.vdi/web01-disk2.vdi',
+    ]);
     expect(record.files.some((file) => file.path === 'web01/web01.ovf')).toBe(true);
     // VDI headers carry a fresh UUID, so the replacement differs in bytes but not in content.
     expect(await sha256(join(out, 'web01.vdi', 'web01-disk1.vdi'))).not.toBe(before);
@@ -297,7 +319,9 @@ describe('convert-qemu: failures are clear and leave nothing behind', () => {
       process.env.PATH = path;
     }
     expect(run.result.status).toBe('failed');
-    expect(run.result.error?.message).toContain('[convert-qemu] qemu-img: qemu-img was not found on PATH (looked for "qemu-img"); disk conversion needs it: install qemu-img: apt-get install qemu-utils');
+    expect(run.result.error?.message).toContain(
+      '[convert-qemu] qemu-img: qemu-img was not found on PATH (looked for "qemu-img"); disk conversion needs it: install qemu-img: apt-get install qemu-utils',
+    );
     expect(run.events.some((entry) => entry.event === 'file:start')).toBe(false);
     await expect(stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -313,7 +337,9 @@ describe('convert-qemu: failures are clear and leave nothing behind', () => {
     const { result, events } = await exportWith(undefined, { output: out, extra: { convert: 'qcow2', compress: 'zstd', encrypt: 'aes' } });
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('VALIDATION');
-    expect(result.error?.message).toContain('[convert-qemu] plain-disks: conversion needs uncompressed, unencrypted disks, but --compress zstd and --encrypt aes are set');
+    expect(result.error?.message).toContain(
+      '[convert-qemu] plain-disks: conversion needs uncompressed, unencrypted disks, but --compress zstd and --encrypt aes are set',
+    );
     expect(events.some((entry) => entry.event === 'file:start')).toBe(false);
 
     // "none" is no compression.
@@ -361,7 +387,9 @@ describe('convert-qemu: failures are clear and leave nothing behind', () => {
     }
     expect(run.result.status).toBe('failed');
     expect(run.result.error).toMatchObject({ code: 'CONVERT_VERIFY', hook: 'published' });
-    expect(run.result.error?.message).toMatch(/web01\.qcow2\/web01-disk\d\.qcow2 differs from .*web01.*\.vmdk after conversion: Content mismatch at offset 4096!/);
+    expect(run.result.error?.message).toMatch(
+      /web01\.qcow2\/web01-disk\d\.qcow2 differs from .*web01.*\.vmdk after conversion: Content mismatch at offset 4096!/,
+    );
     expect((await readdir(out)).sort()).toEqual(['web01', 'web01.ovf.hyperexport.json']);
   });
 

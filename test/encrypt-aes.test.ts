@@ -20,7 +20,10 @@ import { makeVmFolder } from './support/make-vm-folder.ts';
 import type { MadeVm } from './support/make-vm-folder.ts';
 
 const exec = promisify(execFile);
-const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 const PASSPHRASE = 'correct horse battery staple';
 
 let work: string;
@@ -43,7 +46,14 @@ afterAll(async () => {
 });
 
 const freshOutput = () => join(work, `out-${++outputs}`);
-const spec = (output: string, format: 'ova' | 'ovf', extra: Record<string, unknown> = {}): JobSpec => ({ source: vm.directory, format, output, parallel: 2, overwrite: false, extra });
+const spec = (output: string, format: 'ova' | 'ovf', extra: Record<string, unknown> = {}): JobSpec => ({
+  source: vm.directory,
+  format,
+  output,
+  parallel: 2,
+  overwrite: false,
+  extra,
+});
 // validate is in the chain too: its post-export checks must let an encrypted export through.
 const exporterWith = (encrypt: PluginInstance) => Exporter.create([sourceLocal(), encrypt, storeLocal(), validate()]);
 
@@ -114,7 +124,7 @@ describe('encrypt-aes with source-local and store-local', () => {
     expect(keys.asked).toBe(1);
   });
 
-  it('OVA with the default scrypt cost: the whole package encrypted, restored into an OVA whose disks are the source\'s', async () => {
+  it("OVA with the default scrypt cost: the whole package encrypted, restored into an OVA whose disks are the source's", async () => {
     const output = freshOutput();
     const exporter = await exporterWith(encryptAes());
     const result = await runJob(exporter, spec(output, 'ova', { encrypt: 'aes', passphraseFile }));
@@ -132,7 +142,10 @@ describe('encrypt-aes with source-local and store-local', () => {
     await exec('tar', ['-xf', ova, '-C', restored]);
     for (const disk of vm.disks) expect(await sha256(join(restored, basename(disk)))).toBe(await sha256(disk));
 
-    await expect(decrypt(stored, restoreKeys({ passphrase: 'not it' }), join(work, 'wrong'))).rejects.toMatchObject({ code: 'WRONG_KEY', message: expect.stringContaining('wrong passphrase or key') });
+    await expect(decrypt(stored, restoreKeys({ passphrase: 'not it' }), join(work, 'wrong'))).rejects.toMatchObject({
+      code: 'WRONG_KEY',
+      message: expect.stringContaining('wrong passphrase or key'),
+    });
   });
 
   it('a key file in the config encrypts every export, without --encrypt; a wrong key file cannot restore it', async () => {
@@ -154,7 +167,10 @@ describe('encrypt-aes with source-local and store-local', () => {
     const otherKey = join(work, 'other.key');
     await writeFile(otherKey, Buffer.alloc(32, 1), { mode: 0o600 });
     await expect(decrypt(stored, restoreKeys({ keyFile: otherKey }), join(work, 'wrong'))).rejects.toMatchObject({ code: 'WRONG_KEY' });
-    await expect(decrypt(stored, restoreKeys({ passphrase: PASSPHRASE }), join(work, 'wrong'))).rejects.toMatchObject({ code: 'KEY_REQUIRED', hint: expect.stringContaining('--key-file') });
+    await expect(decrypt(stored, restoreKeys({ passphrase: PASSPHRASE }), join(work, 'wrong'))).rejects.toMatchObject({
+      code: 'KEY_REQUIRED',
+      hint: expect.stringContaining('--key-file'),
+    });
   });
 
   it('loaded without options and not asked to encrypt: the export is written plain', async () => {
@@ -177,7 +193,10 @@ describe('encrypt-aes with source-local and store-local', () => {
   it('warns when the passphrase file can be read by other users', async () => {
     const shared = join(work, 'shared-passphrase');
     await writeFile(shared, `${PASSPHRASE}\n`, { mode: 0o644 });
-    const result = await runJob(await exporterWith(encryptAes({ scrypt: { log2N: 10 } })), spec(freshOutput(), 'ova', { encrypt: 'aes', passphraseFile: shared }));
+    const result = await runJob(
+      await exporterWith(encryptAes({ scrypt: { log2N: 10 } })),
+      spec(freshOutput(), 'ova', { encrypt: 'aes', passphraseFile: shared }),
+    );
     expect(result.status).toBe('succeeded');
     expect(result.warnings).toEqual([`[encrypt-aes] the passphrase file ${shared} can be read by other users of this machine; restrict it with chmod 600`]);
   });

@@ -35,7 +35,10 @@ let bobHome: GpgHome;
 let otherHome: GpgHome;
 let alice: GpgKey;
 let bob: GpgKey;
-const files = {} as Record<'alicePub' | 'alicePubBinary' | 'aliceSec' | 'bobPub' | 'bobSec' | 'expiredPub' | 'revokedPub' | 'signOnlyPub' | 'notAKey' | 'plain', string>;
+const files = {} as Record<
+  'alicePub' | 'alicePubBinary' | 'aliceSec' | 'bobPub' | 'bobSec' | 'expiredPub' | 'revokedPub' | 'signOnlyPub' | 'notAKey' | 'plain',
+  string
+>;
 let vm: MadeVm;
 
 const sha256 = async (path: string) => {
@@ -48,7 +51,12 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'hyperexport-pgp-'));
   [aliceHome, bobHome, otherHome] = await Promise.all([GpgHome.create(), GpgHome.create(), GpgHome.create()]);
   alice = await aliceHome.generateKey('Alice <alice@example.org>', { algorithm: 'future-default' });
-  bob = await bobHome.generateKey('Bob <bob@example.org>', { algorithm: 'rsa3072', usage: 'sign,cert', encryptionSubkey: 'rsa3072', passphrase: BOB_KEY_PASSPHRASE });
+  bob = await bobHome.generateKey('Bob <bob@example.org>', {
+    algorithm: 'rsa3072',
+    usage: 'sign,cert',
+    encryptionSubkey: 'rsa3072',
+    passphrase: BOB_KEY_PASSPHRASE,
+  });
   files.alicePub = await aliceHome.exportPublicKey(alice, join(work, 'alice.pub.asc'));
   files.alicePubBinary = await aliceHome.exportPublicKey(alice, join(work, 'alice.pub.gpg'), false);
   files.aliceSec = await aliceHome.exportSecretKey(alice, join(work, 'alice.sec.asc'));
@@ -121,7 +129,7 @@ describe(`OpenPGP interop with gpg`, () => {
     expect(await gpgVersion()).toMatch(/^2\.(2|3|4|5)\./);
   });
 
-  it('(1) writes files that gpg decrypts with the recipient\'s key: a version 1 SEIPD packet with MDC, uncompressed', async () => {
+  it("(1) writes files that gpg decrypts with the recipient's key: a version 1 SEIPD packet with MDC, uncompressed", async () => {
     const armored = await ourEncrypt(files.plain, { recipients: [await publicKey(files.alicePub)] });
     const binary = await ourEncrypt(files.plain, { recipients: [await publicKey(files.alicePubBinary)] });
     for (const encrypted of [armored, binary]) {
@@ -138,7 +146,7 @@ describe(`OpenPGP interop with gpg`, () => {
     expect(await readFile(armored)).not.toContain('-----BEGIN PGP MESSAGE-----');
   });
 
-  it('(2) decrypts what gpg encrypted to a key, compressed (gpg\'s default) or not, with a protected key too', async () => {
+  it("(2) decrypts what gpg encrypted to a key, compressed (gpg's default) or not, with a protected key too", async () => {
     for (const compress of [true, false]) {
       const encrypted = next('gpg-to-alice.gpg');
       await aliceHome.encrypt(files.plain, encrypted, [alice], { compress });
@@ -197,7 +205,10 @@ describe(`OpenPGP interop with gpg`, () => {
       const tampered = next('tampered.gpg');
       bytes[bytes.length >> 1]! ^= 0x20;
       await writeFile(tampered, bytes);
-      await expect(ourDecrypt(tampered, restoreKeys([files.aliceSec]))).rejects.toMatchObject({ code: 'INTEGRITY', message: expect.stringMatching(/tampered\.gpg failed the OpenPGP integrity check/) as string });
+      await expect(ourDecrypt(tampered, restoreKeys([files.aliceSec]))).rejects.toMatchObject({
+        code: 'INTEGRITY',
+        message: expect.stringMatching(/tampered\.gpg failed the OpenPGP integrity check/) as string,
+      });
       // gpg agrees that it was modified.
       await expect(aliceHome.decrypt(tampered, next('gpg-tampered-out'))).rejects.toThrow(/manipulated|integrity|MDC/i);
     }
@@ -206,13 +217,18 @@ describe(`OpenPGP interop with gpg`, () => {
   it('(5) refuses a message without integrity protection (gpg --rfc2440)', async () => {
     const unprotected = next('rfc2440.gpg');
     await otherHome.gpg(['--rfc2440', '--passphrase-file', await otherHome.secretFile('old style'), '--output', unprotected, '--symmetric', files.plain]);
-    await expect(ourDecrypt(unprotected, restoreKeys([], 'old style'))).rejects.toMatchObject({ code: 'INTEGRITY', message: expect.stringContaining('has no integrity protection') as string });
+    await expect(ourDecrypt(unprotected, restoreKeys([], 'old style'))).rejects.toMatchObject({
+      code: 'INTEGRITY',
+      message: expect.stringContaining('has no integrity protection') as string,
+    });
   });
 
   it('(7) refuses recipient keys that cannot be used, naming the file and the reason', async () => {
     await expect(readRecipientKey(join(work, 'nobody.asc'))).rejects.toThrow(/cannot read the recipient key file .*nobody\.asc: ENOENT/);
     await expect(readRecipientKey(files.notAKey)).rejects.toThrow(/the recipient key file .*not-a-key\.asc is not an OpenPGP key/);
-    await expect(readRecipientKey(files.expiredPub)).rejects.toThrow(/"Expired <expired@example\.org>" in .*expired\.pub\.asc cannot be encrypted to: it expired on 2020-01-02/);
+    await expect(readRecipientKey(files.expiredPub)).rejects.toThrow(
+      /"Expired <expired@example\.org>" in .*expired\.pub\.asc cannot be encrypted to: it expired on 2020-01-02/,
+    );
     await expect(readRecipientKey(files.revokedPub)).rejects.toThrow(/revoked\.pub\.asc cannot be encrypted to: it is revoked/);
     await expect(readRecipientKey(files.signOnlyPub)).rejects.toThrow(/signer\.pub\.asc cannot be encrypted to: it has no valid encryption subkey/);
   });
@@ -234,7 +250,9 @@ describe('encrypt-pgp in an export job (source-local → encrypt-pgp → store-l
   /** What validate tells along the export (what it read back, what it could not). */
   const validateInfos = (exporter: Exporter): string[] => {
     const infos: string[] = [];
-    exporter.bus.on('info', ({ message, plugin }) => { if (plugin === 'validate') infos.push(message); });
+    exporter.bus.on('info', ({ message, plugin }) => {
+      if (plugin === 'validate') infos.push(message);
+    });
     return infos;
   };
 
@@ -246,7 +264,9 @@ describe('encrypt-pgp in an export job (source-local → encrypt-pgp → store-l
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('succeeded');
     // No private key during the export: the files cannot be read back, and validate says so.
-    expect(infos).toContain('db01.vmdk.gpg was not read back: the openpgp stage has no way back during the export (as OpenPGP to recipients only: that takes a recipient\'s private key); it was compared with the SHA-256 recorded as it was written, which shows damage after writing but not a stage that wrote wrong bytes');
+    expect(infos).toContain(
+      "db01.vmdk.gpg was not read back: the openpgp stage has no way back during the export (as OpenPGP to recipients only: that takes a recipient's private key); it was compared with the SHA-256 recorded as it was written, which shows damage after writing but not a stage that wrote wrong bytes",
+    );
     expect((await readdir(join(output, 'db01'))).sort()).toEqual(['db01.mf', 'db01.ovf.gpg', 'db01.vmdk.gpg', 'db01_1.vmdk.gpg']);
     const record = JSON.parse(await readFile(join(output, 'db01.ovf.hyperexport.json'), 'utf8')) as { stages: string[] };
     expect(record.stages).toContain('openpgp');
@@ -277,7 +297,10 @@ describe('encrypt-pgp in an export job (source-local → encrypt-pgp → store-l
     expect(result.files.map((file) => file.name)).toEqual(['db01.ova.gpg']);
     expect(result.warnings).toEqual([]);
     // With the job's passphrase the stage reads its file back during the export.
-    expect(infos.some((message) => message.startsWith('db01.ova.gpg: read back through openpgp: it turns back into db01.ova as it was written')), infos.join('\n')).toBe(true);
+    expect(
+      infos.some((message) => message.startsWith('db01.ova.gpg: read back through openpgp: it turns back into db01.ova as it was written')),
+      infos.join('\n'),
+    ).toBe(true);
     const ova = next('db01.ova');
     await otherHome.decrypt(join(output, 'db01.ova.gpg'), ova, 'job passphrase');
     const extracted = next('extracted');
@@ -296,7 +319,10 @@ describe('encrypt-pgp in an export job (source-local → encrypt-pgp → store-l
   it('(7) fails before any data moves when a key file is missing, not a key, or cannot encrypt, naming each file', async () => {
     const output = next('out-bad');
     const exporter = await exporterWith(encryptPgp());
-    const result = await runJob(exporter, spec({ output, extra: { encrypt: 'pgp', recipients: [files.alicePub, join(work, 'missing.asc'), files.notAKey, files.expiredPub] } }));
+    const result = await runJob(
+      exporter,
+      spec({ output, extra: { encrypt: 'pgp', recipients: [files.alicePub, join(work, 'missing.asc'), files.notAKey, files.expiredPub] } }),
+    );
     expect(result.status).toBe('failed');
     expect(result.bytesRead).toBe(0);
     const message = result.error!.message;

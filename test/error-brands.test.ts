@@ -11,7 +11,9 @@ async function sourceFiles(): Promise<string[]> {
   const files: string[] = [];
   for (const folder of folders) {
     const entries = await readdir(folder, { recursive: true }).catch(() => [] as string[]);
-    files.push(...entries.filter((entry) => entry.endsWith('.ts') && !entry.endsWith('.test.ts') && !entry.startsWith('testing')).map((entry) => join(folder, entry)));
+    files.push(
+      ...entries.filter((entry) => entry.endsWith('.ts') && !entry.endsWith('.test.ts') && !entry.startsWith('testing')).map((entry) => join(folder, entry)),
+    );
   }
   return files;
 }
@@ -33,6 +35,6 @@ describe('error classes', () => {
       }
     }
     expect(classes, 'the scan must find the error classes, or it proves nothing').toBeGreaterThanOrEqual(10);
-    expect(unbranded, 'error classes without a brand of their own (add `static { brandError(this, \'hyperexport.<package>.<Class>\'); }`)').toEqual([]);
+    expect(unbranded, "error classes without a brand of their own (add `static { brandError(this, 'hyperexport.<package>.<Class>'); }`)").toEqual([]);
   });
 });

@@ -12,7 +12,10 @@ import { makeVmFolder } from './support/make-vm-folder.ts';
 import type { MadeVm } from './support/make-vm-folder.ts';
 
 const exec = promisify(execFile);
-const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 let work: string;
 let vm: MadeVm;
@@ -150,7 +153,10 @@ describe('bad input on the command line', () => {
     const folder = join(work, 'vms', 'flat');
     await mkdir(folder, { recursive: true });
     await exec('qemu-img', ['create', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', join(folder, 'flat.vmdk'), '1M']);
-    await writeFile(join(folder, 'flat.vmx'), 'displayName = "flat"\nmemsize = "512"\nscsi0.present = "TRUE"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "flat.vmdk"\n');
+    await writeFile(
+      join(folder, 'flat.vmx'),
+      'displayName = "flat"\nmemsize = "512"\nscsi0.present = "TRUE"\nscsi0:0.present = "TRUE"\nscsi0:0.fileName = "flat.vmdk"\n',
+    );
     const out = join(work, 'out-flat');
     const run = await runCli(['export', '--source', folder, '--output', out], { cwd: work });
     expect(run.code).toBe(1);
@@ -183,7 +189,9 @@ describe('bad input on the command line', () => {
       await writeFile(config, JSON.stringify({ builtins: false, plugins: ['@hyperexport/source-local', '@hyperexport/store-local'] }));
       const run = await runCli(['export', '--config', config, '--source', small.directory, '--format', 'ovf', '--output', tiny], { cwd: work });
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(new RegExp(`no space left on the device of ${tiny} while writing big01\\.vmdk: [\\d.]+ KiB written of about [\\d.]+ MiB, [\\d.]+ B free`));
+      expect(run.stderr).toMatch(
+        new RegExp(`no space left on the device of ${tiny} while writing big01\\.vmdk: [\\d.]+ KiB written of about [\\d.]+ MiB, [\\d.]+ B free`),
+      );
       expect(run.stderr).toMatch(/hint: free at least [\d.]+ (KiB|MiB) more there, or choose another --output/);
       expect(run.stderr).not.toContain('ENOSPC');
       expect(await readdir(tiny)).toEqual([]);

@@ -41,10 +41,13 @@ describe('export history', () => {
     const shown = await cli(['history', '--json']);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stderr).toBe('');
-    expect(shown.events.map((entry) => [entry.vm, entry.status])).toEqual([['web01', 'succeeded'], ['missing', 'failed']]);
+    expect(shown.events.map((entry) => [entry.vm, entry.status])).toEqual([
+      ['web01', 'succeeded'],
+      ['missing', 'failed'],
+    ]);
     const [succeeded, failure] = shown.events;
     expect(succeeded).toMatchObject({ version: 1, format: 'ova', locations: [join(work, 'out', 'web01.ova')], warnings: expect.any(Number) as number });
-    expect((succeeded!.bytesStored as number)).toBeGreaterThan(0);
+    expect(succeeded!.bytesStored as number).toBeGreaterThan(0);
     expect(failure).toMatchObject({ bytesStored: 0, files: [], error: { plugin: 'source-local' } });
     expect((failure!.error as { message: string }).message).toContain('source not found');
   });
@@ -123,7 +126,10 @@ describe('export history', () => {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(project);
     const pluginUrl = pathToFileURL(join(REPO_ROOT, 'plugins', 'history', 'dist', 'index.js')).href;
-    await writeFile(join(project, 'hyperexport.config.mjs'), `import history from ${JSON.stringify(pluginUrl)};\nexport default { plugins: [history({ path: './configured.jsonl', keep: 5 })] };\n`);
+    await writeFile(
+      join(project, 'hyperexport.config.mjs'),
+      `import history from ${JSON.stringify(pluginUrl)};\nexport default { plugins: [history({ path: './configured.jsonl', keep: 5 })] };\n`,
+    );
     const run = await cli(['export', '--source', vm.directory, '--output', join(project, 'out')], project);
     expect(run.code, run.stderr).toBe(0);
     expect((await readFile(join(project, 'configured.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(1);

@@ -36,12 +36,26 @@ afterAll(async () => {
 
 beforeEach(() => receiver.clear());
 
-const spec = (notify: string[]): JobSpec => ({ source: vm.directory, output: join(work, `out-${++runs}`), format: 'ova', parallel: 2, overwrite: false, extra: { notify } });
+const spec = (notify: string[]): JobSpec => ({
+  source: vm.directory,
+  output: join(work, `out-${++runs}`),
+  format: 'ova',
+  parallel: 2,
+  overwrite: false,
+  extra: { notify },
+});
 
 interface DiscordBody {
   username?: string;
   allowed_mentions: { parse: string[] };
-  embeds: { title: string; description: string; color: number; fields: { name: string; value: string; inline: boolean }[]; timestamp: string; footer: { text: string } }[];
+  embeds: {
+    title: string;
+    description: string;
+    color: number;
+    fields: { name: string; value: string; inline: boolean }[];
+    timestamp: string;
+    footer: { text: string };
+  }[];
 }
 
 describe('notify-discord', () => {
@@ -62,7 +76,11 @@ describe('notify-discord', () => {
   });
 
   it("waits out a 429's JSON retry_after, then delivers", async () => {
-    receiver.script(HOOK_PATH, { status: 429, body: JSON.stringify({ message: 'You are being rate limited.', retry_after: 2.5, global: false }) }, { status: 204 });
+    receiver.script(
+      HOOK_PATH,
+      { status: 429, body: JSON.stringify({ message: 'You are being rate limited.', retry_after: 2.5, global: false }) },
+      { status: 204 },
+    );
     const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyDiscord({ webhookUrl: `env:${ENV}` })]);
     const result = await runJob(exporter, spec([]));
     expect(result.status).toBe('succeeded');

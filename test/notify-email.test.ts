@@ -42,7 +42,14 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const spec = (notify: string[], output = join(work, `out-${++runs}`)): JobSpec => ({ source: vm.directory, output, format: 'ova', parallel: 2, overwrite: false, extra: { notify } });
+const spec = (notify: string[], output = join(work, `out-${++runs}`)): JobSpec => ({
+  source: vm.directory,
+  output,
+  format: 'ova',
+  parallel: 2,
+  overwrite: false,
+  extra: { notify },
+});
 
 function mailtoUrl(server: TestSmtpServer, query: string): string {
   return `mailto://${encodeURIComponent(USER)}@127.0.0.1:${server.port}/?${query}&caFile=${encodeURIComponent(certificate.certPath)}`;
@@ -52,7 +59,10 @@ describe('notify-email', () => {
   it('sends a success over STARTTLS with a login, in plain text and HTML', async () => {
     const before = starttls.messages.length;
     const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyEmail()]);
-    const result = await runJob(exporter, spec([mailtoUrl(starttls, `to=ops@example.com,oncall@example.com&from=${encodeURIComponent(USER)}&password=env:${PASSWORD_ENV}`)]));
+    const result = await runJob(
+      exporter,
+      spec([mailtoUrl(starttls, `to=ops@example.com,oncall@example.com&from=${encodeURIComponent(USER)}&password=env:${PASSWORD_ENV}`)]),
+    );
     expect(result.status).toBe('succeeded');
     expect(result.warnings).toEqual([]);
     const mail = (await starttls.waitFor(before + 1))[before]!;
@@ -74,17 +84,29 @@ describe('notify-email', () => {
       expect(part).toContain(result.id);
     }
     expect(text).toContain('Status: succeeded');
-    expect(html).toContain('<th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;white-space:nowrap">VM</th><td style="padding:4px 0;">mail01</td>');
+    expect(html).toContain(
+      '<th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;white-space:nowrap">VM</th><td style="padding:4px 0;">mail01</td>',
+    );
   });
 
   it('sends a failure with the error and its hint, escaped in HTML, through implicit TLS after a temporary refusal', async () => {
     const before = implicitTls.messages.length;
     const output = join(work, 'not <a> dir & file');
     await writeFile(output, 'x');
-    const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyEmail({
-      host: '127.0.0.1', port: implicitTls.port, secure: 'tls', caFile: certificate.certPath, from: 'hx@example.com', to: ['ops@example.com'],
-      subjectTemplate: '[backup] {{vm}}: {{status}}', events: ['failed'],
-    })]);
+    const exporter = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      notifyEmail({
+        host: '127.0.0.1',
+        port: implicitTls.port,
+        secure: 'tls',
+        caFile: certificate.certPath,
+        from: 'hx@example.com',
+        to: ['ops@example.com'],
+        subjectTemplate: '[backup] {{vm}}: {{status}}',
+        events: ['failed'],
+      }),
+    ]);
     const result = await runJob(exporter, spec([], output));
     expect(result.status).toBe('failed');
     expect(result.warnings).toEqual([]);
@@ -104,21 +126,37 @@ describe('notify-email', () => {
   it('warns, without the password, when the login is refused, and the export still succeeds', async () => {
     const refusedBefore = starttls.refusedLogins.length;
     const messagesBefore = starttls.messages.length;
-    const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyEmail({
-      host: '127.0.0.1', port: starttls.port, user: USER, password: 'wrong-Pa55word-xyz', caFile: certificate.certPath, to: ['ops@example.com'], maxElapsedMs: 5000,
-    })]);
+    const exporter = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      notifyEmail({
+        host: '127.0.0.1',
+        port: starttls.port,
+        user: USER,
+        password: 'wrong-Pa55word-xyz',
+        caFile: certificate.certPath,
+        to: ['ops@example.com'],
+        maxElapsedMs: 5000,
+      }),
+    ]);
     const result = await runJob(exporter, spec([]));
     expect(result.status).toBe('succeeded');
     expect(starttls.refusedLogins.length).toBe(refusedBefore + 1);
     expect(starttls.messages.length).toBe(messagesBefore);
     const warnings = result.warnings.join('\n');
-    expect(warnings).toMatch(/the completed notification to email \(backup@example\.com@127\.0\.0\.1:\d+, password from the config\) was not delivered: SMTP EAUTH: Invalid login/);
+    expect(warnings).toMatch(
+      /the completed notification to email \(backup@example\.com@127\.0\.0\.1:\d+, password from the config\) was not delivered: SMTP EAUTH: Invalid login/,
+    );
     expect(warnings).toContain('(not retried)');
     expect(warnings).not.toContain('wrong-Pa55word-xyz');
   });
 
   it('refuses a server whose certificate it cannot verify (no caFile), with a warning', async () => {
-    const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyEmail({ host: '127.0.0.1', port: starttls.port, user: USER, password: `env:${PASSWORD_ENV}`, to: ['ops@example.com'], maxElapsedMs: 3000 })]);
+    const exporter = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      notifyEmail({ host: '127.0.0.1', port: starttls.port, user: USER, password: `env:${PASSWORD_ENV}`, to: ['ops@example.com'], maxElapsedMs: 3000 }),
+    ]);
     const result = await runJob(exporter, spec([]));
     expect(result.status).toBe('succeeded');
     expect(result.warnings.join('\n')).toMatch(/was not delivered: SMTP (ETLS|ESOCKET): .*certificate/i);

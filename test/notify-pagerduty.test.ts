@@ -45,7 +45,14 @@ beforeEach(() => {
   receiver.always(ENQUEUE, { status: 202, body: '{"status":"success","message":"Event processed"}' });
 });
 
-const spec = (notify: string[], output = join(work, `out-${++runs}`)): JobSpec => ({ source: vm.directory, output, format: 'ova', parallel: 2, overwrite: false, extra: { notify } });
+const spec = (notify: string[], output = join(work, `out-${++runs}`)): JobSpec => ({
+  source: vm.directory,
+  output,
+  format: 'ova',
+  parallel: 2,
+  overwrite: false,
+  extra: { notify },
+});
 
 interface PagerDutyEvent {
   routing_key: string;
@@ -67,16 +74,26 @@ describe('notify-pagerduty', () => {
       routing_key: ROUTING_KEY,
       event_action: 'trigger',
       dedup_key: `hyperexport:${vm.directory}`,
-      payload: { severity: 'critical', component: 'erp01', summary: `HyperExport: export of erp01 failed: output directory ${notADirectory} is not a directory` },
+      payload: {
+        severity: 'critical',
+        component: 'erp01',
+        summary: `HyperExport: export of erp01 failed: output directory ${notADirectory} is not a directory`,
+      },
     });
     expect(trigger!.payload!.custom_details).toMatchObject({ job_id: failed.id, hint: 'choose another --output or fix its permissions' });
     const state = await readFile(stateFile, 'utf8');
-    expect(JSON.parse(state)).toMatchObject({ version: 1, triggered: { [`${routingKeyFingerprint(ROUTING_KEY)}:hyperexport:${vm.directory}`]: { vm: 'erp01', jobId: failed.id } } });
+    expect(JSON.parse(state)).toMatchObject({
+      version: 1,
+      triggered: { [`${routingKeyFingerprint(ROUTING_KEY)}:hyperexport:${vm.directory}`]: { vm: 'erp01', jobId: failed.id } },
+    });
     expect(state).not.toContain(ROUTING_KEY);
 
     // A second failure updates the same incident (same dedup_key), it does not open another.
     await runJob(exporter, spec([url], notADirectory));
-    expect(receiver.received(ENQUEUE).map((request) => (JSON.parse(request.body) as PagerDutyEvent).dedup_key)).toEqual([`hyperexport:${vm.directory}`, `hyperexport:${vm.directory}`]);
+    expect(receiver.received(ENQUEUE).map((request) => (JSON.parse(request.body) as PagerDutyEvent).dedup_key)).toEqual([
+      `hyperexport:${vm.directory}`,
+      `hyperexport:${vm.directory}`,
+    ]);
 
     receiver.clear();
     receiver.always(ENQUEUE, { status: 202, body: '{"status":"success"}' });
@@ -94,7 +111,11 @@ describe('notify-pagerduty', () => {
 
   it('resolves with the same dedup_key when the failure came before the VM was even found', async () => {
     const stateFile = join(work, 'state-early.json');
-    const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyPagerDuty({ routingKey: `env:${ENV}`, endpoint: `${receiver.url}${ENQUEUE}`, stateFile })]);
+    const exporter = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      notifyPagerDuty({ routingKey: `env:${ENV}`, endpoint: `${receiver.url}${ENQUEUE}`, stateFile }),
+    ]);
     const missing = join(work, 'vms', 'late01');
     const failed = await runJob(exporter, { ...spec([]), source: missing });
     expect(failed.status).toBe('failed');
@@ -103,12 +124,19 @@ describe('notify-pagerduty', () => {
     const succeeded = await runJob(exporter, { ...spec([]), source: missing });
     expect(succeeded.status).toBe('succeeded');
     const events = receiver.received(ENQUEUE).map((request) => JSON.parse(request.body) as PagerDutyEvent);
-    expect(events.map((event) => [event.event_action, event.dedup_key])).toEqual([['trigger', `hyperexport:${missing}`], ['resolve', `hyperexport:${missing}`]]);
+    expect(events.map((event) => [event.event_action, event.dedup_key])).toEqual([
+      ['trigger', `hyperexport:${missing}`],
+      ['resolve', `hyperexport:${missing}`],
+    ]);
   });
 
   it('keeps the incident open (and warns without the key) when the resolve cannot be delivered', async () => {
     const stateFile = join(work, 'state-2.json');
-    const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyPagerDuty({ routingKey: `env:${ENV}`, endpoint: `${receiver.url}${ENQUEUE}`, stateFile, maxElapsedMs: 1500 })]);
+    const exporter = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      notifyPagerDuty({ routingKey: `env:${ENV}`, endpoint: `${receiver.url}${ENQUEUE}`, stateFile, maxElapsedMs: 1500 }),
+    ]);
     expect((await runJob(exporter, spec([], notADirectory))).status).toBe('failed');
     expect(existsSync(stateFile)).toBe(true);
 
@@ -116,7 +144,9 @@ describe('notify-pagerduty', () => {
     receiver.always(ENQUEUE, { status: 400, body: `{"status":"invalid event","errors":["routing_key ${ROUTING_KEY} unknown"]}` });
     const result = await runJob(exporter, spec([]));
     expect(result.status).toBe('succeeded');
-    expect(result.warnings.join('\n')).toContain('the completed notification to pagerduty (env:HX_TEST_PD_ROUTING_KEY) was not delivered: HTTP 400 Bad Request');
+    expect(result.warnings.join('\n')).toContain(
+      'the completed notification to pagerduty (env:HX_TEST_PD_ROUTING_KEY) was not delivered: HTTP 400 Bad Request',
+    );
     expect(result.warnings.join('\n')).not.toContain(ROUTING_KEY);
     expect(Object.keys((JSON.parse(await readFile(stateFile, 'utf8')) as { triggered: object }).triggered)).toHaveLength(1);
   });

@@ -37,7 +37,14 @@ afterAll(async () => {
 
 beforeEach(() => receiver.clear());
 
-const spec = (notify: string[], output = join(work, `out-${++runs}`)): JobSpec => ({ source: vm.directory, output, format: 'ovf', parallel: 2, overwrite: false, extra: { notify } });
+const spec = (notify: string[], output = join(work, `out-${++runs}`)): JobSpec => ({
+  source: vm.directory,
+  output,
+  format: 'ovf',
+  parallel: 2,
+  overwrite: false,
+  extra: { notify },
+});
 
 interface SlackBody {
   text: string;
@@ -90,7 +97,9 @@ describe('notify-slack', () => {
     const result = await runJob(exporter, spec([`slack://env:${ENV}`]));
     expect(result.status).toBe('succeeded');
     expect(receiver.received(TOKEN_PATH)).toHaveLength(1);
-    expect(result.warnings).toContain(`[notify-slack] the completed notification to slack (env:${ENV}) was not delivered: HTTP 404 Not Found: no_service (not retried); the export itself is not affected`);
+    expect(result.warnings).toContain(
+      `[notify-slack] the completed notification to slack (env:${ENV}) was not delivered: HTTP 404 Not Found: no_service (not retried); the export itself is not affected`,
+    );
     expect(result.warnings.join('\n')).not.toContain('s3cr3tSlackTokenValue1234');
   });
 

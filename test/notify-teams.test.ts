@@ -39,11 +39,21 @@ afterAll(async () => {
 
 beforeEach(() => receiver.clear());
 
-const spec = (notify: string[], output = join(work, `out-${++runs}`)): JobSpec => ({ source: vm.directory, output, format: 'ova', parallel: 2, overwrite: false, extra: { notify } });
+const spec = (notify: string[], output = join(work, `out-${++runs}`)): JobSpec => ({
+  source: vm.directory,
+  output,
+  format: 'ova',
+  parallel: 2,
+  overwrite: false,
+  extra: { notify },
+});
 
 interface TeamsBody {
   type: string;
-  attachments: { contentType: string; content: { type: string; version: string; body: { type: string; text?: string; color?: string; facts?: { title: string; value: string }[] }[] } }[];
+  attachments: {
+    contentType: string;
+    content: { type: string; version: string; body: { type: string; text?: string; color?: string; facts?: { title: string; value: string }[] }[] };
+  }[];
 }
 
 describe('notify-teams', () => {
@@ -68,7 +78,11 @@ describe('notify-teams', () => {
   it('takes the sig from the environment in the written-out URL form, and reports a failure in red', async () => {
     const notADirectory = join(work, 'a-file');
     await writeFile(notADirectory, 'x');
-    const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyTeams({ webhookUrl: `${receiver.url}${FLOW_PATH}?api-version=1&sig=env:${ENV.sig}`, cardVersion: '1.5' })]);
+    const exporter = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      notifyTeams({ webhookUrl: `${receiver.url}${FLOW_PATH}?api-version=1&sig=env:${ENV.sig}`, cardVersion: '1.5' }),
+    ]);
     const result = await runJob(exporter, spec([], notADirectory));
     expect(result.status).toBe('failed');
     const [request] = receiver.received(FLOW_PATH);

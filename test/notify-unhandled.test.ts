@@ -26,7 +26,14 @@ describe('--notify URLs no notifier handles', () => {
   it('are refused once, naming the schemes that are handled', async () => {
     const output = join(work, 'out');
     const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifySlack(), notifyWebhook()]);
-    const result = await runJob(exporter, { source: vmDirectory, output, format: 'ova', parallel: 1, overwrite: false, extra: { notify: ['mailto://smtp.example.com/?to=ops@example.com', 'slack://env:SLACK_URL_FOR_TEST'] } });
+    const result = await runJob(exporter, {
+      source: vmDirectory,
+      output,
+      format: 'ova',
+      parallel: 1,
+      overwrite: false,
+      extra: { notify: ['mailto://smtp.example.com/?to=ops@example.com', 'slack://env:SLACK_URL_FOR_TEST'] },
+    });
     expect(result.status).toBe('failed');
     const message = result.error?.message ?? '';
     expect(message.match(/no notifier handles/g)).toHaveLength(1);

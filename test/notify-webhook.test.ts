@@ -73,12 +73,16 @@ describe('notify-webhook', () => {
   it('fills a JSON template and sends the configured headers, a credential header from the environment', async () => {
     const template = join(work, 'body.json');
     await writeFile(template, '{"text": "{{vm}} {{status}} in {{duration}}", "vm": {{vm}}, "bytes": {{bytesRead}}, "error": {{error}}}\n');
-    const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyWebhook({
-      url: `${receiver.url}/templated?team=ops`,
-      template: `file:${template}`,
-      headers: { 'X-Team': 'ops', Authorization: `env:${ENV.auth}` },
-      events: ['completed'],
-    })]);
+    const exporter = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      notifyWebhook({
+        url: `${receiver.url}/templated?team=ops`,
+        template: `file:${template}`,
+        headers: { 'X-Team': 'ops', Authorization: `env:${ENV.auth}` },
+        events: ['completed'],
+      }),
+    ]);
     const result = await runJob(exporter, spec([]));
     expect(result.status).toBe('succeeded');
     const [request] = receiver.received('/templated');
@@ -96,9 +100,17 @@ describe('notify-webhook', () => {
   it('retries 500, then waits out 429 Retry-After, then delivers: same id, a valid signature each time', async () => {
     // 3 s: longer than any backoff after a second attempt (at most 2 s), so only obeying the header explains the wait.
     receiver.script('/flaky', { status: 500, body: 'boom' }, { status: 429, headers: { 'retry-after': '3' }, body: 'slow down' }, { status: 200 });
-    const exporter = await Exporter.create([sourceLocal(), storeLocal(), notifyWebhook({
-      url: `${receiver.url}/flaky`, secret: `env:${ENV.secret}`, events: ['completed'], maxAttempts: 5, maxElapsedMs: 30_000,
-    })]);
+    const exporter = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      notifyWebhook({
+        url: `${receiver.url}/flaky`,
+        secret: `env:${ENV.secret}`,
+        events: ['completed'],
+        maxAttempts: 5,
+        maxElapsedMs: 30_000,
+      }),
+    ]);
     const result = await runJob(exporter, spec([]));
     expect(result.status).toBe('succeeded');
     expect(result.warnings).toEqual([]);
@@ -121,10 +133,15 @@ describe('notify-webhook', () => {
     expect(existsSync(result.locations[0]!)).toBe(true);
     expect(receiver.received('/down').length).toBeGreaterThanOrEqual(2);
     const warning = result.warnings.find((text) => text.includes('not delivered'));
-    expect(warning).toMatch(/^\[notify-webhook\] the completed notification to webhook \(http:\/\/127\.0\.0\.1:\d+\/\*\*\*\) was not delivered: HTTP 500 Internal Server Error: still broken; gave up after \d attempts/);
+    expect(warning).toMatch(
+      /^\[notify-webhook\] the completed notification to webhook \(http:\/\/127\.0\.0\.1:\d+\/\*\*\*\) was not delivered: HTTP 500 Internal Server Error: still broken; gave up after \d attempts/,
+    );
     expect(result.warnings.join('\n')).not.toContain(SECRET.slice(6));
     // The history, written at the job's end, counts the warning: deliveries settle before it.
-    const recorded = (await readFile(historyPath, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { id: string; warnings: number });
+    const recorded = (await readFile(historyPath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; warnings: number });
     expect(recorded.find((entry) => entry.id === result.id)?.warnings).toBe(result.warnings.length);
     expect(result.warnings.length).toBeGreaterThan(0);
   });
@@ -147,7 +164,11 @@ describe('notify-webhook', () => {
     expect(missing.error?.message).toContain('the environment variable HX_TEST_NOT_SET (the webhook signing secret) is not set');
     expect(missing.bytesRead).toBe(0);
 
-    const badTemplate = await Exporter.create([sourceLocal(), storeLocal(), notifyWebhook({ url: `${receiver.url}/x`, template: '{"vm": "{{vm}}", "size": {{sise}}}' })]);
+    const badTemplate = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      notifyWebhook({ url: `${receiver.url}/x`, template: '{"vm": "{{vm}}", "size": {{sise}}}' }),
+    ]);
     const result = await runJob(badTemplate, spec([]));
     expect(result.status).toBe('failed');
     expect(result.error?.message).toContain('the webhook template uses unknown placeholder {{sise}}');

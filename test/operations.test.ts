@@ -32,7 +32,19 @@ describe('snapshots', () => {
   });
 
   it('exports from a named snapshot and keeps it; --keep-snapshot keeps the one it took', async () => {
-    const kept = await cli(['export', '--vm', harness.onVm.path, '--snapshot-before', '--snapshot-name', 'nightly-{vm}', '--snapshot-quiesce', '--keep-snapshot', '--output', outDir(), '--json']);
+    const kept = await cli([
+      'export',
+      '--vm',
+      harness.onVm.path,
+      '--snapshot-before',
+      '--snapshot-name',
+      'nightly-{vm}',
+      '--snapshot-quiesce',
+      '--keep-snapshot',
+      '--output',
+      outDir(),
+      '--json',
+    ]);
     expect(kept.code, kept.stderr).toBe(0);
     expect(kept.events.some((e) => e.type === 'info' && /taking snapshot "nightly-DC0_H0_VM1" of DC0_H0_VM1, quiesced/.test(String(e.message)))).toBe(true);
     const [name] = await snapshotsOf(harness.onVm);
@@ -44,7 +56,10 @@ describe('snapshots', () => {
 
   it('the config can ask for a snapshot before every export, and the checks accept a running VM then', async () => {
     const config = join(harness.work, 'snapshot.config.mjs');
-    await writeFile(config, `import snapshot from ${JSON.stringify(join(REPO_ROOT, 'plugins/snapshot/dist/index.js'))};\nexport default { plugins: [snapshot({ before: true, name: 'from-config' })] };\n`);
+    await writeFile(
+      config,
+      `import snapshot from ${JSON.stringify(join(REPO_ROOT, 'plugins/snapshot/dist/index.js'))};\nexport default { plugins: [snapshot({ before: true, name: 'from-config' })] };\n`,
+    );
     const run = await cli(['export', '--vm', harness.onVm.path, '--config', config, '--output', outDir(), '--json']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.events.some((e) => e.type === 'info' && /taking snapshot "from-config"/.test(String(e.message)))).toBe(true);
@@ -61,7 +76,22 @@ describe('snapshots', () => {
 describe('batch', () => {
   it('a batch of three VMs with one bad path exports the two good ones and exits 1', async () => {
     const out = outDir();
-    const run = await cli(['export', '--vm', harness.offVm.path, '--vm', '/DC0/vm/no-such-vm', '--vm', harness.onVm.path, '--snapshot-before', '--format', 'ovf', '--output', out, '--concurrency', '2']);
+    const run = await cli([
+      'export',
+      '--vm',
+      harness.offVm.path,
+      '--vm',
+      '/DC0/vm/no-such-vm',
+      '--vm',
+      harness.onVm.path,
+      '--snapshot-before',
+      '--format',
+      'ovf',
+      '--output',
+      out,
+      '--concurrency',
+      '2',
+    ]);
     expect(run.code).toBe(1);
     expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0', 'DC0_H0_VM0.ovf.hyperexport.json', 'DC0_H0_VM1', 'DC0_H0_VM1.ovf.hyperexport.json']);
     expect(run.stdout).toMatch(/\/DC0\/vm\/no-such-vm\s+failed/);
@@ -82,9 +112,28 @@ describe('batch', () => {
 
   it('names each export of a batch with a {vm} template, and refuses a name every VM would share, from a flag or a profile', async () => {
     const out = outDir();
-    const named = await cli(['export', '--vm', harness.offVm.path, '--vm', harness.onVm.path, '--snapshot-before', '--format', 'ovf', '--output', out, '--name', 'nightly-{vm}', '--json']);
+    const named = await cli([
+      'export',
+      '--vm',
+      harness.offVm.path,
+      '--vm',
+      harness.onVm.path,
+      '--snapshot-before',
+      '--format',
+      'ovf',
+      '--output',
+      out,
+      '--name',
+      'nightly-{vm}',
+      '--json',
+    ]);
     expect(named.code, named.stderr).toBe(0);
-    expect((await readdir(out)).sort()).toEqual(['nightly-DC0_H0_VM0', 'nightly-DC0_H0_VM0.ovf.hyperexport.json', 'nightly-DC0_H0_VM1', 'nightly-DC0_H0_VM1.ovf.hyperexport.json']);
+    expect((await readdir(out)).sort()).toEqual([
+      'nightly-DC0_H0_VM0',
+      'nightly-DC0_H0_VM0.ovf.hyperexport.json',
+      'nightly-DC0_H0_VM1',
+      'nightly-DC0_H0_VM1.ovf.hyperexport.json',
+    ]);
 
     const shared = await cli(['export', '--vm', harness.offVm.path, '--vm', harness.onVm.path, '--output', outDir(), '--name', 'nightly-{date}']);
     expect(shared.code).toBe(2);
@@ -131,7 +180,7 @@ describe('--validate-only and vm info', () => {
 });
 
 describe('profiles', () => {
-  it('a profile plus an overriding flag produces the flag\'s value', async () => {
+  it("a profile plus an overriding flag produces the flag's value", async () => {
     // development: OVF folders. --format ova on the command line wins.
     const asProfile = outDir();
     expect((await cli(['export', '--vm', harness.offVm.path, '--profile', 'development', '--output', asProfile])).code).toBe(0);
@@ -172,11 +221,15 @@ describe('profiles', () => {
     expect(refused.stderr).toMatch(/passphrase/);
     expect(refused.stderr).toMatch(/HYPEREXPORT_PASSPHRASE/);
     const out = outDir();
-    const withPassphrase = await cli(['export', '--vm', harness.offVm.path, '--profile', 'encrypted-backup', '--output', out], { env: { ...harness.env, HYPEREXPORT_PASSPHRASE: 'profile test passphrase' } });
+    const withPassphrase = await cli(['export', '--vm', harness.offVm.path, '--profile', 'encrypted-backup', '--output', out], {
+      env: { ...harness.env, HYPEREXPORT_PASSPHRASE: 'profile test passphrase' },
+    });
     expect(withPassphrase.code, withPassphrase.stderr).toBe(0);
     expect((await readdir(out)).sort()).toEqual(['DC0_H0_VM0.ova.hyperexport.json', 'DC0_H0_VM0.ova.zst.hxe']);
     const restored = outDir();
-    const back = await cli(['restore', join(out, 'DC0_H0_VM0.ova.zst.hxe'), '--output', restored], { env: { ...harness.env, HYPEREXPORT_PASSPHRASE: 'profile test passphrase' } });
+    const back = await cli(['restore', join(out, 'DC0_H0_VM0.ova.zst.hxe'), '--output', restored], {
+      env: { ...harness.env, HYPEREXPORT_PASSPHRASE: 'profile test passphrase' },
+    });
     expect(back.code, back.stderr).toBe(0);
   });
 

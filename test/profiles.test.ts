@@ -47,7 +47,24 @@ describe('hyperexport profiles', () => {
   });
 
   it('saves, shows, lists and deletes a profile', async () => {
-    const saved = await cli('profiles', 'save', 'nightly', '--format', 'ova', '--compress', 'zstd', '--parallel', '3', '--target', 's3://backups/vms', '--target', 'sftp://nas/vms', '--snapshot-before', '--description', 'nightly run');
+    const saved = await cli(
+      'profiles',
+      'save',
+      'nightly',
+      '--format',
+      'ova',
+      '--compress',
+      'zstd',
+      '--parallel',
+      '3',
+      '--target',
+      's3://backups/vms',
+      '--target',
+      'sftp://nas/vms',
+      '--snapshot-before',
+      '--description',
+      'nightly run',
+    );
     expect(saved.stderr).toBe('');
     expect(saved.code).toBe(0);
     const path = join(profilesDir, 'nightly.json');
@@ -55,7 +72,14 @@ describe('hyperexport profiles', () => {
     expect((await stat(profilesDir)).mode & 0o777).toBe(0o700);
     expect(await readdir(profilesDir)).toEqual(['nightly.json']);
 
-    const expected = { description: 'nightly run', format: 'ova', parallel: 3, snapshotBefore: true, compress: 'zstd', targets: ['s3://backups/vms', 'sftp://nas/vms'] };
+    const expected = {
+      description: 'nightly run',
+      format: 'ova',
+      parallel: 3,
+      snapshotBefore: true,
+      compress: 'zstd',
+      targets: ['s3://backups/vms', 'sftp://nas/vms'],
+    };
     const shown = await cli('profiles', 'show', 'nightly');
     expect(shown.code).toBe(0);
     expect(JSON.parse(shown.stdout)).toEqual(expected);

@@ -68,12 +68,15 @@ describe('under a terminal: bars', () => {
     }
   }, 120_000);
 
-  it('a batch shows one bar for the batch, and each VM\'s result and the summary table on lines of their own', async () => {
+  it("a batch shows one bar for the batch, and each VM's result and the summary table on lines of their own", async () => {
     await harness.sim.setFaults({ rateBytesPerSec: 16 * MiB });
     try {
       const out = outDir();
       const onVm = harness.onVm;
-      const run = await runCliInTerminal(['export', '--vm', harness.offVm.path, '--vm', onVm.path, '--snapshot-before', '--format', 'ova', '--output', out], { cwd: harness.work, env: harness.env });
+      const run = await runCliInTerminal(['export', '--vm', harness.offVm.path, '--vm', onVm.path, '--snapshot-before', '--format', 'ova', '--output', out], {
+        cwd: harness.work,
+        env: harness.env,
+      });
       expect(run.code, run.raw).toBe(0);
       const text = run.raw.replace(ANSI, '\n');
       expect(text).toMatch(/batch \| [01] of 2 VMs done \| [\d.]+ \w+/);
@@ -92,27 +95,38 @@ describe('under a terminal: bars', () => {
 
   it('restore shows a bar per file with its real size, and the result on its own line', async () => {
     const stored = outDir();
-    const exported = await runCli(['export', '--source', localVm.directory, '--format', 'ova', '--compress', 'zstd:1', '--output', stored, '--json'], { cwd: harness.work });
+    const exported = await runCli(['export', '--source', localVm.directory, '--format', 'ova', '--compress', 'zstd:1', '--output', stored, '--json'], {
+      cwd: harness.work,
+    });
     expect(exported.code, exported.stderr).toBe(0);
     const restoredDir = outDir();
     const run = await runCliInTerminal(['restore', join(stored, 'app01.ova.zst'), '--output', restoredDir], { cwd: harness.work });
     expect(run.code, run.raw).toBe(0);
     const screen = replayTerminal(run.raw);
-    expect(screen.some((line) => /app01\.ova\.zst 100% \| ([\d.]+) MiB of \1 MiB/.test(line)), screen.join('\n')).toBe(true);
+    expect(
+      screen.some((line) => /app01\.ova\.zst 100% \| ([\d.]+) MiB of \1 MiB/.test(line)),
+      screen.join('\n'),
+    ).toBe(true);
     const result = screen.findIndex((line) => line.startsWith('restored OVA '));
     expect(screen[result], screen.join('\n')).toMatch(/^restored OVA \S+app01\.ova \(\d+ files, manifest verified\)$/);
   }, 120_000);
 });
 
 describe('without a terminal: a line at a steady interval', () => {
-  it('a vSphere export prints the VM\'s progress every HYPEREXPORT_PROGRESS_INTERVAL, with the estimate marked', async () => {
+  it("a vSphere export prints the VM's progress every HYPEREXPORT_PROGRESS_INTERVAL, with the estimate marked", async () => {
     await harness.sim.setFaults({ rateBytesPerSec: 12 * MiB });
     try {
-      const run = await runCli(['export', '--vm', harness.offVm.path, '--format', 'ovf', '--output', outDir()], { cwd: harness.work, env: { ...harness.env, HYPEREXPORT_PROGRESS_INTERVAL: '400ms' } });
+      const run = await runCli(['export', '--vm', harness.offVm.path, '--format', 'ovf', '--output', outDir()], {
+        cwd: harness.work,
+        env: { ...harness.env, HYPEREXPORT_PROGRESS_INTERVAL: '400ms' },
+      });
       expect(run.code, run.stderr).toBe(0);
       const lines = run.stderr.split('\n').filter((line) => /^\[\d+:\d\d\] DC0_H0_VM0: /.test(line));
       expect(lines.length, run.stderr).toBeGreaterThanOrEqual(3);
-      expect(lines.some((line) => /: [\d.]+ \w+ of ~[\d.]+ MiB \(~\d+%\), [\d.]+ \w+\/s, ETA ~\d+:\d\d/.test(line)), run.stderr).toBe(true);
+      expect(
+        lines.some((line) => /: [\d.]+ \w+ of ~[\d.]+ MiB \(~\d+%\), [\d.]+ \w+\/s, ETA ~\d+:\d\d/.test(line)),
+        run.stderr,
+      ).toBe(true);
       expect(run.stderr).toMatch(/^writing DC0_H0_VM0-disk0\.vmdk \(~[\d.]+ MiB, estimated\)$/m);
       expect(run.stdout).toMatch(/^exported DC0_H0_VM0 in /);
     } finally {
@@ -121,17 +135,25 @@ describe('without a terminal: a line at a steady interval', () => {
   }, 120_000);
 
   it('a local export prints exact totals, percentage and ETA at the interval', async () => {
-    const run = await runCli(['export', '--source', localVm.directory, '--format', 'ovf', '--bwlimit', '16M', '--output', outDir()], { cwd: harness.work, env: { HYPEREXPORT_PROGRESS_INTERVAL: '0.3' } });
+    const run = await runCli(['export', '--source', localVm.directory, '--format', 'ovf', '--bwlimit', '16M', '--output', outDir()], {
+      cwd: harness.work,
+      env: { HYPEREXPORT_PROGRESS_INTERVAL: '0.3' },
+    });
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stderr.split('\n').filter((line) => /^\[\d+:\d\d\] app01: /.test(line));
     expect(lines.length, run.stderr).toBeGreaterThanOrEqual(3);
-    expect(lines.some((line) => /: [\d.]+ \w+ of [\d.]+ MiB \(\d+%\), [\d.]+ \w+\/s, ETA \d+:\d\d/.test(line)), run.stderr).toBe(true);
+    expect(
+      lines.some((line) => /: [\d.]+ \w+ of [\d.]+ MiB \(\d+%\), [\d.]+ \w+\/s, ETA \d+:\d\d/.test(line)),
+      run.stderr,
+    ).toBe(true);
     expect(run.stderr).not.toMatch(/~/);
   }, 120_000);
 
   it('restore prints its progress at the interval', async () => {
     const stored = outDir();
-    const exported = await runCli(['export', '--source', localVm.directory, '--format', 'ovf', '--compress', 'zstd:1', '--output', stored, '--json'], { cwd: harness.work });
+    const exported = await runCli(['export', '--source', localVm.directory, '--format', 'ovf', '--compress', 'zstd:1', '--output', stored, '--json'], {
+      cwd: harness.work,
+    });
     expect(exported.code, exported.stderr).toBe(0);
     const run = await runCli(['restore', join(stored, 'app01'), '--output', outDir()], { cwd: harness.work, env: { HYPEREXPORT_PROGRESS_INTERVAL: '10ms' } });
     expect(run.code, run.stderr).toBe(0);
@@ -141,7 +163,10 @@ describe('without a terminal: a line at a steady interval', () => {
   }, 120_000);
 
   it('a malformed HYPEREXPORT_PROGRESS_INTERVAL is a usage error naming the variable', async () => {
-    const run = await runCli(['export', '--source', localVm.directory, '--output', outDir()], { cwd: harness.work, env: { HYPEREXPORT_PROGRESS_INTERVAL: 'often' } });
+    const run = await runCli(['export', '--source', localVm.directory, '--output', outDir()], {
+      cwd: harness.work,
+      env: { HYPEREXPORT_PROGRESS_INTERVAL: 'often' },
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('HYPEREXPORT_PROGRESS_INTERVAL=often is not an interval of at least 10 ms');
   });

@@ -15,7 +15,10 @@ import type { MadeVm } from './support/make-vm-folder.ts';
 import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, startS3Server } from './support/s3-server.ts';
 import type { S3TestServer } from './support/s3-server.ts';
 
-const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 let work: string;
 let vm: MadeVm;
@@ -82,7 +85,10 @@ describe('exports at real storage servers through the CLI', () => {
   });
 
   it('a wrong key fails the export with a clear message that does not show the secret', async () => {
-    const run = await runCli(['export', '--source', vm.directory, '--upload', S3_URL(), '--stream-upload', '--name', 'denied'], { cwd: work, env: { ...env, AWS_ACCESS_KEY_ID: 'NOT-A-KEY', AWS_SECRET_ACCESS_KEY: 'very-secret-value' } });
+    const run = await runCli(['export', '--source', vm.directory, '--upload', S3_URL(), '--stream-upload', '--name', 'denied'], {
+      cwd: work,
+      env: { ...env, AWS_ACCESS_KEY_ID: 'NOT-A-KEY', AWS_SECRET_ACCESS_KEY: 'very-secret-value' },
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/s3:\/\/|bucket/i);
     expect(run.stderr).not.toContain('very-secret-value');
@@ -99,7 +105,12 @@ describe('exports at real storage servers through the CLI', () => {
     expect(report.dryRun).toBe(true);
     expect(report.timeZone).toBe('UTC');
     // web01 (the OVA from the first test) is older than the three OVF exports.
-    expect(report.decisions.map((decision) => [decision.name, decision.keep])).toEqual([['web01-c', true], ['web01-b', true], ['web01-a', false], ['web01', false]]);
+    expect(report.decisions.map((decision) => [decision.name, decision.keep])).toEqual([
+      ['web01-c', true],
+      ['web01-b', true],
+      ['web01-a', false],
+      ['web01', false],
+    ]);
     const before = await cli(['remote', 'ls', S3_URL(), '--json']);
     expect(before.events).toHaveLength(4);
 

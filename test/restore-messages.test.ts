@@ -19,7 +19,14 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'hyperexport-restore-messages-'));
   const vm = await makeVmFolder(join(work, 'vms', 'app01'), 'app01', [16]);
   const exporter = await Exporter.create([sourceLocal(), storeLocal({ fsync: false }), compress()]);
-  const result = await runJob(exporter, { source: vm.directory, output: join(work, 'exports'), format: 'ova', parallel: 1, overwrite: false, extra: { compress: 'gzip' } });
+  const result = await runJob(exporter, {
+    source: vm.directory,
+    output: join(work, 'exports'),
+    format: 'ova',
+    parallel: 1,
+    overwrite: false,
+    extra: { compress: 'gzip' },
+  });
   expect(result.status, result.error?.message).toBe('succeeded');
   exported = join(work, 'exports', 'app01.ova.gz');
 });

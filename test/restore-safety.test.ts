@@ -62,7 +62,9 @@ describe('restore checks every file against the manifest', () => {
     const output = await emptyOutput('restored-flip-ovf');
     const run = await cli(['restore', folder, '--output', output]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/error: app01_1\.vmdk does not match its digest in the export's manifest: its SHA256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}; the file is damaged/);
+    expect(run.stderr).toMatch(
+      /error: app01_1\.vmdk does not match its digest in the export's manifest: its SHA256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}; the file is damaged/,
+    );
     expect(await readdir(output)).toEqual([]);
   });
 
@@ -75,7 +77,9 @@ describe('restore checks every file against the manifest', () => {
     const output = await emptyOutput('restored-flip-ova');
     const run = await cli(['restore', ova, '--output', output]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/error: app01\.ova: app01\.vmdk does not match its digest in the export's manifest: its SHA256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}; the file is damaged/);
+    expect(run.stderr).toMatch(
+      /error: app01\.ova: app01\.vmdk does not match its digest in the export's manifest: its SHA256 is [0-9a-f]{64}, the manifest says [0-9a-f]{64}; the file is damaged/,
+    );
     expect(await readdir(output)).toEqual([]);
   });
 });
@@ -84,7 +88,13 @@ describe('restore refuses an export whose manifest does not cover it', () => {
   it('an OVF folder: a disk the manifest does not list, a disk that is gone; nothing written', async () => {
     const folder = join(await exportTo('uncovered-ovf', 'ovf'), 'app01');
     const manifest = await readFile(join(folder, 'app01.mf'), 'utf8');
-    await writeFile(join(folder, 'app01.mf'), manifest.split('\n').filter((line) => !line.includes('(app01_1.vmdk)')).join('\n'));
+    await writeFile(
+      join(folder, 'app01.mf'),
+      manifest
+        .split('\n')
+        .filter((line) => !line.includes('(app01_1.vmdk)'))
+        .join('\n'),
+    );
     const unlisted = await emptyOutput('restored-unlisted');
     const first = await cli(['restore', folder, '--output', unlisted]);
     expect(first.code).toBe(1);
@@ -111,7 +121,13 @@ describe('restore refuses an export whose manifest does not cover it', () => {
     expect(await readdir(bare)).toEqual([]);
 
     const manifest = await readFile(join(folder, 'app01.mf'), 'utf8');
-    await writeFile(join(folder, 'app01.mf'), manifest.split('\n').filter((line) => !line.includes('(app01.vmdk)')).join('\n'));
+    await writeFile(
+      join(folder, 'app01.mf'),
+      manifest
+        .split('\n')
+        .filter((line) => !line.includes('(app01.vmdk)'))
+        .join('\n'),
+    );
     await rm(ova);
     await exec('tar', ['--format=ustar', '-cf', ova, '-C', folder, 'app01.ovf', 'app01.mf', 'app01.vmdk', 'app01_1.vmdk']);
     const partial = await emptyOutput('restored-partial-manifest-ova');
@@ -130,7 +146,12 @@ describe('restore refuses stages it cannot undo', () => {
     message: `${what} was written with the transform stage "zstd", which no installed plugin undoes: restored, its files would still be transformed`,
     hint: 'install @hyperexport/compress (npm install @hyperexport/compress), then restore again',
   });
-  const restoreWith = (input: string, output: string) => restoreExport(input, output, { stages: withoutZstd, keys: { passphrase: async () => 'unused', privateKeyFiles: [] }, signal: new AbortController().signal });
+  const restoreWith = (input: string, output: string) =>
+    restoreExport(input, output, {
+      stages: withoutZstd,
+      keys: { passphrase: async () => 'unused', privateKeyFiles: [] },
+      signal: new AbortController().signal,
+    });
 
   it('an OVA, its record, an OVF folder and its record: refused naming the stage and the plugin, nothing written', async () => {
     const ovaOut = await exportTo('zstd-ova', 'ova', ['--compress', 'zstd']);
@@ -143,7 +164,10 @@ describe('restore refuses stages it cannot undo', () => {
     ];
     for (const [index, [input, what]] of cases.entries()) {
       const output = join(work, `restored-zstd-${index}`);
-      const error = await restoreWith(input, output).then(() => undefined, (caught: unknown) => caught);
+      const error = await restoreWith(input, output).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
       expect(error, input).toBeInstanceOf(ConfigError);
       expect(error, input).toMatchObject(refusal(what));
       await expect(readdir(output), input).rejects.toMatchObject({ code: 'ENOENT' });
@@ -153,13 +177,18 @@ describe('restore refuses stages it cannot undo', () => {
   it('without the record, an OVF folder is refused by the suffix its disks carry', async () => {
     const ovfOut = await exportTo('zstd-ovf-alone', 'ovf', ['--compress', 'zstd']);
     await rm(join(ovfOut, 'app01.ovf.hyperexport.json'));
-    const error = await restoreWith(join(ovfOut, 'app01'), join(work, 'restored-zstd-alone')).then(() => undefined, (caught: unknown) => caught);
+    const error = await restoreWith(join(ovfOut, 'app01'), join(work, 'restored-zstd-alone')).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject(refusal(join(ovfOut, 'app01', 'app01.vmdk.zst')));
   });
 
   it('a third-party stage that keeps file names: exit 2 naming the stage, not "manifest verified"', async () => {
-    await writeFile(join(configDirectory, 'xor-plugin.js'), `
+    await writeFile(
+      join(configDirectory, 'xor-plugin.js'),
+      `
 import { Transform } from 'node:stream';
 import { definePlugin, Stage } from '@hyperexport/core';
 export default definePlugin({
@@ -178,7 +207,8 @@ export default definePlugin({
     });
   },
 });
-`);
+`,
+    );
     const config = join(configDirectory, 'hyperexport.config.json');
     // The post-export checks would find the disks damaged, which they are, as far as a VMDK reader can tell.
     await writeFile(config, JSON.stringify({ plugins: ['./xor-plugin.js', ['@hyperexport/validate', { post: false }]] }));
@@ -188,7 +218,9 @@ export default definePlugin({
     const run = await cli(['restore', join(out, 'app01'), '--output', output]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`error: ${join(out, 'app01')} was written with the transform stage "xor", which no installed plugin undoes`);
-    expect(run.stderr).toContain('restore undoes the stages of @hyperexport/compress, @hyperexport/encrypt-aes, @hyperexport/encrypt-pgp; undo "xor" with the tool of the plugin that wrote it');
+    expect(run.stderr).toContain(
+      'restore undoes the stages of @hyperexport/compress, @hyperexport/encrypt-aes, @hyperexport/encrypt-pgp; undo "xor" with the tool of the plugin that wrote it',
+    );
     expect(run.stdout).not.toContain('manifest verified');
     await expect(readdir(output)).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -198,11 +230,13 @@ describe('manifests of every algorithm: SHA-1 (older ovftool), SHA-256, SHA-512'
   /** Rewrites the OVF folder's manifest with `algorithm`, every digest right except `wrong`'s. */
   async function rewriteManifest(folder: string, algorithm: string, wrong?: string): Promise<void> {
     const names = (await readdir(folder)).filter((name) => !name.endsWith('.mf')).sort();
-    const lines = await Promise.all(names.map(async (name) => {
-      const bytes = await readFile(join(folder, name));
-      if (name === wrong) bytes[0]! ^= 0x01;
-      return `${algorithm}(${name})= ${algorithm === 'MD5' ? sha('md5', bytes) : sha(algorithm.replace('SHA', 'sha'), bytes)}`;
-    }));
+    const lines = await Promise.all(
+      names.map(async (name) => {
+        const bytes = await readFile(join(folder, name));
+        if (name === wrong) bytes[0]! ^= 0x01;
+        return `${algorithm}(${name})= ${algorithm === 'MD5' ? sha('md5', bytes) : sha(algorithm.replace('SHA', 'sha'), bytes)}`;
+      }),
+    );
     await writeFile(join(folder, 'app01.mf'), `${lines.join('\n')}\n`);
   }
 
@@ -217,7 +251,11 @@ describe('manifests of every algorithm: SHA-1 (older ovftool), SHA-256, SHA-512'
     const output = await emptyOutput(`restored-${algorithm}-wrong`);
     const refused = await cli(['restore', folder, '--output', output]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`error: app01_1\\.vmdk does not match its digest in the export's manifest: its ${algorithm} is [0-9a-f]+, the manifest says [0-9a-f]+; the file is damaged`));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `error: app01_1\\.vmdk does not match its digest in the export's manifest: its ${algorithm} is [0-9a-f]+, the manifest says [0-9a-f]+; the file is damaged`,
+      ),
+    );
     expect(await readdir(output)).toEqual([]);
   });
 
@@ -227,7 +265,11 @@ describe('manifests of every algorithm: SHA-1 (older ovftool), SHA-256, SHA-512'
     const output = join(work, `reexported-${algorithm}`);
     const run = await cli(['export', '--source', join(folder, 'app01.ovf'), '--output', output, '--quiet']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`app01_1\\.vmdk does not match the manifest ${join(folder, 'app01.mf').replaceAll('.', '\\.')}: ${algorithm} is [0-9a-f]+, the manifest says [0-9a-f]+; the source is corrupt or was changed`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `app01_1\\.vmdk does not match the manifest ${join(folder, 'app01.mf').replaceAll('.', '\\.')}: ${algorithm} is [0-9a-f]+, the manifest says [0-9a-f]+; the source is corrupt or was changed`,
+      ),
+    );
     expect(await readdir(output).catch(() => [])).toEqual([]);
 
     await rewriteManifest(folder, algorithm);
@@ -252,11 +294,19 @@ describe('manifests of every algorithm: SHA-1 (older ovftool), SHA-256, SHA-512'
     const output = await emptyOutput(`restored-ova-${algorithm}-wrong`);
     const refused = await cli(['restore', wrong, '--output', output]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`error: app01\\.ova: app01\\.vmdk does not match its digest in the export's manifest: its ${algorithm} is [0-9a-f]+, the manifest says [0-9a-f]+; the file is damaged`));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `error: app01\\.ova: app01\\.vmdk does not match its digest in the export's manifest: its ${algorithm} is [0-9a-f]+, the manifest says [0-9a-f]+; the file is damaged`,
+      ),
+    );
     expect(await readdir(output)).toEqual([]);
     const exported = await cli(['export', '--source', wrong, '--format', 'ovf', '--output', join(work, `reexported-ova-${algorithm}`), '--quiet']);
     expect(exported.code).toBe(1);
-    expect(exported.stderr).toMatch(new RegExp(`app01\\.vmdk does not match the manifest ${wrong.replaceAll('.', '\\.')} \\(app01\\.mf\\): ${algorithm} is [0-9a-f]+, the manifest says [0-9a-f]+`));
+    expect(exported.stderr).toMatch(
+      new RegExp(
+        `app01\\.vmdk does not match the manifest ${wrong.replaceAll('.', '\\.')} \\(app01\\.mf\\): ${algorithm} is [0-9a-f]+, the manifest says [0-9a-f]+`,
+      ),
+    );
   });
 
   it('an unknown algorithm is refused, naming it and the manifest', async () => {

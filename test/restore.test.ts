@@ -16,7 +16,10 @@ import { makeVmFolder } from './support/make-vm-folder.ts';
 import type { MadeVm } from './support/make-vm-folder.ts';
 
 const exec = promisify(execFile);
-const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 let work: string;
 let vm: MadeVm;
@@ -100,31 +103,35 @@ describe('hyperexport restore', () => {
       plain = await plainExport(format);
     }, 60_000);
 
-    it.each(combinations)(`compress %s, encrypt %s: restores the plain ${format} byte for byte`, async (compress, encrypt) => {
-      const out = join(work, `${format}-${compress}-${encrypt}`);
-      const exported = await cli(['export', '--source', vm.directory, '--format', format, '--output', out, '--quiet', ...exportFlags(compress, encrypt)]);
-      expect(exported.stderr).toBe('');
-      expect(exported.code).toBe(0);
-      const suffixes = `${compress === 'none' ? '' : SUFFIX[compress]}${encrypt === 'none' ? '' : SUFFIX[encrypt]}`;
-      const stored = format === 'ova' ? join(out, `app01.ova${suffixes}`) : join(out, 'app01');
-      if (format === 'ovf') {
-        const names = (await readdir(stored)).sort();
-        expect(names).toContain(`app01.vmdk${suffixes}`);
-        expect(names).toContain(encrypt === 'none' ? 'app01.ovf' : `app01.ovf${SUFFIX[encrypt]}`);
-      }
-      const restoredDir = join(work, `restored-${format}-${compress}-${encrypt}`);
-      const restored = await cli(['restore', stored, '--output', restoredDir, '--json', ...keyFlags(encrypt)]);
-      expect(restored.stderr).toBe('');
-      expect(restored.code).toBe(0);
-      expect(restored.events.at(-1)).toMatchObject({ type: 'result', status: 'succeeded', format });
-      if (format === 'ova') {
-        // The tar headers carry the time of each export; the members must be identical.
-        expect(await tarMembers(join(restoredDir, 'app01.ova'))).toEqual(await tarMembers(plain));
-      } else {
-        for (const name of await readdir(plain)) expect(await sha256(join(restoredDir, 'app01', name))).toBe(await sha256(join(plain, name)));
-        expect((await readdir(join(restoredDir, 'app01'))).sort()).toEqual((await readdir(plain)).sort());
-      }
-    }, 60_000);
+    it.each(combinations)(
+      `compress %s, encrypt %s: restores the plain ${format} byte for byte`,
+      async (compress, encrypt) => {
+        const out = join(work, `${format}-${compress}-${encrypt}`);
+        const exported = await cli(['export', '--source', vm.directory, '--format', format, '--output', out, '--quiet', ...exportFlags(compress, encrypt)]);
+        expect(exported.stderr).toBe('');
+        expect(exported.code).toBe(0);
+        const suffixes = `${compress === 'none' ? '' : SUFFIX[compress]}${encrypt === 'none' ? '' : SUFFIX[encrypt]}`;
+        const stored = format === 'ova' ? join(out, `app01.ova${suffixes}`) : join(out, 'app01');
+        if (format === 'ovf') {
+          const names = (await readdir(stored)).sort();
+          expect(names).toContain(`app01.vmdk${suffixes}`);
+          expect(names).toContain(encrypt === 'none' ? 'app01.ovf' : `app01.ovf${SUFFIX[encrypt]}`);
+        }
+        const restoredDir = join(work, `restored-${format}-${compress}-${encrypt}`);
+        const restored = await cli(['restore', stored, '--output', restoredDir, '--json', ...keyFlags(encrypt)]);
+        expect(restored.stderr).toBe('');
+        expect(restored.code).toBe(0);
+        expect(restored.events.at(-1)).toMatchObject({ type: 'result', status: 'succeeded', format });
+        if (format === 'ova') {
+          // The tar headers carry the time of each export; the members must be identical.
+          expect(await tarMembers(join(restoredDir, 'app01.ova'))).toEqual(await tarMembers(plain));
+        } else {
+          for (const name of await readdir(plain)) expect(await sha256(join(restoredDir, 'app01', name))).toBe(await sha256(join(plain, name)));
+          expect((await readdir(join(restoredDir, 'app01'))).sort()).toEqual((await readdir(plain)).sort());
+        }
+      },
+      60_000,
+    );
   });
 
   it('restores from the export record, and a gzip OVF folder carries ovf:compression for other OVF tools', async () => {
@@ -145,10 +152,16 @@ describe('hyperexport restore', () => {
     // As another OVF tool writes it: the disk gzipped in place, the descriptor saying so, the manifest to match.
     await writeFile(join(folder, 'app01.vmdk'), gzipSync(await readFile(join(folder, 'app01.vmdk'))));
     const rewrite = async (compression: string) => {
-      const descriptor = (await readFile(join(folder, 'app01.ovf'), 'utf8')).replace(/(ovf:href="app01\.vmdk")(?: ovf:compression="[^"]*")?/, `$1 ovf:compression="${compression}"`);
+      const descriptor = (await readFile(join(folder, 'app01.ovf'), 'utf8')).replace(
+        /(ovf:href="app01\.vmdk")(?: ovf:compression="[^"]*")?/,
+        `$1 ovf:compression="${compression}"`,
+      );
       await writeFile(join(folder, 'app01.ovf'), descriptor);
       const names = (await readdir(folder)).filter((name) => !name.endsWith('.mf')).sort();
-      await writeFile(join(folder, 'app01.mf'), `${(await Promise.all(names.map(async (name) => `SHA256(${name})= ${await sha256(join(folder, name))}`))).join('\n')}\n`);
+      await writeFile(
+        join(folder, 'app01.mf'),
+        `${(await Promise.all(names.map(async (name) => `SHA256(${name})= ${await sha256(join(folder, name))}`))).join('\n')}\n`,
+      );
     };
     await rewrite('gzip');
     const restored = await cli(['restore', folder, '--output', join(work, 'restored-tool-gzip')]);
@@ -163,7 +176,26 @@ describe('hyperexport restore', () => {
 
   it('refuses a damaged file, a wrong passphrase and an existing output, leaving nothing that looks restored', async () => {
     const out = join(work, 'damaged');
-    expect((await cli(['export', '--source', vm.directory, '--format', 'ova', '--output', out, '--quiet', '--compress', 'zstd', '--encrypt', 'aes', '--passphrase-file', passphraseFile])).code).toBe(0);
+    expect(
+      (
+        await cli([
+          'export',
+          '--source',
+          vm.directory,
+          '--format',
+          'ova',
+          '--output',
+          out,
+          '--quiet',
+          '--compress',
+          'zstd',
+          '--encrypt',
+          'aes',
+          '--passphrase-file',
+          passphraseFile,
+        ])
+      ).code,
+    ).toBe(0);
     const stored = join(out, 'app01.ova.zst.hxe');
     const wrong = join(work, 'wrong-passphrase');
     await writeFile(wrong, 'not the passphrase\n', { mode: 0o600 });
@@ -192,7 +224,24 @@ describe('hyperexport restore', () => {
   it('refuses encrypted disks swapped, or taken from another export, even with the manifest rewritten to match', async () => {
     const exportTo = async (name: string) => {
       const out = join(work, name);
-      expect((await cli(['export', '--source', vm.directory, '--format', 'ovf', '--output', out, '--quiet', '--encrypt', 'aes', '--passphrase-file', passphraseFile])).code).toBe(0);
+      expect(
+        (
+          await cli([
+            'export',
+            '--source',
+            vm.directory,
+            '--format',
+            'ovf',
+            '--output',
+            out,
+            '--quiet',
+            '--encrypt',
+            'aes',
+            '--passphrase-file',
+            passphraseFile,
+          ])
+        ).code,
+      ).toBe(0);
       return join(out, 'app01');
     };
     const folder = await exportTo('bound');
@@ -251,7 +300,26 @@ describe('hyperexport restore', () => {
 
   it('decrypt undoes one file', async () => {
     const out = join(work, 'one-file');
-    expect((await cli(['export', '--source', vm.directory, '--format', 'ovf', '--output', out, '--quiet', '--compress', 'zstd', '--encrypt', 'pgp', '--recipient', publicKey])).code).toBe(0);
+    expect(
+      (
+        await cli([
+          'export',
+          '--source',
+          vm.directory,
+          '--format',
+          'ovf',
+          '--output',
+          out,
+          '--quiet',
+          '--compress',
+          'zstd',
+          '--encrypt',
+          'pgp',
+          '--recipient',
+          publicKey,
+        ])
+      ).code,
+    ).toBe(0);
     const run = await cli(['decrypt', join(out, 'app01', 'app01_1.vmdk.zst.gpg'), '--output', join(work, 'disk2.vmdk'), '--private-key', privateKey]);
     expect(run.code).toBe(0);
     expect(await sha256(join(work, 'disk2.vmdk'))).toBe(await sha256(vm.disks[1]!));

@@ -26,7 +26,15 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const spec = (output: string, name: string, extra: Record<string, unknown> = {}): JobSpec => ({ source: vm.directory, output, name, format: 'ova', parallel: 1, overwrite: false, extra });
+const spec = (output: string, name: string, extra: Record<string, unknown> = {}): JobSpec => ({
+  source: vm.directory,
+  output,
+  name,
+  format: 'ova',
+  parallel: 1,
+  overwrite: false,
+  extra,
+});
 
 describe('retention after each export', () => {
   it('keeps the last N whole exports of the VM and never the one just made', async () => {
@@ -59,7 +67,13 @@ describe('retention after each export', () => {
     const result = await runJob(exporter, spec(output, 'db01-y'));
     expect(result.status).toBe('succeeded');
     expect(result.warnings.join('\n')).toMatch(/retain failed: .*broken\.ova\.hyperexport\.json is not a readable export record/);
-    expect((await readdir(output)).sort()).toEqual(['broken.ova.hyperexport.json', 'db01-x.ova', 'db01-x.ova.hyperexport.json', 'db01-y.ova', 'db01-y.ova.hyperexport.json']);
+    expect((await readdir(output)).sort()).toEqual([
+      'broken.ova.hyperexport.json',
+      'db01-x.ova',
+      'db01-x.ova.hyperexport.json',
+      'db01-y.ova',
+      'db01-y.ova.hyperexport.json',
+    ]);
   });
 });
 
@@ -73,7 +87,7 @@ describe('retention at every destination the store plugins report', () => {
     expect(await listing(directory)).toEqual(['db01-q.ova', 'db01-q.ova.hyperexport.json']);
   });
 
-  it('rotates the targets of store-remote\'s config (with their options) beside the local folder', async () => {
+  it("rotates the targets of store-remote's config (with their options) beside the local folder", async () => {
     const output = join(work, 'remote-local');
     const remote = join(work, 'remote-target');
     const exporter = await Exporter.create([
@@ -103,13 +117,24 @@ describe('retention at every destination the store plugins report', () => {
       expect(result.warnings.join('\n')).toMatch(/retain failed: .*broken\.ova\.hyperexport\.json is not a readable export record/);
     }
     expect(await listing(remote)).toEqual(['db01-o2.ova', 'db01-o2.ova.hyperexport.json']);
-    expect(await listing(output)).toEqual(['broken.ova.hyperexport.json', 'db01-o1.ova', 'db01-o1.ova.hyperexport.json', 'db01-o2.ova', 'db01-o2.ova.hyperexport.json']);
+    expect(await listing(output)).toEqual([
+      'broken.ova.hyperexport.json',
+      'db01-o1.ova',
+      'db01-o1.ova.hyperexport.json',
+      'db01-o2.ova',
+      'db01-o2.ova.hyperexport.json',
+    ]);
   });
 
   it('with keep-local=false, rotates the target and not the local folder the upload emptied', async () => {
     const output = join(work, 'moved-local');
     const remote = join(work, 'moved-target');
-    const exporter = await Exporter.create([sourceLocal(), storeLocal(), storeRemote({ targets: [pathToFileURL(remote).href], keepLocal: false }), retention({ keepLast: 1 })]);
+    const exporter = await Exporter.create([
+      sourceLocal(),
+      storeLocal(),
+      storeRemote({ targets: [pathToFileURL(remote).href], keepLocal: false }),
+      retention({ keepLast: 1 }),
+    ]);
     await mkdir(output, { recursive: true });
     await writeFile(join(output, 'db01-old.ova.hyperexport.json'), '{ an unreadable record that retention would refuse to rotate past }');
     for (const name of ['db01-m1', 'db01-m2']) {
@@ -129,7 +154,12 @@ describe('retention on its own', () => {
     const exporter = await Exporter.create([sourceLocal(), storeLocal()]);
     for (const name of ['db01-old', 'db01-mid', 'db01-new']) expect((await runJob(exporter, spec(output, name))).status).toBe('succeeded');
     const service = new FileStorageService(output);
-    const report = await applyRetention(service, { policy: { keepLast: 1, keepWithin: undefined }, timeZone: 'UTC', dryRun: true, signal: new AbortController().signal });
+    const report = await applyRetention(service, {
+      policy: { keepLast: 1, keepWithin: undefined },
+      timeZone: 'UTC',
+      dryRun: true,
+      signal: new AbortController().signal,
+    });
     expect(report.decisions.map((decision) => [decision.name, decision.keep, decision.reasons])).toEqual([
       ['db01-new', true, ['last 1']],
       ['db01-mid', false, []],

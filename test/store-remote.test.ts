@@ -17,7 +17,10 @@ import type { MadeVm } from './support/make-vm-folder.ts';
 
 let work: string;
 let vm: MadeVm;
-const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'hyperexport-remote-'));
@@ -85,7 +88,8 @@ describe('store-remote with file:// targets', () => {
   });
 
   describe("with store-local's `directory` instead of --output (issue 12 item 13)", () => {
-    const withDirectory = (directory: string, remote: Parameters<typeof storeRemote>[0] = {}) => Exporter.create([sourceLocal(), storeLocal({ directory }), storeRemote(remote)]);
+    const withDirectory = (directory: string, remote: Parameters<typeof storeRemote>[0] = {}) =>
+      Exporter.create([sourceLocal(), storeLocal({ directory }), storeRemote(remote)]);
     /** Whether the target got its first bytes while the export was written (streamed) or once it was published (uploaded after). */
     const whenTargetGotBytes = (exporter: Exporter) => {
       let published = false;
@@ -115,7 +119,10 @@ describe('store-remote with file:// targets', () => {
     it('honours keepLocal false: the local copy goes once the upload is verified', async () => {
       const directory = join(work, 'dir-drop-local');
       const target = join(work, 'dir-drop-target');
-      const result = await runJob(await withDirectory(directory, { stream: false, keepLocal: false }), spec({ extra: { targets: [pathToFileURL(target).href] } }));
+      const result = await runJob(
+        await withDirectory(directory, { stream: false, keepLocal: false }),
+        spec({ extra: { targets: [pathToFileURL(target).href] } }),
+      );
       expect(result.error).toBeUndefined();
       expect(result.warnings).toEqual([]);
       expect(await readdir(directory)).toEqual([]);

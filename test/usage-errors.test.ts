@@ -47,7 +47,10 @@ const govcEnv = () => ({ GOVC_URL: vcenterUrl, GOVC_USERNAME: 'backup', GOVC_PAS
 async function expectUsageError(args: string[], message: RegExp, options: { validateOnly?: boolean } = {}) {
   const output = join(work, `out-${++counter}`);
   const before = connections;
-  const run = await runCli(['export', '--vm', '/DC0/vm/web01', '--output', output, ...args, ...(options.validateOnly ? ['--validate-only'] : [])], { cwd: work, env: govcEnv() });
+  const run = await runCli(['export', '--vm', '/DC0/vm/web01', '--output', output, ...args, ...(options.validateOnly ? ['--validate-only'] : [])], {
+    cwd: work,
+    env: govcEnv(),
+  });
   expect(run.stderr).toMatch(message);
   expect(run.code, run.stderr).toBe(2);
   expect(run.stderr).not.toContain('pre-export checks failed');
@@ -66,7 +69,10 @@ describe('a malformed flag value is a usage error before any connection (exit 2)
     [['--upload', 's3://'], /"" in s3:\/\/ is not a bucket name/],
     [['--upload', 's3://bucket/vms?storageClass=COLD&nope=1'], /invalid options in the query of s3:\/\/bucket\/vms/],
     [['--notify', 'http://127.0.0.1:9/'], /no notifier handles http:\/\/127\.0\.0\.1:9\/\*\*\*/],
-    [['--notify', 'slack://hooks.slack.com/services/T000/B000/XXXX'], /slack:\/\/hooks\.slack\.com\/\*\*\*: the Slack webhook URL must not be written into a slack:\/\/ URL on the command line/],
+    [
+      ['--notify', 'slack://hooks.slack.com/services/T000/B000/XXXX'],
+      /slack:\/\/hooks\.slack\.com\/\*\*\*: the Slack webhook URL must not be written into a slack:\/\/ URL on the command line/,
+    ],
     [['--name', ''], /the export name "" is not a file name/],
     [['--name', '..'], /the export name "\.\." is not a file name/],
     [['--name', '../x'], /the export name "\.\.\/x" has a path separator in it/],
@@ -123,7 +129,10 @@ describe('settings that contradict each other or would be silently dropped', () 
   it('--stream-upload with --output is refused, naming the conflict (item 10)', async () => {
     const target = join(work, 'stream-target');
     await mkdir(target);
-    const run = await expectUsageError(['--upload', `file://${target}`, '--stream-upload'], /--stream-upload sends the export only to the upload targets, with no local copy, but the output directory .* asks for a local copy too/);
+    const run = await expectUsageError(
+      ['--upload', `file://${target}`, '--stream-upload'],
+      /--stream-upload sends the export only to the upload targets, with no local copy, but the output directory .* asks for a local copy too/,
+    );
     expect(run.stderr).toMatch(/drop the output directory to stream with no local copy, or drop --stream-upload/);
     expect(await readdir(target)).toEqual([]);
   });
@@ -142,7 +151,10 @@ describe('settings that contradict each other or would be silently dropped', () 
       const config = join(configDirectory, 'pgp.config.json');
       await writeFile(config, JSON.stringify({ plugins: [['@hyperexport/encrypt-pgp', { symmetric: true }]] }));
       const output = join(work, 'pgp-config');
-      const run = await runCli(['export', '--config', config, '--source', vm.directory, '--format', 'ovf', '--output', output, '--passphrase-file', passphraseFile], { cwd: work });
+      const run = await runCli(
+        ['export', '--config', config, '--source', vm.directory, '--format', 'ovf', '--output', output, '--passphrase-file', passphraseFile],
+        { cwd: work },
+      );
       expect(run.code, run.stderr).toBe(0);
       expect((await readdir(join(output, 'web01'))).sort()).toEqual(['web01.mf', 'web01.ovf.gpg', 'web01.vmdk.gpg']);
     } finally {

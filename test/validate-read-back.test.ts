@@ -35,7 +35,12 @@ afterAll(async () => {
 
 const freshOutput = () => join(work, `out-${++outputs}`);
 const spec = (output: string, format: 'ova' | 'ovf'): JobSpec => ({
-  source: vm.directory, format, output, parallel: 2, overwrite: false, extra: { compress: 'zstd', encrypt: 'aes', passphraseFile },
+  source: vm.directory,
+  format,
+  output,
+  parallel: 2,
+  overwrite: false,
+  extra: { compress: 'zstd', encrypt: 'aes', passphraseFile },
 });
 
 /** Runs one export with compress and encrypt-aes, collecting what validate says along the way. */
@@ -43,7 +48,9 @@ async function exportWith(format: 'ova' | 'ovf', ...plugins: PluginInstance[]): 
   const output = freshOutput();
   const exporter = await Exporter.create([sourceLocal(), compress(), encryptAes({ scrypt: { log2N: 10 } }), storeLocal(), ...plugins]);
   const infos: string[] = [];
-  exporter.bus.on('info', ({ message, plugin }) => { if (plugin === 'validate') infos.push(message); });
+  exporter.bus.on('info', ({ message, plugin }) => {
+    if (plugin === 'validate') infos.push(message);
+  });
   const result = await runJob(exporter, spec(output, format));
   return { result, infos, output };
 }
@@ -130,7 +137,13 @@ const withoutReverse = definePlugin({
   version: '0.0.0',
   setup(exporter) {
     exporter.hooks.transform.tap('test-one-way', (plan) => {
-      plan.stages.push({ name: 'one-way', stage: Stage.ENCRYPT + 1, appliesTo: (artifact) => artifact.kind !== 'manifest', rename: (name) => `${name}.ow`, create: () => CODECS.gzip.compress(1, 1) });
+      plan.stages.push({
+        name: 'one-way',
+        stage: Stage.ENCRYPT + 1,
+        appliesTo: (artifact) => artifact.kind !== 'manifest',
+        rename: (name) => `${name}.ow`,
+        create: () => CODECS.gzip.compress(1, 1),
+      });
       return plan;
     });
   },
@@ -142,7 +155,9 @@ describe('post-export read-back of a compressed and encrypted export', () => {
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('succeeded');
     expect(await readdir(output)).toEqual(expect.arrayContaining(['web.ova.zst.hxe']));
-    expect(infos.join('\n')).toMatch(/web\.ova\.zst\.hxe: read back through aes-256-gcm and zstd: it turns back into web\.ova as it was written \(\d+ bytes, SHA-256 [0-9a-f]{64}\)/);
+    expect(infos.join('\n')).toMatch(
+      /web\.ova\.zst\.hxe: read back through aes-256-gcm and zstd: it turns back into web\.ova as it was written \(\d+ bytes, SHA-256 [0-9a-f]{64}\)/,
+    );
   });
 
   it('an intact OVF folder passes: every transformed file read back', async () => {
@@ -156,7 +171,9 @@ describe('post-export read-back of a compressed and encrypted export', () => {
     const { result, output } = await exportWith('ova', damagesStagedFile('web.ova.zst.hxe', 4096), validate());
     expect(result.status).toBe('failed');
     expect(result.error?.message).toContain('post-export checks failed');
-    expect(result.error?.message).toMatch(/\[validate\] read-back: web\.ova\.zst\.hxe: reading it back through aes-256-gcm and zstd failed: .*; it changed after it was written \(its SHA-256 is [0-9a-f]{64}, [0-9a-f]{64} was written\)/);
+    expect(result.error?.message).toMatch(
+      /\[validate\] read-back: web\.ova\.zst\.hxe: reading it back through aes-256-gcm and zstd failed: .*; it changed after it was written \(its SHA-256 is [0-9a-f]{64}, [0-9a-f]{64} was written\)/,
+    );
     expect(await readdir(output)).toEqual([]);
   });
 
@@ -170,16 +187,20 @@ describe('post-export read-back of a compressed and encrypted export', () => {
   it('a stage that writes wrong bytes: what it wrote is stored intact, but does not turn back into the OVA', async () => {
     const { result, output } = await exportWith('ova', dropsLastByteStage(true), validate());
     expect(result.status).toBe('failed');
-    expect(result.error?.message).toMatch(/\[validate\] read-back: web\.ova\.bug\.zst\.hxe: read back through aes-256-gcm, zstd and buggy, it is (\d+) bytes with SHA-256 [0-9a-f]{64}, but web\.ova was \d+ bytes with SHA-256 [0-9a-f]{64} when it was written; what was written is intact, so a stage wrote bytes that do not turn back into what it was given \(a bug in that stage\)/);
+    expect(result.error?.message).toMatch(
+      /\[validate\] read-back: web\.ova\.bug\.zst\.hxe: read back through aes-256-gcm, zstd and buggy, it is (\d+) bytes with SHA-256 [0-9a-f]{64}, but web\.ova was \d+ bytes with SHA-256 [0-9a-f]{64} when it was written; what was written is intact, so a stage wrote bytes that do not turn back into what it was given \(a bug in that stage\)/,
+    );
     const [, readBackSize, writtenSize] = /it is (\d+) bytes .* but web\.ova was (\d+) bytes/.exec(result.error!.message)!;
     expect(Number(readBackSize), 'the buggy stage dropped one byte').toBe(Number(writtenSize) - 1);
     expect(await readdir(output)).toEqual([]);
   });
 
-  it('a stage whose output its own reverse cannot read is reported as a stage\'s bug, not as damage', async () => {
+  it("a stage whose output its own reverse cannot read is reported as a stage's bug, not as damage", async () => {
     const { result, output } = await exportWith('ova', dropsLastByteStage(false), validate());
     expect(result.status).toBe('failed');
-    expect(result.error?.message).toMatch(/\[validate\] read-back: web\.ova\.zst\.bug\.hxe: reading it back through aes-256-gcm, buggy and zstd failed: .+; what was written is intact, so a stage wrote bytes that do not turn back into what it was given/);
+    expect(result.error?.message).toMatch(
+      /\[validate\] read-back: web\.ova\.zst\.bug\.hxe: reading it back through aes-256-gcm, buggy and zstd failed: .+; what was written is intact, so a stage wrote bytes that do not turn back into what it was given/,
+    );
     expect(await readdir(output)).toEqual([]);
   });
 
@@ -192,11 +213,15 @@ describe('post-export read-back of a compressed and encrypted export', () => {
   it('a stage that cannot undo its output during the export: said so, and the stored bytes are compared with what was written', async () => {
     const intact = await exportWith('ova', withoutReverse, validate());
     expect(intact.result.error).toBeUndefined();
-    expect(intact.infos).toContain('web.ova.zst.hxe.ow was not read back: the one-way stage has no way back during the export (as OpenPGP to recipients only: that takes a recipient\'s private key); it was compared with the SHA-256 recorded as it was written, which shows damage after writing but not a stage that wrote wrong bytes');
+    expect(intact.infos).toContain(
+      "web.ova.zst.hxe.ow was not read back: the one-way stage has no way back during the export (as OpenPGP to recipients only: that takes a recipient's private key); it was compared with the SHA-256 recorded as it was written, which shows damage after writing but not a stage that wrote wrong bytes",
+    );
 
     const damaged = await exportWith('ova', withoutReverse, damagesStagedFile('web.ova.zst.hxe.ow', 4096), validate());
     expect(damaged.result.status).toBe('failed');
-    expect(damaged.result.error?.message).toMatch(/\[validate\] read-back: web\.ova\.zst\.hxe\.ow: it changed after it was written \(its SHA-256 is [0-9a-f]{64}, [0-9a-f]{64} was written\); export the VM again/);
+    expect(damaged.result.error?.message).toMatch(
+      /\[validate\] read-back: web\.ova\.zst\.hxe\.ow: it changed after it was written \(its SHA-256 is [0-9a-f]{64}, [0-9a-f]{64} was written\); export the VM again/,
+    );
     expect(await readdir(damaged.output)).toEqual([]);
   });
 

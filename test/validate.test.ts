@@ -41,7 +41,9 @@ describe('hyperexport export with the built-in validate plugin', () => {
     const second = await runCli(['export', '--source', vm.directory, '--output', out, '--name', 'web01'], { cwd: work });
     expect(second.code).toBe(1);
     expect(second.stderr).toContain('pre-export checks failed');
-    expect(second.stderr).toContain(`[validate] existing-export: an export already exists at ${join(out, 'web01.ova')}: give --overwrite to replace it, or --name to write another`);
+    expect(second.stderr).toContain(
+      `[validate] existing-export: an export already exists at ${join(out, 'web01.ova')}: give --overwrite to replace it, or --name to write another`,
+    );
     expect(second.stdout).not.toContain('writing');
     expect((await readdir(out)).sort()).toEqual(['web01.ova', 'web01.ova.hyperexport.json']);
 

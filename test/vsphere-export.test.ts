@@ -15,7 +15,10 @@ import { startVcsim } from './support/vcsim.ts';
 import type { Vcsim, VcsimVm } from './support/vcsim.ts';
 
 const exec = promisify(execFile);
-const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 let sim: Vcsim;
 let work: string;
@@ -144,7 +147,9 @@ describe('export from vSphere', () => {
   it('Ctrl-C aborts the lease and leaves no complete-looking output', async () => {
     await sim.setFaults({ rateBytesPerSec: 1024 * 1024 });
     const out = outDir();
-    const run = await exportVm(['--format', 'ovf', '--output', out, '--json'], sim.env, { signalAfter: { pattern: /"type":"file:progress"/, signal: 'SIGINT' } });
+    const run = await exportVm(['--format', 'ovf', '--output', out, '--json'], sim.env, {
+      signalAfter: { pattern: /"type":"file:progress"/, signal: 'SIGINT' },
+    });
     expect(run.code).toBe(1);
     expect(run.events.at(-1)).toMatchObject({ type: 'result', status: 'cancelled' });
     expect(await readdir(out)).toEqual([]);
@@ -170,7 +175,9 @@ describe('export from vSphere', () => {
       expect(infos.some((m) => /DC0_H0_VM0-disk1\.vmdk: already (written|downloaded) by the interrupted run and verified/.test(m))).toBe(true);
       // The new lease served the unfinished disk only.
       expect((await lastLease()).bytesServed).toBe(offVm.disks[0]!.size);
-      expect((await readdir(out)).sort()).toEqual(format === 'ova' ? ['DC0_H0_VM0.ova', 'DC0_H0_VM0.ova.hyperexport.json'] : ['DC0_H0_VM0', 'DC0_H0_VM0.ovf.hyperexport.json']);
+      expect((await readdir(out)).sort()).toEqual(
+        format === 'ova' ? ['DC0_H0_VM0.ova', 'DC0_H0_VM0.ova.hyperexport.json'] : ['DC0_H0_VM0', 'DC0_H0_VM0.ovf.hyperexport.json'],
+      );
       const folder = format === 'ova' ? join(out, 'x') : join(out, 'DC0_H0_VM0');
       if (format === 'ova') {
         await mkdir(folder);
@@ -181,7 +188,7 @@ describe('export from vSphere', () => {
     }
   });
 
-  it('starts an export over, saying why, when the VM\'s disks changed between the crash and the rerun', async () => {
+  it("starts an export over, saying why, when the VM's disks changed between the crash and the rerun", async () => {
     await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
     const out = outDir();
     const args = ['--format', 'ovf', '--output', out, '--json'];
@@ -196,14 +203,18 @@ describe('export from vSphere', () => {
     const rerun = await exportVm(args);
     expect(rerun.code, rerun.stderr).toBe(0);
     const warnings = rerun.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
-    expect(warnings).toContainEqual(expect.stringMatching(/^starting the interrupted export over \(checkpoint .*\), as it cannot be continued: source: the VM's disks changed since the interrupted run read them/));
+    expect(warnings).toContainEqual(
+      expect.stringMatching(
+        /^starting the interrupted export over \(checkpoint .*\), as it cannot be continued: source: the VM's disks changed since the interrupted run read them/,
+      ),
+    );
     expect(rerun.events.some((e) => e.type === 'info' && /continuing an interrupted export/.test(String(e.message)))).toBe(false);
     // Both disks came from the new lease: nothing of the earlier state was kept.
     expect((await lastLease()).bytesServed).toBe(offVm.disks[0]!.size + offVm.disks[1]!.size);
     await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
   });
 
-  it('starts an export over when the state of the VM\'s disks cannot be read on the rerun', async () => {
+  it("starts an export over when the state of the VM's disks cannot be read on the rerun", async () => {
     await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
     const out = outDir();
     const args = ['--format', 'ovf', '--output', out, '--json'];
@@ -217,7 +228,11 @@ describe('export from vSphere', () => {
       const rerun = await exportVm(args);
       expect(rerun.code, rerun.stderr).toBe(0);
       const warnings = rerun.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
-      expect(warnings).toContainEqual(expect.stringMatching(/as it cannot be continued: source: could not read the state of the VM's disks \(the datastore browser does not list \[LocalDS_0\] DC0_H0_VM0\/disk1\.vmdk\)/));
+      expect(warnings).toContainEqual(
+        expect.stringMatching(
+          /as it cannot be continued: source: could not read the state of the VM's disks \(the datastore browser does not list \[LocalDS_0\] DC0_H0_VM0\/disk1\.vmdk\)/,
+        ),
+      );
       expect((await lastLease()).bytesServed).toBe(offVm.disks[0]!.size + offVm.disks[1]!.size);
       await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
     } finally {
@@ -225,7 +240,7 @@ describe('export from vSphere', () => {
     }
   });
 
-  it('continues an export named with {time} after a crash (under the rerun\'s time), leaving no staging folder behind', async () => {
+  it("continues an export named with {time} after a crash (under the rerun's time), leaving no staging folder behind", async () => {
     await sim.setFaults({ rateBytesPerSec: 4 * 1024 * 1024 });
     const out = outDir();
     const args = ['--format', 'ovf', '--output', out, '--json', '--name', '{vm}-{time}'];
@@ -274,7 +289,10 @@ describe('export from vSphere', () => {
     // plain digest came from the checkpoint).
     const readBack = resumed.events.filter((event) => event.type === 'info' && event.plugin === 'validate').map((event) => String(event.message));
     for (const name of ['DC0_H0_VM0.ovf.hxe', 'DC0_H0_VM0-disk0.vmdk.hxe', 'DC0_H0_VM0-disk1.vmdk.hxe']) {
-      expect(readBack.some((message) => message.startsWith(`${name}: read back through aes-256-gcm: it turns back into`)), `${name} read back: ${readBack.join('; ')}`).toBe(true);
+      expect(
+        readBack.some((message) => message.startsWith(`${name}: read back through aes-256-gcm: it turns back into`)),
+        `${name} read back: ${readBack.join('; ')}`,
+      ).toBe(true);
     }
     // The record names the job that began the export, not the one that finished it.
     const record = JSON.parse(await readFile(join(out, 'DC0_H0_VM0.ovf.hyperexport.json'), 'utf8')) as { jobId: string };
@@ -282,7 +300,9 @@ describe('export from vSphere', () => {
     expect(record.jobId).toBe(startedBy);
     expect(resumed.events.at(-1)?.id).not.toBe(startedBy);
     // The disk the first run wrote and the files the second wrote restore as one export.
-    const restored = await runCli(['restore', join(out, 'DC0_H0_VM0.ovf.hyperexport.json'), '--output', join(out, 'restored'), '--key-file', keyFile], { cwd: work });
+    const restored = await runCli(['restore', join(out, 'DC0_H0_VM0.ovf.hyperexport.json'), '--output', join(out, 'restored'), '--key-file', keyFile], {
+      cwd: work,
+    });
     expect(restored.code, restored.stderr).toBe(0);
     await expectServedDisks(join(out, 'restored', 'DC0_H0_VM0'), 'DC0_H0_VM0');
   });
@@ -313,7 +333,11 @@ describe('export from vSphere', () => {
     const rerun = await exportVm(args(second));
     expect(rerun.code, rerun.stderr).toBe(0);
     const warnings = rerun.events.filter((event) => event.type === 'warning').map((event) => String(event.message));
-    expect(warnings).toContainEqual(expect.stringMatching(/^starting the interrupted export over \(checkpoint .*\), as it was written with other settings: aes-256-gcm: the interrupted run encrypted with another passphrase$/));
+    expect(warnings).toContainEqual(
+      expect.stringMatching(
+        /^starting the interrupted export over \(checkpoint .*\), as it was written with other settings: aes-256-gcm: the interrupted run encrypted with another passphrase$/,
+      ),
+    );
     expect(rerun.events.some((event) => event.type === 'info' && /continuing an interrupted export/.test(String(event.message)))).toBe(false);
     // Every disk came from the new lease, encrypted with the second passphrase.
     expect((await lastLease()).bytesServed).toBe(offVm.disks.reduce((sum, disk) => sum + disk.size, 0));
@@ -360,7 +384,13 @@ describe('export from vSphere', () => {
     const run = await exportVm(['--format', 'ovf', '--output', out, '--json', '--parallel', '1'], sim.env, {
       whenOutput: { pattern: /"type":"file:progress"[^\n]*DC0_H0_VM0-disk1\.vmdk/, action: () => void sim.expireLeases() },
     });
-    expect(run.code, run.stdout.split('\n').filter((l) => !l.includes('progress')).join('\n')).toBe(0);
+    expect(
+      run.code,
+      run.stdout
+        .split('\n')
+        .filter((l) => !l.includes('progress'))
+        .join('\n'),
+    ).toBe(0);
     const warnings = run.events.filter((e) => e.type === 'warning').map((e) => String(e.message));
     expect(warnings.some((w) => /the export lease (was lost|is no longer ready).*; opening a new one/.test(w))).toBe(true);
     const leases = (await sim.leases()).slice(before);
@@ -370,7 +400,7 @@ describe('export from vSphere', () => {
     await expectServedDisks(join(out, 'DC0_H0_VM0'), 'DC0_H0_VM0');
   });
 
-  it('fails, rather than mix disks of two states, when the VM\'s disks changed while the lease was lost', async () => {
+  it("fails, rather than mix disks of two states, when the VM's disks changed while the lease was lost", async () => {
     await sim.setFaults({ rateBytesPerSec: 8 * 1024 * 1024 });
     const out = outDir();
     // The first disk is done; then the lease is lost and, before it is replaced, a guest writes.
@@ -384,10 +414,13 @@ describe('export from vSphere', () => {
       },
     });
     expect(run.code).toBe(1);
-    const result = run.events.find((event) => event.type === 'result') as { status?: string; error?: { code?: string; hint?: string; message?: string } } | undefined;
+    const result = run.events.find((event) => event.type === 'result') as
+      { status?: string; error?: { code?: string; hint?: string; message?: string } } | undefined;
     expect(result?.status, run.stdout).toBe('failed');
     expect(result?.error).toMatchObject({ code: 'SOURCE_CHANGED', hint: 'run the export again, or export from a snapshot (--snapshot-before)' });
-    expect(String(result?.error?.message)).toMatch(/the VM's disks changed \(or their state could not be read\) while the export lease was lost: the disks read so far may not match the rest/);
+    expect(String(result?.error?.message)).toMatch(
+      /the VM's disks changed \(or their state could not be read\) while the export lease was lost: the disks read so far may not match the rest/,
+    );
     expect(await readdir(out).catch(() => [])).toEqual([]);
   });
 
@@ -471,7 +504,12 @@ describe('bad input against vSphere', () => {
 
   it('no URL, no user, no password: exit 2 with what to set', async () => {
     await expectFailure(['--vm', offVm.path], {}, /no vCenter\/ESXi URL: set GOVC_URL/, 2);
-    await expectFailure(['--vm', offVm.path], { GOVC_URL: sim.url, GOVC_USERNAME: 'user', GOVC_INSECURE: '1' }, /no password for user: set GOVC_PASSWORD, or give --password-file FILE/, 2);
+    await expectFailure(
+      ['--vm', offVm.path],
+      { GOVC_URL: sim.url, GOVC_USERNAME: 'user', GOVC_INSECURE: '1' },
+      /no password for user: set GOVC_PASSWORD, or give --password-file FILE/,
+      2,
+    );
   });
 
   it('the password from a file', async () => {
@@ -490,7 +528,9 @@ describe('bad input against vSphere', () => {
     try {
       const run = await runCli(['export', '--vm', offVm.path, '--format', 'ovf', '--output', tiny], { cwd: work, env: sim.env });
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/no space left on the device of \S+ while writing \S+\.vmdk: [\d.]+ \w*B written, [\d.]+ \w*B free; the whole export needs (about|up to) [\d.]+ MiB \((what the VM uses|the capacity of its disks)\)/);
+      expect(run.stderr).toMatch(
+        /no space left on the device of \S+ while writing \S+\.vmdk: [\d.]+ \w*B written, [\d.]+ \w*B free; the whole export needs (about|up to) [\d.]+ MiB \((what the VM uses|the capacity of its disks)\)/,
+      );
       expect(run.stderr).toMatch(/hint: free some space there, or choose another --output/);
       expect(await readdir(tiny)).toEqual([]);
       expect(await lastLease()).toMatchObject({ outcome: 'aborted' });

@@ -27,7 +27,10 @@ function lockStage(secret: string, explain = true): TransformStage {
     name: 'lock',
     stage: Stage.ENCRYPT,
     create: () => new PassThrough(),
-    checkpointBinding: async (recorded) => ({ value: secret, mismatch: explain && recorded !== undefined && recorded !== secret ? 'another secret' : undefined }),
+    checkpointBinding: async (recorded) => ({
+      value: secret,
+      mismatch: explain && recorded !== undefined && recorded !== secret ? 'another secret' : undefined,
+    }),
   };
 }
 
@@ -62,10 +65,14 @@ describe('Checkpoint bindings', () => {
   it('starts over when a stage binds another value without saying why, or the checkpoint bound nothing', async () => {
     const path = join(work, 'checkpoint.json');
     await interrupted(path, 'k1');
-    expect((await Checkpoint.open(path, key, 'job-2', undefined, [lockStage('k2', false)])).startedOver).toEqual(['lock: the interrupted run used other settings']);
+    expect((await Checkpoint.open(path, key, 'job-2', undefined, [lockStage('k2', false)])).startedOver).toEqual([
+      'lock: the interrupted run used other settings',
+    ]);
     const unbound = join(work, 'unbound.json');
     const plain = await Checkpoint.open(unbound, key, 'job-1');
     await plain.record({ name: 'disk.vmdk', kind: 'disk', raw: digest, stored: digest, spooled: false });
-    expect((await Checkpoint.open(unbound, key, 'job-2', undefined, [lockStage('k1')])).startedOver).toEqual(['lock: the interrupted run recorded nothing to check its settings against']);
+    expect((await Checkpoint.open(unbound, key, 'job-2', undefined, [lockStage('k1')])).startedOver).toEqual([
+      'lock: the interrupted run recorded nothing to check its settings against',
+    ]);
   });
 });

@@ -33,7 +33,13 @@ export async function bindStages(stages: readonly CheckpointBinder[], recorded: 
     values[stage.name] = value;
     if (recorded === undefined) continue;
     // The stage explains; the core makes sure that a value that differs is never continued.
-    const why = mismatch ?? (previous === undefined ? 'the interrupted run recorded nothing to check its settings against' : previous !== value ? 'the interrupted run used other settings' : undefined);
+    const why =
+      mismatch ??
+      (previous === undefined
+        ? 'the interrupted run recorded nothing to check its settings against'
+        : previous !== value
+          ? 'the interrupted run used other settings'
+          : undefined);
     if (why !== undefined) mismatches.push(`${stage.name}: ${why}`);
   }
   return { values, mismatches };

@@ -41,7 +41,16 @@ describe('Checkpoint: the snapshot a run took', () => {
   });
 
   it('ignores a malformed snapshot field, and its own snapshot found again', async () => {
-    await writeFile(path, JSON.stringify({ version: CHECKPOINT_VERSION, ...key('snapshot-1'), updatedAt: '', files: [], snapshot: { name: 'x', id: 42, created: true, provider: 'snapshot' } }));
+    await writeFile(
+      path,
+      JSON.stringify({
+        version: CHECKPOINT_VERSION,
+        ...key('snapshot-1'),
+        updatedAt: '',
+        files: [],
+        snapshot: { name: 'x', id: 42, created: true, provider: 'snapshot' },
+      }),
+    );
     expect((await Checkpoint.open(path, key('snapshot-2'), 'job-2')).earlierSnapshot).toBeUndefined();
     await writeFile(path, JSON.stringify({ version: CHECKPOINT_VERSION, ...key('snapshot-1'), updatedAt: '', files: [], snapshot: taken('snapshot-1') }));
     expect((await Checkpoint.open(path, key('snapshot-1'), 'job-2', taken('snapshot-1'))).earlierSnapshot).toBeUndefined();

@@ -159,8 +159,13 @@ function takenSnapshot(value: unknown): SnapshotRef | undefined {
 }
 
 function sameKey(a: CheckpointKey, b: CheckpointKey): boolean {
-  return a.source === b.source && a.format === b.format && a.name === b.name
-    && a.stages.length === b.stages.length && a.stages.every((stage, index) => stage === b.stages[index]);
+  return (
+    a.source === b.source &&
+    a.format === b.format &&
+    a.name === b.name &&
+    a.stages.length === b.stages.length &&
+    a.stages.every((stage, index) => stage === b.stages[index])
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -129,9 +129,11 @@ export async function loadConfig(options: { explicitPath?: string | undefined; c
     }
   }
   if (problems.length > 0) {
-    throw new ConfigError(`${filepath}: ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`, { problems: problems.length === 1 ? [] : problems });
+    throw new ConfigError(`${filepath}: ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`, {
+      problems: problems.length === 1 ? [] : problems,
+    });
   }
-  return { filepath, plugins, exportDefaults: (shaped.export ?? {}), builtins: shaped.builtins ?? true };
+  return { filepath, plugins, exportDefaults: shaped.export ?? {}, builtins: shaped.builtins ?? true };
 }
 
 async function importModule(filepath: string): Promise<unknown> {
@@ -186,7 +188,7 @@ function configLoadError(error: unknown, explicitPath: string | undefined): Conf
 
 /** Merges the config's export defaults and the CLI's flags (flags win) into a job spec. */
 export function buildJobSpec(defaults: ExportDefaults, flags: Partial<Omit<JobSpec, 'extra'>> & { extra?: Record<string, unknown> }): JobSpec {
-  const pick = <K extends keyof ExportDefaults>(key: K) => (flags[key] ?? defaults[key]);
+  const pick = <K extends keyof ExportDefaults>(key: K) => flags[key] ?? defaults[key];
   return {
     source: pick('source'),
     vm: pick('vm'),

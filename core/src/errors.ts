@@ -42,7 +42,9 @@ export const ExitCode = Object.freeze({
 
 /** Base class: a message meant for the user, with an optional hint on how to fix it. */
 export class HyperExportError extends Error {
-  static { brandError(this, 'hyperexport.HyperExportError'); }
+  static {
+    brandError(this, 'hyperexport.HyperExportError');
+  }
 
   readonly code: string;
   readonly hint: string | undefined;
@@ -56,7 +58,9 @@ export class HyperExportError extends Error {
 
 /** A problem with the configuration or the command line: exit code 2. */
 export class ConfigError extends HyperExportError {
-  static { brandError(this, 'hyperexport.ConfigError'); }
+  static {
+    brandError(this, 'hyperexport.ConfigError');
+  }
 
   /** Every problem found, one per line, when several were collected. */
   readonly problems: readonly string[];
@@ -69,7 +73,9 @@ export class ConfigError extends HyperExportError {
 
 /** A failure while running an export: exit code 1. */
 export class ExportError extends HyperExportError {
-  static { brandError(this, 'hyperexport.ExportError'); }
+  static {
+    brandError(this, 'hyperexport.ExportError');
+  }
 
   constructor(message: string, options: { code?: string; hint?: string; cause?: unknown } = {}) {
     super(options.code ?? 'EXPORT', message, options);
@@ -79,7 +85,9 @@ export class ExportError extends HyperExportError {
 
 /** Raised when the job was cancelled (Ctrl-C, a sibling failure). */
 export class CancelledError extends HyperExportError {
-  static { brandError(this, 'hyperexport.CancelledError'); }
+  static {
+    brandError(this, 'hyperexport.CancelledError');
+  }
 
   constructor(reason?: unknown) {
     super('CANCELLED', `export cancelled${reason instanceof Error ? `: ${reason.message}` : ''}`, { cause: reason });
@@ -89,7 +97,9 @@ export class CancelledError extends HyperExportError {
 
 /** Wraps an error thrown inside a plugin's tap, keeping the original as `cause`. */
 export class PluginError extends HyperExportError {
-  static { brandError(this, 'hyperexport.PluginError'); }
+  static {
+    brandError(this, 'hyperexport.PluginError');
+  }
 
   readonly plugin: string;
   readonly hook: string;

@@ -8,7 +8,9 @@ describe('EventBus.off', () => {
   it('removes a listener from the one event named, when the same listener is on two events', () => {
     const bus = new EventBus();
     const heard: string[] = [];
-    const listener = (payload: { message: string }) => { heard.push(payload.message); };
+    const listener = (payload: { message: string }) => {
+      heard.push(payload.message);
+    };
     bus.on('warning', listener);
     bus.on('info', listener);
 
@@ -26,7 +28,9 @@ describe('EventBus.off', () => {
   it('removes every registration of a listener on that event, and a once listener not yet called', () => {
     const bus = new EventBus();
     const heard: string[] = [];
-    const listener = (payload: { message: string }) => { heard.push(payload.message); };
+    const listener = (payload: { message: string }) => {
+      heard.push(payload.message);
+    };
     bus.on('warning', listener);
     bus.on('warning', listener);
     bus.once('info', listener);
@@ -40,7 +44,9 @@ describe('EventBus.off', () => {
   it('detaches an onAny listener from every event', () => {
     const bus = new EventBus();
     const heard: string[] = [];
-    const detach = bus.onAny((event) => { heard.push(event); });
+    const detach = bus.onAny((event) => {
+      heard.push(event);
+    });
     bus.emit('info', info);
     detach();
     bus.emit('info', info);

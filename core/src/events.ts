@@ -24,8 +24,8 @@ export interface ExportEvents {
   'file:end': { jobId: string; name: string; kind: ArtifactKind; size: number; sha256: string };
   /** Bytes of one file sent to one storage target (uploads after the export, streamed uploads). */
   'target:progress': { jobId: string; target: string; name: string; bytes: number; total?: number | undefined };
-  'warning': { jobId?: string | undefined; message: string; plugin?: string | undefined };
-  'info': { jobId?: string | undefined; message: string; plugin?: string | undefined };
+  warning: { jobId?: string | undefined; message: string; plugin?: string | undefined };
+  info: { jobId?: string | undefined; message: string; plugin?: string | undefined };
 }
 
 export type ExportEventName = keyof ExportEvents;
@@ -41,9 +41,11 @@ export class EventBus {
   readonly #onListenerError: (error: unknown, event: string) => void;
 
   constructor(onListenerError?: (error: unknown, event: string) => void) {
-    this.#onListenerError = onListenerError ?? ((error, event) => {
-      process.emitWarning(`a listener of '${event}' failed: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    this.#onListenerError =
+      onListenerError ??
+      ((error, event) => {
+        process.emitWarning(`a listener of '${event}' failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
   }
 
   on<E extends ExportEventName>(event: E, listener: ExportEventListener<E>): this {
@@ -67,7 +69,18 @@ export class EventBus {
 
   /** Listens to every event; the callback gets the event name too (used by `--json`). */
   onAny(listener: (event: ExportEventName, payload: ExportEvents[ExportEventName]) => void): () => void {
-    const names: ExportEventName[] = ['job:start', 'job:end', 'stage:start', 'stage:end', 'file:start', 'file:progress', 'file:end', 'target:progress', 'warning', 'info'];
+    const names: ExportEventName[] = [
+      'job:start',
+      'job:end',
+      'stage:start',
+      'stage:end',
+      'file:start',
+      'file:progress',
+      'file:end',
+      'target:progress',
+      'warning',
+      'info',
+    ];
     const detach = names.map((name) => {
       const each = (payload: ExportEvents[typeof name]) => listener(name, payload);
       this.on(name, each);
@@ -83,9 +96,9 @@ export class EventBus {
 
   #guard(event: string, listener: AnyListener, { once = false } = {}): AnyListener {
     let byListener = this.#wrapped.get(event);
-    if (!byListener) this.#wrapped.set(event, byListener = new Map());
+    if (!byListener) this.#wrapped.set(event, (byListener = new Map()));
     let registered = byListener.get(listener);
-    if (!registered) byListener.set(listener, registered = new Set());
+    if (!registered) byListener.set(listener, (registered = new Set()));
     const guarded: AnyListener = (payload) => {
       // A once listener is gone from the emitter when it runs; forget it here too.
       if (once) this.#forget(event, listener, guarded);

@@ -15,7 +15,10 @@ const withOptions = definePlugin({
 });
 
 async function problemsOf(promise: Promise<unknown>): Promise<readonly string[]> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ConfigError);
   return (error as ConfigError).problems;
 }
@@ -38,7 +41,13 @@ describe('Exporter.create', () => {
   });
 
   it('names the plugin whose setup throws', async () => {
-    const broken = definePlugin({ name: 'broken', version: '1.0.0', setup() { throw new Error('missing API key'); } });
+    const broken = definePlugin({
+      name: 'broken',
+      version: '1.0.0',
+      setup() {
+        throw new Error('missing API key');
+      },
+    });
     await expect(Exporter.create([broken()])).rejects.toThrow('plugin "broken" failed to set up: missing API key');
   });
 
@@ -49,7 +58,15 @@ describe('Exporter.create', () => {
 
   it('sets up pre plugins first and post plugins last', async () => {
     const order: string[] = [];
-    const make = (name: string, enforce?: 'pre' | 'post') => definePlugin({ name, version: '1', ...(enforce ? { enforce } : {}), setup() { order.push(name); } });
+    const make = (name: string, enforce?: 'pre' | 'post') =>
+      definePlugin({
+        name,
+        version: '1',
+        ...(enforce ? { enforce } : {}),
+        setup() {
+          order.push(name);
+        },
+      });
     await Exporter.create([make('post', 'post')(), make('normal')(), make('pre', 'pre')()]);
     expect(order).toEqual(['pre', 'normal', 'post']);
   });
@@ -79,7 +96,7 @@ describe('validate taps that name their check', () => {
     },
   });
 
-  it('reports a thrown ConfigError as an issue of that check, and keeps the other plugins\' issues', async () => {
+  it("reports a thrown ConfigError as an issue of that check, and keeps the other plugins' issues", async () => {
     const limits = definePlugin({
       name: 'limits',
       version: '1',
@@ -97,16 +114,18 @@ describe('validate taps that name their check', () => {
     });
     const exporter = await Exporter.create([limits(), slowChecker()]);
     const { issues } = await checkJob(exporter, spec);
-    expect(issues).toEqual(expect.arrayContaining([
-      { level: 'error', check: 'bwlimit', message: 'bad limit "10X": X is not a unit (e.g. 10M)', plugin: 'limits' },
-      { level: 'error', check: 'format', message: 'format "vmdk" is not known', plugin: 'limits' },
-      { level: 'error', check: 'keys', message: 'no key file (give --key-file)', plugin: 'limits' },
-      { level: 'error', check: 'disk-space', message: 'needs 10 GiB, 1 GiB free', plugin: 'slow-checker' },
-    ]));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { level: 'error', check: 'bwlimit', message: 'bad limit "10X": X is not a unit (e.g. 10M)', plugin: 'limits' },
+        { level: 'error', check: 'format', message: 'format "vmdk" is not known', plugin: 'limits' },
+        { level: 'error', check: 'keys', message: 'no key file (give --key-file)', plugin: 'limits' },
+        { level: 'error', check: 'disk-space', message: 'needs 10 GiB, 1 GiB free', plugin: 'slow-checker' },
+      ]),
+    );
     expect(issues).toHaveLength(4);
   });
 
-  it('reports a ConfigError made by another copy of core (a plugin\'s own dependency) with its check and hint', async () => {
+  it("reports a ConfigError made by another copy of core (a plugin's own dependency) with its check and hint", async () => {
     const pluginsCore = await loadSecondCopyOfErrors();
     const limits = definePlugin({
       name: 'limits',
@@ -123,18 +142,22 @@ describe('validate taps that name their check', () => {
   });
 
   it('still fails the hook for any other error, and for a ConfigError from a tap without a check', async () => {
-    const failing = (error: Error, check?: string) => definePlugin({
-      name: 'failing',
-      version: '1',
-      setup(exporter) {
-        exporter.hooks.validate.tapPromise(check === undefined ? 'failing' : { name: 'failing', check }, async () => {
-          throw error;
-        });
-      },
-    })();
+    const failing = (error: Error, check?: string) =>
+      definePlugin({
+        name: 'failing',
+        version: '1',
+        setup(exporter) {
+          exporter.hooks.validate.tapPromise(check === undefined ? 'failing' : { name: 'failing', check }, async () => {
+            throw error;
+          });
+        },
+      })();
     for (const plugin of [failing(new ExportError('vCenter unreachable'), 'connection'), failing(badLimit())]) {
       const exporter = await Exporter.create([plugin, slowChecker()]);
-      const failure = await exporter.hooks.validate.promise(new Job(spec, exporter.bus), new ValidationReport()).then(() => undefined, (error: unknown) => error);
+      const failure = await exporter.hooks.validate.promise(new Job(spec, exporter.bus), new ValidationReport()).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(failure).toBeInstanceOf(PluginError);
       expect(failure).toMatchObject({ plugin: 'failing', hook: 'validate' });
     }

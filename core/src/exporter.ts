@@ -155,7 +155,9 @@ export class Exporter {
   static async create(instances: readonly PluginInstance[], options: ExporterOptions = {}): Promise<Exporter> {
     const { plugins, problems } = resolvePlugins(instances);
     if (problems.length > 0) {
-      throw new ConfigError(problems.length === 1 ? problems[0]! : `${problems.length} problems in the plugin configuration`, { problems: problems.length === 1 ? [] : problems });
+      throw new ConfigError(problems.length === 1 ? problems[0]! : `${problems.length} problems in the plugin configuration`, {
+        problems: problems.length === 1 ? [] : problems,
+      });
     }
     const exporter = new Exporter(options);
     for (const plugin of plugins) {
@@ -211,8 +213,9 @@ export class Exporter {
       return true;
     };
     const report = (error: unknown, args: unknown[]) => {
-      const job = args.find((arg): arg is Job => typeof arg === 'object' && arg !== null && 'warn' in arg && 'spec' in arg)
-        ?? (args[0] as RetentionContext | undefined)?.job;
+      const job =
+        args.find((arg): arg is Job => typeof arg === 'object' && arg !== null && 'warn' in arg && 'spec' in arg) ??
+        (args[0] as RetentionContext | undefined)?.job;
       const message = `${hookName} failed: ${error instanceof Error ? error.message : String(error)}`;
       if (job) job.warn(message, plugin);
       else this.bus.emit('warning', { message, plugin });

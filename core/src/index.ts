@@ -8,7 +8,16 @@ export type { ExportEvents, ExportEventName, ExportEventListener } from './event
 export { Job, ValidationReport, StoreTargets } from './job.ts';
 export { Exporter } from './exporter.ts';
 export { SettingsCheck, checkSettings } from './settings-check.ts';
-export type { ExporterHooks, HookName, RetentionContext, WrittenExport, PublishedExport, DiscoverRequest, DiscoveredVm, ValidateTapOptions } from './exporter.ts';
+export type {
+  ExporterHooks,
+  HookName,
+  RetentionContext,
+  WrittenExport,
+  PublishedExport,
+  DiscoverRequest,
+  DiscoveredVm,
+  ValidateTapOptions,
+} from './exporter.ts';
 export { StorageRegistry, parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
 export type * from './storage/storage-service.ts';
 export { definePlugin, flattenPlugins, isPluginInstance, isPluginFactory, resolvePlugins, PLUGIN_BRAND } from './plugin.ts';

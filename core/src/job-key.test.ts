@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { exportJobKey } from './job-key.ts';
 import type { JobKeyParts } from './job-key.ts';
 
-const parts: JobKeyParts = { identity: 'vsphere:vc/sdk#vm-57', kind: 'vsphere', vmName: 'web01', format: 'ova', nameTemplate: '{vm}-{time}', stages: ['zstd', 'aes-256-gcm'] };
+const parts: JobKeyParts = {
+  identity: 'vsphere:vc/sdk#vm-57',
+  kind: 'vsphere',
+  vmName: 'web01',
+  format: 'ova',
+  nameTemplate: '{vm}-{time}',
+  stages: ['zstd', 'aes-256-gcm'],
+};
 
 describe('exportJobKey', () => {
   it('is the same for a rerun of the same job, whatever its name renders to', () => {

@@ -51,12 +51,14 @@ describe('cannotLoad', () => {
     expect(error).toBeInstanceOf(ExportError);
     expect(error.code).toBe('MISSING_DEPENDENCY');
     expect(error.message).toBe('@hyperexport/example needs hyperexport-not-installed-sdk to do its work, and it is not installed');
-    expect(error.hint).toBe('install it with `npm install hyperexport-not-installed-sdk` where @hyperexport/example is installed; add -g if that is a global install');
+    expect(error.hint).toBe(
+      'install it with `npm install hyperexport-not-installed-sdk` where @hyperexport/example is installed; add -g if that is a global install',
+    );
   });
 
   it('names a missing dependency of the package (a file inside it: the package part)', () => {
     const error = cannotLoad(SPEC, notInstalled('@hyperexport-absent/helper/dist/index.js'));
-    expect(error.message).toBe('@hyperexport/example needs some-sdk to do its work, and some-sdk\'s dependency @hyperexport-absent/helper is not installed');
+    expect(error.message).toBe("@hyperexport/example needs some-sdk to do its work, and some-sdk's dependency @hyperexport-absent/helper is not installed");
     expect(error.hint).toMatch(/^reinstall it with `npm install some-sdk`/);
   });
 
@@ -65,6 +67,8 @@ describe('cannotLoad', () => {
     expect(error.message).toBe('@hyperexport/example cannot load some-sdk, which it needs to do its work: Unexpected token');
     expect(error.hint).toMatch(/^reinstall it with `npm install some-sdk`/);
     const missingFile = cannotLoad(SPEC, notInstalled('/nonexistent/some-sdk/index.js'));
-    expect(missingFile.message).toMatch(/^@hyperexport\/example cannot load some-sdk, which it needs to do its work: Cannot find module '\/nonexistent\/some-sdk\/index\.js'/);
+    expect(missingFile.message).toMatch(
+      /^@hyperexport\/example cannot load some-sdk, which it needs to do its work: Cannot find module '\/nonexistent\/some-sdk\/index\.js'/,
+    );
   });
 });

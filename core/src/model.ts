@@ -328,7 +328,15 @@ export interface JobResult {
   /** Where the export was committed (one per sink). */
   readonly locations: readonly string[];
   readonly warnings: readonly string[];
-  readonly error?: { readonly message: string; readonly plugin?: string | undefined; readonly hook?: string | undefined; readonly code?: string | undefined; readonly hint?: string | undefined } | undefined;
+  readonly error?:
+    | {
+        readonly message: string;
+        readonly plugin?: string | undefined;
+        readonly hook?: string | undefined;
+        readonly code?: string | undefined;
+        readonly hint?: string | undefined;
+      }
+    | undefined;
 }
 
 /**

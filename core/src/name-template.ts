@@ -12,7 +12,10 @@ export function expandNameTemplate(template: string, values: { vm: string; start
     vm: values.vm,
     date: `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`,
     time: `${pad(at.getHours())}${pad(at.getMinutes())}${pad(at.getSeconds())}`,
-    timestamp: at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z'),
+    timestamp: at
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z'),
   };
   return template.replace(/\{([^{}]*)\}/g, (_, name: string) => {
     if (!(PLACEHOLDERS as readonly string[]).includes(name)) {
@@ -30,12 +33,16 @@ export function expandNameTemplate(template: string, values: { vm: string; start
 export function checkNameTemplate(template: string): void {
   const expanded = expandNameTemplate(template, { vm: 'vm', startedAt: new Date() }).trim();
   if (/[\\/]/.test(template)) {
-    throw new ConfigError(`the export name "${template}" has a path separator in it`, { hint: 'give a plain file name with --name; the folder is --output DIR' });
+    throw new ConfigError(`the export name "${template}" has a path separator in it`, {
+      hint: 'give a plain file name with --name; the folder is --output DIR',
+    });
   }
   if (/[\u0000-\u001f\u007f]/.test(template)) {
     throw new ConfigError(`the export name ${JSON.stringify(template)} has control characters in it`, { hint: 'give a plain file name with --name' });
   }
   if (expanded === '' || expanded === '.' || expanded === '..') {
-    throw new ConfigError(`the export name "${template}" is not a file name`, { hint: 'give a name such as --name "{vm}-{date}", or leave --name out (the export is named after its VM)' });
+    throw new ConfigError(`the export name "${template}" is not a file name`, {
+      hint: 'give a name such as --name "{vm}-{date}", or leave --name out (the export is named after its VM)',
+    });
   }
 }

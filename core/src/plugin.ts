@@ -60,8 +60,11 @@ export function isPluginInstance(value: unknown): value is PluginInstance {
 }
 
 export function isPluginFactory(value: unknown): value is PluginFactory<unknown> {
-  return typeof value === 'function' && typeof (value as { definition?: unknown }).definition === 'object'
-    && typeof (value as unknown as { definition: { setup?: unknown } }).definition.setup === 'function';
+  return (
+    typeof value === 'function' &&
+    typeof (value as { definition?: unknown }).definition === 'object' &&
+    typeof (value as unknown as { definition: { setup?: unknown } }).definition.setup === 'function'
+  );
 }
 
 /** What a config's `plugins` array may hold: instances, nested preset arrays, and falsy holes. */
@@ -95,7 +98,10 @@ export interface ResolvedPlugin {
  * Validates every plugin's options and the set as a whole. Returns the plugins in setup order
  * (pre, normal, post; config order within each) or the list of every problem found.
  */
-export function resolvePlugins(instances: readonly PluginInstance[], options: { requirements?: boolean } = {}): { plugins: ResolvedPlugin[]; problems: string[] } {
+export function resolvePlugins(
+  instances: readonly PluginInstance[],
+  options: { requirements?: boolean } = {},
+): { plugins: ResolvedPlugin[]; problems: string[] } {
   const problems: string[] = [];
   const seen = new Set<string>();
   const plugins: ResolvedPlugin[] = [];
@@ -117,7 +123,8 @@ export function resolvePlugins(instances: readonly PluginInstance[], options: { 
   }
   for (const { definition } of options.requirements === false ? [] : plugins) {
     for (const needed of definition.requires ?? []) {
-      if (!offered.has(needed)) problems.push(`plugin "${definition.name}" requires "${needed}", which no configured plugin provides; add a plugin that provides it`);
+      if (!offered.has(needed))
+        problems.push(`plugin "${definition.name}" requires "${needed}", which no configured plugin provides; add a plugin that provides it`);
     }
   }
   const rank = (p: ResolvedPlugin) => (p.definition.enforce === 'pre' ? 0 : p.definition.enforce === 'post' ? 2 : 1);
@@ -149,7 +156,8 @@ function formatTypanionError(message: string): string {
   const match = /^\.([^:]+): (.*)$/s.exec(message);
   if (!match) return message;
   const [, path, detail = ''] = match;
-  if (detail.startsWith('Extraneous property')) return `"${path}" is not a known option${detail.slice('Extraneous property'.length)}; remove it or check its spelling`;
+  if (detail.startsWith('Extraneous property'))
+    return `"${path}" is not a known option${detail.slice('Extraneous property'.length)}; remove it or check its spelling`;
   if (detail.endsWith('(got undefined)')) return `"${path}" is required: ${detail.replace(/ \(got undefined\)$/, '')}`;
   return `"${path}": ${detail}`;
 }

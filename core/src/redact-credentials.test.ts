@@ -3,8 +3,9 @@ import { redactCredentialsDeep, redactUrlCredentials } from './redact-credential
 
 describe('redactUrlCredentials', () => {
   it('masks the password of every URL in a text, keeping the user and the rest', () => {
-    expect(redactUrlCredentials('connecting to https://root:s3cret@esx.local/sdk and sftp://u:p%40ss@nas:22/x'))
-      .toBe('connecting to https://root:***@esx.local/sdk and sftp://u:***@nas:22/x');
+    expect(redactUrlCredentials('connecting to https://root:s3cret@esx.local/sdk and sftp://u:p%40ss@nas:22/x')).toBe(
+      'connecting to https://root:***@esx.local/sdk and sftp://u:***@nas:22/x',
+    );
   });
 
   it('masks the whole password when it or the user name holds a raw @ (the last @ ends the user info, as URL parsers read it)', () => {
@@ -15,7 +16,12 @@ describe('redactUrlCredentials', () => {
   });
 
   it('leaves URLs without a password alone (a user name, a secret reference, a port)', () => {
-    for (const text of ['sftp://backup@nas.example.com:2222/exports', 'slack://env:SLACK_WEBHOOK_URL', 'https://vc.example.com:8443/sdk', 'mailto://relay.lan/?to=ops@example.com']) {
+    for (const text of [
+      'sftp://backup@nas.example.com:2222/exports',
+      'slack://env:SLACK_WEBHOOK_URL',
+      'https://vc.example.com:8443/sdk',
+      'mailto://relay.lan/?to=ops@example.com',
+    ]) {
       expect(redactUrlCredentials(text)).toBe(text);
     }
   });
@@ -39,7 +45,10 @@ describe('EventBus', () => {
     const bus = new EventBus();
     const seen: unknown[] = [];
     bus.onAny((_event, payload) => seen.push(payload));
-    bus.emit('job:start', { jobId: 'j', spec: { format: 'ova', parallel: 1, overwrite: false, extra: { connection: { url: 'https://admin:hunter2@vc/sdk' } } } });
+    bus.emit('job:start', {
+      jobId: 'j',
+      spec: { format: 'ova', parallel: 1, overwrite: false, extra: { connection: { url: 'https://admin:hunter2@vc/sdk' } } },
+    });
     bus.emit('warning', { jobId: 'j', message: 'cannot reach https://admin:hunter2@vc/sdk' });
     expect(JSON.stringify(seen)).not.toContain('hunter2');
     expect(JSON.stringify(seen)).toContain('https://admin:***@vc/sdk');

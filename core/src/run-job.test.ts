@@ -29,14 +29,15 @@ function markerStage(name: string, stage: number, ovfCompression?: string, rever
           appliesTo: (artifact) => artifact.kind === 'disk',
           rename: (file) => `${file}.${name}`,
           ovfCompression,
-          create: () => new Transform({
-            transform(chunk, _encoding, callback) {
-              callback(null, chunk);
-            },
-            flush(callback) {
-              callback(null, Buffer.from(`|${name}`));
-            },
-          }),
+          create: () =>
+            new Transform({
+              transform(chunk, _encoding, callback) {
+                callback(null, chunk);
+              },
+              flush(callback) {
+                callback(null, Buffer.from(`|${name}`));
+              },
+            }),
           ...(reversible ? { reverse: async () => stripsMarker(name) } : {}),
         });
         return plan;
@@ -109,7 +110,16 @@ describe('runJob', () => {
     const stored = result.files.find((file) => file.kind === 'disk')!;
     expect(sink.state.files.get('vm1.ovf')?.toString()).toContain(`href="disk1.vmdk.gz" size="${stored.size}" compression="gzip"/>`);
     const record = JSON.parse(sink.state.files.get('vm1.ovf.hyperexport.json')!.toString()) as ExportRecord;
-    expect(record).toMatchObject({ kind: 'hyperexport-export', version: 1, jobId: result.id, vmName: 'vm1', baseName: 'vm1', format: 'ovf', stages: ['gz'], tags: ['weekly'] });
+    expect(record).toMatchObject({
+      kind: 'hyperexport-export',
+      version: 1,
+      jobId: result.id,
+      vmName: 'vm1',
+      baseName: 'vm1',
+      format: 'ovf',
+      stages: ['gz'],
+      tags: ['weekly'],
+    });
     expect(record.files.map((file) => file.path).sort()).toEqual(['vm1/disk1.vmdk.gz', 'vm1/vm1.mf', 'vm1/vm1.ovf']);
     expect(record.files.find((file) => file.path === 'vm1/disk1.vmdk.gz')).toMatchObject({ size: stored.size, sha256: stored.sha256 });
     expect([...sink.state.files.keys()].at(-1)).toBe('vm1.ovf.hyperexport.json');
@@ -177,7 +187,12 @@ describe('runJob', () => {
     const source = memorySource('vm1', [{ name: 'disk1.vmdk', content: Buffer.from('data') }]);
     const sink = memorySink();
     // Registered encrypt first, compress second: compress must still run first.
-    const exporter = await Exporter.create([source.plugin(), markerStage('encrypt', Stage.ENCRYPT)(), markerStage('compress', Stage.COMPRESS)(), sink.plugin()]);
+    const exporter = await Exporter.create([
+      source.plugin(),
+      markerStage('encrypt', Stage.ENCRYPT)(),
+      markerStage('compress', Stage.COMPRESS)(),
+      sink.plugin(),
+    ]);
     const result = await runJob(exporter, spec());
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('succeeded');
@@ -206,7 +221,13 @@ describe('runJob', () => {
           });
         },
       });
-      const exporter = await Exporter.create([source.plugin(), markerStage('encrypt', Stage.ENCRYPT, undefined, !options.oneWay)(), markerStage('compress', Stage.COMPRESS)(), sink.plugin(), checker()]);
+      const exporter = await Exporter.create([
+        source.plugin(),
+        markerStage('encrypt', Stage.ENCRYPT, undefined, !options.oneWay)(),
+        markerStage('compress', Stage.COMPRESS)(),
+        sink.plugin(),
+        checker(),
+      ]);
       const result = await runJob(exporter, spec());
       expect(result.error).toBeUndefined();
       return { transformed: transformed!, stored: sink.state.files.get('disk1.vmdk.compress.encrypt')! };
@@ -412,21 +433,23 @@ describe('runJob with a source that must start a file again', () => {
   it('writes the file anew instead of appending to the cut copy', async () => {
     const disk = randomBytes(256 * 1024);
     let opens = 0;
-    const source = memorySource('vm1', [{
-      name: 'disk1.vmdk',
-      rereadable: false,
-      content: () => {
-        opens += 1;
-        if (opens > 1) return Readable.from([disk]);
-        // First attempt: half the bytes, then the server "ignored Range" on the retry.
-        return new Readable({
-          read() {
-            this.push(disk.subarray(0, disk.length / 2));
-            this.destroy(Object.assign(new Error('the server ignored Range'), { code: 'SOURCE_RESTART' }));
-          },
-        });
+    const source = memorySource('vm1', [
+      {
+        name: 'disk1.vmdk',
+        rereadable: false,
+        content: () => {
+          opens += 1;
+          if (opens > 1) return Readable.from([disk]);
+          // First attempt: half the bytes, then the server "ignored Range" on the retry.
+          return new Readable({
+            read() {
+              this.push(disk.subarray(0, disk.length / 2));
+              this.destroy(Object.assign(new Error('the server ignored Range'), { code: 'SOURCE_RESTART' }));
+            },
+          });
+        },
       },
-    }]);
+    ]);
     const sink = memorySink();
     const exporter = await Exporter.create([source.plugin(), sink.plugin()]);
     const result = await runJob(exporter, spec());

@@ -7,7 +7,19 @@ import type { Exporter, PublishedExport } from './exporter.ts';
 import { Job, StoreTargets, ValidationReport } from './job.ts';
 import { exportJobKey } from './job-key.ts';
 import { exportRecordName } from './model.ts';
-import type { ExportLayout, ExportRecord, ExportSink, ExportSource, JobResult, JobSpec, JobStatus, SnapshotRef, StoredFile, TransformPlan, ValidationIssue } from './model.ts';
+import type {
+  ExportLayout,
+  ExportRecord,
+  ExportSink,
+  ExportSource,
+  JobResult,
+  JobSpec,
+  JobStatus,
+  SnapshotRef,
+  StoredFile,
+  TransformPlan,
+  ValidationIssue,
+} from './model.ts';
 import { expandNameTemplate } from './name-template.ts';
 import { redactCredentialsDeep } from './redact-credentials.ts';
 import { checkSettings } from './settings-check.ts';
@@ -81,7 +93,14 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       baseName: exportBaseName(expandNameTemplate(nameTemplate, { vm: opened.vmName, startedAt: job.startedAt })),
       format: spec.format,
       overwrite: spec.overwrite,
-      jobKey: exportJobKey({ identity: opened.jobIdentity ?? opened.identity, kind: opened.kind, vmName: opened.vmName, format: spec.format, nameTemplate, stages: byteStageNames(orderedPlan) }),
+      jobKey: exportJobKey({
+        identity: opened.jobIdentity ?? opened.identity,
+        kind: opened.kind,
+        vmName: opened.vmName,
+        format: spec.format,
+        nameTemplate,
+        stages: byteStageNames(orderedPlan),
+      }),
     };
     layout = exportLayout;
     await Promise.all(sinks.map((sink) => sink.prepare(exportLayout, job.signal)));
@@ -91,8 +110,16 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     bytesRead = written.bytesRead;
     await stage('postValidate', async () => {
       const report = new ValidationReport();
-      const stagedPaths = new Map(files.map((file) => [file.name, sinks.map((sink) => sink.stagedPath?.(file.name)).filter((path): path is string => path !== undefined)]));
-      await hooks.postValidate.promise(job, report, { baseName: exportLayout.baseName, format: exportLayout.format, files, stagedPaths, transformed: written.transformed });
+      const stagedPaths = new Map(
+        files.map((file) => [file.name, sinks.map((sink) => sink.stagedPath?.(file.name)).filter((path): path is string => path !== undefined)]),
+      );
+      await hooks.postValidate.promise(job, report, {
+        baseName: exportLayout.baseName,
+        format: exportLayout.format,
+        files,
+        stagedPaths,
+        transformed: written.transformed,
+      });
       for (const issue of report.issues) if (issue.level === 'warning') job.warn(issue.message, issue.plugin);
       throwIfInvalid(report, 'post-export checks failed');
     });
@@ -105,10 +132,12 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       format: exportLayout.format,
       files: [...files],
       record,
-      localPaths: new Map([...files.map((file) => file.name), exportRecordName(exportLayout)].flatMap((name) => {
-        const path = sinks.map((sink) => sink.committedPath?.(name)).find((candidate) => candidate !== undefined);
-        return path === undefined ? [] : [[name, path] as const];
-      })),
+      localPaths: new Map(
+        [...files.map((file) => file.name), exportRecordName(exportLayout)].flatMap((name) => {
+          const path = sinks.map((sink) => sink.committedPath?.(name)).find((candidate) => candidate !== undefined);
+          return path === undefined ? [] : [[name, path] as const];
+        }),
+      ),
       locations: [...locations],
       derivedFiles: [],
       pace: (artifact) => pacingStreams(orderedPlan, artifact, job.signal),
@@ -218,7 +247,10 @@ async function settle(job: Job, what: string, promise: Promise<unknown>): Promis
 
 /** A VM name made safe as a file name: path separators and control characters replaced. */
 export function exportBaseName(name: string): string {
-  const cleaned = basename(name.replace(/[\\/]/g, '_')).replace(/[\u0000-\u001f<>:"|?*]/g, '_').trim();
-  if (!cleaned || cleaned === '.' || cleaned === '..') throw new ExportError(`cannot make a file name from the VM name "${name}"`, { hint: 'give --name NAME' });
+  const cleaned = basename(name.replace(/[\\/]/g, '_'))
+    .replace(/[\u0000-\u001f<>:"|?*]/g, '_')
+    .trim();
+  if (!cleaned || cleaned === '.' || cleaned === '..')
+    throw new ExportError(`cannot make a file name from the VM name "${name}"`, { hint: 'give --name NAME' });
   return cleaned;
 }

@@ -69,8 +69,10 @@ function checkCoreSettings(spec: JobSpec, check: SettingsCheck): void {
   const tags = spec.extra.tags;
   if (tags !== undefined) {
     attempt(() => {
-      if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string')) throw new ConfigError('tags must be a list of strings', { hint: 'give --tag TAG once per tag' });
-      if (tags.some((tag: string) => tag.trim() === '')) throw new ConfigError('an empty --tag was given', { hint: 'give each tag a name, e.g. --tag weekly, or leave --tag out' });
+      if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string'))
+        throw new ConfigError('tags must be a list of strings', { hint: 'give --tag TAG once per tag' });
+      if (tags.some((tag: string) => tag.trim() === ''))
+        throw new ConfigError('an empty --tag was given', { hint: 'give each tag a name, e.g. --tag weekly, or leave --tag out' });
     });
   }
 }

@@ -13,7 +13,20 @@ import type { CheckpointBinder } from './checkpoint-bindings.ts';
 import { recreateExclusively } from './fs/exclusive-file.ts';
 import type { Job } from './job.ts';
 import { describeError } from './errors.ts';
-import type { Artifact, ExportLayout, ExportRecord, ExportSink, ExportSource, FileDigest, SnapshotRef, SourceFile, StoredFile, TransformedFile, TransformPlan, TransformStage } from './model.ts';
+import type {
+  Artifact,
+  ExportLayout,
+  ExportRecord,
+  ExportSink,
+  ExportSource,
+  FileDigest,
+  SnapshotRef,
+  SourceFile,
+  StoredFile,
+  TransformedFile,
+  TransformPlan,
+  TransformStage,
+} from './model.ts';
 import { Stage, exportRecordName } from './model.ts';
 import { rewriteFileReferences } from './ovf/file-references.ts';
 import type { FileReferenceChange } from './ovf/file-references.ts';
@@ -50,12 +63,21 @@ export interface ExportSnapshots {
   readonly removeLeftover: (snapshot: SnapshotRef) => Promise<void>;
 }
 
-export async function writeExport(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout, snapshots?: ExportSnapshots): Promise<WrittenFiles> {
+export async function writeExport(
+  job: Job,
+  source: ExportSource,
+  plan: TransformPlan,
+  sinks: readonly ExportSink[],
+  layout: ExportLayout,
+  snapshots?: ExportSnapshots,
+): Promise<WrittenFiles> {
   const progress = new ReadProgress(source);
   const checkpoint = await openCheckpoint(job, source, plan, sinks, layout, snapshots?.current);
   if (checkpoint && checkpoint.startedOver.length > 0) {
     const sourceChanged = checkpoint.startedOver.some((why) => why.startsWith(`${SOURCE_BINDING}: `));
-    job.warn(`starting the interrupted export over (checkpoint ${checkpoint.path}), as ${sourceChanged ? 'it cannot be continued' : 'it was written with other settings'}: ${checkpoint.startedOver.join('; ')}`);
+    job.warn(
+      `starting the interrupted export over (checkpoint ${checkpoint.path}), as ${sourceChanged ? 'it cannot be continued' : 'it was written with other settings'}: ${checkpoint.startedOver.join('; ')}`,
+    );
   }
   if (checkpoint && snapshots) await settleSnapshots(job, checkpoint, snapshots);
   if (checkpoint && checkpoint.size > 0) {
@@ -71,24 +93,41 @@ export async function writeExport(job: Job, source: ExportSource, plan: Transfor
 async function writeOvfFolder(context: Context): Promise<StoredFile[]> {
   const { job, source, layout } = context;
   const rawDigests: FileDigest[] = [];
-  const disks = await runWithConcurrency(source.files, job.spec.parallel, async (file) => {
-    const artifact: Artifact = { name: file.name, kind: 'disk', sourceSize: file.size };
-    const adopted = await adoptCheckpointed(context, artifact);
-    if (adopted) {
-      rawDigests.push(adopted.raw);
-      return adopted.stored;
-    }
-    return writeArtifact(context, artifact, (signal) => file.open(signal), (digest) => rawDigests.push(digest), true, async (stored, raw) => {
-      // Recorded before file:end is announced: whoever sees the event can rely on the checkpoint.
-      await context.checkpoint?.record({ name: file.name, kind: 'disk', raw: raw!, stored, spooled: false });
-    });
-  }, (error) => job.abort(error), job.signal);
+  const disks = await runWithConcurrency(
+    source.files,
+    job.spec.parallel,
+    async (file) => {
+      const artifact: Artifact = { name: file.name, kind: 'disk', sourceSize: file.size };
+      const adopted = await adoptCheckpointed(context, artifact);
+      if (adopted) {
+        rawDigests.push(adopted.raw);
+        return adopted.stored;
+      }
+      return writeArtifact(
+        context,
+        artifact,
+        (signal) => file.open(signal),
+        (digest) => rawDigests.push(digest),
+        true,
+        async (stored, raw) => {
+          // Recorded before file:end is announced: whoever sees the event can rely on the checkpoint.
+          await context.checkpoint?.record({ name: file.name, kind: 'disk', raw: raw!, stored, spooled: false });
+        },
+      );
+    },
+    (error) => job.abort(error),
+    job.signal,
+  );
   // Keep the source's order in the descriptor, whatever order the parallel reads finished in.
   const ordered = source.files.map((file) => rawDigests.find((digest) => digest.name === file.name)!);
   const descriptorText = describeStoredFiles(context, await source.descriptor(ordered, job.signal), disks);
-  const descriptor = await writeArtifact(context, { name: `${layout.baseName}.ovf`, kind: 'descriptor' }, () => Promise.resolve(Readable.from([Buffer.from(descriptorText)])));
+  const descriptor = await writeArtifact(context, { name: `${layout.baseName}.ovf`, kind: 'descriptor' }, () =>
+    Promise.resolve(Readable.from([Buffer.from(descriptorText)])),
+  );
   const manifestText = formatManifest([descriptor, ...disks].map(({ name, size, sha256 }) => ({ name, size, sha256 })));
-  const manifest = await writeArtifact(context, { name: `${layout.baseName}.mf`, kind: 'manifest' }, () => Promise.resolve(Readable.from([Buffer.from(manifestText)])));
+  const manifest = await writeArtifact(context, { name: `${layout.baseName}.mf`, kind: 'manifest' }, () =>
+    Promise.resolve(Readable.from([Buffer.from(manifestText)])),
+  );
   return [descriptor, manifest, ...disks];
 }
 
@@ -113,12 +152,18 @@ async function writeOva(context: Context): Promise<StoredFile[]> {
     return privateSpool;
   };
   try {
-    const members = await runWithConcurrency(source.files, job.spec.parallel, async (file) => {
-      if (file.rereadable) return { file, digest: await digestSourceFile(context, file), open: (signal: AbortSignal) => file.open(signal) };
-      const spoolPath = join(await spoolDirectory(), file.name);
-      const digest = (await adoptSpooled(context, file.name, spoolPath)) ?? await spoolSourceFile(context, file, spoolPath);
-      return { file, digest, open: () => Promise.resolve(createReadStream(spoolPath)) };
-    }, (error) => job.abort(error), job.signal);
+    const members = await runWithConcurrency(
+      source.files,
+      job.spec.parallel,
+      async (file) => {
+        if (file.rereadable) return { file, digest: await digestSourceFile(context, file), open: (signal: AbortSignal) => file.open(signal) };
+        const spoolPath = join(await spoolDirectory(), file.name);
+        const digest = (await adoptSpooled(context, file.name, spoolPath)) ?? (await spoolSourceFile(context, file, spoolPath));
+        return { file, digest, open: () => Promise.resolve(createReadStream(spoolPath)) };
+      },
+      (error) => job.abort(error),
+      job.signal,
+    );
     const digests = members.map((member) => member.digest);
     const descriptor = Buffer.from(await source.descriptor(digests, job.signal));
     const ovfName = `${layout.baseName}.ovf`;
@@ -178,7 +223,14 @@ function storedName(stages: readonly TransformStage[], name: string): string {
  * Writes the export's record (NAME.FORMAT.hyperexport.json) to every sink, last, once the export is checked: the record by
  * which retention and `hyperexport remote` recognise the tool's exports (see ExportRecord).
  */
-export async function writeExportRecord(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout, files: readonly StoredFile[]): Promise<ExportRecord> {
+export async function writeExportRecord(
+  job: Job,
+  source: ExportSource,
+  plan: TransformPlan,
+  sinks: readonly ExportSink[],
+  layout: ExportLayout,
+  files: readonly StoredFile[],
+): Promise<ExportRecord> {
   const record: ExportRecord = {
     kind: 'hyperexport-export',
     version: 1,
@@ -223,7 +275,9 @@ function pacesOnly(stage: TransformStage): boolean {
  * again after the export: an upload of the committed files.
  */
 export function pacingStreams(plan: TransformPlan, artifact: Artifact, signal: AbortSignal): Duplex[] {
-  return stagesFor(plan, artifact).filter(pacesOnly).map((stage) => stage.create(artifact, signal));
+  return stagesFor(plan, artifact)
+    .filter(pacesOnly)
+    .map((stage) => stage.create(artifact, signal));
 }
 
 /** The pacing stages for a pass that reads a source file without storing it (an OVA's first pass). */
@@ -247,12 +301,20 @@ function spoolSourceFile(context: Context, file: SourceFile, spoolPath: string):
 async function spoolSourceFileOnce(context: Context, file: SourceFile, spoolPath: string): Promise<FileDigest> {
   const { job, progress } = context;
   job.bus.emit('file:start', { jobId: job.id, name: file.name, kind: 'disk', size: file.size, ...estimateOf(file, 'estimatedSize') });
-  const meter = new DigestMeter({ onProgress: (bytes, bytesPerSecond) => {
-    progress.update(file.name, bytes);
-    job.bus.emit('file:progress', { jobId: job.id, name: file.name, bytes, total: file.size, ...estimateOf(file, 'estimatedTotal'), bytesPerSecond });
-  } });
+  const meter = new DigestMeter({
+    onProgress: (bytes, bytesPerSecond) => {
+      progress.update(file.name, bytes);
+      job.bus.emit('file:progress', { jobId: job.id, name: file.name, bytes, total: file.size, ...estimateOf(file, 'estimatedTotal'), bytesPerSecond });
+    },
+  });
   const pacing = pacingStagesFor(context, file).map((stage) => stage.create({ name: file.name, kind: 'disk', sourceSize: file.size }, job.signal));
-  await (pipeline as (...streams: unknown[]) => Promise<void>)(await file.open(job.signal), ...pacing, meter, await recreateExclusively(spoolPath, { flush: true, diskFull: { expectedSize: file.size, alternative: 'choose another --output' } }), { signal: job.signal });
+  await (pipeline as (...streams: unknown[]) => Promise<void>)(
+    await file.open(job.signal),
+    ...pacing,
+    meter,
+    await recreateExclusively(spoolPath, { flush: true, diskFull: { expectedSize: file.size, alternative: 'choose another --output' } }),
+    { signal: job.signal },
+  );
   const digest = { name: file.name, size: meter.bytes, sha256: meter.sha256 };
   await context.checkpoint?.record({ name: file.name, kind: 'disk', raw: digest, stored: digest, spooled: true });
   job.bus.emit('file:end', { jobId: job.id, name: file.name, kind: 'disk', size: digest.size, sha256: digest.sha256 });
@@ -296,7 +358,9 @@ async function writeArtifact(
   countsAsRead = true,
   beforeEnd?: (stored: FileDigest, raw: FileDigest | undefined) => Promise<void>,
 ): Promise<StoredFile> {
-  return withRestarts(context.job, artifact.name, 'writing the file again from the start', () => writeArtifactOnce(context, artifact, open, onRaw, countsAsRead, beforeEnd));
+  return withRestarts(context.job, artifact.name, 'writing the file again from the start', () =>
+    writeArtifactOnce(context, artifact, open, onRaw, countsAsRead, beforeEnd),
+  );
 }
 
 async function writeArtifactOnce(
@@ -317,7 +381,14 @@ async function writeArtifactOnce(
   job.bus.emit('file:start', { jobId: job.id, name: stored.name, kind: artifact.kind, size: artifact.sourceSize, ...estimateOf(sourceFile, 'estimatedSize') });
   const reportProgress = (bytes: number, bytesPerSecond: number) => {
     if (countsAsRead) progress.update(sourceName, bytes);
-    job.bus.emit('file:progress', { jobId: job.id, name: stored.name, bytes, total: artifact.sourceSize, ...estimateOf(sourceFile, 'estimatedTotal'), bytesPerSecond });
+    job.bus.emit('file:progress', {
+      jobId: job.id,
+      name: stored.name,
+      bytes,
+      total: artifact.sourceSize,
+      ...estimateOf(sourceFile, 'estimatedTotal'),
+      bytesPerSecond,
+    });
   };
   const sinkFiles = await Promise.all(sinks.map((sink) => sink.createFile(stored, job.signal)));
   const input = await open(job.signal);
@@ -356,14 +427,27 @@ async function writeArtifactOnce(
 const SOURCE_BINDING = 'source';
 
 /** The checkpoint applies when the source has an identity and every sink can adopt files. */
-async function openCheckpoint(job: Job, source: ExportSource, plan: TransformPlan, sinks: readonly ExportSink[], layout: ExportLayout, snapshot: SnapshotRef | undefined): Promise<Checkpoint | undefined> {
+async function openCheckpoint(
+  job: Job,
+  source: ExportSource,
+  plan: TransformPlan,
+  sinks: readonly ExportSink[],
+  layout: ExportLayout,
+  snapshot: SnapshotRef | undefined,
+): Promise<Checkpoint | undefined> {
   if (!source.identity || !sinks.every((sink) => sink.adoptFile)) return undefined;
   const path = sinks.map((sink) => sink.checkpointPath?.()).find((candidate) => candidate !== undefined);
   if (!path) return undefined;
   // The source binds the state it reads (a VM's disks) as stages bind their settings.
   const binders: CheckpointBinder[] = plan.stages.filter((stage) => !pacesOnly(stage));
   if (source.checkpointBinding) binders.unshift({ name: SOURCE_BINDING, checkpointBinding: (recorded) => source.checkpointBinding!(recorded) });
-  return Checkpoint.open(path, { source: source.identity, format: layout.format, name: job.spec.name ?? '{vm}', stages: byteStageNames(plan) }, job.exportId, snapshot, binders);
+  return Checkpoint.open(
+    path,
+    { source: source.identity, format: layout.format, name: job.spec.name ?? '{vm}', stages: byteStageNames(plan) },
+    job.exportId,
+    snapshot,
+    binders,
+  );
 }
 
 /**
@@ -398,19 +482,28 @@ async function adoptCheckpointed(context: Context, artifact: Artifact): Promise<
   }
   const byteStages = stagesFor(context.plan, artifact).filter((stage) => !pacesOnly(stage));
   if (byteStages.length > 0) {
-    context.transformed.set(entry.stored.name, transformedFile(storedArtifact, artifact.name, byteStages, entry.raw.sha256 === UNHASHED ? undefined : entry.raw));
+    context.transformed.set(
+      entry.stored.name,
+      transformedFile(storedArtifact, artifact.name, byteStages, entry.raw.sha256 === UNHASHED ? undefined : entry.raw),
+    );
   }
   context.progress.update(artifact.name, entry.raw.size);
   job.info(`${entry.stored.name}: already written by the interrupted run and verified; not downloaded again`);
   job.bus.emit('file:end', { jobId: job.id, name: entry.stored.name, kind: artifact.kind, size: entry.stored.size, sha256: entry.stored.sha256 });
-  return { raw: entry.raw, stored: { name: entry.stored.name, kind: artifact.kind, size: entry.stored.size, sha256: entry.stored.sha256, locations: locations as string[] } };
+  return {
+    raw: entry.raw,
+    stored: { name: entry.stored.name, kind: artifact.kind, size: entry.stored.size, sha256: entry.stored.sha256, locations: locations as string[] },
+  };
 }
 
 /** A spooled disk an interrupted run completed, if the spool still holds it intact. */
 async function adoptSpooled(context: Context, name: string, spoolPath: string): Promise<FileDigest | undefined> {
   const entry = context.checkpoint?.get(name);
   if (!entry?.spooled) return undefined;
-  const size = await stat(spoolPath).then((info) => info.size, () => undefined);
+  const size = await stat(spoolPath).then(
+    (info) => info.size,
+    () => undefined,
+  );
   if (size !== entry.stored.size) return undefined;
   const { sha256 } = await digestStream(createReadStream(spoolPath), context.job.signal);
   if (sha256 !== entry.stored.sha256) return undefined;

@@ -36,21 +36,28 @@ const LISTENING = /successfully listens on https?:\/\/[^:]+:(\d+)/;
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const ownsLocation = options.location === undefined;
-  const location = options.location ?? await mkdtemp(join(tmpdir(), 'hyperexport-azurite-'));
+  const location = options.location ?? (await mkdtemp(join(tmpdir(), 'hyperexport-azurite-')));
   const require = createRequire(import.meta.url);
   const main = join(dirname(require.resolve('azurite/package.json')), 'dist/src/blob/main.js');
   // --skipApiVersionCheck: the current @azure/storage-blob speaks a newer API version than
   // Azurite knows and would be refused. --disableTelemetry: tests make no calls home.
-  const child = spawn(process.execPath, [
-    main,
-    '--blobHost', '127.0.0.1',
-    '--blobPort', String(options.port ?? 0),
-    '--location', location,
-    '--skipApiVersionCheck',
-    '--loose',
-    '--silent',
-    '--disableTelemetry',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      main,
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(options.port ?? 0),
+      '--location',
+      location,
+      '--skipApiVersionCheck',
+      '--loose',
+      '--silent',
+      '--disableTelemetry',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
 
   let port: number;
   try {

@@ -319,7 +319,10 @@ export class GcsFake {
       if (method === 'PATCH' || method === 'PUT') {
         this.#requireAuth(request, 'storage.objects.update');
         const object = this.#object(bucket, name, query);
-        const body = JSON.parse((await readBody(request)).toString('utf8') || '{}') as { metadata?: Record<string, string | null> | null; contentType?: string };
+        const body = JSON.parse((await readBody(request)).toString('utf8') || '{}') as {
+          metadata?: Record<string, string | null> | null;
+          contentType?: string;
+        };
         if (body.metadata === null) object.metadata = {};
         else if (body.metadata) {
           for (const [key, value] of Object.entries(body.metadata)) {
@@ -352,8 +355,17 @@ export class GcsFake {
       const name = decodeURIComponent(bucketMatch[1]!);
       this.#bucket(name);
       return this.#sendJson(response, 200, {
-        kind: 'storage#bucket', id: name, name, selfLink: `${this.endpoint}/storage/v1/b/${name}`, projectNumber: '123456',
-        location: 'US', storageClass: 'STANDARD', timeCreated: new Date(0).toISOString(), updated: new Date(0).toISOString(), metageneration: '1', etag: 'CAE=',
+        kind: 'storage#bucket',
+        id: name,
+        name,
+        selfLink: `${this.endpoint}/storage/v1/b/${name}`,
+        projectNumber: '123456',
+        location: 'US',
+        storageClass: 'STANDARD',
+        timeCreated: new Date(0).toISOString(),
+        updated: new Date(0).toISOString(),
+        metageneration: '1',
+        etag: 'CAE=',
       });
     }
     throw new FakeError(404, `Not Found: ${method} ${path}`, 'notFound');
@@ -370,7 +382,12 @@ export class GcsFake {
     const header = request.headers.authorization;
     if (!header && this.#allowAnonymous) return;
     if (!header) {
-      throw new FakeError(401, `Anonymous caller does not have ${permission} access to the Google Cloud Storage resource. Permission '${permission}' denied on resource (or it may not exist).`, 'required', { locationType: 'header', location: 'Authorization' });
+      throw new FakeError(
+        401,
+        `Anonymous caller does not have ${permission} access to the Google Cloud Storage resource. Permission '${permission}' denied on resource (or it may not exist).`,
+        'required',
+        { locationType: 'header', location: 'Authorization' },
+      );
     }
     if (!this.#isAuthorized(request)) {
       throw new FakeError(401, 'Invalid Credentials', 'authError', { locationType: 'header', location: 'Authorization' });
@@ -388,7 +405,12 @@ export class GcsFake {
     }
     const token = `ya29.fake-${randomBytes(12).toString('hex')}`;
     this.#tokens.set(token, state);
-    return this.#sendJson(response, 200, { access_token: token, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 3600 });
+    return this.#sendJson(response, 200, {
+      access_token: token,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      expires_in: 3600,
+    });
   }
 
   // Buckets and objects -------------------------------------------------------------------------
@@ -485,7 +507,11 @@ export class GcsFake {
       return;
     }
     if (range) {
-      response.writeHead(206, { ...headers, 'content-length': String(range.end - range.start + 1), 'content-range': `bytes ${range.start}-${range.end}/${object.size}` });
+      response.writeHead(206, {
+        ...headers,
+        'content-length': String(range.end - range.start + 1),
+        'content-range': `bytes ${range.start}-${range.end}/${object.size}`,
+      });
       if (object.size > 0) await pipeline(createReadStream(object.path, { start: range.start, end: range.end }), response);
       else response.end();
       return;
@@ -508,7 +534,14 @@ export class GcsFake {
     const now = new Date().toISOString();
     const metadata = (resource.metadata ?? {}) as Record<string, unknown>;
     const object: StoredFakeObject = {
-      bucket, name, generation, metageneration: 1, size, md5, crc32c, path,
+      bucket,
+      name,
+      generation,
+      metageneration: 1,
+      size,
+      md5,
+      crc32c,
+      path,
       contentType: typeof resource.contentType === 'string' ? resource.contentType : 'application/octet-stream',
       metadata: Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, String(value)])),
       storageClass: typeof resource.storageClass === 'string' ? resource.storageClass : 'STANDARD',
@@ -541,10 +574,17 @@ export class GcsFake {
   #checkCreatePreconditions(bucket: string, name: string, ifGenerationMatch: number | undefined): void {
     if (ifGenerationMatch === undefined) return;
     const existing = this.buckets.get(bucket)?.get(name);
-    if ((existing?.generation ?? 0) !== ifGenerationMatch) throw new FakeError(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
+    if ((existing?.generation ?? 0) !== ifGenerationMatch)
+      throw new FakeError(412, 'At least one of the pre-conditions you specified did not hold.', 'conditionNotMet');
   }
 
-  async #uploadMedia(request: IncomingMessage, response: ServerResponse, bucket: string, _objects: Map<string, StoredFakeObject>, query: Record<string, string>): Promise<void> {
+  async #uploadMedia(
+    request: IncomingMessage,
+    response: ServerResponse,
+    bucket: string,
+    _objects: Map<string, StoredFakeObject>,
+    query: Record<string, string>,
+  ): Promise<void> {
     const name = query.name;
     if (!name) throw new FakeError(400, 'Required parameter: name', 'required');
     this.#checkCreatePreconditions(bucket, name, numberOrUndefined(query.ifGenerationMatch));
@@ -559,7 +599,13 @@ export class GcsFake {
     this.#sendJson(response, 200, this.#answerAbout(object, 'upload'));
   }
 
-  async #uploadMultipart(request: IncomingMessage, response: ServerResponse, bucket: string, _objects: Map<string, StoredFakeObject>, query: Record<string, string>): Promise<void> {
+  async #uploadMultipart(
+    request: IncomingMessage,
+    response: ServerResponse,
+    bucket: string,
+    _objects: Map<string, StoredFakeObject>,
+    query: Record<string, string>,
+  ): Promise<void> {
     const boundary = /boundary="?([^";]+)"?/.exec(request.headers['content-type'] ?? '')?.[1];
     if (!boundary) throw new FakeError(400, 'Missing multipart boundary', 'invalid');
     // Multipart uploads are for small objects (the client switches to resumable for big ones).
@@ -597,7 +643,11 @@ export class GcsFake {
     const path = join(this.directory, 'sessions', id);
     await writeFile(path, '');
     this.sessions.set(id, {
-      id, bucket, name, path, ifGenerationMatch,
+      id,
+      bucket,
+      name,
+      path,
+      ifGenerationMatch,
       resource: { ...resource, ...(typeof contentType === 'string' ? { contentType } : {}) },
       expectedSize: typeof expected === 'string' ? Number(expected) : undefined,
       received: 0,
@@ -659,7 +709,8 @@ export class GcsFake {
     }
     const total = range.total ?? (range.end === undefined ? session.received : undefined);
     if (total === undefined || session.received < total) return this.#incomplete(response, session);
-    if (total !== session.received) throw new FakeError(400, `Invalid request. The final size ${total} does not match the ${session.received} bytes received.`, 'invalid');
+    if (total !== session.received)
+      throw new FakeError(400, `Invalid request. The final size ${total} does not match the ${session.received} bytes received.`, 'invalid');
     return this.#finalize(response, session, request);
   }
 
@@ -732,8 +783,12 @@ export class GcsFake {
   #sendError(response: ServerResponse, error: FakeError): void {
     const headers: Record<string, string> = {};
     if (error.status === 401) headers['www-authenticate'] = 'Bearer realm="https://accounts.google.com/"';
-    const text = JSON.stringify({ error: { code: error.status, message: error.message, errors: [{ message: error.message, domain: 'global', reason: error.reason, ...error.extra }] } });
-    response.writeHead(error.status, { ...headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': String(Buffer.byteLength(text)) }).end(text);
+    const text = JSON.stringify({
+      error: { code: error.status, message: error.message, errors: [{ message: error.message, domain: 'global', reason: error.reason, ...error.extra }] },
+    });
+    response
+      .writeHead(error.status, { ...headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': String(Buffer.byteLength(text)) })
+      .end(text);
   }
 }
 
@@ -758,9 +813,7 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-type ContentRange =
-  | { kind: 'query'; total: number | undefined }
-  | { kind: 'data'; start: number; end: number | undefined; total: number | undefined };
+type ContentRange = { kind: 'query'; total: number | undefined } | { kind: 'data'; start: number; end: number | undefined; total: number | undefined };
 
 // Content-Range forms: `bytes */*`, `bytes */N`, `bytes A-B/*`, `bytes A-B/N`, `bytes A-*/*`
 // (and `bytes 0--1/0`, which the client sends to finish an empty object).
@@ -816,7 +869,7 @@ async function checkClaimedHashes(dataPath: string, request: IncomingMessage, re
 
 function parseGoogHash(header: string | string[] | undefined): { crc32c?: string; md5?: string } {
   const out: { crc32c?: string; md5?: string } = {};
-  for (const part of (Array.isArray(header) ? header.join(',') : header ?? '').split(',')) {
+  for (const part of (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',')) {
     const cut = part.indexOf('=');
     if (cut < 0) continue;
     const key = part.slice(0, cut).trim();

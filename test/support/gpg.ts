@@ -36,7 +36,11 @@ export async function gpgVersion(): Promise<string> {
   return /gpg \(GnuPG\) (\S+)/.exec(stdout)?.[1] ?? 'unknown';
 }
 
-const gpgTime = (date: Date) => `${date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '')}!`;
+const gpgTime = (date: Date) =>
+  `${date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '')}!`;
 
 export class GpgHome {
   readonly home: string;
@@ -79,9 +83,20 @@ export class GpgHome {
     const faked = options.fakedSystemTime ? ['--faked-system-time', gpgTime(options.fakedSystemTime)] : [];
     // An empty passphrase file means "no protection" to gpg in loopback mode.
     const protect = options.passphrase ? ['--passphrase-file', passphraseFile] : ['--passphrase', ''];
-    await this.gpg([...faked, ...protect, '--quick-gen-key', userId, options.algorithm ?? 'future-default', options.usage ?? 'default', options.expire ?? 'never']);
+    await this.gpg([
+      ...faked,
+      ...protect,
+      '--quick-gen-key',
+      userId,
+      options.algorithm ?? 'future-default',
+      options.usage ?? 'default',
+      options.expire ?? 'never',
+    ]);
     const { stdout } = await this.gpg(['--with-colons', '--list-keys', userId]);
-    const fingerprint = stdout.split('\n').find((line) => line.startsWith('fpr:'))?.split(':')[9];
+    const fingerprint = stdout
+      .split('\n')
+      .find((line) => line.startsWith('fpr:'))
+      ?.split(':')[9];
     if (!fingerprint) throw new Error(`gpg made no key for ${userId}`);
     if (options.encryptionSubkey) {
       await this.gpg([...faked, ...protect, '--quick-add-key', fingerprint, options.encryptionSubkey, 'encr', options.expire ?? 'never']);
@@ -116,12 +131,29 @@ export class GpgHome {
 
   /** `gpg --encrypt` to keys of this home (by fingerprint); `compress: false` adds `-z 0`. */
   async encrypt(input: string, output: string, recipients: readonly GpgKey[], options: { compress?: boolean } = {}): Promise<void> {
-    await this.gpg(['--trust-model', 'always', ...recipients.flatMap((key) => ['--recipient', key.fingerprint]), ...(options.compress === false ? ['-z', '0'] : []), '--output', output, '--encrypt', input]);
+    await this.gpg([
+      '--trust-model',
+      'always',
+      ...recipients.flatMap((key) => ['--recipient', key.fingerprint]),
+      ...(options.compress === false ? ['-z', '0'] : []),
+      '--output',
+      output,
+      '--encrypt',
+      input,
+    ]);
   }
 
   /** `gpg --symmetric` with a passphrase given through a file. */
   async encryptSymmetric(input: string, output: string, passphrase: string, options: { compress?: boolean } = {}): Promise<void> {
-    await this.gpg(['--passphrase-file', await this.secretFile(passphrase), ...(options.compress === false ? ['-z', '0'] : []), '--output', output, '--symmetric', input]);
+    await this.gpg([
+      '--passphrase-file',
+      await this.secretFile(passphrase),
+      ...(options.compress === false ? ['-z', '0'] : []),
+      '--output',
+      output,
+      '--symmetric',
+      input,
+    ]);
   }
 
   /** `gpg --decrypt` with the keys of this home, or a passphrase for a symmetric message. */

@@ -123,8 +123,10 @@ export async function startS3Server(options: S3TestServerOptions = {}): Promise<
     requests.push(record);
     const fault = server.faults?.(record);
     if (fault?.kind === 'error') return answerError(req, res, record, fault.status, fault.code, fault.message ?? 'injected by the test server');
-    if (record.operation === 'AbortMultipartUpload') return void abortUpload(req, res, record, directory).catch((error: unknown) => res.destroy(error as Error));
-    if (record.operation === 'ListMultipartUploads') return void listUploads(req, res, record, directory).catch((error: unknown) => res.destroy(error as Error));
+    if (record.operation === 'AbortMultipartUpload')
+      return void abortUpload(req, res, record, directory).catch((error: unknown) => res.destroy(error as Error));
+    if (record.operation === 'ListMultipartUploads')
+      return void listUploads(req, res, record, directory).catch((error: unknown) => res.destroy(error as Error));
     forward(req, res, record, fault);
   });
 
@@ -193,7 +195,8 @@ function offerSingleDes(crypto: typeof nodeCrypto): void {
   const original = crypto.createCipheriv as ((...args: unknown[]) => unknown) & { singleDes?: true };
   if (original.singleDes) return;
   const originalDecipher = crypto.createDecipheriv as (...args: unknown[]) => unknown;
-  const tripled = (algorithm: unknown, key: unknown): [unknown, unknown] => (algorithm === 'des' && Buffer.isBuffer(key) && key.length === 8 ? ['des-ede3-cbc', Buffer.concat([key, key, key])] : [algorithm, key]);
+  const tripled = (algorithm: unknown, key: unknown): [unknown, unknown] =>
+    algorithm === 'des' && Buffer.isBuffer(key) && key.length === 8 ? ['des-ede3-cbc', Buffer.concat([key, key, key])] : [algorithm, key];
   const createCipheriv = (algorithm: unknown, key: unknown, ...rest: unknown[]) => original(...tripled(algorithm, key), ...rest);
   const createDecipheriv = (algorithm: unknown, key: unknown, ...rest: unknown[]) => originalDecipher(...tripled(algorithm, key), ...rest);
   Object.assign(crypto, { createCipheriv: Object.assign(createCipheriv, { singleDes: true as const }), createDecipheriv });
@@ -207,7 +210,13 @@ function operationOf(method: string, url: URL): string {
     case 'PUT':
       return query.has('uploadId') ? 'UploadPart' : isBucket ? 'CreateBucket' : 'PutObject';
     case 'POST':
-      return query.has('uploads') ? 'CreateMultipartUpload' : query.has('uploadId') ? 'CompleteMultipartUpload' : query.has('delete') ? 'DeleteObjects' : 'PostObject';
+      return query.has('uploads')
+        ? 'CreateMultipartUpload'
+        : query.has('uploadId')
+          ? 'CompleteMultipartUpload'
+          : query.has('delete')
+            ? 'DeleteObjects'
+            : 'PostObject';
     case 'DELETE':
       return query.has('uploadId') ? 'AbortMultipartUpload' : isBucket ? 'DeleteBucket' : 'DeleteObject';
     case 'HEAD':
@@ -222,7 +231,11 @@ function answerError(req: IncomingMessage, res: ServerResponse, record: Recorded
   record.status = status;
   const answer = () => {
     res.writeHead(status, { 'content-type': 'application/xml' });
-    res.end(req.method === 'HEAD' ? undefined : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><RequestId>front</RequestId></Error>`);
+    res.end(
+      req.method === 'HEAD'
+        ? undefined
+        : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><RequestId>front</RequestId></Error>`,
+    );
   };
   // Like S3, answer once the request is in (its body counted), so the client is not cut off mid-send.
   if (req.readableEnded) return answer();
@@ -238,7 +251,8 @@ function knownAccessKey(req: IncomingMessage): boolean {
 
 async function abortUpload(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, directory: string): Promise<void> {
   await finished(req.resume());
-  if (!knownAccessKey(req)) return answerError(req, res, record, 403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  if (!knownAccessKey(req))
+    return answerError(req, res, record, 403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
   const [bucket = '', ...keyParts] = record.path.split('/').filter(Boolean);
   const uploadFolder = join(directory, bucket, UPLOADS_FOLDER, record.query.get('uploadId') ?? '');
   const key = await readFile(join(uploadFolder, 'key'), 'utf8').catch(() => undefined);
@@ -251,17 +265,22 @@ async function abortUpload(req: IncomingMessage, res: ServerResponse, record: Re
 
 async function listUploads(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, directory: string): Promise<void> {
   await finished(req.resume());
-  if (!knownAccessKey(req)) return answerError(req, res, record, 403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  if (!knownAccessKey(req))
+    return answerError(req, res, record, 403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
   const bucket = record.path.split('/').filter(Boolean)[0] ?? '';
   const prefix = record.query.get('prefix') ?? '';
   const uploads = (await pendingUploads(directory, bucket)).filter((upload) => upload.key.startsWith(prefix));
-  const entries = await Promise.all(uploads.map(async ({ key, uploadId }) => {
-    const initiated = (await stat(join(directory, bucket, UPLOADS_FOLDER, uploadId))).mtime.toISOString();
-    return `<Upload><Key>${escapeXml(key)}</Key><UploadId>${uploadId}</UploadId><Initiated>${initiated}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`;
-  }));
+  const entries = await Promise.all(
+    uploads.map(async ({ key, uploadId }) => {
+      const initiated = (await stat(join(directory, bucket, UPLOADS_FOLDER, uploadId))).mtime.toISOString();
+      return `<Upload><Key>${escapeXml(key)}</Key><UploadId>${uploadId}</UploadId><Initiated>${initiated}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`;
+    }),
+  );
   record.status = 200;
   res.writeHead(200, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult><Bucket>${escapeXml(bucket)}</Bucket><Prefix>${escapeXml(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${entries.join('')}</ListMultipartUploadsResult>`);
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult><Bucket>${escapeXml(bucket)}</Bucket><Prefix>${escapeXml(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${entries.join('')}</ListMultipartUploadsResult>`,
+  );
 }
 
 async function pendingUploads(directory: string, bucket: string): Promise<{ key: string; uploadId: string }[]> {

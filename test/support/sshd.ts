@@ -89,24 +89,27 @@ export async function startSshd(options: SshdOptions = {}): Promise<RunningSshd>
   const passwordUser = options.passwordUser ? await createPasswordUser() : undefined;
   const port = options.port ?? (await freePort());
   const config = join(directory, 'sshd_config');
-  await writeFile(config, [
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${hostKey}`,
-    `PidFile ${join(directory, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${join(directory, 'authorized_keys')}`,
-    'StrictModes no',
-    'UsePAM no',
-    'PermitRootLogin prohibit-password',
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'Subsystem sftp internal-sftp',
-    'LogLevel VERBOSE',
-    // Match blocks go last: everything after one belongs to it.
-    ...(passwordUser ? [`Match User ${passwordUser.name}`, '  PasswordAuthentication yes'] : []),
-    '',
-  ].join('\n'));
+  await writeFile(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${join(directory, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(directory, 'authorized_keys')}`,
+      'StrictModes no',
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'Subsystem sftp internal-sftp',
+      'LogLevel VERBOSE',
+      // Match blocks go last: everything after one belongs to it.
+      ...(passwordUser ? [`Match User ${passwordUser.name}`, '  PasswordAuthentication yes'] : []),
+      '',
+    ].join('\n'),
+  );
   const knownHostsPath = join(directory, 'known_hosts');
   await writeFile(knownHostsPath, `[127.0.0.1]:${port} ${hostPublicKey}\n`);
 
@@ -117,7 +120,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<RunningSshd>
     const started = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     started.stderr!.setEncoding('utf8').on('data', (text: string) => (log += text));
     child = started;
-    const exited = new Promise<never>((_, reject) => started.once('exit', (code, signal) => reject(new Error(`sshd exited (${code ?? signal}) before listening:\n${log}`))));
+    const exited = new Promise<never>((_, reject) =>
+      started.once('exit', (code, signal) => reject(new Error(`sshd exited (${code ?? signal}) before listening:\n${log}`))),
+    );
     await Promise.race([waitForPort(port), exited]);
     exited.catch(() => undefined);
   };

@@ -14,9 +14,12 @@ export interface ConformanceOptions {
 
 /** A stream of unknown length, in uneven chunks, like a disk coming out of the pipeline. */
 export function unknownLengthStream(content: Buffer, chunk = 256 * 1024 + 17): Readable {
-  return Readable.from((function* () {
-    for (let offset = 0; offset < content.length; offset += chunk) yield content.subarray(offset, offset + chunk);
-  })(), { objectMode: false });
+  return Readable.from(
+    (function* () {
+      for (let offset = 0; offset < content.length; offset += chunk) yield content.subarray(offset, offset + chunk);
+    })(),
+    { objectMode: false },
+  );
 }
 
 export async function readAll(stream: Readable): Promise<Buffer> {
@@ -66,7 +69,12 @@ export function describeStorageConformance(name: string, options: ConformanceOpt
     });
 
     it('keeps metadata given at put', async () => {
-      await service.put('vm1.hyperexport.json', Readable.from([small]), { signal, size: small.length, contentType: 'application/json', metadata: { 'hyperexport-job': 'abc123' } });
+      await service.put('vm1.hyperexport.json', Readable.from([small]), {
+        signal,
+        size: small.length,
+        contentType: 'application/json',
+        metadata: { 'hyperexport-job': 'abc123' },
+      });
       const info = await service.stat('vm1.hyperexport.json', { signal });
       expect(info?.size).toBe(small.length);
       expect(info?.metadata?.['hyperexport-job']).toBe('abc123');
@@ -98,7 +106,10 @@ export function describeStorageConformance(name: string, options: ConformanceOpt
           this.push(large.subarray(0, 4 * 1024 * 1024));
         },
       });
-      const failure = await service.put('vm2/aborted.vmdk', body, { signal: controller.signal }).then(() => new Error('the aborted put succeeded'), (error: unknown) => error);
+      const failure = await service.put('vm2/aborted.vmdk', body, { signal: controller.signal }).then(
+        () => new Error('the aborted put succeeded'),
+        (error: unknown) => error,
+      );
       expect(cancellationReason(failure)).toBe(reason);
       expect(await service.stat('vm2/aborted.vmdk', { signal })).toBeUndefined();
       expect(await listKeys(service, 'vm2/')).toEqual([]);
@@ -137,10 +148,12 @@ export function describeStorageConformance(name: string, options: ConformanceOpt
       // The right size, one byte different from what the hash was taken of: only the hash tells.
       const changed = Buffer.from(large);
       changed[changed.length - 1]! ^= 0xff;
-      const failure = await service.put('vm4/announced.vmdk', unknownLengthStream(changed), { signal, size: large.length, metadata: { sha256: sha256(large) } }).then(
-        () => new Error('the put of bytes that do not match their announced SHA-256 succeeded'),
-        (error: unknown) => error,
-      );
+      const failure = await service
+        .put('vm4/announced.vmdk', unknownLengthStream(changed), { signal, size: large.length, metadata: { sha256: sha256(large) } })
+        .then(
+          () => new Error('the put of bytes that do not match their announced SHA-256 succeeded'),
+          (error: unknown) => error,
+        );
       expect(failure).toMatchObject({ name: 'ExportError', code: 'VERIFY', message: expect.stringMatching(/SHA-256/) });
       const after = await service.stat('vm4/announced.vmdk', { signal });
       expect(after?.size).toBe(first.length);
@@ -149,7 +162,10 @@ export function describeStorageConformance(name: string, options: ConformanceOpt
       expect(await listKeys(service, 'vm4/')).toEqual(['vm4/announced.vmdk']);
 
       // And a key with nothing at it stays empty.
-      const again = await service.put('vm4/new.vmdk', unknownLengthStream(changed), { signal, metadata: { sha256: sha256(large) } }).then(() => undefined, (error: unknown) => error);
+      const again = await service.put('vm4/new.vmdk', unknownLengthStream(changed), { signal, metadata: { sha256: sha256(large) } }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(again).toMatchObject({ code: 'VERIFY' });
       expect(await service.stat('vm4/new.vmdk', { signal })).toBeUndefined();
       expect(await listKeys(service, 'vm4/')).toEqual(['vm4/announced.vmdk']);

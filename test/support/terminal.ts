@@ -8,7 +8,10 @@ const exec = promisify(execFile);
 
 /** True when util-linux `script` is installed (tests that need a terminal say so when it is not). */
 export async function hasScript(): Promise<boolean> {
-  return exec('script', ['--version']).then(() => true, () => false);
+  return exec('script', ['--version']).then(
+    () => true,
+    () => false,
+  );
 }
 
 export interface TerminalRun {
@@ -61,12 +64,24 @@ export function replayTerminal(raw: string): string[] {
       at += match[0].length - 1;
       const count = Number(match[1] || '1') || 1;
       switch (match[2]) {
-        case 'A': row = Math.max(0, row - count); break;
-        case 'B': row += count; break;
-        case 'G': column = count - 1; break;
-        case 'K': line().length = Math.min(line().length, column); break;
-        case 'J': line().length = Math.min(line().length, column); lines.length = row + 1; break;
-        default: break;
+        case 'A':
+          row = Math.max(0, row - count);
+          break;
+        case 'B':
+          row += count;
+          break;
+        case 'G':
+          column = count - 1;
+          break;
+        case 'K':
+          line().length = Math.min(line().length, column);
+          break;
+        case 'J':
+          line().length = Math.min(line().length, column);
+          lines.length = row + 1;
+          break;
+        default:
+          break;
       }
       continue;
     }

@@ -65,7 +65,11 @@ export async function startVcsim(args: readonly string[] = []): Promise<Vcsim> {
   const ready = JSON.parse(line) as Omit<Vcsim, 'env' | 'setFaults' | 'resetFaults' | 'leases' | 'expireLeases' | 'stop'>;
   const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
   const control = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => {
-    const response = await request(`${ready.control}${path}`, { method, dispatcher, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+    const response = await request(`${ready.control}${path}`, {
+      method,
+      dispatcher,
+      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
     const text = await response.body.text();
     if (response.statusCode >= 300) throw new Error(`harness ${method} ${path}: ${response.statusCode} ${text}`);
     return text ? (JSON.parse(text) as unknown) : undefined;

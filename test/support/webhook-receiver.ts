@@ -40,7 +40,13 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        const received: ReceivedRequest = { method: request.method ?? '', path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+        const received: ReceivedRequest = {
+          method: request.method ?? '',
+          path: request.url ?? '',
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          at: Date.now(),
+        };
         receiver.requests.push(received);
         const answer = receiver.#answerFor(pathOnly(received.path));
         response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
@@ -136,7 +142,12 @@ export type SignatureVerdict = 'valid' | 'missing-headers' | 'stale-timestamp' |
  * timestamp within `toleranceSeconds` of `now`, one of the space-separated `v1,` signatures equal
  * (in constant time) to HMAC-SHA256(base64-decode(secret without whsec_), "id.timestamp.body").
  */
-export function verifyStandardWebhook(secret: string, request: Pick<ReceivedRequest, 'headers' | 'body'>, now: number = Date.now(), toleranceSeconds = 300): SignatureVerdict {
+export function verifyStandardWebhook(
+  secret: string,
+  request: Pick<ReceivedRequest, 'headers' | 'body'>,
+  now: number = Date.now(),
+  toleranceSeconds = 300,
+): SignatureVerdict {
   const id = request.headers['webhook-id'];
   const timestamp = request.headers['webhook-timestamp'];
   const signatures = request.headers['webhook-signature'];

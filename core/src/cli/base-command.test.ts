@@ -4,7 +4,7 @@ import { errorFields, formatError } from './base-command.ts';
 
 describe('the error a command ends with', () => {
   it('shows no password of a URL that its message, problems or hint quote, on stderr or in --json', () => {
-    const config = new ConfigError('2 problems with the export\'s settings', {
+    const config = new ConfigError("2 problems with the export's settings", {
       problems: ['cannot reach https://admin:hunter2@vc.local/sdk', 'sftp://u:pw2@nas/x is refused'],
       hint: 'check https://admin:hunter2@vc.local/sdk',
     });
@@ -14,11 +14,13 @@ describe('the error a command ends with', () => {
       expect(shown).not.toMatch(/hunter2|pw2/);
       expect(shown).toContain('https://admin:***@vc.local/sdk');
     }
-    expect(formatError(config)).toBe([
-      "error: 2 problems with the export's settings",
-      '  - cannot reach https://admin:***@vc.local/sdk',
-      '  - sftp://u:***@nas/x is refused',
-      'hint: check https://admin:***@vc.local/sdk',
-    ].join('\n'));
+    expect(formatError(config)).toBe(
+      [
+        "error: 2 problems with the export's settings",
+        '  - cannot reach https://admin:***@vc.local/sdk',
+        '  - sftp://u:***@nas/x is refused',
+        'hint: check https://admin:***@vc.local/sdk',
+      ].join('\n'),
+    );
   });
 });

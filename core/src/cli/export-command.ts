@@ -73,7 +73,10 @@ export class ExportCommand extends RemoteSourceCommand {
       ['Only run the pre-export checks', '$0 export --vm /DC0/vm/web01 --output ./exports --validate-only'],
       ['Repackage a local VM folder as an OVA', '$0 export --source ./vms/web01 --format ova --output ./exports'],
       ['Machine-readable progress and result', '$0 export --source web01.ova --output ./exports --json'],
-      ['Compressed and encrypted, passphrase from a file', '$0 export --vm /DC0/vm/web01 --output ./exports --compress zstd:3 --encrypt aes --passphrase-file ~/.hyperexport/passphrase'],
+      [
+        'Compressed and encrypted, passphrase from a file',
+        '$0 export --vm /DC0/vm/web01 --output ./exports --compress zstd:3 --encrypt aes --passphrase-file ~/.hyperexport/passphrase',
+      ],
       ['Stream straight to S3 with no local copy, dated names', '$0 export --vm /DC0/vm/web01 --upload s3://backups/vms --stream-upload --name "{vm}-{date}"'],
       ['Export, upload, then drop the local copy', '$0 export --vm /DC0/vm/web01 --output ./exports --upload azure://acct/backups --keep-local=false'],
       ['Disks for KVM instead of an OVF', '$0 export --vm /DC0/vm/web01 --format ovf --output ./exports --convert qcow2'],
@@ -85,12 +88,18 @@ export class ExportCommand extends RemoteSourceCommand {
   batch = Option.String('--batch', { description: 'File with one VM path or name per line (# comments)' });
   folder = Option.String('--folder', { description: 'Export every VM below this inventory folder' });
   filter = Option.String('--filter', { description: 'Only VMs whose name matches this regular expression' });
-  concurrency = Option.String('--concurrency', { description: 'VMs exported at once in a batch (default 2)', validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 16)]) });
+  concurrency = Option.String('--concurrency', {
+    description: 'VMs exported at once in a batch (default 2)',
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 16)]),
+  });
   profile = Option.String('--profile', { description: 'Apply a saved or built-in export profile (see `hyperexport profiles list`)' });
   format = Option.String('--format', { description: 'ova (one file) or ovf (a folder)', validator: t.isEnum(['ova', 'ovf'] as const) });
   output = Option.String('--output,-o', { description: 'Directory to write the export to' });
   name = Option.String('--name', { description: 'Base name of the export (default: the VM name)' });
-  parallel = Option.String('--parallel', { description: 'Disks read at once per VM (default 4)', validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]) });
+  parallel = Option.String('--parallel', {
+    description: 'Disks read at once per VM (default 4)',
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]),
+  });
   overwrite = Option.Boolean('--overwrite', { description: 'Replace an existing export of the same name' });
   snapshotBefore = Option.Boolean('--snapshot-before', { description: 'Take a snapshot, export from it, remove it after (exports running VMs)' });
   snapshot = Option.String('--snapshot', { description: 'Export from this existing snapshot (never removed)' });
@@ -100,15 +109,23 @@ export class ExportCommand extends RemoteSourceCommand {
   snapshotQuiesce = Option.Boolean('--snapshot-quiesce', { description: 'Quiesce the guest file systems (VMware Tools) for the snapshot taken' });
   compress = Option.String('--compress', { description: 'Compress disks or the OVA: gzip or zstd, with an optional level (zstd:3, gzip:6)' });
   encrypt = Option.String('--encrypt', { description: 'Encrypt the export: aes (AES-256-GCM) or pgp (OpenPGP)', validator: t.isEnum(['aes', 'pgp'] as const) });
-  passphraseFile = Option.String('--passphrase-file', { description: 'File holding the encryption passphrase (or set HYPEREXPORT_PASSPHRASE; never the passphrase itself)' });
+  passphraseFile = Option.String('--passphrase-file', {
+    description: 'File holding the encryption passphrase (or set HYPEREXPORT_PASSPHRASE; never the passphrase itself)',
+  });
   keyFile = Option.String('--key-file', { description: 'File holding a raw 32-byte AES key, instead of a passphrase' });
   recipients = Option.Array('--recipient', { description: 'OpenPGP public key file to encrypt to (repeat for several recipients)' });
   convert = Option.String('--convert', { description: 'Convert the disks with qemu-img: qcow2, vhd, vhdx, vdi or raw' });
   bwlimit = Option.String('--bwlimit', { description: 'Bandwidth cap, rclone syntax: 10M, 512k, or a timetable "08:00,512k 19:00,off"' });
   upload = Option.Array('--upload', { description: 'Also store the export at this URL: s3://, azure://, gs://, sftp://, file:// (repeat to fan out)' });
   streamUpload = Option.Boolean('--stream-upload', { description: 'Stream straight to the --upload targets with no local copy' });
-  keepLocal = Option.String('--keep-local', { tolerateBoolean: true, description: 'With --upload: keep the local copy (default) or, with --keep-local=false, delete it once every upload is verified' });
-  notify = Option.Array('--notify', { description: 'Send a notification: slack://, discord://, teams+https://, pagerduty://, mailto://, webhook+https:// (repeat; secrets from env:NAME or @FILE)' });
+  keepLocal = Option.String('--keep-local', {
+    tolerateBoolean: true,
+    description: 'With --upload: keep the local copy (default) or, with --keep-local=false, delete it once every upload is verified',
+  });
+  notify = Option.Array('--notify', {
+    description:
+      'Send a notification: slack://, discord://, teams+https://, pagerduty://, mailto://, webhook+https:// (repeat; secrets from env:NAME or @FILE)',
+  });
   tags = Option.Array('--tag', { description: 'Label the export (kept in its record; retention can keep tagged exports)' });
   /** The extra keys that flags set (as opposed to a profile or the config), for messages. */
   #flagKeys = new Set<string>();
@@ -127,7 +144,9 @@ export class ExportCommand extends RemoteSourceCommand {
     if (base.name !== undefined) {
       checkNameTemplate(base.name);
       if (isBatch && !base.name.includes('{vm}')) {
-        throw new ConfigError(`the export name "${base.name}" would be the same for every VM of the batch`, { hint: 'put {vm} in it, e.g. --name "{vm}-{date}", or leave the name out (each export is named after its VM)' });
+        throw new ConfigError(`the export name "${base.name}" would be the same for every VM of the batch`, {
+          hint: 'put {vm} in it, e.g. --name "{vm}-{date}", or leave the name out (each export is named after its VM)',
+        });
       }
     }
     if (!base.source && vms.length === 0 && !isBatch && !base.vm) {
@@ -162,7 +181,14 @@ export class ExportCommand extends RemoteSourceCommand {
         printResult(this.context, this.json, result);
         return exitCodeOf(result);
       }
-      const { targets, problems } = await resolveTargets(exporter, { vms, batch: this.batch, folder: this.folder, filter: this.filter, connection: base.extra.connection as Record<string, unknown>, signal: cancel.signal });
+      const { targets, problems } = await resolveTargets(exporter, {
+        vms,
+        batch: this.batch,
+        folder: this.folder,
+        filter: this.filter,
+        connection: base.extra.connection as Record<string, unknown>,
+        signal: cancel.signal,
+      });
       if (targets.length === 0 && problems.length === 0) throw new ConfigError('the batch selects no VM (check --batch, --folder and --filter)');
       for (const problem of problems) this.context.stderr.write(`warning: ${problem.origin}: ${problem.message}\n`);
       const jobs = targets.map((target) => ({ spec: { ...base, vm: target.vm }, label: target.vm, target }));
@@ -179,49 +205,65 @@ export class ExportCommand extends RemoteSourceCommand {
   /** Config `export` section, then the profile, then the flags. */
   private async baseSpec(loaded: LoadedConfig): Promise<JobSpec> {
     const fromProfile = this.profile ? await profileSettings(this.profile) : { spec: {}, extra: {} };
-    const flagExtra = Object.fromEntries(Object.entries({
-      snapshotBefore: this.snapshotBefore,
-      snapshot: this.snapshot,
-      keepSnapshot: this.keepSnapshot,
-      snapshotName: this.snapshotName,
-      snapshotMemory: this.snapshotMemory,
-      snapshotQuiesce: this.snapshotQuiesce,
-      compress: this.compress,
-      encrypt: this.encrypt,
-      passphraseFile: this.passphraseFile,
-      keyFile: this.keyFile,
-      recipients: this.recipients,
-      convert: this.convert,
-      bwlimit: this.bwlimit,
-      targets: this.upload,
-      streamUpload: this.streamUpload,
-      keepLocal: parseKeepLocal(this.keepLocal),
-      notify: this.notify,
-      tags: this.tags,
-    }).filter(([, value]) => value !== undefined));
+    const flagExtra = Object.fromEntries(
+      Object.entries({
+        snapshotBefore: this.snapshotBefore,
+        snapshot: this.snapshot,
+        keepSnapshot: this.keepSnapshot,
+        snapshotName: this.snapshotName,
+        snapshotMemory: this.snapshotMemory,
+        snapshotQuiesce: this.snapshotQuiesce,
+        compress: this.compress,
+        encrypt: this.encrypt,
+        passphraseFile: this.passphraseFile,
+        keyFile: this.keyFile,
+        recipients: this.recipients,
+        convert: this.convert,
+        bwlimit: this.bwlimit,
+        targets: this.upload,
+        streamUpload: this.streamUpload,
+        keepLocal: parseKeepLocal(this.keepLocal),
+        notify: this.notify,
+        tags: this.tags,
+      }).filter(([, value]) => value !== undefined),
+    );
     this.#flagKeys = new Set(Object.keys(flagExtra));
-    return buildJobSpec({ ...loaded.exportDefaults, ...fromProfile.spec }, {
-      source: this.source,
-      format: this.format,
-      output: this.output,
-      name: this.name,
-      parallel: this.parallel,
-      overwrite: this.overwrite,
-      extra: { ...fromProfile.extra, ...flagExtra, connection: this.connectionFlags() },
-    });
+    return buildJobSpec(
+      { ...loaded.exportDefaults, ...fromProfile.spec },
+      {
+        source: this.source,
+        format: this.format,
+        output: this.output,
+        name: this.name,
+        parallel: this.parallel,
+        overwrite: this.overwrite,
+        extra: { ...fromProfile.extra, ...flagExtra, connection: this.connectionFlags() },
+      },
+    );
   }
 
   /** A flag or profile setting that no configured plugin reads is an error, not silently ignored. */
   private checkConsumed(exporter: Exporter, spec: JobSpec): void {
     const unused = Object.keys(spec.extra).filter((key) => !CORE_EXTRA_KEYS.has(key) && exporter.consumersOf(key).length === 0);
     if (unused.length === 0) return;
-    const names = unused.map((key) => (this.#flagKeys.has(key) ? PLUGIN_FLAGS[key] : undefined) ?? `"${key}" (from ${this.profile ? `--profile ${this.profile}` : 'the config'})`);
-    throw new ConfigError(`${names.join(', ')} ${unused.length === 1 ? 'is' : 'are'} set, but no configured plugin handles ${unused.length === 1 ? 'it' : 'them'}`, {
-      hint: 'add the plugin that provides the feature to the config (see `hyperexport plugins list`), or drop the setting',
-    });
+    const names = unused.map(
+      (key) => (this.#flagKeys.has(key) ? PLUGIN_FLAGS[key] : undefined) ?? `"${key}" (from ${this.profile ? `--profile ${this.profile}` : 'the config'})`,
+    );
+    throw new ConfigError(
+      `${names.join(', ')} ${unused.length === 1 ? 'is' : 'are'} set, but no configured plugin handles ${unused.length === 1 ? 'it' : 'them'}`,
+      {
+        hint: 'add the plugin that provides the feature to the config (see `hyperexport plugins list`), or drop the setting',
+      },
+    );
   }
 
-  private async batchRun(exporter: Exporter, jobs: Array<{ spec: JobSpec; label: string; target: ExportTarget }>, problems: TargetProblem[], signal: AbortSignal, reporter: Reporter): Promise<number> {
+  private async batchRun(
+    exporter: Exporter,
+    jobs: Array<{ spec: JobSpec; label: string; target: ExportTarget }>,
+    problems: TargetProblem[],
+    signal: AbortSignal,
+    reporter: Reporter,
+  ): Promise<number> {
     const limit = this.concurrency ?? 2;
     reporter.expectJobs(jobs.length);
     const results: Array<{ label: string; result: JobResult }> = [];
@@ -243,7 +285,12 @@ export class ExportCommand extends RemoteSourceCommand {
     return failed ? ExitCode.EXPORT_FAILED : ExitCode.OK;
   }
 
-  private async validateOnlyRun(exporter: Exporter, jobs: Array<{ spec: JobSpec; label: string }>, signal: AbortSignal, problems: TargetProblem[] = []): Promise<number> {
+  private async validateOnlyRun(
+    exporter: Exporter,
+    jobs: Array<{ spec: JobSpec; label: string }>,
+    signal: AbortSignal,
+    problems: TargetProblem[] = [],
+  ): Promise<number> {
     let failed = problems.length > 0;
     for (const job of jobs) {
       try {
@@ -252,7 +299,9 @@ export class ExportCommand extends RemoteSourceCommand {
         if (issues.some((issue) => issue.level === 'error')) failed = true;
       } catch (error) {
         if (error instanceof ConfigError) throw error;
-        printValidation(this.context, this.json, job.label, [{ level: 'error', check: 'inspect', message: error instanceof Error ? error.message : String(error) }]);
+        printValidation(this.context, this.json, job.label, [
+          { level: 'error', check: 'inspect', message: error instanceof Error ? error.message : String(error) },
+        ]);
         failed = true;
       }
     }
@@ -265,7 +314,9 @@ export function parseKeepLocal(value: string | boolean | undefined): boolean | u
   if (value === undefined || typeof value === 'boolean') return value;
   if (/^(true|yes|1)$/i.test(value)) return true;
   if (/^(false|no|0)$/i.test(value)) return false;
-  throw new ConfigError(`--keep-local=${value} is not true or false`, { hint: 'write --keep-local=false to delete the local copy after the uploads are verified' });
+  throw new ConfigError(`--keep-local=${value} is not true or false`, {
+    hint: 'write --keep-local=false to delete the local copy after the uploads are verified',
+  });
 }
 
 function exitCodeOf(result: JobResult): number {

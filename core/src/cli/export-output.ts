@@ -26,17 +26,30 @@ export function printResult(context: BaseContext, json: boolean, result: JobResu
   for (const file of result.files) context.stdout.write(`    ${file.name}  ${formatBytes(file.size)}  sha256:${file.sha256}\n`);
 }
 
-export function printBatchSummary(context: BaseContext, json: boolean, entries: ReadonlyArray<{ label: string; result: JobResult }>, problems: readonly TargetProblem[]): void {
+export function printBatchSummary(
+  context: BaseContext,
+  json: boolean,
+  entries: ReadonlyArray<{ label: string; result: JobResult }>,
+  problems: readonly TargetProblem[],
+): void {
   const succeeded = entries.filter((entry) => entry.result.status === 'succeeded').length;
   if (json) {
-    context.stdout.write(`${JSON.stringify({
-      type: 'summary',
-      total: entries.length,
-      succeeded,
-      failed: entries.length - succeeded,
-      problems,
-      results: entries.map(({ label, result }) => ({ vm: label, status: result.status, bytes: result.files.reduce((sum, file) => sum + file.size, 0), durationMs: result.durationMs, error: result.error?.message })),
-    })}\n`);
+    context.stdout.write(
+      `${JSON.stringify({
+        type: 'summary',
+        total: entries.length,
+        succeeded,
+        failed: entries.length - succeeded,
+        problems,
+        results: entries.map(({ label, result }) => ({
+          vm: label,
+          status: result.status,
+          bytes: result.files.reduce((sum, file) => sum + file.size, 0),
+          durationMs: result.durationMs,
+          error: result.error?.message,
+        })),
+      })}\n`,
+    );
     return;
   }
   const rows = entries.map(({ label, result }) => [
@@ -51,7 +64,12 @@ export function printBatchSummary(context: BaseContext, json: boolean, entries: 
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => Math.min(row[column]!.length, column === 4 ? 80 : 200))));
   context.stdout.write('\n');
   for (const row of [header, ...rows]) {
-    context.stdout.write(`${row.map((cell, column) => (column === 4 ? cell.slice(0, 120) : cell.padEnd(widths[column]!))).join('  ').trimEnd()}\n`);
+    context.stdout.write(
+      `${row
+        .map((cell, column) => (column === 4 ? cell.slice(0, 120) : cell.padEnd(widths[column]!)))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   }
   context.stdout.write(`\n${succeeded} of ${entries.length} exported${problems.length > 0 ? `, ${problems.length} line(s) skipped` : ''}\n`);
 }

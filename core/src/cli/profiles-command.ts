@@ -26,7 +26,7 @@ export class ProfilesListCommand extends BaseCommand {
     `,
     examples: [
       ['List every profile', '$0 profiles list'],
-      ['As JSON, with each profile\'s settings', '$0 profiles list --json'],
+      ["As JSON, with each profile's settings", '$0 profiles list --json'],
     ],
   });
 
@@ -41,7 +41,12 @@ export class ProfilesListCommand extends BaseCommand {
     const table = [['NAME', 'SOURCE', 'DESCRIPTION'], ...rows];
     const widths = [0, 1].map((column) => Math.max(...table.map((row) => row[column]?.length ?? 0)));
     for (const row of table) {
-      this.context.stdout.write(`${row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column] ?? 0) : cell)).join('  ').trimEnd()}\n`);
+      this.context.stdout.write(
+        `${row
+          .map((cell, column) => (column < 2 ? cell.padEnd(widths[column] ?? 0) : cell))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
     }
     return ExitCode.OK;
   }
@@ -68,7 +73,9 @@ export class ProfilesShowCommand extends BaseCommand {
   async run(): Promise<number> {
     const resolved = await resolveProfile(this.name);
     if (this.json) {
-      this.context.stdout.write(`${JSON.stringify({ type: 'profile', name: resolved.name, source: resolved.source, path: resolved.path ?? null, profile: resolved.profile })}\n`);
+      this.context.stdout.write(
+        `${JSON.stringify({ type: 'profile', name: resolved.name, source: resolved.source, path: resolved.path ?? null, profile: resolved.profile })}\n`,
+      );
     } else {
       this.context.stdout.write(`${JSON.stringify(resolved.profile, null, 2)}\n`);
     }
@@ -100,10 +107,13 @@ export class ProfilesSaveCommand extends BaseCommand {
   });
 
   name = Option.String({ name: 'name' });
-  from = Option.String('--from', { description: 'A JSON file with the profile\'s settings' });
+  from = Option.String('--from', { description: "A JSON file with the profile's settings" });
   description = Option.String('--description', { description: 'What the profile is for' });
   format = Option.String('--format', { description: 'ova (one file) or ovf (a folder)', validator: t.isEnum(['ova', 'ovf'] as const) });
-  parallel = Option.String('--parallel', { description: 'Disks read at once (1-64)', validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]) });
+  parallel = Option.String('--parallel', {
+    description: 'Disks read at once (1-64)',
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]),
+  });
   overwrite = Option.Boolean('--overwrite', { description: 'Replace an existing export of the same name' });
   output = Option.String('--output,-o', { description: 'Directory to write exports to' });
   snapshotBefore = Option.Boolean('--snapshot-before', { description: 'Snapshot the VM before exporting' });
@@ -113,14 +123,20 @@ export class ProfilesSaveCommand extends BaseCommand {
   targets = Option.Array('--upload,--target', { description: 'A storage URL to store exports at (repeatable)' });
   exportName = Option.String('--name', { description: 'Base name template of the exports, e.g. {vm}-{timestamp}' });
   streamUpload = Option.Boolean('--stream-upload', { description: 'Stream to the targets with no local copy' });
-  keepLocal = Option.String('--keep-local', { tolerateBoolean: true, description: 'With uploads: keep the local copy (default), or with --keep-local=false delete it once every upload is verified' });
-  convert = Option.String('--convert', { description: 'Convert the disks: qcow2, vhd, vhdx, vdi or raw', validator: t.isEnum(['qcow2', 'vhd', 'vhdx', 'vdi', 'raw'] as const) });
+  keepLocal = Option.String('--keep-local', {
+    tolerateBoolean: true,
+    description: 'With uploads: keep the local copy (default), or with --keep-local=false delete it once every upload is verified',
+  });
+  convert = Option.String('--convert', {
+    description: 'Convert the disks: qcow2, vhd, vhdx, vdi or raw',
+    validator: t.isEnum(['qcow2', 'vhd', 'vhdx', 'vdi', 'raw'] as const),
+  });
   bwlimit = Option.String('--bwlimit', { description: 'Bandwidth cap (rclone syntax)' });
   passphraseFile = Option.String('--passphrase-file', { description: 'File holding the encryption passphrase' });
   keyFile = Option.String('--key-file', { description: 'Raw 32-byte AES key file' });
   recipients = Option.Array('--recipient', { description: 'OpenPGP public key file (repeatable)' });
   notify = Option.Array('--notify', { description: 'Notification URL (repeatable)' });
-  tags = Option.Array('--tag', { description: 'Label kept in each export\'s record (repeatable)' });
+  tags = Option.Array('--tag', { description: "Label kept in each export's record (repeatable)" });
   force = Option.Boolean('--force,-f', false, { description: 'Replace a saved profile of the same name' });
 
   async run(): Promise<number> {
@@ -150,7 +166,9 @@ export class ProfilesSaveCommand extends BaseCommand {
     const profile: Record<string, unknown> = { ...base };
     for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) profile[key] = value;
     if (Object.keys(profile).length === 0) {
-      throw new ConfigError('nothing to save: give --from FILE or at least one setting', { hint: 'e.g. hyperexport profiles save NAME --format ova --compress zstd' });
+      throw new ConfigError('nothing to save: give --from FILE or at least one setting', {
+        hint: 'e.g. hyperexport profiles save NAME --format ova --compress zstd',
+      });
     }
     const saved = await saveProfile(this.name, profile as ExportProfile, { force: this.force });
     if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'profile-saved', name: saved.name, path: saved.path })}\n`);
@@ -221,8 +239,9 @@ export class ProfilesInitCommand extends BaseCommand {
     }
     for (const result of results) this.context.stdout.write(`${result.written ? 'wrote  ' : 'exists '} ${result.path}\n`);
     const written = results.filter((result) => result.written).length;
-    this.context.stdout.write(`${written} example profile${written === 1 ? '' : 's'} written to ${directory}${written < results.length ? ` (${results.length - written} already there, left as they are)` : ''}\n`);
+    this.context.stdout.write(
+      `${written} example profile${written === 1 ? '' : 's'} written to ${directory}${written < results.length ? ` (${results.length - written} already there, left as they are)` : ''}\n`,
+    );
     return ExitCode.OK;
   }
 }
-

@@ -42,7 +42,9 @@ export function progressLineInterval(env: NodeJS.ProcessEnv = process.env): numb
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s)?$/i.exec(raw);
   const ms = match ? Number(match[1]) * (match[2]?.toLowerCase() === 'ms' ? 1 : 1000) : Number.NaN;
   if (!(ms >= 10)) {
-    throw new ConfigError(`${PROGRESS_INTERVAL_VARIABLE}=${raw} is not an interval of at least 10 ms`, { hint: `give seconds (${PROGRESS_INTERVAL_VARIABLE}=30, =2.5s) or milliseconds (=500ms), or unset it for the default of 10 s` });
+    throw new ConfigError(`${PROGRESS_INTERVAL_VARIABLE}=${raw} is not an interval of at least 10 ms`, {
+      hint: `give seconds (${PROGRESS_INTERVAL_VARIABLE}=30, =2.5s) or milliseconds (=500ms), or unset it for the default of 10 s`,
+    });
   }
   return ms;
 }
@@ -50,14 +52,18 @@ export function progressLineInterval(env: NodeJS.ProcessEnv = process.env): numb
 /** Attaches to the bus; the returned Reporter detaches and stops any bars. */
 export function attachReporter(bus: EventBus, mode: ReporterMode, stdout: Writable, stderr: Writable): Reporter {
   if (mode === 'json') {
-    return plainReporter(bus.onAny((event, payload) => {
-      stdout.write(`${JSON.stringify({ type: event, time: new Date().toISOString(), ...payload })}\n`);
-    }));
+    return plainReporter(
+      bus.onAny((event, payload) => {
+        stdout.write(`${JSON.stringify({ type: event, time: new Date().toISOString(), ...payload })}\n`);
+      }),
+    );
   }
   if (mode === 'quiet') {
-    return plainReporter(bus.onAny((event, payload) => {
-      if (event === 'warning') stderr.write(`warning: ${(payload as { message: string }).message}\n`);
-    }));
+    return plainReporter(
+      bus.onAny((event, payload) => {
+        if (event === 'warning') stderr.write(`warning: ${(payload as { message: string }).message}\n`);
+      }),
+    );
   }
   const intervalMs = mode === 'lines' ? progressLineInterval() : 0;
   const tracker = new ProgressTracker();
@@ -226,15 +232,18 @@ class BarView implements View {
   constructor(tracker: ProgressTracker, stderr: Writable) {
     this.#tracker = tracker;
     this.#stderr = stderr;
-    this.#bars = new cliProgress.MultiBar({
-      stream: stderr as NodeJS.WritableStream,
-      format: ' {bar} {text}',
-      hideCursor: true,
-      clearOnComplete: false,
-      stopOnComplete: false,
-      autopadding: true,
-      barsize: 20,
-    }, cliProgress.Presets.shades_classic);
+    this.#bars = new cliProgress.MultiBar(
+      {
+        stream: stderr as NodeJS.WritableStream,
+        format: ' {bar} {text}',
+        hideCursor: true,
+        clearOnComplete: false,
+        stopOnComplete: false,
+        autopadding: true,
+        barsize: 20,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     this.#timer = setInterval(() => this.#refresh(), BAR_REFRESH_MS).unref();
   }
 
@@ -298,14 +307,14 @@ class BarView implements View {
   #jobBar(jobId: string): cliProgress.SingleBar {
     if (this.#tracker.expectedJobs !== undefined && !this.#batchBar) this.#batchBar = this.#bars.create(1, 0, { text: '' });
     let bar = this.#jobBars.get(jobId);
-    if (!bar) this.#jobBars.set(jobId, bar = this.#bars.create(1, 0, { text: '' }));
+    if (!bar) this.#jobBars.set(jobId, (bar = this.#bars.create(1, 0, { text: '' })));
     return bar;
   }
 
   #fileBar(jobId: string, name: string): void {
     this.#jobBar(jobId);
     let files = this.#fileBars.get(jobId);
-    if (!files) this.#fileBars.set(jobId, files = new Map());
+    if (!files) this.#fileBars.set(jobId, (files = new Map()));
     if (!files.has(name)) files.set(name, this.#bars.create(1, 0, { text: '' }));
   }
 

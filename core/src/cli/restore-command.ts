@@ -34,7 +34,10 @@ abstract class ReverseCommand extends BaseCommand {
 
   protected async reverseStages() {
     const stages = await loadReverseStages();
-    if (stages.length === 0) throw new ConfigError('no transform package is installed, so nothing can be undone', { hint: 'install @hyperexport/compress, @hyperexport/encrypt-aes or @hyperexport/encrypt-pgp' });
+    if (stages.length === 0)
+      throw new ConfigError('no transform package is installed, so nothing can be undone', {
+        hint: 'install @hyperexport/compress, @hyperexport/encrypt-aes or @hyperexport/encrypt-pgp',
+      });
     return stages;
   }
 
@@ -50,7 +53,6 @@ abstract class ReverseCommand extends BaseCommand {
     if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'warning', time: new Date().toISOString(), message })}\n`);
     else this.context.stderr.write(`\nwarning: ${message}\n`);
   }
-
 }
 
 export class RestoreCommand extends ReverseCommand {
@@ -68,7 +70,10 @@ export class RestoreCommand extends ReverseCommand {
       (web01.ova.hyperexport.json).
     `,
     examples: [
-      ['Restore an encrypted OVA (passphrase from a file)', '$0 restore ./exports/web01.ova.zst.hxe --output ./restored --passphrase-file ~/.hyperexport/passphrase'],
+      [
+        'Restore an encrypted OVA (passphrase from a file)',
+        '$0 restore ./exports/web01.ova.zst.hxe --output ./restored --passphrase-file ~/.hyperexport/passphrase',
+      ],
       ['Restore an OVF folder encrypted with OpenPGP', '$0 restore ./exports/web01 --output ./restored --private-key ~/keys/backup.asc'],
     ],
   });
@@ -79,15 +84,20 @@ export class RestoreCommand extends ReverseCommand {
   async run(): Promise<number> {
     const stages = await this.reverseStages();
     const progress = await startRestoreProgress(this.context, this.json, this.input);
-    const restored = await this.withSignal((signal) => restoreExport(this.input, this.output, {
-      stages,
-      keys: this.restoreKeys(),
-      signal,
-      overwrite: this.overwrite,
-      onProgress: progress.onProgress,
-    })).finally(progress.stop);
+    const restored = await this.withSignal((signal) =>
+      restoreExport(this.input, this.output, {
+        stages,
+        keys: this.restoreKeys(),
+        signal,
+        overwrite: this.overwrite,
+        onProgress: progress.onProgress,
+      }),
+    ).finally(progress.stop);
     if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'result', status: 'succeeded', ...restored })}\n`);
-    else this.context.stdout.write(`restored ${restored.format === 'ova' ? 'OVA' : 'OVF folder'} ${restored.path} (${restored.files.length} files, manifest verified)\n`);
+    else
+      this.context.stdout.write(
+        `restored ${restored.format === 'ova' ? 'OVA' : 'OVF folder'} ${restored.path} (${restored.files.length} files, manifest verified)\n`,
+      );
     return ExitCode.OK;
   }
 }
@@ -111,14 +121,16 @@ export class DecryptCommand extends ReverseCommand {
   async run(): Promise<number> {
     const stages = await this.reverseStages();
     const progress = await startRestoreProgress(this.context, this.json, this.input);
-    const { path, digest } = await this.withSignal((signal) => restoreFile(this.input, this.output, {
-      stages,
-      keys: this.restoreKeys(),
-      signal,
-      overwrite: this.overwrite,
-      onProgress: progress.onProgress,
-      onWarning: (message) => progress.stop.print(() => this.warn(message)),
-    })).finally(progress.stop);
+    const { path, digest } = await this.withSignal((signal) =>
+      restoreFile(this.input, this.output, {
+        stages,
+        keys: this.restoreKeys(),
+        signal,
+        overwrite: this.overwrite,
+        onProgress: progress.onProgress,
+        onWarning: (message) => progress.stop.print(() => this.warn(message)),
+      }),
+    ).finally(progress.stop);
     if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'result', status: 'succeeded', path, size: digest.size, sha256: digest.sha256 })}\n`);
     else this.context.stdout.write(`wrote ${path} (${formatBytes(digest.size)}, SHA-256 ${digest.sha256})\n`);
     return ExitCode.OK;

@@ -18,7 +18,8 @@ export interface RestoreProgress {
 }
 
 export async function startRestoreProgress(context: BaseContext, json: boolean, input: string): Promise<RestoreProgress> {
-  if (json) return { onProgress: () => undefined, stop: Object.assign(() => undefined, { print: (write: () => void) => write(), expectJobs: () => undefined }) };
+  if (json)
+    return { onProgress: () => undefined, stop: Object.assign(() => undefined, { print: (write: () => void) => write(), expectJobs: () => undefined }) };
   const bus = new EventBus();
   const reporter = attachReporter(bus, chooseReporterMode(false, false, context.stderr), context.stdout, context.stderr);
   bus.emit('job:start', { jobId: JOB_ID, spec: { source: input, format: 'ova', parallel: 1, overwrite: false, extra: {} } });

@@ -26,13 +26,19 @@ describe('qemuImageOptions', () => {
   });
 
   it('an offset alone or a size alone: only that one is given', () => {
-    expect(qemuImageOptions('qcow2', { path: '/x/a.ova', offset: 512 })).toBe('driver=qcow2,file.driver=raw,file.offset=512,file.file.driver=file,file.file.filename=/x/a.ova');
-    expect(qemuImageOptions('qcow2', { path: '/x/a.ova', size: 1024 })).toBe('driver=qcow2,file.driver=raw,file.size=1024,file.file.driver=file,file.file.filename=/x/a.ova');
+    expect(qemuImageOptions('qcow2', { path: '/x/a.ova', offset: 512 })).toBe(
+      'driver=qcow2,file.driver=raw,file.offset=512,file.file.driver=file,file.file.filename=/x/a.ova',
+    );
+    expect(qemuImageOptions('qcow2', { path: '/x/a.ova', size: 1024 })).toBe(
+      'driver=qcow2,file.driver=raw,file.size=1024,file.file.driver=file,file.file.filename=/x/a.ova',
+    );
   });
 
   it('doubles commas, which would otherwise start a new option', () => {
     expect(qemuImageOptions('vmdk', { path: '/x/a,driver=raw' })).toBe('driver=vmdk,file.driver=file,file.filename=/x/a,,driver=raw');
-    expect(qemuImageOptions('vmdk', { path: '/x/a,b.ova', offset: 0, size: 1 })).toBe('driver=vmdk,file.driver=raw,file.offset=0,file.size=1,file.file.driver=file,file.file.filename=/x/a,,b.ova');
+    expect(qemuImageOptions('vmdk', { path: '/x/a,b.ova', offset: 0, size: 1 })).toBe(
+      'driver=vmdk,file.driver=raw,file.offset=0,file.size=1,file.file.driver=file,file.file.filename=/x/a,,b.ova',
+    );
   });
 });
 

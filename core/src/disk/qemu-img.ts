@@ -23,10 +23,9 @@ export function qemuImageOptions(driver: string, location: ImageLocation): strin
   if (location.offset === undefined && location.size === undefined) {
     return `driver=${driver},file.driver=file,file.filename=${filename}`;
   }
-  const range = [
-    location.offset === undefined ? '' : `,file.offset=${location.offset}`,
-    location.size === undefined ? '' : `,file.size=${location.size}`,
-  ].join('');
+  const range = [location.offset === undefined ? '' : `,file.offset=${location.offset}`, location.size === undefined ? '' : `,file.size=${location.size}`].join(
+    '',
+  );
   return `driver=${driver},file.driver=raw${range},file.file.driver=file,file.file.filename=${filename}`;
 }
 

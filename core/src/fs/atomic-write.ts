@@ -64,10 +64,13 @@ async function linkIfAbsent(temporary: string, path: string): Promise<boolean> {
     if (code === 'EEXIST') return false;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
   }
-  const exists = await lstat(path).then(() => true, (statError: NodeJS.ErrnoException) => {
-    if (statError.code === 'ENOENT') return false;
-    throw statError;
-  });
+  const exists = await lstat(path).then(
+    () => true,
+    (statError: NodeJS.ErrnoException) => {
+      if (statError.code === 'ENOENT') return false;
+      throw statError;
+    },
+  );
   if (exists) return false;
   await rename(temporary, path);
   return true;

@@ -28,15 +28,21 @@ export function isDiskFull(error: unknown): boolean {
 /** The ExportError (code DISK_FULL) for an ENOSPC while writing `context.path`. */
 export async function diskFullError(error: unknown, context: DiskFullContext): Promise<ExportError> {
   const folder = context.folder ?? dirname(context.path);
-  const free = await statfs(dirname(context.path)).then((info) => info.bavail * info.bsize, () => undefined);
+  const free = await statfs(dirname(context.path)).then(
+    (info) => info.bavail * info.bsize,
+    () => undefined,
+  );
   const remaining = context.expectedSize === undefined ? undefined : Math.max(0, context.expectedSize - context.written);
   const progress = `${formatBytes(context.written)} written${context.expectedSize === undefined ? '' : ` of about ${formatBytes(context.expectedSize)}`}`;
   const need = remaining === undefined ? 'free some space there' : `free at least ${formatBytes(remaining)} more there`;
-  return new ExportError(`no space left on the device of ${folder} while writing ${basename(context.path)}: ${progress}${free === undefined ? '' : `, ${formatBytes(free)} free`}`, {
-    code: 'DISK_FULL',
-    hint: `${need}${context.alternative ? `, or ${context.alternative}` : ''}`,
-    cause: error,
-  });
+  return new ExportError(
+    `no space left on the device of ${folder} while writing ${basename(context.path)}: ${progress}${free === undefined ? '' : `, ${formatBytes(free)} free`}`,
+    {
+      code: 'DISK_FULL',
+      hint: `${need}${context.alternative ? `, or ${context.alternative}` : ''}`,
+      cause: error,
+    },
+  );
 }
 
 type WriteCallback = (error?: Error | null) => void;
@@ -79,10 +85,16 @@ export class DiskFullAwareWriteStream extends WriteStream {
  * not known in advance (a vSphere disk streams without a length): what the VM uses on its
  * datastore, or else the capacity of its disks, bounds what the export needs.
  */
-export function withExportEstimate(error: unknown, source: { committedBytes?: number | undefined; provisionedBytes?: number | undefined } | undefined): unknown {
+export function withExportEstimate(
+  error: unknown,
+  source: { committedBytes?: number | undefined; provisionedBytes?: number | undefined } | undefined,
+): unknown {
   if (!(error instanceof ExportError) || error.code !== 'DISK_FULL' || !source) return error;
-  const estimate = source.committedBytes ? `about ${formatBytes(source.committedBytes)} (what the VM uses)`
-    : source.provisionedBytes ? `up to ${formatBytes(source.provisionedBytes)} (the capacity of its disks)` : undefined;
+  const estimate = source.committedBytes
+    ? `about ${formatBytes(source.committedBytes)} (what the VM uses)`
+    : source.provisionedBytes
+      ? `up to ${formatBytes(source.provisionedBytes)} (the capacity of its disks)`
+      : undefined;
   if (estimate === undefined) return error;
   return new ExportError(`${error.message}; the whole export needs ${estimate}`, { code: 'DISK_FULL', hint: error.hint, cause: error.cause });
 }

@@ -28,7 +28,11 @@ export interface ExclusiveWriteOptions {
  * is at `path`. A full disk is an error naming the file and the space needed (disk-full.ts).
  */
 export function createExclusiveWriteStream(path: string, options: ExclusiveWriteOptions = {}): WriteStream {
-  return new DiskFullAwareWriteStream(path, { flags: 'wx', flush: options.flush ?? false, ...(options.mode === undefined ? {} : { mode: options.mode }) }, options.diskFull);
+  return new DiskFullAwareWriteStream(
+    path,
+    { flags: 'wx', flush: options.flush ?? false, ...(options.mode === undefined ? {} : { mode: options.mode }) },
+    options.diskFull,
+  );
 }
 
 /**

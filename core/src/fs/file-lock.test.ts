@@ -34,9 +34,11 @@ describe('withFileLock', () => {
       await access(lock);
     });
     await expect(access(lock)).rejects.toMatchObject({ code: 'ENOENT' });
-    await expect(withFileLock(lock, async () => {
-      throw new Error('boom');
-    })).rejects.toThrow('boom');
+    await expect(
+      withFileLock(lock, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     await expect(access(lock)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
@@ -59,12 +61,16 @@ describe('withFileLock', () => {
     await writeFile(lock, JSON.stringify({ pid: deadPid(), host: hostname(), at: '2026-01-01T00:00:00Z' }));
     let inside = 0;
     let most = 0;
-    await Promise.all(Array.from({ length: 8 }, () => withFileLock(lock, async () => {
-      inside += 1;
-      most = Math.max(most, inside);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      inside -= 1;
-    })));
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        withFileLock(lock, async () => {
+          inside += 1;
+          most = Math.max(most, inside);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          inside -= 1;
+        }),
+      ),
+    );
     expect(most).toBe(1);
   });
 });
@@ -76,14 +82,21 @@ describe('a stale lock whose takeover guard stays held', () => {
     // A guard whose holder looks alive (this very pid, as a holder's reused pid would) is never stale.
     await writeFile(`${lock}.takeover`, JSON.stringify({ pid: process.pid, host: hostname(), at: '2026-01-01T00:00:00Z', token: 'e'.repeat(32) }));
     const outcome = await Promise.race([
-      acquireFileLock(lock, { timeoutMs: 200 }).then(async (release) => {
-        await release();
-        return 'acquired';
-      }, (error: unknown) => error),
+      acquireFileLock(lock, { timeoutMs: 200 }).then(
+        async (release) => {
+          await release();
+          return 'acquired';
+        },
+        (error: unknown) => error,
+      ),
       sleep(3000).then(() => 'still trying after 3 s'),
     ]);
     expect(outcome).toBeInstanceOf(LockTimeoutError);
-    expect(outcome).toMatchObject({ code: 'LOCK_TIMEOUT', lockPath: `${lock}.takeover`, message: `${lock}.takeover is held by pid ${process.pid} on ${hostname()} since 2026-01-01T00:00:00Z; if no hyperexport is running there, remove the lock file` });
+    expect(outcome).toMatchObject({
+      code: 'LOCK_TIMEOUT',
+      lockPath: `${lock}.takeover`,
+      message: `${lock}.takeover is held by pid ${process.pid} on ${hostname()} since 2026-01-01T00:00:00Z; if no hyperexport is running there, remove the lock file`,
+    });
   });
 });
 
@@ -91,7 +104,10 @@ describe('a lock shared between hosts (NFS, SMB)', () => {
   it('takes over a lock of another host only once its owner stopped refreshing it', async () => {
     const lock = join(work, 'h.lock');
     await foreignLock(lock, 50);
-    await expect(acquireFileLock(lock, { timeoutMs: 0, staleMs: 1000 })).rejects.toMatchObject({ code: 'LOCK_TIMEOUT', message: expect.stringContaining('pid 1 on other-host') });
+    await expect(acquireFileLock(lock, { timeoutMs: 0, staleMs: 1000 })).rejects.toMatchObject({
+      code: 'LOCK_TIMEOUT',
+      message: expect.stringContaining('pid 1 on other-host'),
+    });
     await foreignLock(lock, 2000);
     const release = await acquireFileLock(lock, { timeoutMs: 0, staleMs: 1000 });
     expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
@@ -105,7 +121,12 @@ describe('a lock shared between hosts (NFS, SMB)', () => {
     const attempts: unknown[] = [];
     const until = Date.now() + 600;
     while (Date.now() < until) {
-      attempts.push(await acquireFileLock(lock, { timeoutMs: 0, staleMs: 150, host: 'host-b' }).then(() => 'taken over', (error: unknown) => (error as { code?: unknown }).code));
+      attempts.push(
+        await acquireFileLock(lock, { timeoutMs: 0, staleMs: 150, host: 'host-b' }).then(
+          () => 'taken over',
+          (error: unknown) => (error as { code?: unknown }).code,
+        ),
+      );
       await sleep(30);
     }
     expect(new Set(attempts)).toEqual(new Set(['LOCK_TIMEOUT']));

@@ -49,7 +49,9 @@ const DEFAULT_STALE_MS = 2 * 60_000;
 const TORN_STALE_MS = 5_000;
 
 export class LockTimeoutError extends Error {
-  static { brandError(this, 'hyperexport.LockTimeoutError'); }
+  static {
+    brandError(this, 'hyperexport.LockTimeoutError');
+  }
 
   readonly code = 'LOCK_TIMEOUT';
   readonly lockPath: string;
@@ -61,7 +63,9 @@ export class LockTimeoutError extends Error {
 }
 
 export class LockCompromisedError extends Error {
-  static { brandError(this, 'hyperexport.LockCompromisedError'); }
+  static {
+    brandError(this, 'hyperexport.LockCompromisedError');
+  }
 
   readonly code = 'LOCK_COMPROMISED';
   readonly lockPath: string;
@@ -186,11 +190,17 @@ function isAlive(pid: number): boolean {
 // the removal happen under `PATH.takeover`, which every takeover (and every release) must hold.
 // False when another process held the guard.
 async function takeOver(lockPath: string, seen: string, ourHost: string, staleMs: number): Promise<boolean> {
-  return underGuard(lockPath, ourHost, staleMs, async () => {
-    if ((await readOwner(lockPath)) === seen) await unlink(lockPath).catch(() => undefined);
-  }, async () => {
-    await sleep(5);
-  });
+  return underGuard(
+    lockPath,
+    ourHost,
+    staleMs,
+    async () => {
+      if ((await readOwner(lockPath)) === seen) await unlink(lockPath).catch(() => undefined);
+    },
+    async () => {
+      await sleep(5);
+    },
+  );
 }
 
 /**
@@ -244,27 +254,30 @@ class Refresher {
       this.stop();
       onCompromised?.(new LockCompromisedError(lockPath, why));
     };
-    this.#timer = setInterval(() => {
-      if (this.#busy || this.#stopped) return;
-      this.#busy = true;
-      void (async () => {
-        try {
-          const text = await readOwner(lockPath);
-          if (this.#stopped) return;
-          if (text === undefined) return compromised('it was removed');
-          const current = parseOwner(text);
-          if (current?.token !== owner.token) return compromised(`it was taken over by ${describeOwner(text)}`);
-          const now = new Date();
-          await utimes(lockPath, now, now);
-        } catch (error) {
-          // A refresh that fails once (a network blip) is retried at the next tick; a lock that
-          // stays unrefreshed is seen as stale by others, and then as taken over here.
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !this.#stopped) compromised('it was removed');
-        } finally {
-          this.#busy = false;
-        }
-      })();
-    }, Math.max(1, intervalMs));
+    this.#timer = setInterval(
+      () => {
+        if (this.#busy || this.#stopped) return;
+        this.#busy = true;
+        void (async () => {
+          try {
+            const text = await readOwner(lockPath);
+            if (this.#stopped) return;
+            if (text === undefined) return compromised('it was removed');
+            const current = parseOwner(text);
+            if (current?.token !== owner.token) return compromised(`it was taken over by ${describeOwner(text)}`);
+            const now = new Date();
+            await utimes(lockPath, now, now);
+          } catch (error) {
+            // A refresh that fails once (a network blip) is retried at the next tick; a lock that
+            // stays unrefreshed is seen as stale by others, and then as taken over here.
+            if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !this.#stopped) compromised('it was removed');
+          } finally {
+            this.#busy = false;
+          }
+        })();
+      },
+      Math.max(1, intervalMs),
+    );
     // A held lock must not keep the process alive on its own.
     this.#timer.unref();
   }

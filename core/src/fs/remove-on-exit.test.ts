@@ -28,7 +28,11 @@ describe('removeOnExit', () => {
   it('removes a registered file and folder when the process quits with process.exit (a second Ctrl-C)', () => {
     const file = join(work, '.disk.vmdk.restore-partial-1-ab');
     const folder = join(work, '.web01.restore-partial-1-cd');
-    expect(run(`writeFileSync(${JSON.stringify(file)}, 'x'); mkdirSync(${JSON.stringify(folder)}); writeFileSync(${JSON.stringify(join(folder, 'a'))}, 'y'); removeOnExit(${JSON.stringify(file)}); removeOnExit(${JSON.stringify(folder)}); process.exit(130);`)).toBe(130);
+    expect(
+      run(
+        `writeFileSync(${JSON.stringify(file)}, 'x'); mkdirSync(${JSON.stringify(folder)}); writeFileSync(${JSON.stringify(join(folder, 'a'))}, 'y'); removeOnExit(${JSON.stringify(file)}); removeOnExit(${JSON.stringify(folder)}); process.exit(130);`,
+      ),
+    ).toBe(130);
     expect(existsSync(file)).toBe(false);
     expect(existsSync(folder)).toBe(false);
   });

@@ -60,7 +60,10 @@ describe('buildOvfDescriptor', () => {
     const root = doc.documentElement!;
     expect([root.namespaceURI, root.localName]).toEqual([OVF_NS, 'Envelope']);
     expect([...root.childNodes].filter((n) => n.nodeType === 1).map((n) => (n as Element).localName)).toEqual([
-      'References', 'DiskSection', 'NetworkSection', 'VirtualSystem',
+      'References',
+      'DiskSection',
+      'NetworkSection',
+      'VirtualSystem',
     ]);
     const disk = doc.getElementsByTagNameNS(OVF_NS, 'Disk')[0]!;
     expect(disk.getAttributeNS(OVF_NS, 'capacityAllocationUnits')).toBe('byte');
@@ -84,9 +87,21 @@ describe('buildOvfDescriptor', () => {
   });
 
   it('keeps each disk on its bus, skips SCSI unit 7, adds controllers as needed', () => {
-    const disk = (fileName: string, bus: 'scsi' | 'sata' | 'nvme' | 'ide') => ({ fileName, fileSize: 1, capacityBytes: 1, format: VMDK_FORMAT_URL.streamOptimized, bus });
+    const disk = (fileName: string, bus: 'scsi' | 'sata' | 'nvme' | 'ide') => ({
+      fileName,
+      fileSize: 1,
+      capacityBytes: 1,
+      format: VMDK_FORMAT_URL.streamOptimized,
+      bus,
+    });
     const scsi = Array.from({ length: 16 }, (_, i) => disk(`s${i}.vmdk`, 'scsi'));
-    const xml = buildOvfDescriptor({ name: 'vm', cpus: 1, memoryMiB: 512, scsiControllerType: 'VirtualSCSI', disks: [disk('n.vmdk', 'nvme'), ...scsi, disk('a.vmdk', 'sata'), disk('i.vmdk', 'ide')] });
+    const xml = buildOvfDescriptor({
+      name: 'vm',
+      cpus: 1,
+      memoryMiB: 512,
+      scsiControllerType: 'VirtualSCSI',
+      disks: [disk('n.vmdk', 'nvme'), ...scsi, disk('a.vmdk', 'sata'), disk('i.vmdk', 'ide')],
+    });
     const all = items(xml);
     const controllers = all.filter((i) => ['5', '6', '20'].includes(i.ResourceType!));
     expect(controllers.map((c) => [c.ElementName, c.ResourceSubType])).toEqual([

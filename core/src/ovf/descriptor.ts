@@ -77,7 +77,10 @@ export function buildOvfDescriptor(vm: VmDescription): string {
   };
 
   line(0, '<?xml version="1.0" encoding="UTF-8"?>');
-  line(0, `<Envelope xmlns="${OVF_NS}" xmlns:cim="${CIM_NS}" xmlns:ovf="${OVF_NS}" xmlns:rasd="${RASD_NS}" xmlns:vmw="${VMW_NS}" xmlns:vssd="${VSSD_NS}" xmlns:xsi="${XSI_NS}">`);
+  line(
+    0,
+    `<Envelope xmlns="${OVF_NS}" xmlns:cim="${CIM_NS}" xmlns:ovf="${OVF_NS}" xmlns:rasd="${RASD_NS}" xmlns:vmw="${VMW_NS}" xmlns:vssd="${VSSD_NS}" xmlns:xsi="${XSI_NS}">`,
+  );
 
   line(1, '<References>');
   vm.disks.forEach((disk, i) => line(2, `<File ovf:href="${escapeXml(disk.fileName)}" ovf:id="${fileId(i)}" ovf:size="${disk.fileSize}"/>`));
@@ -86,7 +89,10 @@ export function buildOvfDescriptor(vm: VmDescription): string {
   line(1, '<DiskSection>');
   line(2, '<Info>Virtual disk information</Info>');
   vm.disks.forEach((disk, i) =>
-    line(2, `<Disk ovf:capacity="${disk.capacityBytes}" ovf:capacityAllocationUnits="byte" ovf:diskId="${diskId(i)}" ovf:fileRef="${fileId(i)}" ovf:format="${escapeXml(disk.format)}"/>`),
+    line(
+      2,
+      `<Disk ovf:capacity="${disk.capacityBytes}" ovf:capacityAllocationUnits="byte" ovf:diskId="${diskId(i)}" ovf:fileRef="${fileId(i)}" ovf:format="${escapeXml(disk.format)}"/>`,
+    ),
   );
   line(1, '</DiskSection>');
 
@@ -230,7 +236,14 @@ function checkDescription(vm: VmDescription): void {
 }
 
 const XML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;',
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
 };
 
 /**
@@ -239,7 +252,5 @@ const XML_ESCAPES: Readonly<Record<string, string>> = {
  * Tabs and line breaks become references so that attribute values keep them.
  */
 export function escapeXml(text: string): string {
-  return text
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
-    .replace(/[&<>"'\t\n\r]/g, (c) => XML_ESCAPES[c] ?? c);
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd').replace(/[&<>"'\t\n\r]/g, (c) => XML_ESCAPES[c] ?? c);
 }

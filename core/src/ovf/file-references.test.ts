@@ -13,10 +13,13 @@ const descriptor = `<?xml version="1.0"?>
 
 describe('rewriteFileReferences', () => {
   it('renames, resizes and marks compression on the files named, leaving the rest as it was', () => {
-    const out = rewriteFileReferences(descriptor, new Map([
-      ['vm-disk1.vmdk', { href: 'vm-disk1.vmdk.gz', size: 512, compression: 'gzip' }],
-      ['a&b.vmdk', { href: 'a&b.vmdk', size: 2100 }],
-    ]));
+    const out = rewriteFileReferences(
+      descriptor,
+      new Map([
+        ['vm-disk1.vmdk', { href: 'vm-disk1.vmdk.gz', size: 512, compression: 'gzip' }],
+        ['a&b.vmdk', { href: 'a&b.vmdk', size: 2100 }],
+      ]),
+    );
     expect(out).toContain('<File ovf:href="vm-disk1.vmdk.gz" ovf:id="file1" ovf:size="512" ovf:compression="gzip"/>');
     expect(out).toContain('<File ovf:id="file2" ovf:href="a&amp;b.vmdk" ovf:size="2100"/>');
     expect(out).toContain('<File ovf:href="cd.iso" ovf:id="file3" ovf:size="30"/>');

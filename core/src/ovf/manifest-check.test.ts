@@ -25,7 +25,7 @@ describe('ManifestCheck', () => {
     await expect(through(check)).rejects.toThrow(`mismatch: ${hexOf(MANIFEST_HASHES[algorithm], CONTENT)}`);
   });
 
-  it('names node:crypto\'s hash of each algorithm', () => {
+  it("names node:crypto's hash of each algorithm", () => {
     expect(MANIFEST_HASHES).toEqual({ SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' });
   });
 });

@@ -56,8 +56,12 @@ describe('parseManifest', () => {
   });
 
   it('refuses a digest of an algorithm it does not check, naming the algorithm and the file', () => {
-    expect(() => parseManifest(`SHA256(a)= ${A}\nMD5(disk.vmdk)= ${'e'.repeat(32)}\n`)).toThrow(`manifest line 2 "MD5(disk.vmdk)= ${'e'.repeat(32)}" lists a MD5 digest of disk.vmdk; HyperExport checks SHA1, SHA256 and SHA512 digests only`);
-    expect(() => parseManifest(`SHA384(a)= ${'f'.repeat(96)}\n`)).toThrow(/lists a SHA384 digest of a; HyperExport checks SHA1, SHA256 and SHA512 digests only/);
+    expect(() => parseManifest(`SHA256(a)= ${A}\nMD5(disk.vmdk)= ${'e'.repeat(32)}\n`)).toThrow(
+      `manifest line 2 "MD5(disk.vmdk)= ${'e'.repeat(32)}" lists a MD5 digest of disk.vmdk; HyperExport checks SHA1, SHA256 and SHA512 digests only`,
+    );
+    expect(() => parseManifest(`SHA384(a)= ${'f'.repeat(96)}\n`)).toThrow(
+      /lists a SHA384 digest of a; HyperExport checks SHA1, SHA256 and SHA512 digests only/,
+    );
     // Object.prototype's names are no algorithms either.
     expect(() => parseManifest(`constructor(a)= ${A}\n`)).toThrow(/lists a constructor digest of a/);
   });

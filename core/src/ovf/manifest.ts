@@ -23,7 +23,8 @@ export function formatManifest(digests: readonly FileDigest[]): string {
     .map((digest) => {
       // A name with a newline or a path in it would corrupt the manifest or mislead a verifier.
       assertSafeFileName(digest.name, 'manifest entry');
-      if (!/^[0-9a-f]{64}$/i.test(digest.sha256)) throw new Error(`manifest entry ${JSON.stringify(digest.name)}: ${JSON.stringify(digest.sha256)} is not a SHA-256 hex digest`);
+      if (!/^[0-9a-f]{64}$/i.test(digest.sha256))
+        throw new Error(`manifest entry ${JSON.stringify(digest.name)}: ${JSON.stringify(digest.sha256)} is not a SHA-256 hex digest`);
       return `SHA256(${digest.name})= ${digest.sha256.toLowerCase()}\n`;
     })
     .join('');

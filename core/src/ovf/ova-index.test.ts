@@ -104,7 +104,10 @@ describe('indexOva refuses what an OVA must not contain', () => {
   it('a NUL in a PAX path', async () => {
     const pax = paxBody({ path: 'evil\0.vmdk' });
     const path = join(dir, 'nul.ova');
-    writeFileSync(path, Buffer.concat([encodeWithType('PaxHeaders/x', pax.length, 'x'), pax, padding(pax.length), encodeWithType('x.vmdk', 0, '0'), endOfArchive()]));
+    writeFileSync(
+      path,
+      Buffer.concat([encodeWithType('PaxHeaders/x', pax.length, 'x'), pax, padding(pax.length), encodeWithType('x.vmdk', 0, '0'), endOfArchive()]),
+    );
     await expect(indexOva(path)).rejects.toThrow(/unsafe file name "evil\\u0000\.vmdk": it contains a NUL character/);
   });
 
@@ -147,7 +150,10 @@ describe('indexOva on damaged input', () => {
   it('a cause: the tar error under "not a valid OVA"', async () => {
     const path = join(dir, 'not2.ova');
     writeFileSync(path, Buffer.alloc(2048, 'not a tar archive '));
-    const error = await indexOva(path).then(() => undefined, (thrown: unknown) => thrown);
+    const error = await indexOva(path).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     expect(error).toMatchObject({ cause: { message: 'tar: invalid checksum field "a tar ar" in header' } });
   });
 
@@ -178,14 +184,32 @@ describe('indexOva on damaged input', () => {
   ])('a PAX size that is %s', async (_, size) => {
     const pax = paxBody({ size });
     const path = join(dir, 'pax-bad-size.ova');
-    writeFileSync(path, Buffer.concat([encodeWithType('PaxHeaders/x', pax.length, 'x'), pax, padding(pax.length), encodeTarHeader({ name: 'x.vmdk', size: 12 }), Buffer.alloc(512), endOfArchive()]));
+    writeFileSync(
+      path,
+      Buffer.concat([
+        encodeWithType('PaxHeaders/x', pax.length, 'x'),
+        pax,
+        padding(pax.length),
+        encodeTarHeader({ name: 'x.vmdk', size: 12 }),
+        Buffer.alloc(512),
+        endOfArchive(),
+      ]),
+    );
     await expect(indexOva(path)).rejects.toThrow(`${path}: invalid PAX size ${JSON.stringify(size)}`);
   });
 
   it('an extension header body over 1 MiB (a hostile archive), naming where it starts; 1 MiB itself is read', async () => {
     const limit = 1024 * 1024;
     const first = Buffer.concat([encodeTarHeader({ name: 'vm.ovf', size: 0 })]);
-    const withLink = (size: number) => Buffer.concat([first, encodeWithType('././@LongLink', size, 'K'), Buffer.alloc(size, 0x61), padding(size), encodeTarHeader({ name: 'b.vmdk', size: 0 }), endOfArchive()]);
+    const withLink = (size: number) =>
+      Buffer.concat([
+        first,
+        encodeWithType('././@LongLink', size, 'K'),
+        Buffer.alloc(size, 0x61),
+        padding(size),
+        encodeTarHeader({ name: 'b.vmdk', size: 0 }),
+        endOfArchive(),
+      ]);
     const tooLarge = join(dir, 'huge-extension.ova');
     writeFileSync(tooLarge, withLink(limit + 1));
     await expect(indexOva(tooLarge)).rejects.toThrow(`${tooLarge}: tar extension header at byte 512 is too large (${limit + 1} bytes)`);
@@ -200,12 +224,19 @@ describe('indexOva on the other tar member kinds', () => {
     const global = paxBody({ comment: 'made by a tool' });
     const longLink = Buffer.from('some/link/target\0');
     const path = join(dir, 'global.ova');
-    writeFileSync(path, Buffer.concat([
-      encodeWithType('pax_global_header', global.length, 'g'), global, padding(global.length),
-      encodeWithType('././@LongLink', longLink.length, 'K'), longLink, padding(longLink.length),
-      encodeTarHeader({ name: 'a.ovf', size: 0 }),
-      endOfArchive(),
-    ]));
+    writeFileSync(
+      path,
+      Buffer.concat([
+        encodeWithType('pax_global_header', global.length, 'g'),
+        global,
+        padding(global.length),
+        encodeWithType('././@LongLink', longLink.length, 'K'),
+        longLink,
+        padding(longLink.length),
+        encodeTarHeader({ name: 'a.ovf', size: 0 }),
+        endOfArchive(),
+      ]),
+    );
     expect(await indexOva(path)).toEqual([{ name: 'a.ovf', offset: 5 * BLOCK_SIZE, size: 0 }]);
   });
 
@@ -213,12 +244,19 @@ describe('indexOva on the other tar member kinds', () => {
     const longName = Buffer.from(`${LONG_NAME}\0`);
     const pax = paxBody({ mtime: '1700000000' });
     const path = join(dir, 'long-then-pax.ova');
-    writeFileSync(path, Buffer.concat([
-      encodeWithType('././@LongLink', longName.length, 'L'), longName, padding(longName.length),
-      encodeWithType('PaxHeaders/x', pax.length, 'x'), pax, padding(pax.length),
-      encodeTarHeader({ name: 'short.vmdk', size: 0 }),
-      endOfArchive(),
-    ]));
+    writeFileSync(
+      path,
+      Buffer.concat([
+        encodeWithType('././@LongLink', longName.length, 'L'),
+        longName,
+        padding(longName.length),
+        encodeWithType('PaxHeaders/x', pax.length, 'x'),
+        pax,
+        padding(pax.length),
+        encodeTarHeader({ name: 'short.vmdk', size: 0 }),
+        endOfArchive(),
+      ]),
+    );
     expect((await indexOva(path)).map((member) => member.name)).toEqual([LONG_NAME]);
   });
 
@@ -283,10 +321,12 @@ function encodeWithType(name: string, size: number, type: string, linkname = '')
 }
 
 function paxBody(records: Record<string, string>): Buffer {
-  return Buffer.concat(Object.entries(records).map(([key, value]) => {
-    const rest = Buffer.byteLength(`${key}=${value}`) + 2;
-    let length = rest + 1;
-    while (String(length).length + rest !== length) length++;
-    return Buffer.from(`${length} ${key}=${value}\n`);
-  }));
+  return Buffer.concat(
+    Object.entries(records).map(([key, value]) => {
+      const rest = Buffer.byteLength(`${key}=${value}`) + 2;
+      let length = rest + 1;
+      while (String(length).length + rest !== length) length++;
+      return Buffer.from(`${length} ${key}=${value}\n`);
+    }),
+  );
 }

@@ -65,12 +65,15 @@ export async function indexOva(path: string): Promise<OvaMember[]> {
       // A PAX 'size' record applies to the next real member, not to another extension header.
       const size = isExtension ? header.size : (pending.size ?? header.size);
       if (bodyOffset + size > fileSize) {
-        throw new Error(`${path}: truncated OVA (member ${JSON.stringify(pending.name ?? header.name)} needs ${size} bytes at byte ${bodyOffset}, the file ends at ${fileSize})`);
+        throw new Error(
+          `${path}: truncated OVA (member ${JSON.stringify(pending.name ?? header.name)} needs ${size} bytes at byte ${bodyOffset}, the file ends at ${fileSize})`,
+        );
       }
       position = bodyOffset + size + paddingSize(size);
 
       if (isExtension) {
-        if (header.size > MAX_EXTENSION_BODY) throw new Error(`${path}: tar extension header at byte ${bodyOffset - BLOCK_SIZE} is too large (${header.size} bytes)`);
+        if (header.size > MAX_EXTENSION_BODY)
+          throw new Error(`${path}: tar extension header at byte ${bodyOffset - BLOCK_SIZE} is too large (${header.size} bytes)`);
         const body = Buffer.alloc(header.size);
         await readExactly(body, bodyOffset, 'tar extension header');
         if (type === TarType.PAX_HEADER) pending = { ...pending, ...paxOverrides(parsePaxRecords(body), path) };

@@ -57,7 +57,11 @@ describe('createOvaStream', () => {
     // What the progress of the package is measured against: the length written, to the byte.
     expect(ovaSize(members.map((member) => member.size))).toBe(readFileSync(ova).length);
     expect((await indexOva(ova)).map((m) => [m.name, m.size])).toEqual([
-      ['vm.ovf', ovf.length], ['vm.mf', mf.length], ['vm-disk1.vmdk', 1_000_003], ['empty.iso', 0], ['exact.nvram', 1024],
+      ['vm.ovf', ovf.length],
+      ['vm.mf', mf.length],
+      ['vm-disk1.vmdk', 1_000_003],
+      ['empty.iso', 0],
+      ['exact.nvram', 1024],
     ]);
   });
 
@@ -98,7 +102,12 @@ describe('createOvaStream', () => {
     });
     const ova = createOvaStream([{ name: 'big.vmdk', size: total, open: async () => source }]);
     // Take a single chunk, then stop reading for a while.
-    await new Promise<void>((resolve) => ova.once('readable', () => { ova.read(); resolve(); }));
+    await new Promise<void>((resolve) =>
+      ova.once('readable', () => {
+        ova.read();
+        resolve();
+      }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(produced).toBeLessThan(1024 * 1024);
     ova.destroy();
@@ -108,7 +117,12 @@ describe('createOvaStream', () => {
 
   it('stops and closes the member stream when the signal aborts', async () => {
     const controller = new AbortController();
-    const source = Readable.from((function* () { for (;;) yield Buffer.alloc(65536); })(), { objectMode: false });
+    const source = Readable.from(
+      (function* () {
+        for (;;) yield Buffer.alloc(65536);
+      })(),
+      { objectMode: false },
+    );
     const ova = createOvaStream([{ name: 'endless.vmdk', size: 1e12, open: async () => source }], controller.signal);
     let seen = 0;
     const consumed = (async () => {

@@ -27,17 +27,11 @@ export function ovaSize(memberSizes: Iterable<number>): number {
  * the .mf, then the files in References order). The stream fails with a clear error when a
  * member's body is longer or shorter than its declared size, since the archive would be corrupt.
  */
-export function createOvaStream(
-  members: Iterable<OvaMemberSource> | AsyncIterable<OvaMemberSource>,
-  signal?: AbortSignal,
-): Readable {
+export function createOvaStream(members: Iterable<OvaMemberSource> | AsyncIterable<OvaMemberSource>, signal?: AbortSignal): Readable {
   return Readable.from(generateOva(members, signal), { objectMode: false, ...(signal ? { signal } : {}) });
 }
 
-async function* generateOva(
-  members: Iterable<OvaMemberSource> | AsyncIterable<OvaMemberSource>,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<Buffer> {
+async function* generateOva(members: Iterable<OvaMemberSource> | AsyncIterable<OvaMemberSource>, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
   const seen = new Set<string>();
   for await (const member of members) {
     signal?.throwIfAborted();
@@ -53,12 +47,16 @@ async function* generateOva(
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       written += bytes.length;
       if (written > member.size) {
-        throw new Error(`OVA member ${JSON.stringify(member.name)} is longer than its declared size of ${member.size} bytes (got at least ${written}); the file changed while it was read, or the size given was wrong`);
+        throw new Error(
+          `OVA member ${JSON.stringify(member.name)} is longer than its declared size of ${member.size} bytes (got at least ${written}); the file changed while it was read, or the size given was wrong`,
+        );
       }
       yield bytes;
     }
     if (written !== member.size) {
-      throw new Error(`OVA member ${JSON.stringify(member.name)} ended after ${written} of its declared ${member.size} bytes; the file changed while it was read, or the size given was wrong`);
+      throw new Error(
+        `OVA member ${JSON.stringify(member.name)} ended after ${written} of its declared ${member.size} bytes; the file changed while it was read, or the size given was wrong`,
+      );
     }
     const pad = paddingSize(member.size);
     if (pad > 0) yield Buffer.alloc(pad);

@@ -41,7 +41,10 @@ describe('parseOvf', () => {
     expect(parseOvf(xml)).toEqual({
       vmName: 'from-id',
       files: [{ id: 'f', href: 'd.vmdk', size: undefined, compression: 'gzip' }],
-      disks: [{ diskId: 'd1', fileRef: 'f', capacityBytes: 1048576 }, { diskId: 'blank', fileRef: undefined, capacityBytes: 2 * 1024 ** 2 }],
+      disks: [
+        { diskId: 'd1', fileRef: 'f', capacityBytes: 1048576 },
+        { diskId: 'blank', fileRef: undefined, capacityBytes: 2 * 1024 ** 2 },
+      ],
     });
   });
 
@@ -53,18 +56,29 @@ describe('parseOvf', () => {
   it('refuses what is not an OVF envelope, saying what it found', () => {
     expect(() => parseOvf('this is not xml')).toThrow(/^not an OVF descriptor/);
     expect(() => parseOvf('<Envelope><unclosed></Envelope>')).toThrow(/^not an OVF descriptor: the XML does not parse/);
-    expect(() => parseOvf('<Envelope xmlns="urn:other"/>')).toThrow(/expected an <Envelope> in namespace http:\/\/schemas\.dmtf\.org\/ovf\/envelope\/1, found <Envelope> in namespace urn:other/);
+    expect(() => parseOvf('<Envelope xmlns="urn:other"/>')).toThrow(
+      /expected an <Envelope> in namespace http:\/\/schemas\.dmtf\.org\/ovf\/envelope\/1, found <Envelope> in namespace urn:other/,
+    );
     expect(() => parseOvf('<Envelope/>')).toThrow(/found <Envelope> in namespace \(none\)/);
     expect(() => parseOvf('<html/>')).toThrow(/found <html>/);
   });
 
   it('names the bad element or attribute', () => {
-    const envelope = (body: string): string => `<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">${body}<VirtualSystem ovf:id="v"/></Envelope>`;
+    const envelope = (body: string): string =>
+      `<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">${body}<VirtualSystem ovf:id="v"/></Envelope>`;
     expect(() => parseOvf(envelope('<References><File ovf:id="f1"/></References>'))).toThrow(/References\/File f1 has no ovf:href/);
-    expect(() => parseOvf(envelope('<References><File ovf:id="f1" ovf:href="a" ovf:size="12kB"/></References>'))).toThrow(/size of file a is "12kB", not a whole number/);
-    expect(() => parseOvf(envelope('<References><File ovf:id="f1" ovf:href="a"/><File ovf:id="f1" ovf:href="b"/></References>'))).toThrow(/file id "f1" is used twice/);
-    expect(() => parseOvf(envelope('<DiskSection><Disk ovf:diskId="d" ovf:fileRef="nope" ovf:capacity="1"/></DiskSection>'))).toThrow(/disk "d" refers to file "nope"/);
-    expect(() => parseOvf(envelope('<DiskSection><Disk ovf:diskId="d" ovf:capacity="1" ovf:capacityAllocationUnits="parsecs"/></DiskSection>'))).toThrow(/unknown capacityAllocationUnits "parsecs"/);
+    expect(() => parseOvf(envelope('<References><File ovf:id="f1" ovf:href="a" ovf:size="12kB"/></References>'))).toThrow(
+      /size of file a is "12kB", not a whole number/,
+    );
+    expect(() => parseOvf(envelope('<References><File ovf:id="f1" ovf:href="a"/><File ovf:id="f1" ovf:href="b"/></References>'))).toThrow(
+      /file id "f1" is used twice/,
+    );
+    expect(() => parseOvf(envelope('<DiskSection><Disk ovf:diskId="d" ovf:fileRef="nope" ovf:capacity="1"/></DiskSection>'))).toThrow(
+      /disk "d" refers to file "nope"/,
+    );
+    expect(() => parseOvf(envelope('<DiskSection><Disk ovf:diskId="d" ovf:capacity="1" ovf:capacityAllocationUnits="parsecs"/></DiskSection>'))).toThrow(
+      /unknown capacityAllocationUnits "parsecs"/,
+    );
     expect(() => parseOvf('<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"/>')).toThrow(/no VirtualSystem/);
   });
 });

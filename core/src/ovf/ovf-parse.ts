@@ -45,31 +45,35 @@ export function parseOvf(xml: string): ParsedOvf {
     throw new Error(`not an OVF descriptor: expected an <Envelope> in namespace ${OVF_NS}, found ${found}`);
   }
 
-  const files = children(envelope, ns, 'References').flatMap((refs) => children(refs, ns, 'File')).map((file) => {
-    const id = required(file, ns, 'id', 'References/File');
-    const href = required(file, ns, 'href', `References/File ${id}`);
-    const sizeText = attribute(file, ns, 'size');
-    const compression = attribute(file, ns, 'compression');
-    return { id, href, size: sizeText === undefined ? undefined : parseInteger(sizeText, `size of file ${href}`), compression };
-  });
+  const files = children(envelope, ns, 'References')
+    .flatMap((refs) => children(refs, ns, 'File'))
+    .map((file) => {
+      const id = required(file, ns, 'id', 'References/File');
+      const href = required(file, ns, 'href', `References/File ${id}`);
+      const sizeText = attribute(file, ns, 'size');
+      const compression = attribute(file, ns, 'compression');
+      return { id, href, size: sizeText === undefined ? undefined : parseInteger(sizeText, `size of file ${href}`), compression };
+    });
   const fileIds = new Set<string>();
   for (const file of files) {
     if (fileIds.has(file.id)) throw new Error(`OVF descriptor: file id ${JSON.stringify(file.id)} is used twice in References`);
     fileIds.add(file.id);
   }
 
-  const disks = children(envelope, ns, 'DiskSection').flatMap((section) => children(section, ns, 'Disk')).map((disk) => {
-    const diskId = required(disk, ns, 'diskId', 'DiskSection/Disk');
-    const fileRef = attribute(disk, ns, 'fileRef');
-    if (fileRef !== undefined && !fileIds.has(fileRef)) {
-      throw new Error(`OVF descriptor: disk ${JSON.stringify(diskId)} refers to file ${JSON.stringify(fileRef)}, which References does not list`);
-    }
-    const capacity = parseInteger(required(disk, ns, 'capacity', `disk ${diskId}`), `capacity of disk ${diskId}`);
-    const unit = allocationUnitBytes(attribute(disk, ns, 'capacityAllocationUnits') ?? 'byte', diskId);
-    const capacityBytes = Number(BigInt(capacity) * unit);
-    if (!Number.isSafeInteger(capacityBytes)) throw new Error(`OVF descriptor: capacity of disk ${diskId} is too large`);
-    return { diskId, fileRef, capacityBytes };
-  });
+  const disks = children(envelope, ns, 'DiskSection')
+    .flatMap((section) => children(section, ns, 'Disk'))
+    .map((disk) => {
+      const diskId = required(disk, ns, 'diskId', 'DiskSection/Disk');
+      const fileRef = attribute(disk, ns, 'fileRef');
+      if (fileRef !== undefined && !fileIds.has(fileRef)) {
+        throw new Error(`OVF descriptor: disk ${JSON.stringify(diskId)} refers to file ${JSON.stringify(fileRef)}, which References does not list`);
+      }
+      const capacity = parseInteger(required(disk, ns, 'capacity', `disk ${diskId}`), `capacity of disk ${diskId}`);
+      const unit = allocationUnitBytes(attribute(disk, ns, 'capacityAllocationUnits') ?? 'byte', diskId);
+      const capacityBytes = Number(BigInt(capacity) * unit);
+      if (!Number.isSafeInteger(capacityBytes)) throw new Error(`OVF descriptor: capacity of disk ${diskId} is too large`);
+      return { diskId, fileRef, capacityBytes };
+    });
 
   const system = [...children(envelope, ns, 'VirtualSystem'), ...children(envelope, ns, 'VirtualSystemCollection')][0];
   if (!system) throw new Error('OVF descriptor: the envelope has no VirtualSystem');

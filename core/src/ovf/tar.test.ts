@@ -89,7 +89,12 @@ describe('PAX and GNU long names', () => {
       return `${length} ${text}\n`;
     };
     const body = Buffer.from(record('path=' + 'x'.repeat(150)) + record('size=10737418240'));
-    expect(parsePaxRecords(body)).toEqual(new Map([['path', 'x'.repeat(150)], ['size', '10737418240']]));
+    expect(parsePaxRecords(body)).toEqual(
+      new Map([
+        ['path', 'x'.repeat(150)],
+        ['size', '10737418240'],
+      ]),
+    );
     expect(() => parsePaxRecords(Buffer.from('99 path=x\n'))).toThrow(/malformed PAX record length/);
   });
 

@@ -225,7 +225,10 @@ function parseNumber(block: Buffer, [offset, length]: readonly [number, number],
     return Number(value);
   }
   // Octal digits, optionally surrounded by spaces and terminated by NUL or space.
-  const text = block.toString('latin1', offset, offset + length).replace(/\0.*$/s, '').trim();
+  const text = block
+    .toString('latin1', offset, offset + length)
+    .replace(/\0.*$/s, '')
+    .trim();
   if (text === '') return 0;
   if (!/^[0-7]+$/.test(text)) throw new Error(`tar: invalid ${field} field ${JSON.stringify(text)} in header`);
   return parseInt(text, 8);

@@ -37,7 +37,10 @@ export function parseVmx(text: string): Map<string, string> {
     const quoted = /^"(.*)"/.exec(value);
     // An unquoted value ends at a comment.
     value = quoted ? (quoted[1] ?? '') : (value.split('#')[0] ?? '').trim();
-    map.set(key, value.replace(/\|([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))));
+    map.set(
+      key,
+      value.replace(/\|([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    );
   }
   return map;
 }

@@ -40,7 +40,14 @@ describe('applyProfile', () => {
   });
 
   it('keeps the profile value where a flag is unset', () => {
-    const merged = applyProfile(profile, { source: './vm', format: undefined, parallel: undefined, overwrite: undefined, output: undefined, extra: { compress: undefined, connection: { url: 'x' } } });
+    const merged = applyProfile(profile, {
+      source: './vm',
+      format: undefined,
+      parallel: undefined,
+      overwrite: undefined,
+      output: undefined,
+      extra: { compress: undefined, connection: { url: 'x' } },
+    });
     expect(merged).toEqual({
       source: './vm',
       format: 'ovf',

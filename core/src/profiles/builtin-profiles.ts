@@ -44,7 +44,7 @@ export function isBuiltinProfileName(name: string): boolean {
 /** A mutable copy of a built-in profile, or undefined when there is none of that name. */
 export function builtinProfile(name: string): ExportProfile | undefined {
   const profile = isBuiltinProfileName(name) ? BUILTIN_PROFILES[name] : undefined;
-  return profile ? structuredClone(profile) as ExportProfile : undefined;
+  return profile ? (structuredClone(profile) as ExportProfile) : undefined;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -18,7 +18,10 @@ afterEach(async () => {
 });
 
 async function rejection(promise: Promise<unknown>): Promise<ConfigError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(ConfigError);
   return error as ConfigError;
 }

@@ -115,7 +115,10 @@ export async function readProfileFile(path: string): Promise<ExportProfile> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${path}: not valid JSON: ${(error as Error).message}`, { hint: 'a profile is a JSON object, e.g. { "format": "ova", "compress": "zstd" }', cause: error });
+    throw new ConfigError(`${path}: not valid JSON: ${(error as Error).message}`, {
+      hint: 'a profile is a JSON object, e.g. { "format": "ova", "compress": "zstd" }',
+      cause: error,
+    });
   }
   const checked = checkProfile(value);
   if (!checked.ok) throw problemsError(path, checked.problems);
@@ -144,7 +147,9 @@ export interface SavedProfile {
 export async function saveProfile(name: string, profile: ExportProfile, options: SaveProfileOptions = {}): Promise<SavedProfile> {
   validateProfileName(name);
   if (isBuiltinProfileName(name)) {
-    throw new ConfigError(`"${name}" is a built-in profile and cannot be replaced; save it under another name`, { hint: `e.g. hyperexport profiles save my-${name} ...` });
+    throw new ConfigError(`"${name}" is a built-in profile and cannot be replaced; save it under another name`, {
+      hint: `e.g. hyperexport profiles save my-${name} ...`,
+    });
   }
   const checked = checkProfile(profile);
   if (!checked.ok) throw problemsError(`profile "${name}"`, checked.problems);
@@ -185,7 +190,10 @@ async function savedFiles(directory: string): Promise<string[]> {
     dirents = await readdir(directory, { withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new ConfigError(`cannot read the profiles folder ${directory}: ${(error as Error).message}`, { hint: `set ${PROFILES_DIR_ENV} to use another folder`, cause: error });
+    throw new ConfigError(`cannot read the profiles folder ${directory}: ${(error as Error).message}`, {
+      hint: `set ${PROFILES_DIR_ENV} to use another folder`,
+      cause: error,
+    });
   }
   return dirents
     .filter((dirent) => (dirent.isFile() || dirent.isSymbolicLink()) && dirent.name.endsWith(EXTENSION) && !dirent.name.startsWith('.'))
@@ -198,7 +206,9 @@ async function unknownProfileError(name: string, directory: string): Promise<Con
     .map((file) => file.slice(0, -EXTENSION.length))
     .filter((saved) => !profileNameProblem(saved) && !isBuiltinProfileName(saved));
   const available = [...BUILTIN_PROFILE_NAMES, ...saved].join(', ');
-  const hint = name.endsWith(EXTENSION) ? `give the name without "${EXTENSION}": ${name.slice(0, -EXTENSION.length)}` : 'see hyperexport profiles list; hyperexport profiles save NAME creates one';
+  const hint = name.endsWith(EXTENSION)
+    ? `give the name without "${EXTENSION}": ${name.slice(0, -EXTENSION.length)}`
+    : 'see hyperexport profiles list; hyperexport profiles save NAME creates one';
   return new ConfigError(`unknown profile "${name}"; available: ${available}`, { hint });
 }
 
@@ -222,7 +232,9 @@ async function ensureDirectory(directory: string): Promise<void> {
     // The umask may have removed bits from the mode; set it exactly on a folder we created.
     if (created !== undefined) await chmod(directory, 0o700);
   } catch (error) {
-    throw new ConfigError(`cannot create the profiles folder ${directory}: ${(error as Error).message}`, { hint: `set ${PROFILES_DIR_ENV} to use another folder`, cause: error });
+    throw new ConfigError(`cannot create the profiles folder ${directory}: ${(error as Error).message}`, {
+      hint: `set ${PROFILES_DIR_ENV} to use another folder`,
+      cause: error,
+    });
   }
 }
-

@@ -25,7 +25,18 @@ describe('checkProfile', () => {
     });
     expect(checked.ok).toBe(true);
     if (!checked.ok) return;
-    expect(Object.keys(checked.profile)).toEqual(['description', 'format', 'parallel', 'overwrite', 'output', 'snapshotBefore', 'keepSnapshot', 'compress', 'encrypt', 'targets']);
+    expect(Object.keys(checked.profile)).toEqual([
+      'description',
+      'format',
+      'parallel',
+      'overwrite',
+      'output',
+      'snapshotBefore',
+      'keepSnapshot',
+      'compress',
+      'encrypt',
+      'targets',
+    ]);
   });
 
   it('accepts an empty profile', () => {
@@ -33,7 +44,9 @@ describe('checkProfile', () => {
   });
 
   it('rejects an unknown field and names it', () => {
-    expect(problemsOf({ format: 'ova', compres: 'zstd' })).toEqual([expect.stringMatching(/"compres" is not a profile field \(known fields: description, format/)]);
+    expect(problemsOf({ format: 'ova', compres: 'zstd' })).toEqual([
+      expect.stringMatching(/"compres" is not a profile field \(known fields: description, format/),
+    ]);
   });
 
   it('lists every problem at once: wrong types, ranges, enums and unknown fields', () => {

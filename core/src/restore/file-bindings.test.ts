@@ -24,7 +24,10 @@ describe('ExportBindings', () => {
     });
     const mixedExports = new ExportBindings();
     mixedExports.check('web01.ovf.hxe', bound('web01.ovf.hxe', 'job-new'));
-    expect(thrown(() => mixedExports.check('web01-disk1.vmdk.hxe', bound('web01-disk1.vmdk.hxe', 'job-old')))).toMatchObject({ code: 'RESTORE_BINDING', hint: ONE_EXPORT_HINT });
+    expect(thrown(() => mixedExports.check('web01-disk1.vmdk.hxe', bound('web01-disk1.vmdk.hxe', 'job-old')))).toMatchObject({
+      code: 'RESTORE_BINDING',
+      hint: ONE_EXPORT_HINT,
+    });
     const mixedVersions = new ExportBindings();
     mixedVersions.check('a.vmdk.hxe', undefined);
     expect(thrown(() => mixedVersions.check('b.vmdk.hxe', bound('b.vmdk.hxe')))).toMatchObject({ code: 'RESTORE_BINDING', hint: ONE_EXPORT_HINT });
@@ -40,13 +43,17 @@ describe('ExportBindings', () => {
 
   it('refuses a file written under another name (two disks swapped), naming both', () => {
     const bindings = new ExportBindings();
-    expect(() => bindings.check('web01-disk1.vmdk.hxe', bound('web01-disk2.vmdk.hxe'))).toThrow('web01-disk1.vmdk.hxe was written as web01-disk2.vmdk.hxe: the files of this export were swapped or renamed');
+    expect(() => bindings.check('web01-disk1.vmdk.hxe', bound('web01-disk2.vmdk.hxe'))).toThrow(
+      'web01-disk1.vmdk.hxe was written as web01-disk2.vmdk.hxe: the files of this export were swapped or renamed',
+    );
   });
 
-  it('refuses a file of another export among the files of one, and one that is not the record\'s', () => {
+  it("refuses a file of another export among the files of one, and one that is not the record's", () => {
     const bindings = new ExportBindings();
     bindings.check('web01.ovf.hxe', bound('web01.ovf.hxe', 'job-new'));
-    expect(() => bindings.check('web01-disk1.vmdk.hxe', bound('web01-disk1.vmdk.hxe', 'job-old'))).toThrow('web01-disk1.vmdk.hxe was written by another export (job job-old) than web01.ovf.hxe (job job-new)');
+    expect(() => bindings.check('web01-disk1.vmdk.hxe', bound('web01-disk1.vmdk.hxe', 'job-old'))).toThrow(
+      'web01-disk1.vmdk.hxe was written by another export (job job-old) than web01.ovf.hxe (job job-new)',
+    );
     const fromRecord = new ExportBindings({ exportId: 'job-new' });
     expect(() => fromRecord.check('web01.ova.hxe', bound('web01.ova.hxe', 'job-old'))).toThrow('than the export record (job job-new)');
   });

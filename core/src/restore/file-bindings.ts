@@ -54,10 +54,13 @@ export class ExportBindings implements RestoreBindings {
       this.#exportId = binding.exportId;
       this.#exportIdFrom = storedName;
     } else if (binding.exportId !== this.#exportId) {
-      throw new ExportError(`${storedName} was written by another export (job ${binding.exportId}) than ${this.#exportIdFrom} (job ${this.#exportId}): files of two exports were mixed`, {
-        code: 'RESTORE_BINDING',
-        hint: 'restore the files of one export together, as that export wrote them; restore another copy if this one was altered',
-      });
+      throw new ExportError(
+        `${storedName} was written by another export (job ${binding.exportId}) than ${this.#exportIdFrom} (job ${this.#exportId}): files of two exports were mixed`,
+        {
+          code: 'RESTORE_BINDING',
+          hint: 'restore the files of one export together, as that export wrote them; restore another copy if this one was altered',
+        },
+      );
     }
   }
 }

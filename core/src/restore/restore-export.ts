@@ -63,7 +63,9 @@ export async function restoreExport(input: string, outputDirectory: string, opti
 export async function restoreFile(input: string, output: string | undefined, options: RestoreOptions): Promise<{ path: string; digest: FileDigest }> {
   const reversal = planReversal(basename(input), options.stages);
   if (reversal.steps.length === 0) {
-    throw new ConfigError(`${input} does not end in a suffix that a transform wrote (${options.stages.map((stage) => stage.suffix).join(', ')})`, { hint: 'give the file as it was stored, e.g. disk1.vmdk.zst.hxe' });
+    throw new ConfigError(`${input} does not end in a suffix that a transform wrote (${options.stages.map((stage) => stage.suffix).join(', ')})`, {
+      hint: 'give the file as it was stored, e.g. disk1.vmdk.zst.hxe',
+    });
   }
   const target = resolve(output ?? join(dirname(input), reversal.plainName));
   await refuseExisting(target, options.overwrite);
@@ -94,7 +96,9 @@ interface LocatedExport {
 
 async function locateExport(input: string, stages: readonly ReverseStage[]): Promise<LocatedExport> {
   const info = await stat(input).catch((error: NodeJS.ErrnoException) => {
-    throw new ConfigError(`cannot read ${input}: ${error.code ?? error.message}`, { hint: 'give an OVF folder, an OVA (also compressed or encrypted), or an export record NAME.FORMAT.hyperexport.json' });
+    throw new ConfigError(`cannot read ${input}: ${error.code ?? error.message}`, {
+      hint: 'give an OVF folder, an OVA (also compressed or encrypted), or an export record NAME.FORMAT.hyperexport.json',
+    });
   });
   if (info.isDirectory()) {
     const record = await recordBeside(`${input}.ovf${EXPORT_RECORD_SUFFIX}`, (found) => found.format === 'ovf' && found.baseName === basename(input));
@@ -117,7 +121,13 @@ async function locateExport(input: string, stages: readonly ReverseStage[]): Pro
   }
   // NAME.ova.zst.hxe has its record beside it as NAME.ova.hyperexport.json.
   const packageName = /^(.+\.ova)(?:\..*)?$/i.exec(input)?.[1];
-  const record = packageName === undefined ? undefined : await recordBeside(`${packageName}${EXPORT_RECORD_SUFFIX}`, (found) => found.format === 'ova' && found.files.some((file) => file.kind === 'package' && file.path === basename(input)));
+  const record =
+    packageName === undefined
+      ? undefined
+      : await recordBeside(
+          `${packageName}${EXPORT_RECORD_SUFFIX}`,
+          (found) => found.format === 'ova' && found.files.some((file) => file.kind === 'package' && file.path === basename(input)),
+        );
   if (record || planReversal(basename(input), stages).plainName.endsWith('.ova')) return { format: 'ova', path: input, stagesApplied: record?.stages };
   refuseSuffixesNotUndone(basename(input), stages, input);
   throw new ConfigError(`${input} is not an export HyperExport can restore`, {
@@ -174,9 +184,17 @@ async function restoreOva(input: string, outputDirectory: string, options: Resto
 
 async function restoreOvfFolder(input: string, outputDirectory: string, options: RestoreOptions, bindings: RestoreBindings): Promise<RestoredExport> {
   const names = (await readdir(input, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
-  const manifestName = only(names.filter((name) => name.endsWith('.mf')), input, 'manifest (.mf)');
+  const manifestName = only(
+    names.filter((name) => name.endsWith('.mf')),
+    input,
+    'manifest (.mf)',
+  );
   const manifest = readManifest(await readFile(join(input, manifestName), 'utf8'), join(input, manifestName));
-  const descriptorStored = only(names.filter((name) => planReversal(name, options.stages).plainName.endsWith('.ovf')), input, 'OVF descriptor (.ovf)');
+  const descriptorStored = only(
+    names.filter((name) => planReversal(name, options.stages).plainName.endsWith('.ovf')),
+    input,
+    'OVF descriptor (.ovf)',
+  );
   const descriptorPlain = planReversal(descriptorStored, options.stages).plainName;
   const baseName = descriptorPlain.slice(0, -'.ovf'.length);
   const target = join(outputDirectory, baseName);
@@ -198,12 +216,19 @@ async function restoreOvfFolder(input: string, outputDirectory: string, options:
     const changes = new Map<string, FileReferenceChange>();
     const disks: FileDigest[] = [];
     for (const reference of parseOvf(descriptorText).files) {
-      if (!names.includes(reference.href)) throw new ExportError(`${input}: ${reference.href}, which the descriptor references, is missing`, { code: 'RESTORE', hint: 'the export is incomplete; restore another copy' });
+      if (!names.includes(reference.href))
+        throw new ExportError(`${input}: ${reference.href}, which the descriptor references, is missing`, {
+          code: 'RESTORE',
+          hint: 'the export is incomplete; restore another copy',
+        });
       let { steps, plainName } = planReversal(reference.href, options.stages);
       // An OVF tool's own compression (ovf:compression="gzip" on a file that kept its name) is undone too.
       if (reference.compression !== undefined && !steps.some((step) => step.ovfCompression === reference.compression)) {
         const undo = options.stages.find((stage) => stage.ovfCompression === reference.compression);
-        if (!undo) throw new ConfigError(`${reference.href} uses ovf:compression="${reference.compression}", which no installed plugin undoes`, { hint: 'install @hyperexport/compress (gzip)' });
+        if (!undo)
+          throw new ConfigError(`${reference.href} uses ovf:compression="${reference.compression}", which no installed plugin undoes`, {
+            hint: 'install @hyperexport/compress (gzip)',
+          });
         steps = [...steps, undo];
       }
       const digest = await restore(reference.href, steps, plainName);
@@ -213,7 +238,11 @@ async function restoreOvfFolder(input: string, outputDirectory: string, options:
     const plainDescriptor = Buffer.from(rewriteFileReferences(descriptorText, changes));
     await rm(join(staged, descriptorPlain));
     await writeBuffer(join(staged, descriptorPlain), plainDescriptor);
-    const descriptorDigest: FileDigest = { name: descriptorPlain, size: plainDescriptor.length, sha256: createHash('sha256').update(plainDescriptor).digest('hex') };
+    const descriptorDigest: FileDigest = {
+      name: descriptorPlain,
+      size: plainDescriptor.length,
+      sha256: createHash('sha256').update(plainDescriptor).digest('hex'),
+    };
     const files = [descriptorDigest, ...disks];
     await writeBuffer(join(staged, `${baseName}.mf`), Buffer.from(formatManifest(files)));
     await verifyFolder(staged, `${baseName}.mf`, options.signal);
@@ -232,12 +261,29 @@ async function restoreOvfFolder(input: string, outputDirectory: string, options:
  * Streams `inputPath` through `check` (the input against its manifest entry) and `steps` into
  * `outputPath`. Returns the digest of the output.
  */
-async function reverseInto(inputPath: string, storedName: string, steps: readonly ReverseStage[], outputPath: string, plainName: string, options: RestoreOptions, bindings: RestoreBindings, check?: ManifestCheck): Promise<{ digest: FileDigest }> {
+async function reverseInto(
+  inputPath: string,
+  storedName: string,
+  steps: readonly ReverseStage[],
+  outputPath: string,
+  plainName: string,
+  options: RestoreOptions,
+  bindings: RestoreBindings,
+  check?: ManifestCheck,
+): Promise<{ digest: FileDigest }> {
   const total = (await stat(inputPath)).size;
   const inputMeter = new DigestMeter({ onProgress: (bytes) => options.onProgress?.(storedName, bytes, total), hash: false });
   const outputMeter = new DigestMeter();
   const transforms = await Promise.all(steps.map((step) => step.create(storedName, options.keys, options.signal, bindings)));
-  await (pipeline as (...streams: unknown[]) => Promise<void>)(createReadStream(inputPath, { highWaterMark: 1 << 20 }), inputMeter, ...(check ? [check] : []), ...transforms, outputMeter, createExclusiveWriteStream(outputPath, { flush: true }), { signal: options.signal });
+  await (pipeline as (...streams: unknown[]) => Promise<void>)(
+    createReadStream(inputPath, { highWaterMark: 1 << 20 }),
+    inputMeter,
+    ...(check ? [check] : []),
+    ...transforms,
+    outputMeter,
+    createExclusiveWriteStream(outputPath, { flush: true }),
+    { signal: options.signal },
+  );
   return { digest: { name: plainName, size: outputMeter.bytes, sha256: outputMeter.sha256 } };
 }
 
@@ -245,30 +291,53 @@ function readManifest(text: string, where: string): Map<string, ManifestEntry> {
   try {
     return parseManifest(text);
   } catch (error) {
-    throw new ExportError(`${where}: ${(error as Error).message}`, { code: 'RESTORE', hint: 'the manifest is damaged or was written by a tool HyperExport cannot check; restore another copy' });
+    throw new ExportError(`${where}: ${(error as Error).message}`, {
+      code: 'RESTORE',
+      hint: 'the manifest is damaged or was written by a tool HyperExport cannot check; restore another copy',
+    });
   }
 }
 
 /** A check of the file `name` against its entry in `manifest` (SHA-1, SHA-256 or SHA-512), as it streams. */
 function manifestCheck(manifest: ReadonlyMap<string, ManifestEntry>, name: string, what: string): ManifestCheck {
   const entry = manifest.get(name);
-  if (!entry) throw new ExportError(`${what} is not listed in the export's manifest`, { code: 'RESTORE', hint: 'the manifest does not belong to these files; restore another copy' });
-  return new ManifestCheck(entry, (actual) => new ExportError(`${what} does not match its digest in the export's manifest: its ${entry.algorithm} is ${actual}, the manifest says ${entry.hex}; the file is damaged`, { code: 'RESTORE', hint: 'restore another copy of the export' }));
+  if (!entry)
+    throw new ExportError(`${what} is not listed in the export's manifest`, {
+      code: 'RESTORE',
+      hint: 'the manifest does not belong to these files; restore another copy',
+    });
+  return new ManifestCheck(
+    entry,
+    (actual) =>
+      new ExportError(
+        `${what} does not match its digest in the export's manifest: its ${entry.algorithm} is ${actual}, the manifest says ${entry.hex}; the file is damaged`,
+        { code: 'RESTORE', hint: 'restore another copy of the export' },
+      ),
+  );
 }
 
 /** Reads `input` to its end through `check`; returns its size and SHA-256. */
 async function readChecked(input: NodeJS.ReadableStream, check: ManifestCheck, signal: AbortSignal): Promise<{ size: number; sha256: string }> {
   const meter = new DigestMeter();
-  await pipeline(input, check, meter, async function* drain(chunks: AsyncIterable<Buffer>) {
-    for await (const chunk of chunks) void chunk;
-  }, { signal });
+  await pipeline(
+    input,
+    check,
+    meter,
+    async function* drain(chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) void chunk;
+    },
+    { signal },
+  );
   return { size: meter.bytes, sha256: meter.sha256 };
 }
 
 /** Every member of the restored OVA checked against the OVA's own manifest. */
 async function verifyOva(path: string, name: string, signal: AbortSignal): Promise<FileDigest[]> {
   const members = await indexOva(path).catch((error: Error) => {
-    throw new ExportError(`the restored ${name} is not a valid OVA: ${error.message}`, { code: 'RESTORE', hint: 'the input was not an OVA before it was transformed' });
+    throw new ExportError(`the restored ${name} is not a valid OVA: ${error.message}`, {
+      code: 'RESTORE',
+      hint: 'the input was not an OVA before it was transformed',
+    });
   });
   const manifestMember = members.find((member) => member.name.endsWith('.mf'));
   if (!manifestMember) throw new ExportError(`the restored ${name} has no manifest to verify it against`, { code: 'RESTORE' });
@@ -276,7 +345,10 @@ async function verifyOva(path: string, name: string, signal: AbortSignal): Promi
   // An OVA cut at a member boundary is still a valid tar: every file the manifest lists must be there.
   const missing = [...manifest.keys()].filter((listed) => !members.some((member) => member.name === listed));
   if (missing.length > 0) {
-    throw new ExportError(`the restored ${name} lacks ${missing.join(', ')}, which its manifest lists: the export is incomplete`, { code: 'RESTORE', hint: 'restore another copy of the export' });
+    throw new ExportError(`the restored ${name} lacks ${missing.join(', ')}, which its manifest lists: the export is incomplete`, {
+      code: 'RESTORE',
+      hint: 'restore another copy of the export',
+    });
   }
   const files: FileDigest[] = [];
   for (const member of members) {
@@ -295,7 +367,12 @@ async function verifyFolder(folder: string, manifestName: string, signal: AbortS
 
 async function refuseExisting(target: string, overwrite: boolean | undefined): Promise<void> {
   if (overwrite) return;
-  if (await stat(target).then(() => true, () => false)) {
+  if (
+    await stat(target).then(
+      () => true,
+      () => false,
+    )
+  ) {
     throw new ConfigError(`${target} already exists`, { hint: 'give --overwrite to replace it, or another --output' });
   }
 }
@@ -311,7 +388,6 @@ async function writeBuffer(path: string, content: Buffer): Promise<void> {
   await writeFile(path, content, { flush: true, flag: 'wx' });
 }
 
-
 /** The output folder, made if missing; a file in its place is a usage error, not a bare EEXIST. */
 async function makeOutputDirectory(path: string): Promise<void> {
   try {
@@ -319,8 +395,15 @@ async function makeOutputDirectory(path: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') {
-      throw new ConfigError(`the output ${path} is a file, not a folder`, { hint: 'give --output a folder (made if missing): the restored NAME.ova or NAME/ goes inside it', cause: error });
+      throw new ConfigError(`the output ${path} is a file, not a folder`, {
+        hint: 'give --output a folder (made if missing): the restored NAME.ova or NAME/ goes inside it',
+        cause: error,
+      });
     }
-    throw new ExportError(`cannot make the output folder ${path}: ${code ?? String(error)}`, { code: 'OUTPUT_NOT_WRITABLE', hint: 'choose another --output or fix its permissions', cause: error });
+    throw new ExportError(`cannot make the output folder ${path}: ${code ?? String(error)}`, {
+      code: 'OUTPUT_NOT_WRITABLE',
+      hint: 'choose another --output or fix its permissions',
+      cause: error,
+    });
   }
 }

@@ -38,7 +38,10 @@ export async function readSecretFile(path: string, what: string): Promise<string
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { hint: 'check the path and its permissions', cause: error });
+    throw new ConfigError(`cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      hint: 'check the path and its permissions',
+      cause: error,
+    });
   }
   const secret = text.split(/\r?\n/, 1)[0] ?? '';
   if (secret === '') throw new ConfigError(`the ${what} ${path} is empty`);

@@ -43,9 +43,18 @@ export function parseExportRecord(text: string, where: string): ExportRecord {
   try {
     record = JSON.parse(text) as ExportRecord;
   } catch (error) {
-    throw new ExportError(`${where} is not a readable export record: ${(error as Error).message}`, { code: 'BAD_RECORD', hint: 'remove or repair the file; nothing was changed' });
+    throw new ExportError(`${where} is not a readable export record: ${(error as Error).message}`, {
+      code: 'BAD_RECORD',
+      hint: 'remove or repair the file; nothing was changed',
+    });
   }
-  if (record.kind !== 'hyperexport-export' || record.version !== 1 || !Array.isArray(record.files) || typeof record.baseName !== 'string' || unsafeFileNameReason(record.baseName) !== undefined) {
+  if (
+    record.kind !== 'hyperexport-export' ||
+    record.version !== 1 ||
+    !Array.isArray(record.files) ||
+    typeof record.baseName !== 'string' ||
+    unsafeFileNameReason(record.baseName) !== undefined
+  ) {
     throw new ExportError(`${where} is not an export record of a version this tool knows`, { code: 'BAD_RECORD' });
   }
   for (const file of record.files) {

@@ -87,7 +87,9 @@ export function parseTargetUrl(target: string): URL {
     try {
       return new URL(target);
     } catch {
-      throw new ConfigError(`"${redactText(target)}" is not a valid target URL`, { hint: 'write it like s3://bucket/prefix, azure://account/container/prefix, gs://bucket/prefix, sftp://user@host:22/path or file:///dir' });
+      throw new ConfigError(`"${redactText(target)}" is not a valid target URL`, {
+        hint: 'write it like s3://bucket/prefix, azure://account/container/prefix, gs://bucket/prefix, sftp://user@host:22/path or file:///dir',
+      });
     }
   }
   const { pathToFileURL } = process.getBuiltinModule('node:url');

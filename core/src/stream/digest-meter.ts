@@ -63,10 +63,19 @@ export class DigestMeter extends Transform {
 }
 
 /** Reads a stream to its end and returns its size and SHA-256 (nothing is kept in memory). */
-export async function digestStream(input: NodeJS.ReadableStream, signal: AbortSignal, onProgress?: DigestMeterOptions['onProgress']): Promise<{ size: number; sha256: string }> {
+export async function digestStream(
+  input: NodeJS.ReadableStream,
+  signal: AbortSignal,
+  onProgress?: DigestMeterOptions['onProgress'],
+): Promise<{ size: number; sha256: string }> {
   const meter = new DigestMeter(onProgress ? { onProgress } : {});
-  await pipeline(input, meter, async function* drain(chunks: AsyncIterable<Buffer>) {
-    for await (const chunk of chunks) void chunk;
-  }, { signal });
+  await pipeline(
+    input,
+    meter,
+    async function* drain(chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) void chunk;
+    },
+    { signal },
+  );
   return { size: meter.bytes, sha256: meter.sha256 };
 }

@@ -38,10 +38,15 @@ class FanOutWritable extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    Promise.all(this.#targets.map(async (target) => {
-      target.end();
-      await finished(target, { readable: false });
-    })).then(() => callback(), (error: unknown) => callback(error as Error));
+    Promise.all(
+      this.#targets.map(async (target) => {
+        target.end();
+        await finished(target, { readable: false });
+      }),
+    ).then(
+      () => callback(),
+      (error: unknown) => callback(error as Error),
+    );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -33,7 +33,8 @@ export function memorySource(vmName: string, files: MemoryFile[], state: MemoryS
         return Promise.resolve(stream);
       },
     })),
-    descriptor: (digests: readonly FileDigest[]) => Promise.resolve(`<Envelope>${digests.map((d) => `<File href="${d.name}" size="${d.size}"/>`).join('')}</Envelope>`),
+    descriptor: (digests: readonly FileDigest[]) =>
+      Promise.resolve(`<Envelope>${digests.map((d) => `<File href="${d.name}" size="${d.size}"/>`).join('')}</Envelope>`),
     complete: () => {
       state.completed += 1;
       return Promise.resolve();

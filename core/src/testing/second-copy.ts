@@ -5,7 +5,7 @@ import type * as errors from '../errors.ts';
 
 export async function loadSecondCopyOfErrors(): Promise<typeof errors> {
   const specifier = '../errors.ts?second-copy';
-  const copy = await import(specifier) as typeof errors;
+  const copy = (await import(specifier)) as typeof errors;
   const first = await import('../errors.ts');
   if (copy.ConfigError === first.ConfigError || Object.getPrototypeOf(new copy.ConfigError('x')) === first.ConfigError.prototype) {
     throw new Error('the "second copy" of errors.ts is the first one: a test using it would prove nothing');

@@ -81,7 +81,11 @@ describe('timetables', () => {
 
   it('accepts full weekday names, any case, and semicolons between entries', () => {
     const timetable = parseBandwidthSpec('monday-08:00,1M;SAT-00:00,off; sun-12:30,2M');
-    expect(timetable.entries.map(({ weekday, minute }) => [weekday, minute])).toEqual([[0, 750], [1, 480], [6, 0]]);
+    expect(timetable.entries.map(({ weekday, minute }) => [weekday, minute])).toEqual([
+      [0, 750],
+      [1, 480],
+      [6, 0],
+    ]);
     expect(timetable.rateAt(at(SUN, 13))).toEqual({ bytesPerSecond: 2 * MiB, until: at(MON + 7, 8) });
   });
 

@@ -6,11 +6,14 @@ import { brandError, ConfigError } from '@hyperexport/core';
 import { OFF, Timetable } from './timetable.ts';
 import type { TimetableEntry } from './timetable.ts';
 
-export const SPEC_EXAMPLES = 'e.g. 10M, 512k, 1.5M, off, "08:00,512k 19:00,off" or "Mon-08:00,512k Sat-00:00,off" (k = KiB/s, M = MiB/s, G = GiB/s; a plain number is KiB/s; add B for bytes/s, e.g. 500000B)';
+export const SPEC_EXAMPLES =
+  'e.g. 10M, 512k, 1.5M, off, "08:00,512k 19:00,off" or "Mon-08:00,512k Sat-00:00,off" (k = KiB/s, M = MiB/s, G = GiB/s; a plain number is KiB/s; add B for bytes/s, e.g. 500000B)';
 
 /** A syntax error at a 0-based position of the spec. */
 class SpecError extends Error {
-  static { brandError(this, 'hyperexport.bandwidth.SpecError'); }
+  static {
+    brandError(this, 'hyperexport.bandwidth.SpecError');
+  }
 
   readonly position: number;
   constructor(message: string, position: number) {
@@ -90,7 +93,11 @@ function parseRate(text: string, at: number): number {
 /** `2 MiB/s`, `512 KiB/s`, `300 B/s` or `off`, for messages. */
 export function formatRate(bytesPerSecond: number): string {
   if (bytesPerSecond === OFF) return 'off';
-  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (bytesPerSecond >= size) return `${Number((bytesPerSecond / size).toFixed(2))} ${unit}/s`;
   }
   return `${Number(bytesPerSecond.toFixed(2))} B/s`;

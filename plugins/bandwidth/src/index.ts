@@ -54,7 +54,10 @@ export function throttleStage(limits: ThrottleLimits, clock: Clock = systemClock
     stage: Stage.THROTTLE,
     create: (_artifact, signal) => {
       const own = limits.perStream ? new BandwidthLimiter(limits.perStream, clock) : undefined;
-      return new ThrottleStream([own, shared].filter((limiter) => limiter !== undefined), signal);
+      return new ThrottleStream(
+        [own, shared].filter((limiter) => limiter !== undefined),
+        signal,
+      );
     },
   };
 }

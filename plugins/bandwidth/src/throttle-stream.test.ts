@@ -28,7 +28,11 @@ describe('ThrottleStream', () => {
   it('passes every byte, in order, no faster than the cap', async () => {
     const clock = new FakeClock(0);
     const out = collector(clock);
-    const done = pipeline(Readable.from([data.subarray(0, 1 * MiB), data.subarray(1 * MiB)]), new ThrottleStream([new BandwidthLimiter(parseBandwidthSpec('1M'), clock)], new AbortController().signal), out.sink);
+    const done = pipeline(
+      Readable.from([data.subarray(0, 1 * MiB), data.subarray(1 * MiB)]),
+      new ThrottleStream([new BandwidthLimiter(parseBandwidthSpec('1M'), clock)], new AbortController().signal),
+      out.sink,
+    );
     let finished = false;
     void done.then(() => {
       finished = true;

@@ -61,7 +61,8 @@ function weekMinute(entry: Pick<TimetableEntry, 'weekday' | 'minute'>): number {
 /** The first moment after `date` at the entry's weekday and minute, in local time (DST-proof). */
 function nextOccurrence(date: Date, entry: TimetableEntry): number {
   let days = (entry.weekday - date.getDay() + 7) % 7;
-  const candidate = (offset: number) => new Date(date.getFullYear(), date.getMonth(), date.getDate() + offset, Math.floor(entry.minute / 60), entry.minute % 60).getTime();
+  const candidate = (offset: number) =>
+    new Date(date.getFullYear(), date.getMonth(), date.getDate() + offset, Math.floor(entry.minute / 60), entry.minute % 60).getTime();
   if (candidate(days) <= date.getTime()) days += 7;
   return candidate(days);
 }

@@ -57,10 +57,17 @@ export class AzureBlobService implements StorageService {
       try {
         // Check what the service now holds, not what we counted.
         const held = await blob.getProperties({ abortSignal: options.signal });
-        const problem = held.contentLength !== uploaded.bytes
-          ? `holds ${held.contentLength} bytes, ${uploaded.bytes} were sent`
-          : storedSha256(held.metadata) !== uploaded.sha256 ? 'does not carry the SHA-256 of what was sent' : undefined;
-        if (problem !== undefined) throw new ExportError(`${url} ${problem} after the upload`, { code: 'VERIFY', hint: 'run the export again; if it repeats, check for another writer to the same blob' });
+        const problem =
+          held.contentLength !== uploaded.bytes
+            ? `holds ${held.contentLength} bytes, ${uploaded.bytes} were sent`
+            : storedSha256(held.metadata) !== uploaded.sha256
+              ? 'does not carry the SHA-256 of what was sent'
+              : undefined;
+        if (problem !== undefined)
+          throw new ExportError(`${url} ${problem} after the upload`, {
+            code: 'VERIFY',
+            hint: 'run the export again; if it repeats, check for another writer to the same blob',
+          });
         return { key, size: uploaded.bytes, etag: checksumOf(held.contentMD5, held.etag), sha256: uploaded.sha256 };
       } catch (error) {
         // Committed but not verified (wrong, unreadable, or cancelled meanwhile): a put that fails

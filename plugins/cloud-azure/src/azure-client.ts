@@ -18,11 +18,26 @@ export interface AzureClient {
 }
 
 // Loaded on first use: the SDK costs about 100 ms, and every CLI run loads this plugin.
-const loadBlobSdk = lazyPackage({ name: '@azure/storage-blob', plugin: '@hyperexport/cloud-azure', neededFor: 'to talk to Azure Blob Storage', load: () => import('@azure/storage-blob') });
+const loadBlobSdk = lazyPackage({
+  name: '@azure/storage-blob',
+  plugin: '@hyperexport/cloud-azure',
+  neededFor: 'to talk to Azure Blob Storage',
+  load: () => import('@azure/storage-blob'),
+});
 // Loaded only when used: @azure/identity is large and most runs use a key or a SAS.
-const loadIdentity = lazyPackage({ name: '@azure/identity', plugin: '@hyperexport/cloud-azure', neededFor: 'to sign in with Entra ID', load: () => import('@azure/identity') });
+const loadIdentity = lazyPackage({
+  name: '@azure/identity',
+  plugin: '@hyperexport/cloud-azure',
+  neededFor: 'to sign in with Entra ID',
+  load: () => import('@azure/identity'),
+});
 
-export async function createAzureClient(target: AzureTarget, source: CredentialSource, options: ResolvedAzureOptions, env: NodeJS.ProcessEnv): Promise<AzureClient> {
+export async function createAzureClient(
+  target: AzureTarget,
+  source: CredentialSource,
+  options: ResolvedAzureOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<AzureClient> {
   const { BlobServiceClient, StorageRetryPolicyType, StorageSharedKeyCredential } = await loadBlobSdk();
   const pipeline: StoragePipelineOptions = {
     retryOptions: {
@@ -44,9 +59,12 @@ export async function createAzureClient(target: AzureTarget, source: CredentialS
       });
     }
     if (configuredEndpoint !== undefined) {
-      throw new ConfigError(`both ${source.description} and an endpoint (${options.endpoint === undefined ? ENDPOINT_ENV : 'the endpoint option'}) say where the account is`, {
-        hint: 'give the endpoint in one place: BlobEndpoint= in the connection string, or the endpoint option with an account key or SAS token',
-      });
+      throw new ConfigError(
+        `both ${source.description} and an endpoint (${options.endpoint === undefined ? ENDPOINT_ENV : 'the endpoint option'}) say where the account is`,
+        {
+          hint: 'give the endpoint in one place: BlobEndpoint= in the connection string, or the endpoint option with an account key or SAS token',
+        },
+      );
     }
     let service: BlobServiceClient;
     try {
@@ -60,17 +78,24 @@ export async function createAzureClient(target: AzureTarget, source: CredentialS
     return { service, endpoint: withoutQuery(service.url) };
   }
 
-  const endpoint = checkEndpoint(configuredEndpoint ?? `https://${target.account}.blob.core.windows.net`, options.endpoint === undefined && configuredEndpoint !== undefined ? ENDPOINT_ENV : 'the endpoint option');
+  const endpoint = checkEndpoint(
+    configuredEndpoint ?? `https://${target.account}.blob.core.windows.net`,
+    options.endpoint === undefined && configuredEndpoint !== undefined ? ENDPOINT_ENV : 'the endpoint option',
+  );
   switch (source.kind) {
     case 'account-key':
       return { service: new BlobServiceClient(endpoint, new StorageSharedKeyCredential(target.account, source.secret!), pipeline), endpoint };
     case 'sas-token': {
       const token = source.secret!.replace(/^\?/, '');
       if (!/(^|&)sig=/.test(token)) {
-        throw new ConfigError(`${source.description} does not look like a SAS token (it has no sig= field)`, { hint: 'give the query part of a SAS URL, e.g. sv=…&sp=racwdl&se=…&sig=…' });
+        throw new ConfigError(`${source.description} does not look like a SAS token (it has no sig= field)`, {
+          hint: 'give the query part of a SAS URL, e.g. sv=…&sp=racwdl&se=…&sig=…',
+        });
       }
       if (endpoint.startsWith('http:') && !isLoopback(new URL(endpoint).hostname)) {
-        throw new ConfigError(`a SAS token would be sent in clear text to ${endpoint}`, { hint: 'use an https:// endpoint (plain http only for a local emulator on 127.0.0.1)' });
+        throw new ConfigError(`a SAS token would be sent in clear text to ${endpoint}`, {
+          hint: 'use an https:// endpoint (plain http only for a local emulator on 127.0.0.1)',
+        });
       }
       return { service: new BlobServiceClient(`${endpoint}?${token}`, undefined, pipeline), endpoint };
     }
@@ -86,11 +111,15 @@ function checkEndpoint(text: string, where: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new ConfigError(`${where} "${withoutQuery(text)}" is not a URL`, { hint: 'e.g. https://ACCOUNT.blob.core.windows.net, or http://127.0.0.1:10000/devstoreaccount1 for Azurite' });
+    throw new ConfigError(`${where} "${withoutQuery(text)}" is not a URL`, {
+      hint: 'e.g. https://ACCOUNT.blob.core.windows.net, or http://127.0.0.1:10000/devstoreaccount1 for Azurite',
+    });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${where} must be an http(s) URL (got ${url.protocol}//…)`);
   if (url.search !== '' || url.username !== '' || url.password !== '') {
-    throw new ConfigError(`${where} must not carry credentials or a query string`, { hint: 'put a SAS token in AZURE_STORAGE_SAS_TOKEN or a file named by sasTokenFile' });
+    throw new ConfigError(`${where} must not carry credentials or a query string`, {
+      hint: 'put a SAS token in AZURE_STORAGE_SAS_TOKEN or a file named by sasTokenFile',
+    });
   }
   return url.href.replace(/\/+$/, '');
 }

@@ -19,9 +19,16 @@ describe('resolveCredentialSource', () => {
 
   it('takes the standard variables in order: connection string, account key, SAS token', async () => {
     const all = { AZURE_STORAGE_CONNECTION_STRING: CS, AZURE_STORAGE_KEY: 'a2V5', AZURE_STORAGE_SAS_TOKEN: 'sv=1&sig=x' };
-    expect(await resolveCredentialSource(options(), all)).toEqual({ kind: 'connection-string', secret: CS, description: 'the connection string in AZURE_STORAGE_CONNECTION_STRING' });
+    expect(await resolveCredentialSource(options(), all)).toEqual({
+      kind: 'connection-string',
+      secret: CS,
+      description: 'the connection string in AZURE_STORAGE_CONNECTION_STRING',
+    });
     expect(await resolveCredentialSource(options(), { ...all, AZURE_STORAGE_CONNECTION_STRING: '' })).toMatchObject({ kind: 'account-key', secret: 'a2V5' });
-    expect(await resolveCredentialSource(options(), { AZURE_STORAGE_SAS_TOKEN: 'sv=1&sig=x' })).toMatchObject({ kind: 'sas-token', description: 'the SAS token in AZURE_STORAGE_SAS_TOKEN' });
+    expect(await resolveCredentialSource(options(), { AZURE_STORAGE_SAS_TOKEN: 'sv=1&sig=x' })).toMatchObject({
+      kind: 'sas-token',
+      description: 'the SAS token in AZURE_STORAGE_SAS_TOKEN',
+    });
   });
 
   it('falls back to Microsoft Entra ID when no secret is given', async () => {
@@ -34,9 +41,20 @@ describe('resolveCredentialSource', () => {
     const file = join(dir, 'sas');
     await writeFile(file, '?sv=1&sig=fromfile\n');
     const env = { AZURE_STORAGE_CONNECTION_STRING: CS, MY_KEY: 'a2V5' };
-    expect(await resolveCredentialSource(options({ sasTokenFile: file }), env)).toEqual({ kind: 'sas-token', secret: '?sv=1&sig=fromfile', description: `the SAS token in the file ${file}` });
-    expect(await resolveCredentialSource(options({ accountKeyEnv: 'MY_KEY' }), env)).toMatchObject({ kind: 'account-key', secret: 'a2V5', description: 'the account key in MY_KEY' });
-    await expect(resolveCredentialSource(options({ accountKeyEnv: 'UNSET_KEY' }), env)).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringContaining('UNSET_KEY') });
+    expect(await resolveCredentialSource(options({ sasTokenFile: file }), env)).toEqual({
+      kind: 'sas-token',
+      secret: '?sv=1&sig=fromfile',
+      description: `the SAS token in the file ${file}`,
+    });
+    expect(await resolveCredentialSource(options({ accountKeyEnv: 'MY_KEY' }), env)).toMatchObject({
+      kind: 'account-key',
+      secret: 'a2V5',
+      description: 'the account key in MY_KEY',
+    });
+    await expect(resolveCredentialSource(options({ accountKeyEnv: 'UNSET_KEY' }), env)).rejects.toMatchObject({
+      code: 'CONFIG',
+      message: expect.stringContaining('UNSET_KEY'),
+    });
     await expect(resolveCredentialSource(options({ connectionStringFile: join(dir, 'missing') }), env)).rejects.toMatchObject({ code: 'CONFIG' });
   });
 });
@@ -50,15 +68,21 @@ describe('connectionStringAccount', () => {
 });
 
 describe('mergeOptions', () => {
-  it('overlays a target\'s options on the plugin\'s and applies defaults', () => {
+  it("overlays a target's options on the plugin's and applies defaults", () => {
     const merged = mergeOptions({ accessTier: 'Cool', concurrency: 2 }, { accessTier: 'Archive' }, 'azure://a/c');
     expect(merged).toMatchObject({ accessTier: 'Archive', concurrency: 2, blockSize: 8 * 1024 * 1024, maxTries: 5, retryDelayMs: 2000 });
   });
 
   it('lists every wrong or unknown option of a target', () => {
-    expect(() => mergeOptions({}, { accessTier: 'Frozen', blockSizeMiB: 0, acessTier: 'Cool' }, 'azure://a/c')).toThrow(expect.objectContaining({
-      code: 'CONFIG',
-      problems: expect.arrayContaining([expect.stringContaining('accessTier'), expect.stringContaining('blockSizeMiB'), expect.stringContaining('acessTier')]),
-    }));
+    expect(() => mergeOptions({}, { accessTier: 'Frozen', blockSizeMiB: 0, acessTier: 'Cool' }, 'azure://a/c')).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG',
+        problems: expect.arrayContaining([
+          expect.stringContaining('accessTier'),
+          expect.stringContaining('blockSizeMiB'),
+          expect.stringContaining('acessTier'),
+        ]),
+      }),
+    );
   });
 });

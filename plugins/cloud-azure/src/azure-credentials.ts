@@ -33,14 +33,24 @@ interface Candidate {
 
 export async function resolveCredentialSource(options: ResolvedAzureOptions, env: NodeJS.ProcessEnv): Promise<CredentialSource> {
   const candidates: Candidate[] = [
-    { kind: 'connection-string', what: 'connection string', file: options.connectionStringFile, env: options.connectionStringEnv, defaultEnv: CONNECTION_STRING_ENV },
+    {
+      kind: 'connection-string',
+      what: 'connection string',
+      file: options.connectionStringFile,
+      env: options.connectionStringEnv,
+      defaultEnv: CONNECTION_STRING_ENV,
+    },
     { kind: 'account-key', what: 'account key', file: options.accountKeyFile, env: options.accountKeyEnv, defaultEnv: ACCOUNT_KEY_ENV },
     { kind: 'sas-token', what: 'SAS token', file: options.sasTokenFile, env: options.sasTokenEnv, defaultEnv: SAS_TOKEN_ENV },
   ];
   const named = candidates.find((candidate) => candidate.file !== undefined || candidate.env !== undefined);
   if (named) {
     if (named.file !== undefined) {
-      return { kind: named.kind, secret: (await readSecretFile(named.file, `Azure ${named.what} file`)).trim(), description: `the ${named.what} in the file ${named.file}` };
+      return {
+        kind: named.kind,
+        secret: (await readSecretFile(named.file, `Azure ${named.what} file`)).trim(),
+        description: `the ${named.what} in the file ${named.file}`,
+      };
     }
     const value = env[named.env!]?.trim();
     if (!value) {

@@ -23,7 +23,18 @@ interface RestErrorLike extends Error {
   readonly response?: { headers?: { get(name: string): string | undefined } };
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'REQUEST_SEND_ERROR']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'REQUEST_SEND_ERROR',
+]);
 
 export function isRestError(error: unknown): error is RestErrorLike {
   return error instanceof Error && error.name === 'RestError';
@@ -31,7 +42,10 @@ export function isRestError(error: unknown): error is RestErrorLike {
 
 /** @azure/identity could not get a token (no source available, or sign-in refused). */
 function isIdentityError(error: unknown): error is Error {
-  return error instanceof Error && ['AggregateAuthenticationError', 'CredentialUnavailableError', 'AuthenticationError', 'AuthenticationRequiredError'].includes(error.name);
+  return (
+    error instanceof Error &&
+    ['AggregateAuthenticationError', 'CredentialUnavailableError', 'AuthenticationError', 'AuthenticationRequiredError'].includes(error.name)
+  );
 }
 
 /** The service's error code (`ContainerNotFound`), also for HEAD requests, which have no body. */
@@ -51,7 +65,10 @@ export function azureErrorCode(error: unknown): string | undefined {
 export function toStorageError(error: unknown, action: string, url: string, context: FailureContext): unknown {
   if (isIdentityError(error)) {
     // DefaultAzureCredential tried every source it knows and lists them all; the first line says it.
-    return new ExportError(`no token from ${context.credential} for ${action} ${url}: ${redactSecrets(error.message.split('\n', 1)[0] ?? '')}`, { code: 'AUTH', hint: context.credentialHint });
+    return new ExportError(`no token from ${context.credential} for ${action} ${url}: ${redactSecrets(error.message.split('\n', 1)[0] ?? '')}`, {
+      code: 'AUTH',
+      hint: context.credentialHint,
+    });
   }
   if (error instanceof HyperExportError || !isRestError(error)) return error;
   const { account, container } = context.target;
@@ -61,10 +78,13 @@ export function toStorageError(error: unknown, action: string, url: string, cont
   const detail = `${code}${status === undefined ? '' : `, HTTP ${status}`}${requestId ? `, request id ${requestId}` : ''}`;
 
   if (status === undefined && NETWORK_CODES.has(error.code ?? '')) {
-    return new ExportError(`cannot reach Azure Blob Storage at ${context.endpoint} (account "${account}", container "${container}") while ${action} ${url}: ${redactSecrets(error.message)}; gave up after ${context.maxTries} tries`, {
-      code: 'UNREACHABLE',
-      hint: 'check the account name, the endpoint option (or BlobEndpoint= of the connection string) and the network (firewall, proxy, private endpoint)',
-    });
+    return new ExportError(
+      `cannot reach Azure Blob Storage at ${context.endpoint} (account "${account}", container "${container}") while ${action} ${url}: ${redactSecrets(error.message)}; gave up after ${context.maxTries} tries`,
+      {
+        code: 'UNREACHABLE',
+        hint: 'check the account name, the endpoint option (or BlobEndpoint= of the connection string) and the network (firewall, proxy, private endpoint)',
+      },
+    );
   }
   if (status === 401 || status === 403) {
     return new ExportError(`Azure refused ${action} ${url} with ${context.credential} (${detail})`, { code: 'AUTH', hint: context.credentialHint });
@@ -76,7 +96,10 @@ export function toStorageError(error: unknown, action: string, url: string, cont
     });
   }
   if (code === 'BlobNotFound' || (status === 404 && code === 'unknown error')) {
-    return new ExportError(`${url} does not exist`, { code: 'NOT_FOUND', hint: `see what is there with \`hyperexport remote ls ${url.slice(0, url.lastIndexOf('/'))}\`` });
+    return new ExportError(`${url} does not exist`, {
+      code: 'NOT_FOUND',
+      hint: `see what is there with \`hyperexport remote ls ${url.slice(0, url.lastIndexOf('/'))}\``,
+    });
   }
   if (code === 'BlobArchived') {
     return new ExportError(`${url} is in the Archive tier and cannot be read or overwritten (${detail})`, {

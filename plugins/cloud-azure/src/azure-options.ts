@@ -59,7 +59,10 @@ export function mergeOptions(pluginOptions: AzureOptions, targetOptions: Readonl
   const errors: string[] = [];
   if (!azureOptionsSchema(targetOptions, { errors })) {
     const problems = errors.map((error) => error.replace(/^\.([^:]+): /, 'option $1: '));
-    throw new ConfigError(`invalid options for the target ${target}: ${problems.join('; ')}`, { problems, hint: 'see the options of @hyperexport/cloud-azure in its README' });
+    throw new ConfigError(`invalid options for the target ${target}: ${problems.join('; ')}`, {
+      problems,
+      hint: 'see the options of @hyperexport/cloud-azure in its README',
+    });
   }
   const own = Object.fromEntries(Object.entries(targetOptions).filter(([, value]) => value !== undefined)) as AzureOptions;
   const merged: AzureOptions = { ...pluginOptions, ...own };

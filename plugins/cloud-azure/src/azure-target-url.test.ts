@@ -18,7 +18,9 @@ describe('parseAzureUrl', () => {
   it('refuses credentials, ports, host names and invalid names', () => {
     expect(() => parseAzureUrl(new URL('azure://user:key@myaccount/backups'))).toThrow(/credentials/);
     expect(() => parseAzureUrl(new URL('azure://myaccount:443/backups'))).toThrow(/port/);
-    expect(() => parseAzureUrl(new URL('azure://myaccount.blob.core.windows.net/backups'))).toThrow(expect.objectContaining({ hint: expect.stringContaining('azure://myaccount/backups') }));
+    expect(() => parseAzureUrl(new URL('azure://myaccount.blob.core.windows.net/backups'))).toThrow(
+      expect.objectContaining({ hint: expect.stringContaining('azure://myaccount/backups') }),
+    );
     expect(() => parseAzureUrl(new URL('azure://MyAccount/backups'))).toThrow(/storage account name/);
     expect(() => parseAzureUrl(new URL('azure://myaccount/Backups'))).toThrow(/container name/);
     expect(() => parseAzureUrl(new URL('azure://myaccount/ab'))).toThrow(/container name/);

@@ -31,9 +31,10 @@ export function parseAzureUrl(url: URL): AzureTarget {
   const account = url.hostname;
   if (!ACCOUNT.test(account)) {
     const [label = ''] = account.split('.');
-    const hint = account.includes('.') && ACCOUNT.test(label)
-      ? `write azure://${label}${url.pathname} (the account name only; for another cloud or an emulator set the endpoint option)`
-      : FORM;
+    const hint =
+      account.includes('.') && ACCOUNT.test(label)
+        ? `write azure://${label}${url.pathname} (the account name only; for another cloud or an emulator set the endpoint option)`
+        : FORM;
     throw new ConfigError(`"${account}" in ${shown} is not a storage account name (3 to 24 lower-case letters and digits)`, { hint });
   }
   const [container = '', ...rest] = url.pathname.replace(/^\/+/, '').split('/');
@@ -49,6 +50,9 @@ export function parseAzureUrl(url: URL): AzureTarget {
 
 /** The URL of a blob name (or of the target itself when `name` is its prefix), encoded by segment. */
 export function formatAzureUrl(target: AzureTarget, name: string): string {
-  const path = name.split('/').map((segment) => encodeURIComponent(segment)).join('/');
+  const path = name
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
   return `azure://${target.account}/${target.container}/${path}`.replace(/\/+$/, '');
 }

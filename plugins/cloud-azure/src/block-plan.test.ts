@@ -20,7 +20,9 @@ describe('planBlocks', () => {
   });
 
   it('refuses a known size beyond what a block blob can hold', () => {
-    expect(() => planBlocks({ blockSize: 8 * MiB, concurrency: 4, size: MAX_BLOCK_SIZE * MAX_BLOCKS + 1 })).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(() => planBlocks({ blockSize: 8 * MiB, concurrency: 4, size: MAX_BLOCK_SIZE * MAX_BLOCKS + 1 })).toThrow(
+      expect.objectContaining({ code: 'TOO_LARGE' }),
+    );
   });
 
   it('doubles blocks every 10,000 when the size is unknown, holding 310,000 × the block size', () => {

@@ -29,7 +29,10 @@ export function planBlocks(options: { blockSize: number; concurrency: number; si
   const needed = Math.ceil(options.size / MAX_BLOCKS / MiB) * MiB;
   const firstBlockSize = Math.max(options.blockSize, needed);
   if (firstBlockSize > MAX_BLOCK_SIZE) {
-    throw new ExportError(`${options.size} bytes do not fit in one Azure block blob (at most 50,000 blocks of 4000 MiB)`, { code: 'TOO_LARGE', hint: 'split the export or store it elsewhere' });
+    throw new ExportError(`${options.size} bytes do not fit in one Azure block blob (at most 50,000 blocks of 4000 MiB)`, {
+      code: 'TOO_LARGE',
+      hint: 'split the export or store it elsewhere',
+    });
   }
   return { firstBlockSize, grows: false, bytesInFlight };
 }

@@ -43,9 +43,11 @@ function observe(blob: BlockBlobClient): { peak: number; buffers: Set<ArrayBuffe
 }
 
 function chunks(content: Buffer, size: number): Readable {
-  return Readable.from((function* () {
-    for (let offset = 0; offset < content.length; offset += size) yield content.subarray(offset, offset + size);
-  })());
+  return Readable.from(
+    (function* () {
+      for (let offset = 0; offset < content.length; offset += size) yield content.subarray(offset, offset + size);
+    })(),
+  );
 }
 
 describe('uploadBlocks', () => {
@@ -53,7 +55,12 @@ describe('uploadBlocks', () => {
     const blob = container.getBlockBlobClient('bounded.bin');
     const seen = observe(blob);
     const content = randomBytes(24 * MiB);
-    const result = await uploadBlocks(blob, chunks(content, 300_001), { plan: planBlocks({ blockSize: MiB, concurrency: 3 }), signal: new AbortController().signal, metadata: {}, headers: {} });
+    const result = await uploadBlocks(blob, chunks(content, 300_001), {
+      plan: planBlocks({ blockSize: MiB, concurrency: 3 }),
+      signal: new AbortController().signal,
+      metadata: {},
+      headers: {},
+    });
     expect(result).toMatchObject({ bytes: content.length, blocks: 24, sha256: createHash('sha256').update(content).digest('hex') });
     expect(seen.calls).toBe(24);
     expect(seen.peak).toBe(3);
@@ -76,8 +83,9 @@ describe('uploadBlocks', () => {
         this.push(reads > 400 ? null : randomBytes(256 * 1024));
       },
     });
-    await expect(uploadBlocks(blob, body, { plan: planBlocks({ blockSize: MiB, concurrency: 2 }), signal: new AbortController().signal, metadata: {}, headers: {} }))
-      .rejects.toMatchObject({ statusCode: 404 });
+    await expect(
+      uploadBlocks(blob, body, { plan: planBlocks({ blockSize: MiB, concurrency: 2 }), signal: new AbortController().signal, metadata: {}, headers: {} }),
+    ).rejects.toMatchObject({ statusCode: 404 });
     expect(reads).toBeLessThan(400);
     expect(body.destroyed).toBe(true);
     await expect(blob.getProperties()).rejects.toMatchObject({ statusCode: 404 });

@@ -89,20 +89,23 @@ export async function uploadBlocks(blob: BlockBlobClient, body: Readable, option
     const limit = concurrencyFor(plan, block.length);
     while (inFlight.size >= limit && failure === undefined) await Promise.race(inFlight);
     throwIfFailed();
-    const task: Promise<void> = blob.stageBlock(id, length === block.length ? block : block.subarray(0, length), length, { abortSignal: signal }).then(
-      () => {
-        bytesStaged += length;
-        spare.push(block);
-        options.onProgress?.(bytesStaged);
-      },
-      (error: unknown) => {
-        if (failure !== undefined) return;
-        failure = { error };
-        stop.abort();
-        // Wake the read loop if it waits on the source.
-        body.destroy(error instanceof Error ? error : new Error(String(error)));
-      },
-    ).finally(() => inFlight.delete(task));
+    const task: Promise<void> = blob
+      .stageBlock(id, length === block.length ? block : block.subarray(0, length), length, { abortSignal: signal })
+      .then(
+        () => {
+          bytesStaged += length;
+          spare.push(block);
+          options.onProgress?.(bytesStaged);
+        },
+        (error: unknown) => {
+          if (failure !== undefined) return;
+          failure = { error };
+          stop.abort();
+          // Wake the read loop if it waits on the source.
+          body.destroy(error instanceof Error ? error : new Error(String(error)));
+        },
+      )
+      .finally(() => inFlight.delete(task));
     inFlight.add(task);
   };
 
@@ -138,10 +141,12 @@ export async function uploadBlocks(blob: BlockBlobClient, body: Readable, option
     // The commit itself is not cancelled halfway: a cancel could arrive after the service has
     // committed but before the answer, leaving a blob the caller believes was never written.
     // It is one short request; when the signal aborted meanwhile, the blob is taken back.
-    const commit = { metadata: { ...options.metadata, [SHA256_METADATA]: sha256 }, blobHTTPHeaders: options.headers, ...(options.tier ? { tier: options.tier } : {}) };
-    const response = blockIds.length === 0
-      ? await blob.upload(buffer.subarray(0, filled), filled, commit)
-      : await blob.commitBlockList(blockIds, commit);
+    const commit = {
+      metadata: { ...options.metadata, [SHA256_METADATA]: sha256 },
+      blobHTTPHeaders: options.headers,
+      ...(options.tier ? { tier: options.tier } : {}),
+    };
+    const response = blockIds.length === 0 ? await blob.upload(buffer.subarray(0, filled), filled, commit) : await blob.commitBlockList(blockIds, commit);
     if (options.signal.aborted) {
       await blob.deleteIfExists({ conditions: { ifMatch: response.etag } }).catch(() => undefined);
       options.signal.throwIfAborted();
@@ -160,11 +165,17 @@ export async function uploadBlocks(blob: BlockBlobClient, body: Readable, option
 
 function sizeMismatch(bytes: number, expected: number): ExportError {
   const delivered = bytes > expected ? `more than ${expected}` : String(bytes);
-  return new ExportError(`the stream delivered ${delivered} bytes, but ${expected} were announced; nothing was committed`, { code: 'SIZE_MISMATCH', hint: 'this is a bug in the stage that produced the stream; please report it' });
+  return new ExportError(`the stream delivered ${delivered} bytes, but ${expected} were announced; nothing was committed`, {
+    code: 'SIZE_MISMATCH',
+    hint: 'this is a bug in the stage that produced the stream; please report it',
+  });
 }
 
 function hashMismatch(sha256: string, expected: string): ExportError {
-  return new ExportError(`the stream's SHA-256 is ${sha256}, not the ${expected} it was announced with; nothing was committed`, { code: 'VERIFY', hint: 'the source changed or was corrupted while it was read; export again' });
+  return new ExportError(`the stream's SHA-256 is ${sha256}, not the ${expected} it was announced with; nothing was committed`, {
+    code: 'VERIFY',
+    hint: 'the source changed or was corrupted while it was read; export again',
+  });
 }
 
 function asBuffer(chunk: unknown): Buffer {

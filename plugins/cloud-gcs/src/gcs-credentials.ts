@@ -10,7 +10,8 @@ import type { GoogleAuthLibrary } from './gcs-sdk.ts';
 
 export const GCS_SCOPES = ['https://www.googleapis.com/auth/devstorage.full_control'];
 
-const HINT = 'point GOOGLE_APPLICATION_CREDENTIALS or the cloud-gcs `keyFile` option at a service account key, a workload identity federation file or `gcloud auth application-default login` credentials';
+const HINT =
+  'point GOOGLE_APPLICATION_CREDENTIALS or the cloud-gcs `keyFile` option at a service account key, a workload identity federation file or `gcloud auth application-default login` credentials';
 
 interface CredentialFile {
   type?: unknown;
@@ -30,7 +31,10 @@ export async function loadCredentialFile(path: string): Promise<GoogleAuth> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read the Google Cloud credential file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { hint: HINT, cause: error });
+    throw new ConfigError(`cannot read the Google Cloud credential file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      hint: HINT,
+      cause: error,
+    });
   }
   let json: CredentialFile;
   try {
@@ -44,13 +48,20 @@ export async function loadCredentialFile(path: string): Promise<GoogleAuth> {
   return client ? new library.GoogleAuth({ authClient: client, scopes: GCS_SCOPES }) : new library.GoogleAuth({ keyFilename: path, scopes: GCS_SCOPES });
 }
 
-function clientFor({ AwsClient, IdentityPoolClient, JWT, PluggableAuthClient, UserRefreshClient }: GoogleAuthLibrary, json: CredentialFile, path: string): AuthClient | undefined {
+function clientFor(
+  { AwsClient, IdentityPoolClient, JWT, PluggableAuthClient, UserRefreshClient }: GoogleAuthLibrary,
+  json: CredentialFile,
+  path: string,
+): AuthClient | undefined {
   const string = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
   switch (json.type) {
     case 'service_account': {
       const email = string(json.client_email);
       const key = string(json.private_key);
-      if (!email || !key) throw new ConfigError(`the service account key ${path} lacks client_email or private_key`, { hint: 'download a new JSON key for the service account (gcloud iam service-accounts keys create)' });
+      if (!email || !key)
+        throw new ConfigError(`the service account key ${path} lacks client_email or private_key`, {
+          hint: 'download a new JSON key for the service account (gcloud iam service-accounts keys create)',
+        });
       const keyId = string(json.private_key_id);
       const universeDomain = string(json.universe_domain);
       return new JWT({ email, key, scopes: GCS_SCOPES, ...(keyId ? { keyId } : {}), ...(universeDomain ? { universeDomain } : {}) });

@@ -6,7 +6,18 @@ import { ExportError, HyperExportError, isAbortError } from '@hyperexport/core';
 const CREDENTIALS_HINT =
   'check the credentials: GOOGLE_APPLICATION_CREDENTIALS or the cloud-gcs `keyFile` option must name a valid service account key or workload identity file (or run `gcloud auth application-default login`)';
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
 
 interface ErrorShape {
   code?: unknown;
@@ -68,7 +79,9 @@ export function redactSessionUris(text: string): string {
 
 function isCredentialProblem(error: unknown): boolean {
   const text = `${messageOf(error)} ${String((error as ErrorShape | undefined)?.cause ?? '')}`;
-  return /Could not load the default credentials|invalid_grant|invalid_client|unauthorized_client|Could not refresh access token|private key|PEM|DECODER routines|The incoming JSON object does not contain|ENOENT.*json|credential_source/i.test(text);
+  return /Could not load the default credentials|invalid_grant|invalid_client|unauthorized_client|Could not refresh access token|private key|PEM|DECODER routines|The incoming JSON object does not contain|ENOENT.*json|credential_source/i.test(
+    text,
+  );
 }
 
 /**
@@ -85,7 +98,13 @@ export function gcsError(error: unknown, what: string, bucket: string): Error {
   const libraryCode = (error as ErrorShape | undefined)?.code;
   if (libraryCode === 'FILE_NO_UPLOAD' || libraryCode === 'FILE_NO_UPLOAD_DELETE') {
     const deleted = libraryCode === 'FILE_NO_UPLOAD';
-    return new ExportError(`${what}: Google Cloud Storage stored other bytes than were sent (CRC32C mismatch); ${deleted ? 'the object was deleted' : `deleting the object failed (${message})`}`, options('VERIFY', deleted ? 'the data was damaged on the way; run the export again' : `delete the object by hand (gcloud storage rm), then run the export again`));
+    return new ExportError(
+      `${what}: Google Cloud Storage stored other bytes than were sent (CRC32C mismatch); ${deleted ? 'the object was deleted' : `deleting the object failed (${message})`}`,
+      options(
+        'VERIFY',
+        deleted ? 'the data was damaged on the way; run the export again' : `delete the object by hand (gcloud storage rm), then run the export again`,
+      ),
+    );
   }
   if (status === 401 || (status === undefined && isCredentialProblem(error))) {
     return new ExportError(`${what}: Google Cloud Storage refused the credentials (${message})`, options('AUTH', CREDENTIALS_HINT));
@@ -94,19 +113,38 @@ export function gcsError(error: unknown, what: string, bucket: string): Error {
     return new ExportError(`${what}: the credentials could not be exchanged for an access token (${message})`, options('AUTH', CREDENTIALS_HINT));
   }
   if (status === 403) {
-    return new ExportError(`${what}: permission denied (${message})`, options('PERMISSION', `grant the account the Storage Object User role (roles/storage.objectUser) on gs://${bucket}, or check the project billed (projectId)`));
+    return new ExportError(
+      `${what}: permission denied (${message})`,
+      options(
+        'PERMISSION',
+        `grant the account the Storage Object User role (roles/storage.objectUser) on gs://${bucket}, or check the project billed (projectId)`,
+      ),
+    );
   }
   if (status === 404 && /bucket does not exist/i.test(message)) {
-    return new ExportError(`${what}: the bucket gs://${bucket} does not exist`, options('NOT_FOUND', `create it (gcloud storage buckets create gs://${bucket}) or correct the target URL`));
+    return new ExportError(
+      `${what}: the bucket gs://${bucket} does not exist`,
+      options('NOT_FOUND', `create it (gcloud storage buckets create gs://${bucket}) or correct the target URL`),
+    );
   }
   if (status === 404) return new ExportError(`${what}: not found (${message})`, options('NOT_FOUND', 'check the key and the target URL'));
-  if (status === 412) return new ExportError(`${what}: the object changed meanwhile (${message})`, options('CONFLICT', 'another writer replaced it; run again'));
+  if (status === 412)
+    return new ExportError(`${what}: the object changed meanwhile (${message})`, options('CONFLICT', 'another writer replaced it; run again'));
   if (status === 429 || (status !== undefined && status >= 500)) {
-    return new ExportError(`${what}: Google Cloud Storage is unavailable (HTTP ${status}: ${message})`, options('UNAVAILABLE', 'retry later; raise the cloud-gcs `retries` option for flaky links'));
+    return new ExportError(
+      `${what}: Google Cloud Storage is unavailable (HTTP ${status}: ${message})`,
+      options('UNAVAILABLE', 'retry later; raise the cloud-gcs `retries` option for flaky links'),
+    );
   }
   const network = networkCodeOf(error);
   if (network !== undefined || /fetch failed|socket hang up|other side closed|terminated/i.test(message)) {
-    return new ExportError(`${what}: the connection to Google Cloud Storage failed (${network ?? message})`, options('UNREACHABLE', 'check the network and the `apiEndpoint` option (or STORAGE_EMULATOR_HOST), then retry'));
+    return new ExportError(
+      `${what}: the connection to Google Cloud Storage failed (${network ?? message})`,
+      options('UNREACHABLE', 'check the network and the `apiEndpoint` option (or STORAGE_EMULATOR_HOST), then retry'),
+    );
   }
-  return new ExportError(`${what}: ${status === undefined ? '' : `HTTP ${status}: `}${message}`, options('EXPORT', 'see the cause above; retry, or check the target URL and credentials'));
+  return new ExportError(
+    `${what}: ${status === undefined ? '' : `HTTP ${status}: `}${message}`,
+    options('EXPORT', 'see the cause above; retry, or check the target URL and credentials'),
+  );
 }

@@ -8,11 +8,17 @@ describe('resolveGcsSettings', () => {
   });
 
   it('lets a target override the plugin options', () => {
-    expect(resolveGcsSettings({ chunkSize: 8 * 1024 * 1024, keyFile: '/a' }, { keyFile: '/b' }, {})).toMatchObject({ keyFile: '/b', chunkSize: 8 * 1024 * 1024 });
+    expect(resolveGcsSettings({ chunkSize: 8 * 1024 * 1024, keyFile: '/a' }, { keyFile: '/b' }, {})).toMatchObject({
+      keyFile: '/b',
+      chunkSize: 8 * 1024 * 1024,
+    });
   });
 
   it('goes anonymous for STORAGE_EMULATOR_HOST unless told otherwise, and only with an endpoint', () => {
-    expect(resolveGcsSettings({}, {}, { STORAGE_EMULATOR_HOST: 'http://localhost:4443' })).toMatchObject({ apiEndpoint: 'http://localhost:4443', anonymous: true });
+    expect(resolveGcsSettings({}, {}, { STORAGE_EMULATOR_HOST: 'http://localhost:4443' })).toMatchObject({
+      apiEndpoint: 'http://localhost:4443',
+      anonymous: true,
+    });
     expect(resolveGcsSettings({ anonymous: false }, {}, { STORAGE_EMULATOR_HOST: 'http://localhost:4443' })).toMatchObject({ anonymous: false });
     expect(resolveGcsSettings({ apiEndpoint: 'https://storage-private.example' }, {}, {})).toMatchObject({ anonymous: false });
     expect(() => resolveGcsSettings({ anonymous: true }, {}, {})).toThrow(/only works with an emulator endpoint/);

@@ -64,11 +64,15 @@ export function resolveGcsSettings(plugin: GcsOptions, target: GcsOptions, env: 
   const apiEndpoint = merged.apiEndpoint ?? emulator;
   const anonymous = merged.anonymous ?? (merged.apiEndpoint === undefined && emulator !== undefined);
   if (anonymous && apiEndpoint === undefined) {
-    throw new ConfigError('cloud-gcs: `anonymous: true` only works with an emulator endpoint', { hint: 'set `apiEndpoint` (or STORAGE_EMULATOR_HOST), or remove `anonymous`' });
+    throw new ConfigError('cloud-gcs: `anonymous: true` only works with an emulator endpoint', {
+      hint: 'set `apiEndpoint` (or STORAGE_EMULATOR_HOST), or remove `anonymous`',
+    });
   }
   const chunkSize = merged.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (chunkSize % CHUNK_GRANULE !== 0) {
-    throw new ConfigError(`cloud-gcs: chunkSize ${chunkSize} is not a multiple of 256 KiB (262144 bytes)`, { hint: `use for example ${DEFAULT_CHUNK_SIZE} (16 MiB)` });
+    throw new ConfigError(`cloud-gcs: chunkSize ${chunkSize} is not a multiple of 256 KiB (262144 bytes)`, {
+      hint: `use for example ${DEFAULT_CHUNK_SIZE} (16 MiB)`,
+    });
   }
   return {
     keyFile: merged.keyFile ?? (env.GOOGLE_APPLICATION_CREDENTIALS || undefined),

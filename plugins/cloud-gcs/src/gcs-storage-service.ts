@@ -86,9 +86,12 @@ export class GcsStorageService implements StorageService {
         },
       });
       // If we give up before the session exists, cancel it as soon as it does.
-      creating.then(([uri]) => {
-        if (failed) void cancelSession(uri);
-      }, () => undefined);
+      creating.then(
+        ([uri]) => {
+          if (failed) void cancelSession(uri);
+        },
+        () => undefined,
+      );
       [sessionUri] = await abortable(creating, signal);
 
       const sha256 = createHash('sha256');
@@ -114,7 +117,12 @@ export class GcsStorageService implements StorageService {
           sourceEnded = true;
           const hex = sha256.copy().digest('hex');
           if (announced !== undefined && announced !== hex) {
-            callback(new ExportError(`${what}: the stream's SHA-256 is ${hex}, not the ${announced} it was announced with; nothing was stored`, { code: 'VERIFY', hint: 'the source changed or was corrupted while it was read; export again' }));
+            callback(
+              new ExportError(`${what}: the stream's SHA-256 is ${hex}, not the ${announced} it was announced with; nothing was stored`, {
+                code: 'VERIFY',
+                hint: 'the source changed or was corrupted while it was read; export again',
+              }),
+            );
             return;
           }
           callback(null, last);
@@ -165,7 +173,10 @@ export class GcsStorageService implements StorageService {
       // The hash is known only at the end, after the session fixed the object's metadata.
       const [updated] = await file.setMetadata({ metadata: { [SHA256_METADATA_KEY]: hex } }, { ifGenerationMatch: finalized.generation });
       if (Number(updated.size) !== counted) {
-        throw new ExportError(`${what}: Google Cloud Storage reports ${updated.size} bytes after the upload, ${counted} were sent`, { code: 'VERIFY', hint: 'the upload was discarded; run the export again' });
+        throw new ExportError(`${what}: Google Cloud Storage reports ${updated.size} bytes after the upload, ${counted} were sent`, {
+          code: 'VERIFY',
+          hint: 'the upload was discarded; run the export again',
+        });
       }
       options.onProgress?.(counted);
       return { key, size: counted, sha256: hex, etag: updated.md5Hash ?? updated.etag };
@@ -178,7 +189,11 @@ export class GcsStorageService implements StorageService {
         // A failing source is not a storage problem: keep its error as it is.
         if (firstFailure === 'source') return error;
         if (sourceEnded && options.size !== undefined && counted !== options.size) {
-          return new ExportError(`${what}: the stream gave ${counted} bytes, ${options.size} were announced`, { code: 'VERIFY', hint: 'the source changed or was cut short; the upload was discarded', cause: error });
+          return new ExportError(`${what}: the stream gave ${counted} bytes, ${options.size} were announced`, {
+            code: 'VERIFY',
+            hint: 'the source changed or was cut short; the upload was discarded',
+            cause: error,
+          });
         }
         return gcsError(error, what, this.#target.bucket);
       })();
@@ -216,7 +231,10 @@ export class GcsStorageService implements StorageService {
     if (!response.ok) {
       const error = await apiErrorOf(response);
       if (response.status === 404 && !/bucket does not exist/i.test(error.message)) {
-        throw new ExportError(`${this.urlOf(key)} does not exist`, { code: 'NOT_FOUND', hint: `list what is there with \`hyperexport remote ls ${this.url}\`` });
+        throw new ExportError(`${this.urlOf(key)} does not exist`, {
+          code: 'NOT_FOUND',
+          hint: `list what is there with \`hyperexport remote ls ${this.url}\``,
+        });
       }
       throw gcsError(error, what, this.#target.bucket);
     }
@@ -229,9 +247,15 @@ export class GcsStorageService implements StorageService {
     const fail = (error: unknown) => {
       if (!out.destroyed) {
         const mismatch = (error as { code?: unknown }).code === 'CONTENT_DOWNLOAD_MISMATCH';
-        out.destroy(mismatch
-          ? new ExportError(`${what}: the bytes read do not match the CRC32C Google Cloud Storage keeps`, { code: 'VERIFY', hint: 'the object may be corrupt or was replaced while read; read it again', cause: error })
-          : gcsError(error, what, this.#target.bucket));
+        out.destroy(
+          mismatch
+            ? new ExportError(`${what}: the bytes read do not match the CRC32C Google Cloud Storage keeps`, {
+                code: 'VERIFY',
+                hint: 'the object may be corrupt or was replaced while read; read it again',
+                cause: error,
+              })
+            : gcsError(error, what, this.#target.bucket),
+        );
       }
       for (const stream of chain) stream.destroy();
     };

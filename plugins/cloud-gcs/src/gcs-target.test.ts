@@ -3,7 +3,11 @@ import { keyOf, objectName, parseGcsUrl, urlOfKey } from './gcs-target.ts';
 
 describe('parseGcsUrl', () => {
   it('splits bucket and prefix, and normalises the prefix to end with a slash', () => {
-    expect(parseGcsUrl(new URL('gs://my-backups/vsphere/prod'))).toEqual({ bucket: 'my-backups', prefix: 'vsphere/prod/', url: 'gs://my-backups/vsphere/prod/' });
+    expect(parseGcsUrl(new URL('gs://my-backups/vsphere/prod'))).toEqual({
+      bucket: 'my-backups',
+      prefix: 'vsphere/prod/',
+      url: 'gs://my-backups/vsphere/prod/',
+    });
     expect(parseGcsUrl(new URL('gs://my-backups/vsphere/'))).toMatchObject({ prefix: 'vsphere/' });
     expect(parseGcsUrl(new URL('gs://my-backups'))).toEqual({ bucket: 'my-backups', prefix: '', url: 'gs://my-backups/' });
   });

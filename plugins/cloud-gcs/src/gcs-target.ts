@@ -20,11 +20,15 @@ export function parseGcsUrl(url: URL): GcsTarget {
     });
   }
   if (url.port || url.search) {
-    throw new ConfigError(`gs://${url.host}${url.pathname}: a gs:// URL has no port or query`, { hint: 'write it as gs://bucket/prefix; put settings in the cloud-gcs plugin options' });
+    throw new ConfigError(`gs://${url.host}${url.pathname}: a gs:// URL has no port or query`, {
+      hint: 'write it as gs://bucket/prefix; put settings in the cloud-gcs plugin options',
+    });
   }
   const bucket = url.hostname;
   if (!BUCKET_NAME.test(bucket)) {
-    throw new ConfigError(`"${bucket}" is not a valid bucket name`, { hint: 'bucket names are 3-63 lowercase letters, digits, dashes, underscores or dots: gs://my-backups/prefix' });
+    throw new ConfigError(`"${bucket}" is not a valid bucket name`, {
+      hint: 'bucket names are 3-63 lowercase letters, digits, dashes, underscores or dots: gs://my-backups/prefix',
+    });
   }
   const path = decodeURIComponent(url.pathname).replace(/^\/+/, '');
   const prefix = path === '' || path.endsWith('/') ? path : `${path}/`;

@@ -48,7 +48,9 @@ export class S3Backend implements StorageBackend {
       region = await client.config.region();
     } catch {
       client.destroy();
-      throw new ConfigError(`no AWS region is set for ${shown}`, { hint: 'give the region option, ?region=… in the URL, AWS_REGION, or a region in the AWS profile' });
+      throw new ConfigError(`no AWS region is set for ${shown}`, {
+        hint: 'give the region option, ?region=… in the URL, AWS_REGION, or a region in the AWS profile',
+      });
     }
     return new S3StorageService({
       client,

@@ -43,7 +43,11 @@ export async function connect(settings: S3Settings, env: NodeJS.ProcessEnv, show
   // The SDK reads these from the process environment by itself; a caller-given one is passed on.
   if (env !== process.env) {
     if (!profile && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-      config.credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+      config.credentials = {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+      };
     }
     const checksums = env.AWS_REQUEST_CHECKSUM_CALCULATION?.toUpperCase();
     if (checksums === 'WHEN_SUPPORTED' || checksums === 'WHEN_REQUIRED') config.requestChecksumCalculation = checksums;
@@ -56,7 +60,13 @@ export async function sendsChecksums(client: S3Client): Promise<boolean> {
   return (await client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED';
 }
 
-function regionOf(S3Client: S3Sdk['S3Client'], settings: S3Settings, env: NodeJS.ProcessEnv, endpoint: string | undefined, profile: string | undefined): S3ClientConfig['region'] {
+function regionOf(
+  S3Client: S3Sdk['S3Client'],
+  settings: S3Settings,
+  env: NodeJS.ProcessEnv,
+  endpoint: string | undefined,
+  profile: string | undefined,
+): S3ClientConfig['region'] {
   const given = settings.region ?? (env.AWS_REGION || undefined);
   if (given !== undefined || endpoint === undefined) return given; // AWS: the SDK's chain (the profile's region)
   // A custom endpoint: the profile's region if it has one, else any region will do.

@@ -18,9 +18,18 @@ describe('toExportError', () => {
   });
 
   it('tells a wrong key from a wrong secret and an expired session', () => {
-    expect(toExportError(serviceError('InvalidAccessKeyId', 403), context)).toMatchObject({ code: 'CREDENTIALS', message: expect.stringContaining('access key ID') as unknown });
-    expect(toExportError(serviceError('SignatureDoesNotMatch', 403), context)).toMatchObject({ code: 'CREDENTIALS', message: expect.stringContaining('secret access key') as unknown });
-    expect(toExportError(serviceError('ExpiredToken', 400), context)).toMatchObject({ code: 'CREDENTIALS', hint: expect.stringContaining('sso login') as unknown });
+    expect(toExportError(serviceError('InvalidAccessKeyId', 403), context)).toMatchObject({
+      code: 'CREDENTIALS',
+      message: expect.stringContaining('access key ID') as unknown,
+    });
+    expect(toExportError(serviceError('SignatureDoesNotMatch', 403), context)).toMatchObject({
+      code: 'CREDENTIALS',
+      message: expect.stringContaining('secret access key') as unknown,
+    });
+    expect(toExportError(serviceError('ExpiredToken', 400), context)).toMatchObject({
+      code: 'CREDENTIALS',
+      hint: expect.stringContaining('sso login') as unknown,
+    });
   });
 
   it('says which permission is missing when access is denied', () => {
@@ -32,12 +41,18 @@ describe('toExportError', () => {
   });
 
   it('reports throttling that outlasted the retries with the number of attempts', () => {
-    expect(toExportError(serviceError('SlowDown', 503, 5), context)).toMatchObject({ code: 'THROTTLED', message: expect.stringContaining('SlowDown) after 5 attempts') as unknown });
+    expect(toExportError(serviceError('SlowDown', 503, 5), context)).toMatchObject({
+      code: 'THROTTLED',
+      message: expect.stringContaining('SlowDown) after 5 attempts') as unknown,
+    });
   });
 
   it('reports network failures as an unreachable endpoint', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED', $metadata: { attempts: 3 } });
-    expect(toExportError(refused, context)).toMatchObject({ code: 'UNREACHABLE', message: expect.stringContaining('cannot reach https://s3.example.net (ECONNREFUSED) after 3 attempts') as unknown });
+    expect(toExportError(refused, context)).toMatchObject({
+      code: 'UNREACHABLE',
+      message: expect.stringContaining('cannot reach https://s3.example.net (ECONNREFUSED) after 3 attempts') as unknown,
+    });
     const idle = Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
     expect(toExportError(idle, context)).toMatchObject({ code: 'UNREACHABLE' });
   });

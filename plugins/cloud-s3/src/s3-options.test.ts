@@ -5,7 +5,10 @@ import { MiB } from './part-size.ts';
 
 describe('resolveSettings', () => {
   it('lets the target override the plugin, and the URL override both', () => {
-    const settings = resolveSettings([{ region: 'eu-west-1', storageClass: 'STANDARD_IA', queueSize: 2 }, { storageClass: 'GLACIER_IR' }, { region: 'us-east-2' }], 's3://b/');
+    const settings = resolveSettings(
+      [{ region: 'eu-west-1', storageClass: 'STANDARD_IA', queueSize: 2 }, { storageClass: 'GLACIER_IR' }, { region: 'us-east-2' }],
+      's3://b/',
+    );
     expect(settings).toMatchObject({ region: 'us-east-2', storageClass: 'GLACIER_IR', queueSize: 2, partSize: 8 * MiB, maxAttempts: 5 });
   });
 
@@ -18,8 +21,12 @@ describe('resolveSettings', () => {
     expect(() => resolveSettings([{ endpoint: 'http://key:secret@127.0.0.1:9000' }], 's3://b/')).toThrow(/credentials/);
     expect(() => resolveSettings([{ endpoint: 'ftp://127.0.0.1' }], 's3://b/')).toThrow(/not http/);
     // `localhost:9000x` parses as a URL of scheme "localhost:"; one that does not parse at all is refused too.
-    expect(() => resolveSettings([{ endpoint: 'localhost:9000x' }], 's3://b/')).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(/S3 endpoint .* of s3:\/\/b\/ is not http:\/\/ or https:\/\//) }));
-    expect(() => resolveSettings([{ endpoint: 'http://[::1' }], 's3://b/')).toThrow(expect.objectContaining({ name: 'ConfigError', message: 'the S3 endpoint "http://[::1" of s3://b/ is not a URL' }));
+    expect(() => resolveSettings([{ endpoint: 'localhost:9000x' }], 's3://b/')).toThrow(
+      expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(/S3 endpoint .* of s3:\/\/b\/ is not http:\/\/ or https:\/\//) }),
+    );
+    expect(() => resolveSettings([{ endpoint: 'http://[::1' }], 's3://b/')).toThrow(
+      expect.objectContaining({ name: 'ConfigError', message: 'the S3 endpoint "http://[::1" of s3://b/ is not a URL' }),
+    );
   });
 });
 
@@ -29,7 +36,7 @@ describe('optionsFromTarget', () => {
     expect(() => optionsFromTarget({ queueSize: 0 }, 's3://b/')).toThrow(/invalid options for the target s3:\/\/b\//);
   });
 
-  it('refuses keys it does not know, as its README says (nothing else reads a target\'s options)', () => {
+  it("refuses keys it does not know, as its README says (nothing else reads a target's options)", () => {
     let thrown: unknown;
     try {
       optionsFromTarget({ storageclass: 'STANDARD_IA', keepLocal: false }, 's3://b/');

@@ -112,7 +112,9 @@ export function resolveSettings(layers: readonly S3Options[], shown: string): S3
   if (merged.kmsKeyId !== undefined) {
     if (sse === undefined) sse = 'aws:kms';
     else if (sse === 'AES256') {
-      throw new ConfigError(`the target ${shown} has a kmsKeyId with sse AES256`, { hint: 'use sse aws:kms (or aws:kms:dsse) with a KMS key, or drop kmsKeyId for S3-managed keys' });
+      throw new ConfigError(`the target ${shown} has a kmsKeyId with sse AES256`, {
+        hint: 'use sse aws:kms (or aws:kms:dsse) with a KMS key, or drop kmsKeyId for S3-managed keys',
+      });
     }
   }
   if (merged.endpoint !== undefined) checkEndpoint(merged.endpoint, shown);
@@ -136,13 +138,19 @@ export function checkEndpoint(endpoint: string, shown: string): URL {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ConfigError(`the S3 endpoint "${endpoint.replace(/\/\/[^/@]*@/, '//***@')}" of ${shown} is not a URL`, { hint: 'write it like https://s3.example.com or http://127.0.0.1:9000' });
+    throw new ConfigError(`the S3 endpoint "${endpoint.replace(/\/\/[^/@]*@/, '//***@')}" of ${shown} is not a URL`, {
+      hint: 'write it like https://s3.example.com or http://127.0.0.1:9000',
+    });
   }
   if (url.username !== '' || url.password !== '') {
-    throw new ConfigError(`the S3 endpoint of ${shown} has credentials in it`, { hint: 'remove them; credentials come from the AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, SSO, an instance role)' });
+    throw new ConfigError(`the S3 endpoint of ${shown} has credentials in it`, {
+      hint: 'remove them; credentials come from the AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, SSO, an instance role)',
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`the S3 endpoint ${url.origin} of ${shown} is not http:// or https://`, { hint: 'write it like https://s3.example.com or http://127.0.0.1:9000' });
+    throw new ConfigError(`the S3 endpoint ${url.origin} of ${shown} is not http:// or https://`, {
+      hint: 'write it like https://s3.example.com or http://127.0.0.1:9000',
+    });
   }
   return url;
 }

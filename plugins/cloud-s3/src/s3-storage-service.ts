@@ -95,7 +95,10 @@ export class S3StorageService implements StorageService {
     const held = await this.stat(key, { signal: options.signal });
     if (held?.size !== sent.size) {
       await this.delete(key, { signal: new AbortController().signal }).catch(() => undefined);
-      throw new ExportError(`${shown}: the server holds ${held === undefined ? 'no object' : `${held.size} bytes`} after ${sent.size} were sent; the object was removed`, { code: 'VERIFY', hint: 'export again; if it keeps happening, something between here and the server changes the uploads' });
+      throw new ExportError(
+        `${shown}: the server holds ${held === undefined ? 'no object' : `${held.size} bytes`} after ${sent.size} were sent; the object was removed`,
+        { code: 'VERIFY', hint: 'export again; if it keeps happening, something between here and the server changes the uploads' },
+      );
     }
     return { key, size: held.size, etag: held.etag ?? stripQuotes(sent.etag), sha256: sent.sha256 };
   }
@@ -106,7 +109,9 @@ export class S3StorageService implements StorageService {
     const { GetObjectCommand } = await loadS3Sdk();
     let output;
     try {
-      output = await this.#options.client.send(new GetObjectCommand({ Bucket: this.#options.bucket, Key: this.objectKey(key) }), { abortSignal: options.signal });
+      output = await this.#options.client.send(new GetObjectCommand({ Bucket: this.#options.bucket, Key: this.objectKey(key) }), {
+        abortSignal: options.signal,
+      });
     } catch (error) {
       if (isNotFound(error)) {
         throw new ExportError(`${shown} does not exist`, { code: 'NOT_FOUND', hint: 'check the URL with `hyperexport remote ls`', cause: error });
@@ -124,7 +129,11 @@ export class S3StorageService implements StorageService {
         callback(null, chunk);
       },
       flush(callback) {
-        callback(expected === undefined || received === expected ? null : new ExportError(`${shown}: the download ended after ${received} of ${expected} bytes`, { code: 'TRUNCATED', hint: 'run again' }));
+        callback(
+          expected === undefined || received === expected
+            ? null
+            : new ExportError(`${shown}: the download ended after ${received} of ${expected} bytes`, { code: 'TRUNCATED', hint: 'run again' }),
+        );
       },
     });
     pipeline(body, checked).catch(() => undefined); // errors reach the reader through `checked`
@@ -134,7 +143,9 @@ export class S3StorageService implements StorageService {
   async stat(key: string, options: RequestOptions): Promise<StoredObject | undefined> {
     const { HeadObjectCommand } = await loadS3Sdk();
     try {
-      const output = await this.#options.client.send(new HeadObjectCommand({ Bucket: this.#options.bucket, Key: this.objectKey(key) }), { abortSignal: options.signal });
+      const output = await this.#options.client.send(new HeadObjectCommand({ Bucket: this.#options.bucket, Key: this.objectKey(key) }), {
+        abortSignal: options.signal,
+      });
       const metadata = output.Metadata ?? {};
       const sha256 = metadata[SHA256_METADATA];
       return {
@@ -162,7 +173,10 @@ export class S3StorageService implements StorageService {
     do {
       let page;
       try {
-        page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${root}${prefix}`, ContinuationToken: token, MaxKeys: this.#options.listPageSize ?? 1000 }), { abortSignal: options.signal });
+        page = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: `${root}${prefix}`, ContinuationToken: token, MaxKeys: this.#options.listPageSize ?? 1000 }),
+          { abortSignal: options.signal },
+        );
       } catch (error) {
         throw explain(error);
       }
@@ -172,7 +186,8 @@ export class S3StorageService implements StorageService {
         objects.push({ key: object.Key.slice(root.length), size: object.Size ?? 0, lastModified: object.LastModified, etag: stripQuotes(object.ETag) });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      if (page.IsTruncated && !token) throw new ExportError(`listing of ${this.urlOf(prefix)}: the server said there was more but gave no continuation token`, { code: 'S3' });
+      if (page.IsTruncated && !token)
+        throw new ExportError(`listing of ${this.urlOf(prefix)}: the server said there was more but gave no continuation token`, { code: 'S3' });
     } while (token !== undefined);
     yield* objects;
   }
@@ -221,7 +236,9 @@ function checkMetadata(metadata: Readonly<Record<string, string>> | undefined, s
   const checked: Record<string, string> = {};
   for (const [key, value] of Object.entries(metadata ?? {})) {
     if (!METADATA_KEY.test(key) || !METADATA_VALUE.test(value)) {
-      throw new ExportError(`${shown}: metadata "${key}" cannot be stored in S3 (keys: lower-case letters, digits, . _ -; values: printable ASCII)`, { code: 'BAD_METADATA' });
+      throw new ExportError(`${shown}: metadata "${key}" cannot be stored in S3 (keys: lower-case letters, digits, . _ -; values: printable ASCII)`, {
+        code: 'BAD_METADATA',
+      });
     }
     if (key === SHA256_METADATA && !SHA256_HEX.test(value)) {
       throw new ExportError(`${shown}: metadata "${SHA256_METADATA}" must be a SHA-256 in lower-case hex (got "${value}")`, { code: 'BAD_METADATA' });

@@ -13,7 +13,11 @@ describe('parseS3Url', () => {
 
   it('types the options in the query', () => {
     expect(parse('s3://b1/p?endpoint=http://127.0.0.1:9000&forcePathStyle=false&partSizeMiB=64&sse=AES256&storageClass=GLACIER_IR').options).toEqual({
-      endpoint: 'http://127.0.0.1:9000', forcePathStyle: false, partSizeMiB: 64, sse: 'AES256', storageClass: 'GLACIER_IR',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: false,
+      partSizeMiB: 64,
+      sse: 'AES256',
+      storageClass: 'GLACIER_IR',
     });
   });
 

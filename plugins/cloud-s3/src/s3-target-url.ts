@@ -23,14 +23,20 @@ export function parseS3Url(url: URL): S3Target {
       hint: 'remove them; give credentials through the AWS chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile (the profile option or AWS_PROFILE), SSO, or an instance role',
     });
   }
-  if (url.port !== '') throw new ConfigError(`the S3 target ${shown} has a port after the bucket name`, { hint: `${FORM}; the port of an S3-compatible server goes in the endpoint option` });
+  if (url.port !== '')
+    throw new ConfigError(`the S3 target ${shown} has a port after the bucket name`, {
+      hint: `${FORM}; the port of an S3-compatible server goes in the endpoint option`,
+    });
   if (url.hash !== '') throw new ConfigError(`the S3 target ${shown} has a #fragment`, { hint: FORM });
   const bucket = url.hostname;
   // S3's own rules are stricter for new buckets; older buckets and other servers allow more.
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
     throw new ConfigError(`"${bucket}" in ${shown} is not a bucket name`, { hint: FORM });
   }
-  const segments = url.pathname.split('/').filter((segment) => segment !== '').map((segment) => decodeURIComponent(segment));
+  const segments = url.pathname
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment) => decodeURIComponent(segment));
   if (segments.some((segment) => segment === '.' || segment === '..')) {
     throw new ConfigError(`the prefix of ${shown} has . or .. in it`, { hint: 'give the prefix as plain folder names' });
   }
@@ -39,5 +45,8 @@ export function parseS3Url(url: URL): S3Target {
 
 /** The s3:// URL of a key (or of the prefix itself), encoded by segment, without options. */
 export function formatS3Url(bucket: string, key: string): string {
-  return `s3://${bucket}/${key.split('/').map((segment) => encodeURIComponent(segment)).join('/')}`;
+  return `s3://${bucket}/${key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/')}`;
 }

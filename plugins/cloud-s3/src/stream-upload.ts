@@ -143,7 +143,10 @@ class StreamUpload {
     const sha256 = this.#hash.digest('hex');
     const { expectedSha256, shown } = this.#options;
     if (expectedSha256 !== undefined && expectedSha256 !== sha256) {
-      throw new ExportError(`${shown}: the stream's SHA-256 is ${sha256}, not the ${expectedSha256} it was announced with; nothing was stored`, { code: 'VERIFY', hint: 'the source changed or was corrupted while it was read; export again' });
+      throw new ExportError(`${shown}: the stream's SHA-256 is ${sha256}, not the ${expectedSha256} it was announced with; nothing was stored`, {
+        code: 'VERIFY',
+        hint: 'the source changed or was corrupted while it was read; export again',
+      });
     }
     if (this.#uploadId === undefined) {
       const etag = await this.#putObject(part.data, sha256);
@@ -162,7 +165,10 @@ class StreamUpload {
   async #send(part: PartBuffer): Promise<void> {
     const number = this.#nextPartNumber++;
     if (number > MAX_PARTS) {
-      throw new ExportError(`${this.#options.shown}: the stream is longer than S3 can store in ${MAX_PARTS} parts (${formatBytes(this.#bytesCut)} sent so far)`, { code: 'TOO_LARGE', hint: 'give a larger partSizeMiB, or split the export' });
+      throw new ExportError(
+        `${this.#options.shown}: the stream is longer than S3 can store in ${MAX_PARTS} parts (${formatBytes(this.#bytesCut)} sent so far)`,
+        { code: 'TOO_LARGE', hint: 'give a larger partSizeMiB, or split the export' },
+      );
     }
     this.#uploadId ??= await this.#createMultipartUpload();
     while (this.#inFlight.size >= this.#options.queueSize) await this.#oneSettled();
@@ -171,22 +177,24 @@ class StreamUpload {
     const data = part.data;
     const bytes = data.length;
     this.#bytesCut += bytes;
-    const done = this.#uploadPart(number, data).then(
-      (completed) => {
-        this.#parts.push(completed);
-        this.#bytesAcknowledged += bytes;
-        this.#options.onProgress?.(this.#bytesAcknowledged);
-        this.#recycle(part.buffer);
-      },
-      (error: unknown) => {
-        const failure = this.#options.explain(error);
-        this.#failure ??= failure;
-        this.#stop(this.#failure);
-      },
-    ).finally(() => {
-      this.#inFlight.delete(number);
-      this.#inFlightBytes -= bytes;
-    });
+    const done = this.#uploadPart(number, data)
+      .then(
+        (completed) => {
+          this.#parts.push(completed);
+          this.#bytesAcknowledged += bytes;
+          this.#options.onProgress?.(this.#bytesAcknowledged);
+          this.#recycle(part.buffer);
+        },
+        (error: unknown) => {
+          const failure = this.#options.explain(error);
+          this.#failure ??= failure;
+          this.#stop(this.#failure);
+        },
+      )
+      .finally(() => {
+        this.#inFlight.delete(number);
+        this.#inFlightBytes -= bytes;
+      });
     this.#inFlight.set(number, { done, bytes });
     this.#inFlightBytes += bytes;
   }
@@ -207,7 +215,9 @@ class StreamUpload {
     // Not cancellable on purpose: a create cut off mid-way could leave an upload whose ID we never
     // learn, and so could never abort. Once we have the ID, the caller's catch aborts it.
     try {
-      const output = await client.send(new this.#sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...headers, ...(checksums ? { ChecksumAlgorithm: 'CRC32' } : {}) }));
+      const output = await client.send(
+        new this.#sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...headers, ...(checksums ? { ChecksumAlgorithm: 'CRC32' } : {}) }),
+      );
       if (!output.UploadId) throw new ExportError(`${this.#options.shown}: the server started a multipart upload without an upload ID`, { code: 'S3' });
       return output.UploadId;
     } catch (error) {
@@ -217,32 +227,42 @@ class StreamUpload {
 
   async #uploadPart(number: number, data: Buffer): Promise<CompletedPart> {
     const { client, bucket, key, checksums } = this.#options;
-    const output = await client.send(new this.#sdk.UploadPartCommand({
-      Bucket: bucket,
-      Key: key,
-      UploadId: this.#uploadId,
-      PartNumber: number,
-      Body: data,
-      ContentLength: data.length,
-      ...(checksums ? { ChecksumAlgorithm: 'CRC32' } : {}),
-    }), { abortSignal: this.#cancel.signal });
-    if (!output.ETag) throw new ExportError(`${this.#options.shown}: the server stored part ${number} without an ETag`, { code: 'S3', hint: 'a proxy in between may strip the ETag header' });
+    const output = await client.send(
+      new this.#sdk.UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: this.#uploadId,
+        PartNumber: number,
+        Body: data,
+        ContentLength: data.length,
+        ...(checksums ? { ChecksumAlgorithm: 'CRC32' } : {}),
+      }),
+      { abortSignal: this.#cancel.signal },
+    );
+    if (!output.ETag)
+      throw new ExportError(`${this.#options.shown}: the server stored part ${number} without an ETag`, {
+        code: 'S3',
+        hint: 'a proxy in between may strip the ETag header',
+      });
     return { PartNumber: number, ETag: output.ETag, ...(output.ChecksumCRC32 ? { ChecksumCRC32: output.ChecksumCRC32 } : {}) };
   }
 
   async #putObject(data: Buffer, sha256: string): Promise<string | undefined> {
     const { client, bucket, key, headers, checksums } = this.#options;
     try {
-      const output = await client.send(new this.#sdk.PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: data,
-        ContentLength: data.length,
-        ...headers,
-        Metadata: { ...headers.Metadata, sha256 },
-        // S3 recomputes it from what it received and refuses the object on a mismatch.
-        ...(checksums ? { ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64') } : {}),
-      }), { abortSignal: this.#cancel.signal });
+      const output = await client.send(
+        new this.#sdk.PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: data,
+          ContentLength: data.length,
+          ...headers,
+          Metadata: { ...headers.Metadata, sha256 },
+          // S3 recomputes it from what it received and refuses the object on a mismatch.
+          ...(checksums ? { ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64') } : {}),
+        }),
+        { abortSignal: this.#cancel.signal },
+      );
       return output.ETag;
     } catch (error) {
       throw this.#options.explain(error);
@@ -254,7 +274,9 @@ class StreamUpload {
     this.#parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
     try {
       // Not cancellable: once sent, its outcome must be known (complete, or abort after).
-      const output = await client.send(new this.#sdk.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.#uploadId, MultipartUpload: { Parts: this.#parts } }));
+      const output = await client.send(
+        new this.#sdk.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.#uploadId, MultipartUpload: { Parts: this.#parts } }),
+      );
       this.#completed = true;
       return output.ETag;
     } catch (error) {
@@ -303,7 +325,11 @@ class StreamUpload {
     const code = reason instanceof HyperExportError ? reason.code : 'UPLOAD';
     return new ExportError(
       `${reason.message}; the incomplete multipart upload of ${shown} (upload ID ${this.#uploadId}) could not be aborted either (${abortError.message}), so its parts stay stored and billed until it is`,
-      { code, hint: `abort it once the server is reachable: aws s3api abort-multipart-upload --bucket ${bucket} --key ${key} --upload-id ${this.#uploadId}; a bucket lifecycle rule with AbortIncompleteMultipartUpload removes such leftovers by itself`, cause: reason },
+      {
+        code,
+        hint: `abort it once the server is reachable: aws s3api abort-multipart-upload --bucket ${bucket} --key ${key} --upload-id ${this.#uploadId}; a bucket lifecycle rule with AbortIncompleteMultipartUpload removes such leftovers by itself`,
+        cause: reason,
+      },
     );
   }
 

@@ -35,7 +35,10 @@ export async function hostKeyPolicy(options: HostKeyPolicyOptions): Promise<Host
     text = await readFile(options.knownHostsPath, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ExportError(`cannot read the known_hosts file ${options.knownHostsPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { code: 'CONFIG', hint: 'check its permissions, or name another file with the cloud-sftp `knownHosts` option' });
+      throw new ExportError(`cannot read the known_hosts file ${options.knownHostsPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        code: 'CONFIG',
+        hint: 'check its permissions, or name another file with the cloud-sftp `knownHosts` option',
+      });
     }
     missing = true;
   }
@@ -77,7 +80,10 @@ function knownHostsPolicy(options: HostKeyPolicyOptions, text: string, missing: 
       if (sameType) {
         rejection = new ExportError(
           `${options.url}: WARNING: the server's host key has changed: it presents ${type} ${fingerprint}, but ${path} line ${sameType.line} holds another ${shortType(type)} key for ${entry}. Someone could be intercepting the connection (man in the middle)`,
-          { code: 'HOST_KEY_CHANGED', hint: `if the server was reinstalled or its key replaced on purpose, remove the old entry with \`ssh-keygen -R '${entry}' -f ${path}\` and add the new one; otherwise do not connect` },
+          {
+            code: 'HOST_KEY_CHANGED',
+            hint: `if the server was reinstalled or its key replaced on purpose, remove the old entry with \`ssh-keygen -R '${entry}' -f ${path}\` and add the new one; otherwise do not connect`,
+          },
         );
         return false;
       }
@@ -104,10 +110,13 @@ function pinnedPolicy(options: HostKeyPolicyOptions, fingerprints: readonly stri
       const fingerprint = fingerprintOf(blob);
       rejection = undefined;
       if (fingerprints.includes(fingerprint)) return true;
-      rejection = new ExportError(`${options.url}: the server presents host key ${keyTypeOf(blob)} ${fingerprint}, not the pinned ${fingerprints.join(' or ')}`, {
-        code: 'HOST_KEY_MISMATCH',
-        hint: 'if the server\'s key was replaced on purpose, update the cloud-sftp `fingerprint` option; otherwise someone could be intercepting the connection: do not connect',
-      });
+      rejection = new ExportError(
+        `${options.url}: the server presents host key ${keyTypeOf(blob)} ${fingerprint}, not the pinned ${fingerprints.join(' or ')}`,
+        {
+          code: 'HOST_KEY_MISMATCH',
+          hint: "if the server's key was replaced on purpose, update the cloud-sftp `fingerprint` option; otherwise someone could be intercepting the connection: do not connect",
+        },
+      );
       return false;
     },
   };
@@ -119,7 +128,9 @@ function insecurePolicy(options: HostKeyPolicyOptions): HostKeyPolicy {
     preferredAlgorithms: [],
     verify(blob) {
       const presented = fingerprintOf(blob);
-      options.warn(`${options.url}: host key NOT checked (insecure: true); the server presented ${keyTypeOf(blob)} ${presented}. Pin it with the cloud-sftp option fingerprint: '${presented}'`);
+      options.warn(
+        `${options.url}: host key NOT checked (insecure: true); the server presented ${keyTypeOf(blob)} ${presented}. Pin it with the cloud-sftp option fingerprint: '${presented}'`,
+      );
       return true;
     },
   };

@@ -41,9 +41,16 @@ describe('resolveAuth', () => {
   });
 
   it('explains a missing key file', async () => {
-    await expect(resolveAuth('u', { keyFile: join(directory, 'nope') }, { HOME: directory })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringMatching(/cannot read the SSH key .*nope: ENOENT/) });
-    await expect(resolveAuth('u', { keyFile: `${keyFile}.pub` }, { HOME: directory })).rejects.toMatchObject({ message: expect.stringMatching(/is a public key, not a private one/) });
+    await expect(resolveAuth('u', { keyFile: join(directory, 'nope') }, { HOME: directory })).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/cannot read the SSH key .*nope: ENOENT/),
+    });
+    await expect(resolveAuth('u', { keyFile: `${keyFile}.pub` }, { HOME: directory })).rejects.toMatchObject({
+      message: expect.stringMatching(/is a public key, not a private one/),
+    });
     await writeFile(join(directory, 'garbage'), 'not a key');
-    await expect(resolveAuth('u', { keyFile: join(directory, 'garbage') }, { HOME: directory })).rejects.toMatchObject({ message: expect.stringMatching(/is not a private key/) });
+    await expect(resolveAuth('u', { keyFile: join(directory, 'garbage') }, { HOME: directory })).rejects.toMatchObject({
+      message: expect.stringMatching(/is not a private key/),
+    });
   });
 });

@@ -25,7 +25,8 @@ export interface SftpAuth {
 
 export async function resolveAuth(username: string | undefined, options: SftpOptions, env: NodeJS.ProcessEnv): Promise<SftpAuth> {
   const user = username ?? env.USER ?? env.LOGNAME ?? userInfo().username;
-  const passphrase = env[KEY_PASSPHRASE_ENV] || (options.keyPassphraseFile ? await readSecretFile(options.keyPassphraseFile, 'SSH key passphrase file') : undefined);
+  const passphrase =
+    env[KEY_PASSPHRASE_ENV] || (options.keyPassphraseFile ? await readSecretFile(options.keyPassphraseFile, 'SSH key passphrase file') : undefined);
   const password = env[PASSWORD_ENV] || (options.passwordFile ? await readSecretFile(options.passwordFile, 'SFTP password file') : undefined);
   const agent = options.agent !== false && env.SSH_AUTH_SOCK ? env.SSH_AUTH_SOCK : undefined;
 
@@ -75,19 +76,27 @@ async function readPrivateKey(path: string, passphrase: string | undefined): Pro
   try {
     data = await readFile(path);
   } catch (error) {
-    throw new ConfigError(`cannot read the SSH key ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { hint: 'check the cloud-sftp `keyFile` option and the file\'s permissions', cause: error });
+    throw new ConfigError(`cannot read the SSH key ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      hint: "check the cloud-sftp `keyFile` option and the file's permissions",
+      cause: error,
+    });
   }
   const ssh2 = await loadSsh2();
   const parsed = ssh2.utils.parseKey(data, passphrase);
   if (parsed instanceof Error) {
     if (/encrypted|passphrase/i.test(parsed.message)) {
-      throw new ConfigError(`the SSH key ${path} is encrypted and ${passphrase === undefined ? 'no passphrase was given' : 'the passphrase given does not open it'}`, {
-        hint: `give its passphrase in ${KEY_PASSPHRASE_ENV} or a file named by the cloud-sftp \`keyPassphraseFile\` option, or use an ssh-agent`,
-      });
+      throw new ConfigError(
+        `the SSH key ${path} is encrypted and ${passphrase === undefined ? 'no passphrase was given' : 'the passphrase given does not open it'}`,
+        {
+          hint: `give its passphrase in ${KEY_PASSPHRASE_ENV} or a file named by the cloud-sftp \`keyPassphraseFile\` option, or use an ssh-agent`,
+        },
+      );
     }
-    throw new ConfigError(`${path} is not a private key ssh2 can use: ${parsed.message}`, { hint: 'give an OpenSSH, PEM or PuTTY private key (not the .pub file)' });
+    throw new ConfigError(`${path} is not a private key ssh2 can use: ${parsed.message}`, {
+      hint: 'give an OpenSSH, PEM or PuTTY private key (not the .pub file)',
+    });
   }
-  const key = Array.isArray(parsed) ? (parsed as unknown[])[0] as typeof parsed : parsed;
+  const key = Array.isArray(parsed) ? ((parsed as unknown[])[0] as typeof parsed) : parsed;
   if (!key.isPrivateKey()) throw new ConfigError(`${path} is a public key, not a private one`, { hint: 'give the private key file (the one without .pub)' });
   return data;
 }

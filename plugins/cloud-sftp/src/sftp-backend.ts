@@ -39,7 +39,14 @@ export function createSftpBackend(name: string, pluginOptions: SftpOptions, hook
         insecure: options.insecure === true,
         warn,
       });
-      const connection = new SftpConnection({ host: target.host, port: target.port, url: target.url, auth, hostKeys, connectTimeout: options.connectTimeout ?? 20_000 });
+      const connection = new SftpConnection({
+        host: target.host,
+        port: target.port,
+        url: target.url,
+        auth,
+        hostKeys,
+        connectTimeout: options.connectTimeout ?? 20_000,
+      });
       const service = new SftpStorageService(target, connection, { fileMode: options.fileMode ?? 0o600 });
       context.signal.throwIfAborted();
       await service.connect();

@@ -108,13 +108,21 @@ export class SftpConnection {
       });
     }
     if (code === 'ECONNREFUSED' || /refused connection|ECONNREFUSED/.test(message)) {
-      return new ExportError(`${url}: ${host}:${port} refused the connection`, { code: 'UNREACHABLE', hint: 'check the host and port in the URL and that the SSH server is running', cause: error });
+      return new ExportError(`${url}: ${host}:${port} refused the connection`, {
+        code: 'UNREACHABLE',
+        hint: 'check the host and port in the URL and that the SSH server is running',
+        cause: error,
+      });
     }
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /Address lookup failed/.test(message)) {
       return new ExportError(`${url}: cannot resolve ${host}`, { code: 'UNREACHABLE', hint: 'check the host name in the URL and DNS', cause: error });
     }
     if (/Timed out while waiting for handshake|ETIMEDOUT/.test(message)) {
-      return new ExportError(`${url}: no SSH handshake with ${host}:${port} within the time allowed`, { code: 'UNREACHABLE', hint: 'check the host, port and firewall; raise the cloud-sftp `connectTimeout` option for slow links', cause: error });
+      return new ExportError(`${url}: no SSH handshake with ${host}:${port} within the time allowed`, {
+        code: 'UNREACHABLE',
+        hint: 'check the host, port and firewall; raise the cloud-sftp `connectTimeout` option for slow links',
+        cause: error,
+      });
     }
     return new ExportError(`${url}: cannot connect: ${message}`, { code: 'UNREACHABLE', hint: 'check the URL, the network and the SSH server', cause: error });
   }

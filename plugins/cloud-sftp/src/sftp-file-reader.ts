@@ -70,7 +70,6 @@ export class SftpFileReader extends Readable {
     callback(error);
   }
 
-
   #request(): void {
     while (this.#handle && this.#inFlight < this.#maxInFlight && this.#next < this.#size) {
       this.#issue(this.#next, Math.min(this.#pieceLength, this.#size - this.#next), false);

@@ -99,7 +99,6 @@ export class SftpFileWriter extends Writable {
     callback(error);
   }
 
-
   /** Calls back once fewer than `limit` bytes are in flight, or with the first write error. */
   #whenBelow(limit: number, callback: (error?: Error | null) => void): void {
     const check = () => {

@@ -42,7 +42,10 @@ export const sftpOptionsSchema = t.isObject({
 export function checkTargetOptions(options: Readonly<Record<string, unknown>>, url: string): SftpOptions {
   const errors: string[] = [];
   if (!sftpOptionsSchema(options, { errors })) {
-    throw new ConfigError(`invalid cloud-sftp options for ${url}`, { problems: errors, hint: 'see the cloud-sftp README for the options an sftp:// target takes' });
+    throw new ConfigError(`invalid cloud-sftp options for ${url}`, {
+      problems: errors,
+      hint: 'see the cloud-sftp README for the options an sftp:// target takes',
+    });
   }
   return options as SftpOptions;
 }
@@ -55,13 +58,16 @@ export function pinnedFingerprints(value: string | string[] | undefined): string
   const list = (Array.isArray(value) ? value : value.split(',')).map((entry) => entry.trim().replace(/=+$/, '')).filter(Boolean);
   for (const entry of list) {
     if (!FINGERPRINT.test(entry)) {
-      throw new ConfigError(`"${entry}" is not a host key fingerprint`, { hint: 'give it as ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub prints it on the server: SHA256: followed by 43 base64 characters' });
+      throw new ConfigError(`"${entry}" is not a host key fingerprint`, {
+        hint: 'give it as ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub prints it on the server: SHA256: followed by 43 base64 characters',
+      });
     }
   }
   return list.length > 0 ? list : undefined;
 }
 
 export function mergeOptions(plugin: SftpOptions, query: Readonly<Record<string, string>>, target: SftpOptions): SftpOptions {
-  const defined = <T extends object>(value: T): Partial<T> => Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+  const defined = <T extends object>(value: T): Partial<T> =>
+    Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
   return { ...defined(plugin), ...defined(query), ...defined(target) };
 }

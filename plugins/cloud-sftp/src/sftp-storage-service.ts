@@ -94,20 +94,31 @@ export class SftpStorageService implements StorageService {
       feed(body, meter);
       await pipeline(meter, writer, { signal });
       if (options.size !== undefined && counted !== options.size) {
-        throw new ExportError(`${what}: the stream gave ${counted} bytes, ${options.size} were announced`, { code: 'VERIFY', hint: 'the source changed or was cut short; the partial file was removed' });
+        throw new ExportError(`${what}: the stream gave ${counted} bytes, ${options.size} were announced`, {
+          code: 'VERIFY',
+          hint: 'the source changed or was cut short; the partial file was removed',
+        });
       }
       if (writer.serverSize !== counted) {
-        throw new ExportError(`${what}: the server holds ${writer.serverSize} bytes, ${counted} were sent`, { code: 'VERIFY', hint: 'check the server\'s disk space; the partial file was removed' });
+        throw new ExportError(`${what}: the server holds ${writer.serverSize} bytes, ${counted} were sent`, {
+          code: 'VERIFY',
+          hint: "check the server's disk space; the partial file was removed",
+        });
       }
       const hex = sha256.digest('hex');
       // An announced SHA-256 (store-remote's, of a local file) is checked before anything is
       // renamed into place: on a mismatch the partial file goes, and an object already there stays.
       const announced = options.metadata?.[SHA256_KEY];
       if (announced !== undefined && announced !== hex) {
-        throw new ExportError(`${what}: the stream's SHA-256 is ${hex}, not the ${announced} it was announced with; nothing was stored`, { code: 'VERIFY', hint: 'the source changed or was corrupted while it was read; export again' });
+        throw new ExportError(`${what}: the stream's SHA-256 is ${hex}, not the ${announced} it was announced with; nothing was stored`, {
+          code: 'VERIFY',
+          hint: 'the source changed or was corrupted while it was read; export again',
+        });
       }
       // The sidecar goes first, so the object never appears without it.
-      await request<void>(sftp!, (done) => sftp!.writeFile(sidecar, JSON.stringify({ ...options.metadata, [SHA256_KEY]: hex }), { mode: this.#options.fileMode } as never, done));
+      await request<void>(sftp!, (done) =>
+        sftp!.writeFile(sidecar, JSON.stringify({ ...options.metadata, [SHA256_KEY]: hex }), { mode: this.#options.fileMode } as never, done),
+      );
       wroteSidecar = true;
       await this.#replace(sftp, partial, path);
       if (writer.serverMtime !== undefined) await this.#removeStalePartials(sftp, directory, writer.serverMtime);
@@ -115,9 +126,16 @@ export class SftpStorageService implements StorageService {
     } catch (error) {
       // Over a connection that died, requests are never answered: clean up only over a live one.
       if (sftp && this.#connection.isLive(sftp)) {
-        await withTimeout(request<void>(sftp!, (done) => sftp!.unlink(partial, done)), CLEANUP_TIMEOUT_MS).catch(() => undefined);
+        await withTimeout(
+          request<void>(sftp!, (done) => sftp!.unlink(partial, done)),
+          CLEANUP_TIMEOUT_MS,
+        ).catch(() => undefined);
         // A sidecar describing bytes that never arrived would be wrong: drop it.
-        if (wroteSidecar) await withTimeout(request<void>(sftp!, (done) => sftp!.unlink(sidecar, done)), CLEANUP_TIMEOUT_MS).catch(() => undefined);
+        if (wroteSidecar)
+          await withTimeout(
+            request<void>(sftp!, (done) => sftp!.unlink(sidecar, done)),
+            CLEANUP_TIMEOUT_MS,
+          ).catch(() => undefined);
       }
       const failure = ((): unknown => {
         if (signal.aborted) return signal.reason ?? error;
@@ -174,7 +192,10 @@ export class SftpStorageService implements StorageService {
       if (!isNoSuchFile(error)) throw error;
     }
     if (stats && !isDirectory(stats.mode)) {
-      throw new ExportError(`${this.url}: ${directory} exists on the server and is not a directory`, { code: 'CONFLICT', hint: 'remove it or choose another path' });
+      throw new ExportError(`${this.url}: ${directory} exists on the server and is not a directory`, {
+        code: 'CONFLICT',
+        hint: 'remove it or choose another path',
+      });
     }
     if (!stats) {
       const { directory: parent } = splitPath(directory);
@@ -194,7 +215,8 @@ export class SftpStorageService implements StorageService {
     const what = `reading ${this.urlOf(key)}`;
     const sftp = await this.#sftp(what);
     const stats = await this.#statFile(sftp, path, what);
-    if (!stats) throw new ExportError(`${this.urlOf(key)} does not exist`, { code: 'NOT_FOUND', hint: `list what is there with \`hyperexport remote ls ${this.url}\`` });
+    if (!stats)
+      throw new ExportError(`${this.urlOf(key)} does not exist`, { code: 'NOT_FOUND', hint: `list what is there with \`hyperexport remote ls ${this.url}\`` });
     const source = new SftpFileReader(sftp, path, { size: stats.size });
     const out = new PassThrough({ highWaterMark: 256 * 1024 });
     const fail = (error: unknown) => {
@@ -244,7 +266,13 @@ export class SftpStorageService implements StorageService {
     yield* objects;
   }
 
-  async #walk(sftp: SFTPWrapper, relative: string, prefix: string, into: Array<{ key: string; path: string; stats: Stats }>, signal: AbortSignal): Promise<void> {
+  async #walk(
+    sftp: SFTPWrapper,
+    relative: string,
+    prefix: string,
+    into: Array<{ key: string; path: string; stats: Stats }>,
+    signal: AbortSignal,
+  ): Promise<void> {
     signal.throwIfAborted();
     const directory = relative === '' ? this.#target.root : joinRemote(this.#target.root, relative);
     let entries: FileEntryWithStats[];
@@ -282,8 +310,15 @@ export class SftpStorageService implements StorageService {
       }
     }
     // Remove the folders the delete emptied (an OVF export's folder), up to the root.
-    for (let current = directory; current !== '' && current !== '/' && current !== this.#target.root && current.startsWith(this.#target.root); current = splitPath(current).directory) {
-      const removed = await request<void>(sftp, (done) => sftp.rmdir(current, done)).then(() => true, () => false);
+    for (
+      let current = directory;
+      current !== '' && current !== '/' && current !== this.#target.root && current.startsWith(this.#target.root);
+      current = splitPath(current).directory
+    ) {
+      const removed = await request<void>(sftp, (done) => sftp.rmdir(current, done)).then(
+        () => true,
+        () => false,
+      );
       if (!removed) break;
     }
   }

@@ -4,7 +4,12 @@ import { parseSftpUrl, remotePath, urlOfKey } from './sftp-target.ts';
 describe('parseSftpUrl', () => {
   it('reads user, host, port and an absolute path', () => {
     expect(parseSftpUrl(new URL('sftp://backup@10.0.0.5:2222/srv/backups/'))).toEqual({
-      host: '10.0.0.5', port: 2222, username: 'backup', root: '/srv/backups', query: {}, url: 'sftp://backup@10.0.0.5:2222/srv/backups/',
+      host: '10.0.0.5',
+      port: 2222,
+      username: 'backup',
+      root: '/srv/backups',
+      query: {},
+      url: 'sftp://backup@10.0.0.5:2222/srv/backups/',
     });
     expect(parseSftpUrl(new URL('sftp://nas/data'))).toMatchObject({ host: 'nas', port: 22, username: undefined, root: '/data' });
   });

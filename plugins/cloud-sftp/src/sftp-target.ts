@@ -31,7 +31,9 @@ export function parseSftpUrl(url: URL): SftpTarget {
   const query: Record<string, string> = {};
   for (const [key, value] of url.searchParams) {
     if (!(QUERY_OPTIONS as readonly string[]).includes(key)) {
-      throw new ConfigError(`sftp:// URLs take no "${key}" setting`, { hint: `the query may hold ${QUERY_OPTIONS.join(', ')}; other settings go in the cloud-sftp plugin options` });
+      throw new ConfigError(`sftp:// URLs take no "${key}" setting`, {
+        hint: `the query may hold ${QUERY_OPTIONS.join(', ')}; other settings go in the cloud-sftp plugin options`,
+      });
     }
     query[key] = value;
   }

@@ -87,7 +87,11 @@ describe('gzip', () => {
   it('the reverse stage rejects a damaged file', async () => {
     const compressed = await through(new ParallelGzip(6, 2), input);
     compressed[compressed.length - 6]! ^= 0xff; // inside the CRC
-    await expect(through(await reverse('.gz').create('x.gz', noKeys, AbortSignal.timeout(60_000)), compressed)).rejects.toMatchObject({ name: 'Error', code: 'Z_DATA_ERROR', message: 'incorrect data check' });
+    await expect(through(await reverse('.gz').create('x.gz', noKeys, AbortSignal.timeout(60_000)), compressed)).rejects.toMatchObject({
+      name: 'Error',
+      code: 'Z_DATA_ERROR',
+      message: 'incorrect data check',
+    });
   });
 });
 
@@ -127,8 +131,12 @@ describe('zstd', () => {
     const first = await run('zstd', ['-c', '-q'], input.subarray(0, 1000));
     const twoFrames = Buffer.concat([first, await run('zstd', ['-c', '-q'], input.subarray(1000))]);
     expect((await through(createZstdDecompressStream('node:zlib'), twoFrames)).equals(input)).toBe(true);
-    await expect(through(createZstdDecompressStream('node:zlib'), Buffer.concat([first, Buffer.from('garbage!')]))).rejects.toThrow(/no frame starts at byte 1\d\d\d .*data after its last frame/);
-    await expect(through(createZstdDecompressStream('node:zlib'), twoFrames.subarray(0, twoFrames.length - 1))).rejects.toThrow(/ends inside a frame.*truncated/);
+    await expect(through(createZstdDecompressStream('node:zlib'), Buffer.concat([first, Buffer.from('garbage!')]))).rejects.toThrow(
+      /no frame starts at byte 1\d\d\d .*data after its last frame/,
+    );
+    await expect(through(createZstdDecompressStream('node:zlib'), twoFrames.subarray(0, twoFrames.length - 1))).rejects.toThrow(
+      /ends inside a frame.*truncated/,
+    );
     expect((await through(createZstdDecompressStream('node:zlib'), first)).equals(input.subarray(0, 1000))).toBe(true);
   });
 
@@ -136,7 +144,12 @@ describe('zstd', () => {
     const skippable = Buffer.alloc(8 + 5);
     skippable.writeUInt32LE(0x184d2a50, 0);
     skippable.writeUInt32LE(5, 4);
-    const file = Buffer.concat([await run('zstd', ['-c', '-q'], input.subarray(0, 5000)), skippable, await run('zstd', ['-c', '-q'], Buffer.alloc(0)), await run('zstd', ['-c', '-q'], input.subarray(5000))]);
+    const file = Buffer.concat([
+      await run('zstd', ['-c', '-q'], input.subarray(0, 5000)),
+      skippable,
+      await run('zstd', ['-c', '-q'], Buffer.alloc(0)),
+      await run('zstd', ['-c', '-q'], input.subarray(5000)),
+    ]);
     expect((await through(createZstdDecompressStream(backend), file)).equals(input)).toBe(true);
   });
 
@@ -145,6 +158,8 @@ describe('zstd', () => {
     expect((await through(await reverse('.zst').create('disk.vmdk.zst', noKeys, AbortSignal.timeout(60_000)), byZstd)).equals(input)).toBe(true);
     const damaged = Buffer.from(byZstd);
     damaged[damaged.length - 2]! ^= 0xff; // inside the content checksum
-    await expect(through(await reverse('.zst').create('x.zst', noKeys, AbortSignal.timeout(60_000)), damaged)).rejects.toThrow(/Restored data doesn't match checksum/); // zstd's own words, from either backend
+    await expect(through(await reverse('.zst').create('x.zst', noKeys, AbortSignal.timeout(60_000)), damaged)).rejects.toThrow(
+      /Restored data doesn't match checksum/,
+    ); // zstd's own words, from either backend
   });
 });

@@ -67,7 +67,8 @@ export default definePlugin<CompressOptions>({
       if (!compression) return plan;
       if (compression.algorithm === 'zstd') {
         const napi = loadZstdNapi();
-        if (napi instanceof Error) job.info(`the zstd-napi binding did not load (${napi.message.split('\n')[0]}); compressing with node:zlib's zstd, which is slower`, PLUGIN_NAME);
+        if (napi instanceof Error)
+          job.info(`the zstd-napi binding did not load (${napi.message.split('\n')[0]}); compressing with node:zlib's zstd, which is slower`, PLUGIN_NAME);
       }
       job.info(`compressing with ${compression.algorithm} level ${compression.level} on ${compression.threads} thread(s)`, PLUGIN_NAME);
       plan.stages.push(compressionStage(compression));

@@ -97,14 +97,18 @@ describe('ParallelZstd', () => {
     const stream = new ParallelZstd(napi.binding, 3, 2, BLOCK);
     let mostWaiting = 0;
     let received = 0;
-    await pipeline(Readable.from([incompressible]), stream, new Writable({
-      highWaterMark: 1,
-      write(chunk: Buffer, _encoding, callback) {
-        mostWaiting = Math.max(mostWaiting, stream.readableLength);
-        received += chunk.length;
-        setTimeout(callback, 2); // a destination far slower than compression
-      },
-    }));
+    await pipeline(
+      Readable.from([incompressible]),
+      stream,
+      new Writable({
+        highWaterMark: 1,
+        write(chunk: Buffer, _encoding, callback) {
+          mostWaiting = Math.max(mostWaiting, stream.readableLength);
+          received += chunk.length;
+          setTimeout(callback, 2); // a destination far slower than compression
+        },
+      }),
+    );
     expect(received).toBeGreaterThan(blocks * BLOCK);
     // Frames of the blocks in flight (4 per thread, so 8) wait, twice that at the most when the
     // destination asks for more while some still wait, never the whole input (64 blocks).
@@ -133,11 +137,17 @@ describe('ParallelZstd', () => {
   it('pushes nothing after an error downstream', async () => {
     const data = sample(20 * BLOCK);
     let received = 0;
-    await expect(pipeline(Readable.from([data]), new ParallelZstd(napi.binding, 3, 2, BLOCK), new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        received += chunk.length;
-        callback(received > BLOCK ? new Error('disk full') : null);
-      },
-    }))).rejects.toThrow('disk full');
+    await expect(
+      pipeline(
+        Readable.from([data]),
+        new ParallelZstd(napi.binding, 3, 2, BLOCK),
+        new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            received += chunk.length;
+            callback(received > BLOCK ? new Error('disk full') : null);
+          },
+        }),
+      ),
+    ).rejects.toThrow('disk full');
   });
 });

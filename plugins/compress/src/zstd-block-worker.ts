@@ -22,8 +22,7 @@ export interface BlockRequest {
 }
 
 export type BlockResult =
-  | { readonly sequence: number; readonly produced: number; readonly output: ArrayBuffer }
-  | { readonly sequence: number; readonly error: string };
+  { readonly sequence: number; readonly produced: number; readonly output: ArrayBuffer } | { readonly sequence: number; readonly error: string };
 
 if (parentPort) {
   const port = parentPort;

@@ -52,7 +52,9 @@ describe('ZstdFrameScanner', () => {
 
   it('names the byte where something that is not a frame starts', () => {
     const scanner = new ZstdFrameScanner();
-    expect(() => scanner.frameEnds(Buffer.concat([frames[0]!, Buffer.from('not zstd')]))).toThrow(`no frame starts at byte ${frames[0]!.length} (found 0x20746f6e)`);
+    expect(() => scanner.frameEnds(Buffer.concat([frames[0]!, Buffer.from('not zstd')]))).toThrow(
+      `no frame starts at byte ${frames[0]!.length} (found 0x20746f6e)`,
+    );
   });
 
   it('refuses a block header of the reserved type and a frame header with the reserved bit', () => {

@@ -82,7 +82,10 @@ export class ZstdFrameScanner {
         const magic = header.readUInt32LE(0);
         if (magic === ZSTD_MAGIC) this.#step = 'descriptor';
         else if ((magic & 0xfffffff0) >>> 0 === SKIPPABLE_MAGIC) this.#step = 'skippable size';
-        else throw new Error(`zstd: no frame starts at byte ${at} (found 0x${magic.toString(16).padStart(8, '0')}): the file is damaged or has data after its last frame`);
+        else
+          throw new Error(
+            `zstd: no frame starts at byte ${at} (found 0x${magic.toString(16).padStart(8, '0')}): the file is damaged or has data after its last frame`,
+          );
         return;
       }
       case 'descriptor': {

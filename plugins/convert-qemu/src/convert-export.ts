@@ -60,7 +60,10 @@ export async function convertExport(job: Job, published: PublishedExport, settin
   const target = join(source.directory, folderName);
   const partial = join(source.directory, partialFolderName(published.baseName, format));
   if (!job.spec.overwrite && (await exists(target))) {
-    throw new ExportError(`converted disks already exist at ${target}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace them, or --name to write another export' });
+    throw new ExportError(`converted disks already exist at ${target}`, {
+      code: 'EXPORT_EXISTS',
+      hint: 'give --overwrite to replace them, or --name to write another export',
+    });
   }
   // A partial folder of this name is a crashed run's: nothing else writes there.
   await rm(partial, { recursive: true, force: true });
@@ -72,11 +75,17 @@ export async function convertExport(job: Job, published: PublishedExport, settin
   const signal = AbortSignal.any([job.signal, failed.signal]);
   const started = performance.now();
   try {
-    const converted = await runWithConcurrency(source.disks, Math.max(1, job.spec.parallel), async (disk, index) => {
-      const fileName = convertedDiskName(published.baseName, format, index);
-      const stored = await convertDisk(job, disk, join(partial, fileName), `${folderName}/${fileName}`, settings, signal);
-      return { ...stored, locations: [join(target, fileName)] };
-    }, (error) => failed.abort(error), signal);
+    const converted = await runWithConcurrency(
+      source.disks,
+      Math.max(1, job.spec.parallel),
+      async (disk, index) => {
+        const fileName = convertedDiskName(published.baseName, format, index);
+        const stored = await convertDisk(job, disk, join(partial, fileName), `${folderName}/${fileName}`, settings, signal);
+        return { ...stored, locations: [join(target, fileName)] };
+      },
+      (error) => failed.abort(error),
+      signal,
+    );
     await syncPath(partial);
     await moveIntoPlace(partial, target);
     const elapsed = Math.round(performance.now() - started);
@@ -89,7 +98,14 @@ export async function convertExport(job: Job, published: PublishedExport, settin
   }
 }
 
-async function convertDisk(job: Job, disk: ExportDisk, output: string, name: string, settings: ConversionSettings, signal: AbortSignal): Promise<StoredFile & { virtualSize: number }> {
+async function convertDisk(
+  job: Job,
+  disk: ExportDisk,
+  output: string,
+  name: string,
+  settings: ConversionSettings,
+  signal: AbortSignal,
+): Promise<StoredFile & { virtualSize: number }> {
   const { qemuImg, format } = settings;
   const source: ImageRef = { driver: await detectSourceDriver(disk.location, disk.label), location: disk.location, label: disk.label };
   const { virtualSize } = await imageInfo(qemuImg, source, signal);
@@ -132,15 +148,22 @@ async function convertDisk(job: Job, disk: ExportDisk, output: string, name: str
  * Runs two tasks at once; when one fails the other is cancelled, and both have settled (a qemu-img
  * has exited) before the first failure is thrown, so the caller can remove their files.
  */
-async function bothOrNeither<A, B>(signal: AbortSignal, tasks: readonly [(signal: AbortSignal) => Promise<A>, (signal: AbortSignal) => Promise<B>]): Promise<[A, B]> {
+async function bothOrNeither<A, B>(
+  signal: AbortSignal,
+  tasks: readonly [(signal: AbortSignal) => Promise<A>, (signal: AbortSignal) => Promise<B>],
+): Promise<[A, B]> {
   const failed = new AbortController();
   const both = AbortSignal.any([signal, failed.signal]);
   let first: { error: unknown } | undefined;
-  const settled = await Promise.allSettled(tasks.map((task) => task(both).catch((error: unknown) => {
-    first ??= { error };
-    failed.abort(error);
-    throw error;
-  })));
+  const settled = await Promise.allSettled(
+    tasks.map((task) =>
+      task(both).catch((error: unknown) => {
+        first ??= { error };
+        failed.abort(error);
+        throw error;
+      }),
+    ),
+  );
   if (first) throw first.error;
   return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [A, B];
 }

@@ -37,7 +37,8 @@ export async function findLocalExport(published: PublishedExport, signal?: Abort
 async function findInOvfFolder(published: PublishedExport): Promise<LocalExport> {
   const descriptorName = published.files.find((file) => file.kind === 'descriptor')?.name ?? `${published.baseName}.ovf`;
   const descriptorPath = requireLocal(published, descriptorName);
-  if ((await stat(descriptorPath)).size > MAX_DESCRIPTOR_BYTES) throw new ExportError(`${descriptorPath} is too large to be an OVF descriptor`, { code: 'CONVERT_SOURCE' });
+  if ((await stat(descriptorPath)).size > MAX_DESCRIPTOR_BYTES)
+    throw new ExportError(`${descriptorPath} is too large to be an OVF descriptor`, { code: 'CONVERT_SOURCE' });
   const ovf = parseDescriptor(await readFile(descriptorPath, 'utf8'), descriptorPath);
   const folder = dirname(descriptorPath);
   const { disks, blankDisks } = disksOf(ovf, descriptorPath, (href) => {
@@ -53,7 +54,8 @@ async function findInOva(published: PublishedExport, signal?: AbortSignal): Prom
   const members = await indexOva(ovaPath);
   const descriptor = members.find((member) => member.name.toLowerCase().endsWith('.ovf'));
   if (!descriptor) throw new ExportError(`${ovaPath} holds no .ovf descriptor`, { code: 'CONVERT_SOURCE' });
-  if (descriptor.size > MAX_DESCRIPTOR_BYTES) throw new ExportError(`${descriptor.name} in ${ovaPath} is too large to be an OVF descriptor`, { code: 'CONVERT_SOURCE' });
+  if (descriptor.size > MAX_DESCRIPTOR_BYTES)
+    throw new ExportError(`${descriptor.name} in ${ovaPath} is too large to be an OVF descriptor`, { code: 'CONVERT_SOURCE' });
   const text = (await buffer(openOvaMember(ovaPath, descriptor, signal ? { signal } : {}))).toString('utf8');
   const ovf = parseDescriptor(text, `${descriptor.name} in ${ovaPath}`);
   const { disks, blankDisks } = disksOf(ovf, ovaPath, (href) => {
@@ -67,7 +69,10 @@ async function findInOva(published: PublishedExport, signal?: AbortSignal): Prom
 function requireLocal(published: PublishedExport, name: string): string {
   const path = published.localPaths.get(name);
   if (path === undefined) {
-    throw new ExportError(`there is no local copy of ${name} to convert (the export was only written to ${published.locations.join(', ') || 'non-local targets'})`, { code: 'CONVERT_NO_LOCAL_COPY', hint: NO_LOCAL_COPY_HINT });
+    throw new ExportError(
+      `there is no local copy of ${name} to convert (the export was only written to ${published.locations.join(', ') || 'non-local targets'})`,
+      { code: 'CONVERT_NO_LOCAL_COPY', hint: NO_LOCAL_COPY_HINT },
+    );
   }
   // Absolute, so the converted disks' paths are too: qemu-img reads `a:b/x` as protocol `a`.
   return resolve(path);
@@ -81,7 +86,11 @@ function parseDescriptor(text: string, where: string): ParsedOvf {
   }
 }
 
-function disksOf(ovf: ParsedOvf, where: string, locate: (href: string) => { location: ImageLocation; label: string }): { disks: ExportDisk[]; blankDisks: string[] } {
+function disksOf(
+  ovf: ParsedOvf,
+  where: string,
+  locate: (href: string) => { location: ImageLocation; label: string },
+): { disks: ExportDisk[]; blankDisks: string[] } {
   const disks: ExportDisk[] = [];
   const blankDisks: string[] = [];
   const seen = new Set<string>();

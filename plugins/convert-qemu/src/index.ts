@@ -74,7 +74,12 @@ export default definePlugin<ConvertQemuOptions>({
         report.error('qemu-img', `${error.message}: ${error.hint ?? QEMU_IMG_INSTALL_HINT}`, PLUGIN_NAME);
       }
       const existing = await existingConversion(job, settings);
-      if (existing) report.error('existing-conversion', `converted disks already exist at ${existing}: give --overwrite to replace them, or --name to write another`, PLUGIN_NAME);
+      if (existing)
+        report.error(
+          'existing-conversion',
+          `converted disks already exist at ${existing}: give --overwrite to replace them, or --name to write another`,
+          PLUGIN_NAME,
+        );
     });
 
     // A stage configured in the config file (not a flag) that rewrites the disks, e.g. compression
@@ -85,10 +90,13 @@ export default definePlugin<ConvertQemuOptions>({
       const disks: Artifact = job.spec.format === 'ova' ? { name: `${job.spec.name ?? 'export'}.ova`, kind: 'package' } : { name: 'disk.vmdk', kind: 'disk' };
       const rewriting = plan.stages.filter((stage: TransformStage) => stage.rename && (stage.appliesTo?.(disks) ?? true));
       if (rewriting.length > 0) {
-        throw new ExportError(`conversion needs uncompressed, unencrypted disks, but the export runs them through ${rewriting.map((stage) => stage.name).join(', ')}`, {
-          code: 'CONVERT_NEEDS_PLAIN_DISKS',
-          hint: 'export once without compression and encryption to convert, and separately with them for an archive copy',
-        });
+        throw new ExportError(
+          `conversion needs uncompressed, unencrypted disks, but the export runs them through ${rewriting.map((stage) => stage.name).join(', ')}`,
+          {
+            code: 'CONVERT_NEEDS_PLAIN_DISKS',
+            hint: 'export once without compression and encryption to convert, and separately with them for an archive copy',
+          },
+        );
       }
       return plan;
     });
@@ -119,7 +127,10 @@ export default definePlugin<ConvertQemuOptions>({
       published.derivedFiles.push(...result.files);
       published.locations.push(result.folder);
       // The record lists the converted disks too, so retention rotates them with the export.
-      await updatePublishedRecord(published, [...published.record.files, ...result.files.map(({ name, kind, size, sha256 }) => ({ path: name, kind, size, sha256 }))]);
+      await updatePublishedRecord(published, [
+        ...published.record.files,
+        ...result.files.map(({ name, kind, size, sha256 }) => ({ path: name, kind, size, sha256 })),
+      ]);
     });
 
     // Last of the published taps (store-remote uploads at stage 100), so an upload still finds the export.
@@ -161,7 +172,10 @@ async function removeExport(job: Job, result: ConversionResult, published: Publi
   await rm(path, { recursive: true, force: true });
   const converted = new Set(result.files.map((file) => file.name));
   published.files.splice(0, published.files.length);
-  await updatePublishedRecord(published, published.record.files.filter((file) => converted.has(file.path)));
+  await updatePublishedRecord(
+    published,
+    published.record.files.filter((file) => converted.has(file.path)),
+  );
   const index = published.locations.indexOf(path);
   if (index !== -1) published.locations.splice(index, 1);
   job.info(`removed the export ${path} after converting it (keepExport: false)`, PLUGIN_NAME);

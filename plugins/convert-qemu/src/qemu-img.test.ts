@@ -25,8 +25,9 @@ describe('imageOptions', () => {
   });
 
   it('opens a byte range of a file (an OVA member) through the raw driver', () => {
-    expect(imageOptions({ driver: 'vmdk', location: { path: '/x/vm.ova', offset: 1536, size: 4096 } }))
-      .toBe('driver=vmdk,file.driver=raw,file.offset=1536,file.size=4096,file.file.driver=file,file.file.filename=/x/vm.ova');
+    expect(imageOptions({ driver: 'vmdk', location: { path: '/x/vm.ova', offset: 1536, size: 4096 } })).toBe(
+      'driver=vmdk,file.driver=raw,file.offset=1536,file.size=4096,file.file.driver=file,file.file.filename=/x/vm.ova',
+    );
   });
 });
 
@@ -36,7 +37,9 @@ describe('runQemuImg', () => {
     expect(error).toBeInstanceOf(ExportError);
     expect(error).toMatchObject({ code: 'QEMU_IMG_MISSING', message: `qemu-img was not found at ${join(work, 'no-such-qemu-img')}; disk conversion needs it` });
     expect((error as ExportError).hint).toContain('apt-get install qemu-utils');
-    await expect(runQemuImg('no-such-qemu-img-on-path', ['--version'])).rejects.toThrow('qemu-img was not found on PATH (looked for "no-such-qemu-img-on-path")');
+    await expect(runQemuImg('no-such-qemu-img-on-path', ['--version'])).rejects.toThrow(
+      'qemu-img was not found on PATH (looked for "no-such-qemu-img-on-path")',
+    );
   });
 
   it('kills the process when the signal aborts, and settles only once it has exited', async () => {
@@ -82,11 +85,16 @@ describe('the qemu-img operations, on real images', () => {
     const different = await compareImages('qemu-img', { driver: 'raw', location: { path: other } }, converted);
     expect(different.identical).toBe(false);
     expect(different.message).toContain('Content mismatch at offset 0');
-    await expect(compareImages('qemu-img', source, { driver: 'qcow2', location: { path: rawImage }, label: 'the raw one' })).rejects.toThrow('could not compare');
+    await expect(compareImages('qemu-img', source, { driver: 'qcow2', location: { path: rawImage }, label: 'the raw one' })).rejects.toThrow(
+      'could not compare',
+    );
   });
 
   it('fails a conversion with what qemu-img said', async () => {
-    const error = await convertImage('qemu-img', { driver: 'qcow2', location: { path: rawImage }, label: 'disk.raw' }, join(work, 'never.qcow2'), ['-O', 'qcow2']).catch((caught: unknown) => caught);
+    const error = await convertImage('qemu-img', { driver: 'qcow2', location: { path: rawImage }, label: 'disk.raw' }, join(work, 'never.qcow2'), [
+      '-O',
+      'qcow2',
+    ]).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'CONVERT_FAILED' });
     expect((error as Error).message).toMatch(/^qemu-img could not convert disk\.raw: .*Image is not in qcow2 format/);
   });

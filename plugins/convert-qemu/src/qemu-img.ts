@@ -15,7 +15,8 @@ export interface ImageRef {
   readonly label?: string | undefined;
 }
 
-export const QEMU_IMG_INSTALL_HINT = 'install qemu-img: apt-get install qemu-utils (Debian, Ubuntu) or dnf install qemu-img (Fedora, RHEL); or set the convert-qemu option qemuImg to its path';
+export const QEMU_IMG_INSTALL_HINT =
+  'install qemu-img: apt-get install qemu-utils (Debian, Ubuntu) or dnf install qemu-img (Fedora, RHEL); or set the convert-qemu option qemuImg to its path';
 
 /** The `--image-opts` string for an image. */
 export function imageOptions(image: ImageRef): string {
@@ -96,10 +97,18 @@ function abortReason(signal: AbortSignal): unknown {
 function cannotRun(program: string, error: NodeJS.ErrnoException): ExportError {
   if (error.code === 'ENOENT') {
     const where = isAbsolute(program) ? `at ${program}` : `on PATH (looked for ${JSON.stringify(program)})`;
-    return new ExportError(`qemu-img was not found ${where}; disk conversion needs it`, { code: 'QEMU_IMG_MISSING', hint: QEMU_IMG_INSTALL_HINT, cause: error });
+    return new ExportError(`qemu-img was not found ${where}; disk conversion needs it`, {
+      code: 'QEMU_IMG_MISSING',
+      hint: QEMU_IMG_INSTALL_HINT,
+      cause: error,
+    });
   }
   if (error.code === 'EACCES') {
-    return new ExportError(`qemu-img at ${program} cannot be run (permission denied)`, { code: 'QEMU_IMG_MISSING', hint: `make it executable, or ${QEMU_IMG_INSTALL_HINT}`, cause: error });
+    return new ExportError(`qemu-img at ${program} cannot be run (permission denied)`, {
+      code: 'QEMU_IMG_MISSING',
+      hint: `make it executable, or ${QEMU_IMG_INSTALL_HINT}`,
+      cause: error,
+    });
   }
   return new ExportError(`qemu-img (${program}) cannot be run: ${error.message}`, { code: 'QEMU_IMG', hint: QEMU_IMG_INSTALL_HINT, cause: error });
 }
@@ -140,7 +149,13 @@ export async function imageInfo(program: string, image: ImageRef, signal?: Abort
  * `qemu-img convert -p`: writes `output` (a plain absolute path) from `source`. `outputArgs` choose
  * the format and its options (see target-formats.ts). `onPercent` gets each progress update.
  */
-export async function convertImage(program: string, source: ImageRef, output: string, outputArgs: readonly string[], options: { signal?: AbortSignal; onPercent?: (percent: number) => void } = {}): Promise<void> {
+export async function convertImage(
+  program: string,
+  source: ImageRef,
+  output: string,
+  outputArgs: readonly string[],
+  options: { signal?: AbortSignal; onPercent?: (percent: number) => void } = {},
+): Promise<void> {
   if (!isAbsolute(output)) throw new Error(`convertImage: the output path must be absolute (${output})`);
   const parser = new QemuProgressParser();
   const run = await runQemuImg(program, ['convert', '-p', '--image-opts', imageOptions(source), ...outputArgs, output], {

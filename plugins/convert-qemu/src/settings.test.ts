@@ -62,9 +62,20 @@ describe('outputArguments', () => {
   it('maps each format and its options to qemu-img convert arguments', () => {
     const defaults = DEFAULT_FORMAT_SETTINGS;
     expect(outputArguments('qcow2', defaults)).toEqual(['-O', 'qcow2']);
-    expect(outputArguments('qcow2', { ...defaults, qcow2: { compress: true, clusterSize: 2097152 } })).toEqual(['-O', 'qcow2', '-c', '-o', 'cluster_size=2097152']);
+    expect(outputArguments('qcow2', { ...defaults, qcow2: { compress: true, clusterSize: 2097152 } })).toEqual([
+      '-O',
+      'qcow2',
+      '-c',
+      '-o',
+      'cluster_size=2097152',
+    ]);
     expect(outputArguments('vhd', defaults)).toEqual(['-O', 'vpc', '-o', 'subformat=dynamic,force_size=on']);
-    expect(outputArguments('vhd', { ...defaults, vhd: { subformat: 'fixed', forceSize: false } })).toEqual(['-O', 'vpc', '-o', 'subformat=fixed,force_size=off']);
+    expect(outputArguments('vhd', { ...defaults, vhd: { subformat: 'fixed', forceSize: false } })).toEqual([
+      '-O',
+      'vpc',
+      '-o',
+      'subformat=fixed,force_size=off',
+    ]);
     expect(outputArguments('vhdx', defaults)).toEqual(['-O', 'vhdx', '-o', 'subformat=dynamic']);
     expect(outputArguments('vdi', defaults)).toEqual(['-O', 'vdi']);
     expect(outputArguments('vdi', { ...defaults, vdi: { subformat: 'fixed' } })).toEqual(['-O', 'vdi', '-o', 'static=on']);

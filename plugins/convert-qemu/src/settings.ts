@@ -36,7 +36,9 @@ export function checkOptions(options: ConvertQemuOptions): string[] {
   const problems: string[] = [];
   const clusterSize = options.qcow2?.clusterSize;
   if (clusterSize !== undefined && !isValidClusterSize(clusterSize)) {
-    problems.push(`qcow2.clusterSize is ${clusterSize}; it must be a power of two from ${MIN_CLUSTER_SIZE} to ${MAX_CLUSTER_SIZE} bytes (qemu's default is 65536)`);
+    problems.push(
+      `qcow2.clusterSize is ${clusterSize}; it must be a power of two from ${MIN_CLUSTER_SIZE} to ${MAX_CLUSTER_SIZE} bytes (qemu's default is 65536)`,
+    );
   }
   return problems;
 }

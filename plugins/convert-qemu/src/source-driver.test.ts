@@ -47,6 +47,9 @@ describe('detectSourceDriver on images qemu-img made', () => {
   it('refuses a VMDK descriptor that points at other files', async () => {
     const path = join(work, 'flat.vmdk');
     await exec('qemu-img', ['create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', path, '1M']);
-    await expect(detectSourceDriver({ path }, 'flat.vmdk')).rejects.toMatchObject({ code: 'CONVERT_SOURCE', message: expect.stringContaining('flat.vmdk is a VMDK descriptor') });
+    await expect(detectSourceDriver({ path }, 'flat.vmdk')).rejects.toMatchObject({
+      code: 'CONVERT_SOURCE',
+      message: expect.stringContaining('flat.vmdk is a VMDK descriptor'),
+    });
   });
 });

@@ -10,7 +10,15 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus, ExportBindings, ExportError, Exporter, Job } from '@hyperexport/core';
 import type { FileBinding, RestoreBindings, RestoreKeys, TransformStage } from '@hyperexport/core';
-import encryptAes, { createDecryptStream, createEncryptStream, encryptionStage, keySource, masterKeyFromBytes, readFileBinding, reverseStages } from './index.ts';
+import encryptAes, {
+  createDecryptStream,
+  createEncryptStream,
+  encryptionStage,
+  keySource,
+  masterKeyFromBytes,
+  readFileBinding,
+  reverseStages,
+} from './index.ts';
 import type { HeaderBinding, MasterKey } from './index.ts';
 import { specEncrypt } from './testing/specification.ts';
 import { recordPushes, run, runCollecting } from './testing/streams.ts';
@@ -68,7 +76,7 @@ class RecordingBindings implements RestoreBindings {
 }
 
 describe('what the plugin writes', () => {
-  it('its transform hook builds a stage that binds the stored name core hands it and the job\'s id; a restore reads them back', async () => {
+  it("its transform hook builds a stage that binds the stored name core hands it and the job's id; a restore reads them back", async () => {
     const exporter = await Exporter.create([encryptAes({ keyFile, chunkSize: CHUNK })]);
     const job = new Job({ format: 'ovf', parallel: 1, overwrite: false, extra: {} }, new EventBus());
     const plan = await exporter.hooks.transform.promise({ stages: [] }, job);
@@ -114,7 +122,9 @@ describe('what the plugin writes', () => {
       [{ storedName: 'disk.vmdk.hxe', exportId: '' }, /the export id is empty/],
     ];
     for (const [binding, message] of refused) {
-      expect(() => createEncryptStream(master, { binding }), binding.storedName).toThrow(expect.objectContaining({ code: 'BAD_BINDING', message: expect.stringMatching(message), hint: expect.stringContaining('255 bytes') }));
+      expect(() => createEncryptStream(master, { binding }), binding.storedName).toThrow(
+        expect.objectContaining({ code: 'BAD_BINDING', message: expect.stringMatching(message), hint: expect.stringContaining('255 bytes') }),
+      );
     }
     // Through the stage, the export fails on that file rather than writing an unbound one.
     expect(() => encryptionStage(master, { exportId: JOB_A }).create({ name: `${'n'.repeat(256)}.hxe`, kind: 'disk' }, signal())).toThrow(ExportError);
@@ -140,10 +150,16 @@ describe('what a restore refuses, before any plaintext', () => {
   });
 
   it('two disks of one export swapped: the restore fails naming both names, and hands out nothing', async () => {
-    for (const [name, bytes, writtenAs] of [['a.vmdk.hxe', fileB, 'b.vmdk.hxe'], ['b.vmdk.hxe', fileA, 'a.vmdk.hxe']] as const) {
+    for (const [name, bytes, writtenAs] of [
+      ['a.vmdk.hxe', fileB, 'b.vmdk.hxe'],
+      ['b.vmdk.hxe', fileA, 'a.vmdk.hxe'],
+    ] as const) {
       const { pushed, error } = await restoreAs(name, bytes, new ExportBindings());
       expect(error).toBeInstanceOf(ExportError);
-      expect(error).toMatchObject({ code: 'RESTORE_BINDING', message: `${name} was written as ${writtenAs}: the files of this export were swapped or renamed` });
+      expect(error).toMatchObject({
+        code: 'RESTORE_BINDING',
+        message: `${name} was written as ${writtenAs}: the files of this export were swapped or renamed`,
+      });
       expect(pushed.length).toBe(0);
     }
   });
@@ -159,7 +175,10 @@ describe('what a restore refuses, before any plaintext', () => {
     const bindings = new ExportBindings();
     expect((await restoreAs('a.vmdk.hxe', fileA, bindings)).error).toBeUndefined();
     const { pushed, error } = await restoreAs('c.vmdk.hxe', other, bindings);
-    expect(error).toMatchObject({ code: 'RESTORE_BINDING', message: expect.stringContaining(`c.vmdk.hxe was written by another export (job ${JOB_B}) than a.vmdk.hxe (job ${JOB_A})`) });
+    expect(error).toMatchObject({
+      code: 'RESTORE_BINDING',
+      message: expect.stringContaining(`c.vmdk.hxe was written by another export (job ${JOB_B}) than a.vmdk.hxe (job ${JOB_A})`),
+    });
     expect(pushed.length).toBe(0);
   });
 
@@ -179,13 +198,19 @@ describe('what a restore refuses, before any plaintext', () => {
     const newFirst = new ExportBindings();
     expect((await restoreAs('a.vmdk.hxe', fileA, newFirst)).error).toBeUndefined();
     const mixed = await restoreAs('old.vmdk.hxe', old, newFirst);
-    expect(mixed.error).toMatchObject({ code: 'RESTORE_BINDING', message: expect.stringContaining('old.vmdk.hxe carries no binding to its export while a.vmdk.hxe does') });
+    expect(mixed.error).toMatchObject({
+      code: 'RESTORE_BINDING',
+      message: expect.stringContaining('old.vmdk.hxe carries no binding to its export while a.vmdk.hxe does'),
+    });
     expect(mixed.pushed.length).toBe(0);
 
     const oldFirst = new ExportBindings();
     expect((await restoreAs('old.vmdk.hxe', old, oldFirst)).error).toBeUndefined();
     const mixedAfter = await restoreAs('a.vmdk.hxe', fileA, oldFirst);
-    expect(mixedAfter.error).toMatchObject({ code: 'RESTORE_BINDING', message: expect.stringContaining('old.vmdk.hxe carries no binding to its export while a.vmdk.hxe does') });
+    expect(mixedAfter.error).toMatchObject({
+      code: 'RESTORE_BINDING',
+      message: expect.stringContaining('old.vmdk.hxe carries no binding to its export while a.vmdk.hxe does'),
+    });
     expect(mixedAfter.pushed.length).toBe(0);
   });
 
@@ -214,7 +239,7 @@ describe('what a restore refuses, before any plaintext', () => {
   });
 });
 
-describe('createDecryptStream\'s onHeader', () => {
+describe("createDecryptStream's onHeader", () => {
   it('is called once, after authentication and before the first plaintext, with the binding', async () => {
     const plaintext = randomBytes(3 * CHUNK);
     const file = await run(createEncryptStream(master, { chunkSize: CHUNK, binding: { storedName: 'x.ova.hxe', exportId: JOB_B } }), plaintext);
@@ -237,7 +262,12 @@ describe('createDecryptStream\'s onHeader', () => {
   it('fails the stream with what it throws or rejects with, and nothing is handed out', async () => {
     const file = await run(createEncryptStream(master, { binding: { storedName: 'x.hxe', exportId: JOB_A } }), randomBytes(5000));
     const refusal = new ExportError('not the file you asked for', { code: 'TEST_REFUSAL' });
-    for (const onHeader of [() => { throw refusal; }, () => Promise.reject(refusal)]) {
+    for (const onHeader of [
+      () => {
+        throw refusal;
+      },
+      () => Promise.reject(refusal),
+    ]) {
       const { stream, pushed } = recordPushes(createDecryptStream(master, { onHeader }));
       const { error } = await runCollecting(stream, file);
       expect(error).toBe(refusal);
@@ -248,7 +278,10 @@ describe('createDecryptStream\'s onHeader', () => {
 
 describe('readFileBinding', () => {
   it('reads the header only, and says undefined for a version 1 file', async () => {
-    const file = await run(createEncryptStream(master, { chunkSize: CHUNK, binding: { storedName: 'web01.ova.hxe', exportId: JOB_A } }), randomBytes(4 * CHUNK));
+    const file = await run(
+      createEncryptStream(master, { chunkSize: CHUNK, binding: { storedName: 'web01.ova.hxe', exportId: JOB_A } }),
+      randomBytes(4 * CHUNK),
+    );
     async function* headerThenStop(): AsyncGenerator<Buffer> {
       yield file.subarray(0, 50);
       yield file.subarray(50, 200);
@@ -261,10 +294,18 @@ describe('readFileBinding', () => {
 
   it('refuses a header that does not authenticate, and a file cut inside its header', async () => {
     const file = await run(createEncryptStream(master, { binding: { storedName: 'web01.ova.hxe', exportId: JOB_A } }), randomBytes(10));
-    await expect(readFileBinding(Readable.from([file]), keySource({ key: randomBytes(32) }), { name: 'web01.ova.hxe' })).rejects.toMatchObject({ code: 'WRONG_KEY' });
+    await expect(readFileBinding(Readable.from([file]), keySource({ key: randomBytes(32) }), { name: 'web01.ova.hxe' })).rejects.toMatchObject({
+      code: 'WRONG_KEY',
+    });
     const altered = Buffer.from(file);
     altered[95]! ^= 2;
-    await expect(readFileBinding(Readable.from([altered]), master)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('its authentication code does not match') });
-    await expect(readFileBinding(Readable.from([file.subarray(0, 100)]), master, { name: 'web01.ova.hxe' })).rejects.toMatchObject({ code: 'TRUNCATED', message: 'web01.ova.hxe is truncated: it ends inside the encryption header (100 of 173 bytes)' });
+    await expect(readFileBinding(Readable.from([altered]), master)).rejects.toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringContaining('its authentication code does not match'),
+    });
+    await expect(readFileBinding(Readable.from([file.subarray(0, 100)]), master, { name: 'web01.ova.hxe' })).rejects.toMatchObject({
+      code: 'TRUNCATED',
+      message: 'web01.ova.hxe is truncated: it ends inside the encryption header (100 of 173 bytes)',
+    });
   });
 });

@@ -27,7 +27,9 @@ describe('keyCheckBinding', () => {
     expect(recorded).toMatch(/^aes-kcv1:raw:[0-9a-f]{64}$/);
     expect(recorded).not.toContain(key.toString('hex'));
     expect(await keyCheckBinding(masterKeyFromBytes(key), undefined)(recorded)).toEqual({ value: recorded });
-    expect(await keyCheckBinding(masterKeyFromBytes(randomBytes(32)), undefined)(recorded)).toMatchObject({ mismatch: 'the interrupted run encrypted with another key file' });
+    expect(await keyCheckBinding(masterKeyFromBytes(randomBytes(32)), undefined)(recorded)).toMatchObject({
+      mismatch: 'the interrupted run encrypted with another key file',
+    });
   });
 
   it('recognises the same passphrase although each run draws its own salt, with one scrypt', async () => {
@@ -50,11 +52,19 @@ describe('keyCheckBinding', () => {
     const keyFile = masterKeyFromBytes(randomBytes(32));
     const byPassphrase = (await keyCheckBinding(passphrase.master, passphrase.rederive)(undefined)).value;
     const byKeyFile = (await keyCheckBinding(keyFile, undefined)(undefined)).value;
-    expect(await keyCheckBinding(keyFile, undefined)(byPassphrase)).toMatchObject({ mismatch: 'the interrupted run encrypted with a passphrase, this one with a key file' });
-    expect(await keyCheckBinding(passphrase.master, passphrase.rederive)(byKeyFile)).toMatchObject({ mismatch: 'the interrupted run encrypted with a key file, this one with a passphrase' });
+    expect(await keyCheckBinding(keyFile, undefined)(byPassphrase)).toMatchObject({
+      mismatch: 'the interrupted run encrypted with a passphrase, this one with a key file',
+    });
+    expect(await keyCheckBinding(passphrase.master, passphrase.rederive)(byKeyFile)).toMatchObject({
+      mismatch: 'the interrupted run encrypted with a key file, this one with a passphrase',
+    });
     const costly = byPassphrase.replace(/^aes-kcv1:scrypt:10:/, 'aes-kcv1:scrypt:30:');
-    expect(await keyCheckBinding(passphrase.master, passphrase.rederive)(costly)).toMatchObject({ mismatch: 'the key check the interrupted run recorded is unreadable' });
-    expect(await keyCheckBinding(passphrase.master, passphrase.rederive)('garbage')).toMatchObject({ mismatch: 'the key check the interrupted run recorded is unreadable' });
+    expect(await keyCheckBinding(passphrase.master, passphrase.rederive)(costly)).toMatchObject({
+      mismatch: 'the key check the interrupted run recorded is unreadable',
+    });
+    expect(await keyCheckBinding(passphrase.master, passphrase.rederive)('garbage')).toMatchObject({
+      mismatch: 'the key check the interrupted run recorded is unreadable',
+    });
     expect(passphrase.calls).toEqual([]);
   });
 });

@@ -25,7 +25,8 @@ const LABEL = 'hyperexport-aes checkpoint key check v1';
 /** Derives the master key again from the job's passphrase, with other scrypt parameters and salt. */
 export type Rederive = (params: ScryptParams, salt: Buffer) => Promise<Buffer>;
 
-type Recorded = { readonly kind: 'raw'; readonly kcv: Buffer } | { readonly kind: 'scrypt'; readonly params: ScryptParams; readonly salt: Buffer; readonly kcv: Buffer };
+type Recorded =
+  { readonly kind: 'raw'; readonly kcv: Buffer } | { readonly kind: 'scrypt'; readonly params: ScryptParams; readonly salt: Buffer; readonly kcv: Buffer };
 
 /** The checkpoint binding of a job encrypted under `master` (see TransformStage.checkpointBinding). */
 export function keyCheckBinding(master: MasterKey, rederive: Rederive | undefined): (recorded: string | undefined) => Promise<StageBinding> {
@@ -35,7 +36,13 @@ export function keyCheckBinding(master: MasterKey, rederive: Rederive | undefine
     const parsed = parse(recorded);
     if (!parsed) return { value: own, mismatch: 'the key check the interrupted run recorded is unreadable' };
     if (parsed.kind === 'raw') {
-      return { value: own, mismatch: master.kdf.kind === 'raw' ? 'the interrupted run encrypted with another key file' : 'the interrupted run encrypted with a key file, this one with a passphrase' };
+      return {
+        value: own,
+        mismatch:
+          master.kdf.kind === 'raw'
+            ? 'the interrupted run encrypted with another key file'
+            : 'the interrupted run encrypted with a key file, this one with a passphrase',
+      };
     }
     if (master.kdf.kind === 'raw' || !rederive) return { value: own, mismatch: 'the interrupted run encrypted with a passphrase, this one with a key file' };
     const key = await rederive(parsed.params, parsed.salt);

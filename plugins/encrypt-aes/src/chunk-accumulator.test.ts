@@ -28,7 +28,10 @@ describe('ChunkAccumulator', () => {
     const input = randomBytes(23);
     for (const pieces of [[23], [1, 1, 1, 20], [5, 5, 5, 8], [3, 0, 4, 16], [4, 4, 4, 4, 4, 3]]) {
       const { full, last } = feed(5, input, pieces);
-      expect(full.map((chunk) => chunk.toString('hex')), `pieces ${pieces.join(',')}`).toEqual([0, 5, 10, 15].map((at) => input.subarray(at, at + 5).toString('hex')));
+      expect(
+        full.map((chunk) => chunk.toString('hex')),
+        `pieces ${pieces.join(',')}`,
+      ).toEqual([0, 5, 10, 15].map((at) => input.subarray(at, at + 5).toString('hex')));
       expect(last.equals(input.subarray(20)), `pieces ${pieces.join(',')}`).toBe(true);
     }
   });

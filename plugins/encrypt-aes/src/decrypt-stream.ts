@@ -70,7 +70,10 @@ class DecryptStream extends Transform {
       callback();
       return;
     }
-    this.#openHeader().then(() => this.#consume(chunk, end, callback), (error: unknown) => callback(error as Error));
+    this.#openHeader().then(
+      () => this.#consume(chunk, end, callback),
+      (error: unknown) => callback(error as Error),
+    );
   }
 
   override _flush(callback: TransformCallback): void {
@@ -78,8 +81,18 @@ class DecryptStream extends Transform {
       if (!this.#key) throw this.#header.truncated();
       const pendingLength = this.#chunks!.length;
       if (pendingLength < TAG_LENGTH) {
-        if (pendingLength === 0 && this.#counter === 0) throw this.#error('TRUNCATED', 'is truncated: it ends right after the encryption header, before its first chunk', 'the file was cut off; use another copy of the export');
-        if (pendingLength === 0) throw this.#error('TRUNCATED', `is truncated: it ends after chunk ${this.#counter - 1}, at a chunk boundary, without its final chunk`, 'the file was cut off; use another copy of the export');
+        if (pendingLength === 0 && this.#counter === 0)
+          throw this.#error(
+            'TRUNCATED',
+            'is truncated: it ends right after the encryption header, before its first chunk',
+            'the file was cut off; use another copy of the export',
+          );
+        if (pendingLength === 0)
+          throw this.#error(
+            'TRUNCATED',
+            `is truncated: it ends after chunk ${this.#counter - 1}, at a chunk boundary, without its final chunk`,
+            'the file was cut off; use another copy of the export',
+          );
         throw this.#error('TRUNCATED', `is truncated: it ends inside chunk ${this.#counter}`, 'the file was cut off; use another copy of the export');
       }
       this.#open(this.#chunks!.take(), true);
@@ -127,12 +140,17 @@ class DecryptStream extends Transform {
   /** Opens one sealed chunk; its plaintext is pushed only once its tag verified. */
   #open(sealed: Buffer, final: boolean): void {
     const index = this.#counter;
-    if (index >= MAX_CHUNKS) throw this.#error('CORRUPT', `has more than 2^32 chunks, which no writer produces`, 'the file is damaged; use another copy of the export');
+    if (index >= MAX_CHUNKS)
+      throw this.#error('CORRUPT', `has more than 2^32 chunks, which no writer produces`, 'the file is damaged; use another copy of the export');
     const plaintext = this.#tryOpen(sealed, index, final);
     if (!plaintext) throw this.#explainFailure(sealed, index, final);
     if (final && plaintext.length === 0 && index > 0) {
       // Writers never end with an empty chunk after data; accepting one would give a file two encodings.
-      throw this.#error('CORRUPT', `ends with an empty chunk after chunk ${index - 1}, which no writer produces`, 'the file is damaged or was altered; use another copy of the export');
+      throw this.#error(
+        'CORRUPT',
+        `ends with an empty chunk after chunk ${index - 1}, which no writer produces`,
+        'the file is damaged or was altered; use another copy of the export',
+      );
     }
     this.#counter += 1;
     if (plaintext.length > 0) this.push(plaintext);
@@ -163,10 +181,18 @@ class DecryptStream extends Transform {
     if (other) {
       other.fill(0);
       return final
-        ? this.#error('TRUNCATED', `is truncated: it ends after chunk ${index}, at a chunk boundary, without its final chunk`, 'the file was cut off; use another copy of the export')
+        ? this.#error(
+            'TRUNCATED',
+            `is truncated: it ends after chunk ${index}, at a chunk boundary, without its final chunk`,
+            'the file was cut off; use another copy of the export',
+          )
         : this.#error('CORRUPT', `has data after its final chunk (chunk ${index})`, 'bytes were appended to the file; use another copy of the export');
     }
-    return this.#error('CORRUPT', `chunk ${index} failed authentication: the file is damaged or was altered (a changed byte, chunks reordered or duplicated, cut off, or data appended)`, 'use another copy of the export; nothing of this chunk was written out');
+    return this.#error(
+      'CORRUPT',
+      `chunk ${index} failed authentication: the file is damaged or was altered (a changed byte, chunks reordered or duplicated, cut off, or data appended)`,
+      'use another copy of the export; nothing of this chunk was written out',
+    );
   }
 
   #error(code: string, what: string, hint: string): ExportError {

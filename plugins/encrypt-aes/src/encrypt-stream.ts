@@ -7,7 +7,18 @@ import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import { ConfigError, ExportError } from '@hyperexport/core';
 import { ChunkAccumulator } from './chunk-accumulator.ts';
-import { DEFAULT_CHUNK_SIZE, FILE_SALT_LENGTH, FORMAT_VERSION, MAX_CHUNKS, NONCE_LENGTH, NONCE_PREFIX_LENGTH, TAG_LENGTH, chunkSizeProblem, encodeHeaderFields, setNonce } from './format.ts';
+import {
+  DEFAULT_CHUNK_SIZE,
+  FILE_SALT_LENGTH,
+  FORMAT_VERSION,
+  MAX_CHUNKS,
+  NONCE_LENGTH,
+  NONCE_PREFIX_LENGTH,
+  TAG_LENGTH,
+  chunkSizeProblem,
+  encodeHeaderFields,
+  setNonce,
+} from './format.ts';
 import { deriveFileKeys, headerMac } from './keys.ts';
 import type { HeaderBinding } from './format.ts';
 import type { MasterKey } from './keys.ts';
@@ -43,7 +54,8 @@ class EncryptStream extends Transform {
     this.#chunkSize = chunkSize;
     this.#chunks = new ChunkAccumulator(chunkSize, (plaintext) => this.#seal(plaintext, false));
     // The plugin wipes a job's key when the job ends; encrypting with what is left would be silent.
-    if (master.key.every((byte) => byte === 0)) throw new ExportError('the encryption key is all zeros: it was wiped when its job ended, or it is not a random key', { code: 'BAD_KEY' });
+    if (master.key.every((byte) => byte === 0))
+      throw new ExportError('the encryption key is all zeros: it was wiped when its job ended, or it is not a random key', { code: 'BAD_KEY' });
     const fileSalt = randomBytes(FILE_SALT_LENGTH);
     const noncePrefix = randomBytes(NONCE_PREFIX_LENGTH);
     noncePrefix.copy(this.#nonce, 0);
@@ -88,7 +100,10 @@ class EncryptStream extends Transform {
 
   #seal(plaintext: Buffer, final: boolean): void {
     if (this.#counter >= MAX_CHUNKS) {
-      throw new ExportError(`the input is too large for one encrypted file (more than 2^32 chunks of ${this.#chunkSize} bytes)`, { code: 'TOO_LARGE', hint: 'use a larger chunkSize' });
+      throw new ExportError(`the input is too large for one encrypted file (more than 2^32 chunks of ${this.#chunkSize} bytes)`, {
+        code: 'TOO_LARGE',
+        hint: 'use a larger chunkSize',
+      });
     }
     const cipher = createCipheriv('aes-256-gcm', this.#key, setNonce(this.#nonce, this.#counter, final), { authTagLength: TAG_LENGTH });
     // Ciphertext and tag pushed as they are: joining them would copy every chunk once more.

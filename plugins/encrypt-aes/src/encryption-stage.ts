@@ -47,7 +47,10 @@ export function encryptionStage(master: MasterKey, options: EncryptionStageOptio
   const readBackKeys = options.readBackKeys ?? masterKeySource(master);
   // Core hands every stage the artifact as it will be stored, after every rename: that name,
   // without any folder, is what the header binds.
-  const bindingOf = (artifact: Artifact): HeaderBinding => ({ storedName: basename(artifact.name), exportId: typeof exportId === 'function' ? exportId() : exportId });
+  const bindingOf = (artifact: Artifact): HeaderBinding => ({
+    storedName: basename(artifact.name),
+    exportId: typeof exportId === 'function' ? exportId() : exportId,
+  });
   return {
     name: STAGE_NAME,
     stage: Stage.ENCRYPT,

@@ -117,10 +117,12 @@ export function scryptMemory(params: ScryptParams): number {
 /** Why these scrypt parameters are refused, or undefined when they are within the limits. */
 export function scryptProblem(params: ScryptParams): string | undefined {
   const { log2N, r, p } = params;
-  if (!Number.isInteger(log2N) || log2N < SCRYPT_LIMITS.minLog2N || log2N > SCRYPT_LIMITS.maxLog2N) return `scrypt log2N must be an integer from ${SCRYPT_LIMITS.minLog2N} to ${SCRYPT_LIMITS.maxLog2N} (got ${log2N})`;
+  if (!Number.isInteger(log2N) || log2N < SCRYPT_LIMITS.minLog2N || log2N > SCRYPT_LIMITS.maxLog2N)
+    return `scrypt log2N must be an integer from ${SCRYPT_LIMITS.minLog2N} to ${SCRYPT_LIMITS.maxLog2N} (got ${log2N})`;
   if (!Number.isInteger(r) || r < 1 || r > SCRYPT_LIMITS.maxR) return `scrypt r must be an integer from 1 to ${SCRYPT_LIMITS.maxR} (got ${r})`;
   if (!Number.isInteger(p) || p < 1 || p > SCRYPT_LIMITS.maxP) return `scrypt p must be an integer from 1 to ${SCRYPT_LIMITS.maxP} (got ${p})`;
-  if (scryptMemory(params) > SCRYPT_LIMITS.maxMemoryBytes) return `scrypt parameters need ${scryptMemory(params) / 2 ** 20} MiB (128·N·r), more than the limit of ${SCRYPT_LIMITS.maxMemoryBytes / 2 ** 20} MiB`;
+  if (scryptMemory(params) > SCRYPT_LIMITS.maxMemoryBytes)
+    return `scrypt parameters need ${scryptMemory(params) / 2 ** 20} MiB (128·N·r), more than the limit of ${SCRYPT_LIMITS.maxMemoryBytes / 2 ** 20} MiB`;
   return undefined;
 }
 
@@ -136,7 +138,8 @@ export function bindingProblem(binding: HeaderBinding): string | undefined {
   const { storedName, exportId } = binding;
   const nameBytes = Buffer.byteLength(storedName, 'utf8');
   if (nameBytes === 0) return 'the stored name is empty';
-  if (nameBytes > BINDING_LIMITS.maxStoredNameBytes) return `the stored name ${storedName} is ${nameBytes} bytes in UTF-8, more than the ${BINDING_LIMITS.maxStoredNameBytes} an encrypted file's header can bind`;
+  if (nameBytes > BINDING_LIMITS.maxStoredNameBytes)
+    return `the stored name ${storedName} is ${nameBytes} bytes in UTF-8, more than the ${BINDING_LIMITS.maxStoredNameBytes} an encrypted file's header can bind`;
   if (storedName.includes('/') || storedName.includes('\0')) return `the stored name ${JSON.stringify(storedName)} is not a base name (it holds a / or a NUL)`;
   if (!sameInUtf8(storedName)) return `the stored name ${JSON.stringify(storedName)} is not valid Unicode (a lone surrogate)`;
   const idBytes = Buffer.byteLength(exportId, 'utf8');
@@ -159,7 +162,11 @@ export function headerLength(binding: HeaderBinding): number {
 /** A version 2 header without its MAC; the caller appends the MAC over these bytes. */
 export function encodeHeaderFields(fields: HeaderFields): Buffer {
   const problem = bindingProblem(fields.binding);
-  if (problem) throw new ExportError(`cannot encrypt the file: ${problem}`, { code: 'BAD_BINDING', hint: 'an encrypted file\'s stored name must be 1 to 255 bytes in UTF-8, without / or NUL: give the export a shorter name' });
+  if (problem)
+    throw new ExportError(`cannot encrypt the file: ${problem}`, {
+      code: 'BAD_BINDING',
+      hint: "an encrypted file's stored name must be 1 to 255 bytes in UTF-8, without / or NUL: give the export a shorter name",
+    });
   const name = Buffer.from(fields.binding.storedName, 'utf8');
   const id = Buffer.from(fields.binding.exportId, 'utf8');
   const bindingLength = 1 + name.length + 1 + id.length;
@@ -233,7 +240,10 @@ export function minimumHeaderLength(seen: Buffer): number {
 export function parseHeader(bytes: Buffer, name: string): Header {
   const extent = headerExtent(bytes, name);
   if (!extent.complete || bytes.length !== extent.length) {
-    throw new ExportError(`${name}: a header of ${bytes.length} bytes was given to parseHeader, which needs the whole header (${extent.complete ? extent.length : `at least ${minimumHeaderLength(bytes)}`} bytes)`, { code: 'TRUNCATED' });
+    throw new ExportError(
+      `${name}: a header of ${bytes.length} bytes was given to parseHeader, which needs the whole header (${extent.complete ? extent.length : `at least ${minimumHeaderLength(bytes)}`} bytes)`,
+      { code: 'TRUNCATED' },
+    );
   }
   const version = bytes[OFFSET_VERSION]!;
   const kdfId = bytes[OFFSET_KDF]!;
@@ -277,10 +287,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 function decodeBinding(bytes: Buffer, name: string): HeaderBinding {
   const strings: string[] = [];
   let offset = 0;
-  for (const [field, max] of [['stored name', BINDING_LIMITS.maxStoredNameBytes], ['export id', BINDING_LIMITS.maxExportIdBytes]] as const) {
+  for (const [field, max] of [
+    ['stored name', BINDING_LIMITS.maxStoredNameBytes],
+    ['export id', BINDING_LIMITS.maxExportIdBytes],
+  ] as const) {
     const length = bytes[offset];
     if (length === undefined || length < 1 || length > max || offset + 1 + length > bytes.length) {
-      throw damagedHeader(name, `the ${field}'s length ${length ?? 'is missing'}${length === undefined ? '' : ` does not fit 1 to ${max} bytes within the binding`}`);
+      throw damagedHeader(
+        name,
+        `the ${field}'s length ${length ?? 'is missing'}${length === undefined ? '' : ` does not fit 1 to ${max} bytes within the binding`}`,
+      );
     }
     try {
       strings.push(utf8.decode(bytes.subarray(offset + 1, offset + 1 + length)));

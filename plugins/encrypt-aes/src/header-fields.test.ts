@@ -49,7 +49,12 @@ describe('parseHeader', () => {
   it('refuses a chunk size out of range', () => {
     const tiny = Buffer.from(header);
     tiny.writeUInt32BE(1, 13);
-    expect(() => parseHeader(tiny, 'disk.vmdk.hxe')).toThrow(expect.objectContaining({ code: 'CORRUPT', message: expect.stringMatching(/^disk\.vmdk\.hxe: the encryption header is damaged or was altered \(.*chunk size.*\)$/) }));
+    expect(() => parseHeader(tiny, 'disk.vmdk.hxe')).toThrow(
+      expect.objectContaining({
+        code: 'CORRUPT',
+        message: expect.stringMatching(/^disk\.vmdk\.hxe: the encryption header is damaged or was altered \(.*chunk size.*\)$/),
+      }),
+    );
   });
 
   it('reads the smallest binding: a one-byte name and a one-byte export id', async () => {
@@ -63,7 +68,9 @@ describe('parseHeader', () => {
 describe('createDecryptStream', () => {
   it('decrypts a file fed in pieces smaller than its header', async () => {
     for (const pieceSize of [1, 100]) {
-      expect((await run(createDecryptStream(keySource({ key }), { name: 'disk.vmdk.hxe' }), file, pieceSize)).equals(plaintext), `pieces of ${pieceSize}`).toBe(true);
+      expect((await run(createDecryptStream(keySource({ key }), { name: 'disk.vmdk.hxe' }), file, pieceSize)).equals(plaintext), `pieces of ${pieceSize}`).toBe(
+        true,
+      );
     }
   });
 

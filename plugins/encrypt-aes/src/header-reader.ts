@@ -61,12 +61,18 @@ export class HeaderGatherer {
   /** The error for an input that ended before its header did. */
   truncated(): ExportError {
     if (this.#length === 0) {
-      return new ExportError(`${this.#name} is empty: it holds not even the encryption header`, { code: 'TRUNCATED', hint: 'the file was cut off or never written; use another copy of the export' });
+      return new ExportError(`${this.#name} is empty: it holds not even the encryption header`, {
+        code: 'TRUNCATED',
+        hint: 'the file was cut off or never written; use another copy of the export',
+      });
     }
     const seen = this.#seen();
     const extent = headerExtent(seen, this.#name);
     const expected = extent.complete ? `${extent.length}` : `at least ${minimumHeaderLength(seen)}`;
-    return new ExportError(`${this.#name} is truncated: it ends inside the encryption header (${this.#length} of ${expected} bytes)`, { code: 'TRUNCATED', hint: 'the file was cut off; use another copy of the export' });
+    return new ExportError(`${this.#name} is truncated: it ends inside the encryption header (${this.#length} of ${expected} bytes)`, {
+      code: 'TRUNCATED',
+      hint: 'the file was cut off; use another copy of the export',
+    });
   }
 
   #seen(): Buffer {
@@ -86,9 +92,10 @@ export async function authenticateHeader(header: Header, keys: KeySource, name: 
     if (!sameBytes(fileKeys.keyCheck, header.keyCheck)) {
       throw new ExportError(`${name} cannot be decrypted with this ${header.kdf.kind === 'raw' ? 'key file' : 'passphrase'}: wrong passphrase or key`, {
         code: 'WRONG_KEY',
-        hint: header.kdf.kind === 'raw'
-          ? 'give the key file the export was encrypted with (--key-file FILE)'
-          : `give the passphrase the export was encrypted with (HYPEREXPORT_PASSPHRASE or --passphrase-file FILE); if it is right, the file's header is damaged`,
+        hint:
+          header.kdf.kind === 'raw'
+            ? 'give the key file the export was encrypted with (--key-file FILE)'
+            : `give the passphrase the export was encrypted with (HYPEREXPORT_PASSPHRASE or --passphrase-file FILE); if it is right, the file's header is damaged`,
       });
     }
     if (!sameBytes(headerMac(fileKeys.headerKey, header.authenticated), header.mac)) throw damagedHeader(name, 'its authentication code does not match');
@@ -112,7 +119,11 @@ export interface ReadBindingOptions {
  * which binds nothing. Throws when the header does not authenticate with `keys`. parseHeader()
  * shows the same fields without a key, but unauthenticated: anyone could have written them.
  */
-export async function readFileBinding(input: AsyncIterable<Buffer | Uint8Array>, keys: KeySource | MasterKey, options: ReadBindingOptions = {}): Promise<HeaderBinding | undefined> {
+export async function readFileBinding(
+  input: AsyncIterable<Buffer | Uint8Array>,
+  keys: KeySource | MasterKey,
+  options: ReadBindingOptions = {},
+): Promise<HeaderBinding | undefined> {
   const name = options.name ?? 'the encrypted file';
   const gatherer = new HeaderGatherer(name);
   for await (const piece of input) {

@@ -18,7 +18,23 @@ export { jobKeySource, keySource, masterKeySource } from './key-source.ts';
 export type { DecryptKeys, KeySource } from './key-source.ts';
 export { deriveFileKeys, masterKeyFromBytes, masterKeyFromPassphrase, parseKeyFile, readKeyFile, scryptKey, KEY_LENGTH } from './keys.ts';
 export type { FileKeys, MasterKey } from './keys.ts';
-export { BINDING_LIMITS, DEFAULT_CHUNK_SIZE, DEFAULT_SCRYPT, FORMAT_VERSION, FORMAT_VERSION_1, MAGIC, MAX_CHUNK_SIZE, MAX_HEADER_LENGTH, MIN_CHUNK_SIZE, READABLE_VERSIONS, SUFFIX, TAG_LENGTH, V1_HEADER_LENGTH, headerLength, parseHeader } from './format.ts';
+export {
+  BINDING_LIMITS,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_SCRYPT,
+  FORMAT_VERSION,
+  FORMAT_VERSION_1,
+  MAGIC,
+  MAX_CHUNK_SIZE,
+  MAX_HEADER_LENGTH,
+  MIN_CHUNK_SIZE,
+  READABLE_VERSIONS,
+  SUFFIX,
+  TAG_LENGTH,
+  V1_HEADER_LENGTH,
+  headerLength,
+  parseHeader,
+} from './format.ts';
 export type { Header, HeaderBinding, KdfParams, ScryptParams } from './format.ts';
 export { readFileBinding } from './header-reader.ts';
 export type { ReadBindingOptions } from './header-reader.ts';
@@ -42,11 +58,13 @@ export default definePlugin<EncryptAesOptions>({
     passphraseFile: t.isOptional(t.isString()),
     keyFile: t.isOptional(t.isString()),
     chunkSize: t.isOptional(isCount(MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)),
-    scrypt: t.isOptional(t.isObject({
-      log2N: t.isOptional(isCount(SCRYPT_LIMITS.minLog2N, SCRYPT_LIMITS.maxLog2N)),
-      r: t.isOptional(isCount(1, SCRYPT_LIMITS.maxR)),
-      p: t.isOptional(isCount(1, SCRYPT_LIMITS.maxP)),
-    })),
+    scrypt: t.isOptional(
+      t.isObject({
+        log2N: t.isOptional(isCount(SCRYPT_LIMITS.minLog2N, SCRYPT_LIMITS.maxLog2N)),
+        r: t.isOptional(isCount(1, SCRYPT_LIMITS.maxR)),
+        p: t.isOptional(isCount(1, SCRYPT_LIMITS.maxP)),
+      }),
+    ),
   }),
   setup(exporter, options) {
     const settings: EncryptAesOptions = options ?? {};
@@ -87,7 +105,10 @@ export default definePlugin<EncryptAesOptions>({
       const keys = await masterKeyOf(job);
       // The job's id goes into every file's header: a restore refuses files of another export.
       // The key check goes into the checkpoint: a rerun with another key starts over.
-      if (keys) plan.stages.push(encryptionStage(keys.master, { exportId: () => job.exportId, chunkSize: settings.chunkSize, readBackKeys: keys.readBack, rederive: keys.rederive }));
+      if (keys)
+        plan.stages.push(
+          encryptionStage(keys.master, { exportId: () => job.exportId, chunkSize: settings.chunkSize, readBackKeys: keys.readBack, rederive: keys.rederive }),
+        );
       return plan;
     });
     exporter.hooks.release.tapPromise(PLUGIN_NAME, async (job) => {

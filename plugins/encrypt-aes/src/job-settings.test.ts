@@ -39,7 +39,7 @@ describe('jobSecret', () => {
     expect(jobSecret({ encrypt: 'pgp', passphraseFile: '/p' }, {})).toBeUndefined();
   });
 
-  it('config options encrypt every export; the job\'s secret replaces the config\'s', () => {
+  it("config options encrypt every export; the job's secret replaces the config's", () => {
     expect(jobSecret({}, { passphraseFile: '/config-p' })).toEqual({ keyFile: undefined, passphraseFile: '/config-p' });
     expect(jobSecret({}, { keyFile: '/config-k' })).toEqual({ keyFile: '/config-k', passphraseFile: undefined });
     expect(jobSecret({}, { enabled: true })).toEqual({ keyFile: undefined, passphraseFile: undefined });
@@ -47,16 +47,18 @@ describe('jobSecret', () => {
     expect(jobSecret({ encrypt: 'aes', keyFile: '/job-k' }, { passphraseFile: '/config-p' })).toEqual({ keyFile: '/job-k', passphraseFile: undefined });
   });
 
-  it('`enabled: false` keeps the config\'s key for jobs that ask with --encrypt aes', () => {
+  it("`enabled: false` keeps the config's key for jobs that ask with --encrypt aes", () => {
     expect(jobSecret({}, { enabled: false, keyFile: '/config-k' })).toBeUndefined();
     expect(jobSecret({ encrypt: 'aes' }, { enabled: false, keyFile: '/config-k' })).toEqual({ keyFile: '/config-k', passphraseFile: undefined });
   });
 
   it('a key file given without asking for encryption is an error, never a silently plain export', () => {
-    expect(() => jobSecret({ keyFile: '/k' }, {})).toThrow(expect.objectContaining({ message: '--key-file was given, but encryption was not asked for', hint: 'add --encrypt aes' }));
+    expect(() => jobSecret({ keyFile: '/k' }, {})).toThrow(
+      expect.objectContaining({ message: '--key-file was given, but encryption was not asked for', hint: 'add --encrypt aes' }),
+    );
   });
 
-  it('leaves a passphrase file without --encrypt to the usage check: encrypt-pgp\'s options may use it', () => {
+  it("leaves a passphrase file without --encrypt to the usage check: encrypt-pgp's options may use it", () => {
     expect(jobSecret({ passphraseFile: '/p' }, {})).toBeUndefined();
   });
 
@@ -99,7 +101,7 @@ describe('loadMasterKey', () => {
     expect(job.warnings[0]).toContain('passphrase file');
   });
 
-  it('can derive a passphrase key again with an earlier job\'s salt (to check a checkpoint); a key file cannot', async () => {
+  it("can derive a passphrase key again with an earlier job's salt (to check a checkpoint); a key file cannot", async () => {
     const file = join(work, 'passphrase-again');
     await writeFile(file, 'secret words\n', { mode: 0o600 });
     const first = await loadJobKeys(jobWith({}), { passphraseFile: file }, { scrypt: { log2N: 10, r: 4 } }, 'encrypt-aes');
@@ -115,6 +117,9 @@ describe('loadMasterKey', () => {
     const empty = join(work, 'empty');
     await writeFile(empty, '\n', { mode: 0o600 });
     await expect(loadMasterKey(jobWith({}), { passphraseFile: empty }, {}, 'encrypt-aes')).rejects.toThrow(/is empty/);
-    await expect(loadMasterKey(jobWith({}), { keyFile: join(work, 'nope') }, {}, 'encrypt-aes')).rejects.toMatchObject({ message: expect.stringContaining('cannot read the key file'), hint: 'check the path and its permissions' });
+    await expect(loadMasterKey(jobWith({}), { keyFile: join(work, 'nope') }, {}, 'encrypt-aes')).rejects.toMatchObject({
+      message: expect.stringContaining('cannot read the key file'),
+      hint: 'check the path and its permissions',
+    });
   });
 });

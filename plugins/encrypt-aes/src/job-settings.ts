@@ -57,7 +57,8 @@ export function jobSecret(extra: Readonly<Record<string, unknown>>, options: Enc
     throw new ConfigError('both --key-file and --passphrase-file were given', { hint: 'encrypt with either a key file or a passphrase, not both' });
   }
   if (encrypt === 'pgp') {
-    if (keyFile !== undefined) throw new ConfigError('--key-file is for --encrypt aes', { hint: 'OpenPGP encrypts to --recipient PUBLIC_KEY_FILE or with a passphrase' });
+    if (keyFile !== undefined)
+      throw new ConfigError('--key-file is for --encrypt aes', { hint: 'OpenPGP encrypts to --recipient PUBLIC_KEY_FILE or with a passphrase' });
     return undefined;
   }
   const fromConfig = options.enabled ?? (options.passphraseFile !== undefined || options.keyFile !== undefined);

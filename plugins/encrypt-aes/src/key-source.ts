@@ -26,14 +26,20 @@ export function keySource(keys: DecryptKeys): KeySource {
     async masterKey(kdf, name) {
       if (kdf.kind === 'raw') {
         if (keys.key === undefined) {
-          throw new ExportError(`${name} was encrypted with a key file, and none was given`, { code: 'KEY_REQUIRED', hint: 'give the key file the export was encrypted with: --key-file FILE' });
+          throw new ExportError(`${name} was encrypted with a key file, and none was given`, {
+            code: 'KEY_REQUIRED',
+            hint: 'give the key file the export was encrypted with: --key-file FILE',
+          });
         }
         const { key } = keys;
         rawKey ??= typeof key === 'function' ? key() : Promise.resolve(key);
         return rawKey;
       }
       if (keys.passphrase === undefined) {
-        throw new ExportError(`${name} was encrypted with a passphrase, and none was given`, { code: 'PASSPHRASE_REQUIRED', hint: 'set HYPEREXPORT_PASSPHRASE or give --passphrase-file FILE' });
+        throw new ExportError(`${name} was encrypted with a passphrase, and none was given`, {
+          code: 'PASSPHRASE_REQUIRED',
+          hint: 'set HYPEREXPORT_PASSPHRASE or give --passphrase-file FILE',
+        });
       }
       const { passphrase: given } = keys;
       passphrase ??= typeof given === 'function' ? given() : Promise.resolve(given);
@@ -52,7 +58,11 @@ export function keySource(keys: DecryptKeys): KeySource {
 export function masterKeySource(master: MasterKey): KeySource {
   return {
     async masterKey(kdf, name) {
-      if (!sameDerivation(kdf, master.kdf)) throw new ExportError(`${name} was not encrypted with this master key (its key derivation differs)`, { code: 'WRONG_KEY', hint: 'give the passphrase or key file it was encrypted with' });
+      if (!sameDerivation(kdf, master.kdf))
+        throw new ExportError(`${name} was not encrypted with this master key (its key derivation differs)`, {
+          code: 'WRONG_KEY',
+          hint: 'give the passphrase or key file it was encrypted with',
+        });
       return master.key;
     },
   };
@@ -72,7 +82,10 @@ export function jobKeySource(master: MasterKey, passphrase: string | undefined):
 }
 
 function sameDerivation(kdf: KdfParams, ours: KdfParams): boolean {
-  return kdf.kind === ours.kind && (kdf.kind === 'raw' || (ours.kind === 'scrypt' && sameBytes(kdf.salt, ours.salt) && kdf.log2N === ours.log2N && kdf.r === ours.r && kdf.p === ours.p));
+  return (
+    kdf.kind === ours.kind &&
+    (kdf.kind === 'raw' || (ours.kind === 'scrypt' && sameBytes(kdf.salt, ours.salt) && kdf.log2N === ours.log2N && kdf.r === ours.r && kdf.p === ours.p))
+  );
 }
 
 export function toKeySource(keys: KeySource | MasterKey): KeySource {

@@ -19,7 +19,13 @@ export function scryptKey(passphrase: string, salt: Buffer, params: ScryptParams
   const problem = scryptProblem(params);
   if (problem) return Promise.reject(new ConfigError(problem));
   return new Promise((resolve, reject) => {
-    scrypt(Buffer.from(passphrase, 'utf8'), salt, KEY_LENGTH, { N: 2 ** params.log2N, r: params.r, p: params.p, maxmem: scryptMemory(params) + 2 ** 20 }, (error, key) => (error ? reject(error) : resolve(key)));
+    scrypt(
+      Buffer.from(passphrase, 'utf8'),
+      salt,
+      KEY_LENGTH,
+      { N: 2 ** params.log2N, r: params.r, p: params.p, maxmem: scryptMemory(params) + 2 ** 20 },
+      (error, key) => (error ? reject(error) : resolve(key)),
+    );
   });
 }
 
@@ -27,7 +33,11 @@ export function scryptKey(passphrase: string, salt: Buffer, params: ScryptParams
  * A new master key from a passphrase: scrypt with a fresh random salt (once per job; scrypt is
  * slow on purpose). `salt` is for tests that need a fixed one.
  */
-export async function masterKeyFromPassphrase(passphrase: string, params: Partial<ScryptParams> = {}, salt: Buffer = randomBytes(KDF_SALT_LENGTH)): Promise<MasterKey> {
+export async function masterKeyFromPassphrase(
+  passphrase: string,
+  params: Partial<ScryptParams> = {},
+  salt: Buffer = randomBytes(KDF_SALT_LENGTH),
+): Promise<MasterKey> {
   if (passphrase === '') throw new ConfigError('the passphrase is empty');
   const full: ScryptParams = { log2N: params.log2N ?? DEFAULT_SCRYPT.log2N, r: params.r ?? DEFAULT_SCRYPT.r, p: params.p ?? DEFAULT_SCRYPT.p };
   return { key: await scryptKey(passphrase, salt, full), kdf: { kind: 'scrypt', ...full, salt } };
@@ -50,9 +60,12 @@ export function parseKeyFile(content: Buffer, path: string): Buffer {
     throw new ConfigError(`the key file ${path} holds an all-zero key, which is no secret`, { hint: 'make a random one with `openssl rand 32 > FILE`' });
   }
   if (key) return key;
-  throw new ConfigError(`the key file ${path} holds ${content.length} bytes: a key file must hold exactly ${KEY_LENGTH} raw bytes or ${KEY_LENGTH * 2} hexadecimal digits`, {
-    hint: 'make one with `openssl rand 32 > FILE` (or `openssl rand -hex 32 > FILE`) and keep it safe: without it the export cannot be decrypted',
-  });
+  throw new ConfigError(
+    `the key file ${path} holds ${content.length} bytes: a key file must hold exactly ${KEY_LENGTH} raw bytes or ${KEY_LENGTH * 2} hexadecimal digits`,
+    {
+      hint: 'make one with `openssl rand 32 > FILE` (or `openssl rand -hex 32 > FILE`) and keep it safe: without it the export cannot be decrypted',
+    },
+  );
 }
 
 export async function readKeyFile(path: string): Promise<Buffer> {
@@ -60,7 +73,10 @@ export async function readKeyFile(path: string): Promise<Buffer> {
   try {
     content = await readFile(path);
   } catch (error) {
-    throw new ConfigError(`cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { hint: 'check the path and its permissions', cause: error });
+    throw new ConfigError(`cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      hint: 'check the path and its permissions',
+      cause: error,
+    });
   }
   try {
     return parseKeyFile(content, path);

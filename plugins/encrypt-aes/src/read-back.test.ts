@@ -69,7 +69,10 @@ describe('reading back what the job wrote', () => {
     const file = await run(stage.create({ name: 'web01-disk2.vmdk.hxe', kind: 'disk' }, signal()), Buffer.from('disk two'));
     const read = await runCollecting(await stage.reverse!({ name: STORED, kind: 'disk' }, signal()), file);
     expect(read.output.length).toBe(0);
-    expect(read.error).toMatchObject({ code: 'BINDING', message: `its header binds web01-disk2.vmdk.hxe of export ${EXPORT_ID}, not ${STORED} of export ${EXPORT_ID}` });
+    expect(read.error).toMatchObject({
+      code: 'BINDING',
+      message: `its header binds web01-disk2.vmdk.hxe of export ${EXPORT_ID}, not ${STORED} of export ${EXPORT_ID}`,
+    });
     await release();
   });
 });

@@ -27,7 +27,20 @@ afterAll(async () => {
 });
 
 describe('round trips', () => {
-  const sizes = [0, 1, 15, 16, 17, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 5 * CHUNK, 5 * CHUNK + 3, ...Array.from({ length: 6 }, () => randomInt(1, 8 * CHUNK))];
+  const sizes = [
+    0,
+    1,
+    15,
+    16,
+    17,
+    CHUNK - 1,
+    CHUNK,
+    CHUNK + 1,
+    2 * CHUNK,
+    5 * CHUNK,
+    5 * CHUNK + 3,
+    ...Array.from({ length: 6 }, () => randomInt(1, 8 * CHUNK)),
+  ];
 
   it('with a key file (raw 32 bytes), for every size and every way the input arrives', async () => {
     const keyPath = join(work, 'raw.key');
@@ -110,7 +123,7 @@ describe('options and keys', () => {
     master = masterKeyFromBytes(randomBytes(32));
   });
 
-  it('refuses to encrypt with a wiped (all-zero) key, as a job\'s key is once the job ended', () => {
+  it("refuses to encrypt with a wiped (all-zero) key, as a job's key is once the job ended", () => {
     const wiped = masterKeyFromBytes(randomBytes(32));
     wiped.key.fill(0);
     expect(() => createEncryptStream(wiped, { binding })).toThrow(/all zeros/);
@@ -123,15 +136,28 @@ describe('options and keys', () => {
   });
 
   it('refuses key files that are neither 32 raw bytes nor 64 hex digits, with a hint how to make one', async () => {
-    for (const [name, content] of [['short', randomBytes(31)], ['long', randomBytes(33)], ['hex63', Buffer.from('a'.repeat(63))], ['nothex', Buffer.from('g'.repeat(64))], ['empty', Buffer.alloc(0)]] as const) {
+    for (const [name, content] of [
+      ['short', randomBytes(31)],
+      ['long', randomBytes(33)],
+      ['hex63', Buffer.from('a'.repeat(63))],
+      ['nothex', Buffer.from('g'.repeat(64))],
+      ['empty', Buffer.alloc(0)],
+    ] as const) {
       const path = join(work, `bad-${name}.key`);
       await writeFile(path, content);
-      await expect(readKeyFile(path)).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringContaining('must hold exactly 32 raw bytes or 64 hexadecimal digits'), hint: expect.stringContaining('openssl rand 32') });
+      await expect(readKeyFile(path)).rejects.toMatchObject({
+        code: 'CONFIG',
+        message: expect.stringContaining('must hold exactly 32 raw bytes or 64 hexadecimal digits'),
+        hint: expect.stringContaining('openssl rand 32'),
+      });
     }
     const zeros = join(work, 'zeros.key');
     await writeFile(zeros, Buffer.alloc(32));
     await expect(readKeyFile(zeros)).rejects.toMatchObject({ message: expect.stringContaining('holds an all-zero key') });
-    await expect(readKeyFile(join(work, 'missing.key'))).rejects.toMatchObject({ message: expect.stringContaining('cannot read the key file'), hint: 'check the path and its permissions' });
+    await expect(readKeyFile(join(work, 'missing.key'))).rejects.toMatchObject({
+      message: expect.stringContaining('cannot read the key file'),
+      hint: 'check the path and its permissions',
+    });
   });
 
   it('reads a key file of upper-case hex digits followed by CR LF', async () => {

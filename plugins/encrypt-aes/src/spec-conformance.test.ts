@@ -19,16 +19,22 @@ async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
 const through = (input: Buffer, transform: NodeJS.ReadWriteStream) => collect(Readable.from([input]).pipe(transform));
 
 /** Decrypts with the plugin and returns the plaintext and the binding its onHeader was given. */
-async function pluginDecrypt(file: Buffer, keys: { key?: Buffer; passphrase?: string }): Promise<{ plaintext: Buffer; binding: HeaderBinding | undefined; calls: number }> {
+async function pluginDecrypt(
+  file: Buffer,
+  keys: { key?: Buffer; passphrase?: string },
+): Promise<{ plaintext: Buffer; binding: HeaderBinding | undefined; calls: number }> {
   let binding: HeaderBinding | undefined;
   let calls = 0;
-  const plaintext = await through(file, createDecryptStream(keySource(keys), {
-    name: 'spec.hxe',
-    onHeader(seen) {
-      calls += 1;
-      binding = seen;
-    },
-  }));
+  const plaintext = await through(
+    file,
+    createDecryptStream(keySource(keys), {
+      name: 'spec.hxe',
+      onHeader(seen) {
+        calls += 1;
+        binding = seen;
+      },
+    }),
+  );
   return { plaintext, binding, calls };
 }
 
@@ -98,7 +104,7 @@ describe('the .hxe format as docs/encryption.md specifies it', () => {
     expect((await pluginDecrypt(file, { passphrase: 'old' })).plaintext).toEqual(plaintext);
   });
 
-  it('the version is in the key derivation: a file\'s version byte changed (and its binding cut out) does not open', async () => {
+  it("the version is in the key derivation: a file's version byte changed (and its binding cut out) does not open", async () => {
     const plaintext = randomBytes(1000);
     const v2 = specEncrypt(plaintext, { kind: 'raw', key }, 65536, { binding: BINDING });
     // Passed off as version 1: the fixed fields, then the v2 MAC where v1 has its MAC, then the chunks.
@@ -110,7 +116,10 @@ describe('the .hxe format as docs/encryption.md specifies it', () => {
 
   it('the plugin refuses an empty final chunk after full chunks, which the specification forbids writers to produce', async () => {
     const file = specEncrypt(randomBytes(65536), { kind: 'raw', key }, 65536, { emptyFinalAfterFullChunks: true });
-    await expect(through(file, createDecryptStream(keySource({ key }), { name: 'spec.hxe' }))).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('ends with an empty chunk') });
+    await expect(through(file, createDecryptStream(keySource({ key }), { name: 'spec.hxe' }))).rejects.toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringContaining('ends with an empty chunk'),
+    });
     expect(() => specDecrypt(file, { key })).toThrow('empty final chunk');
   });
 });

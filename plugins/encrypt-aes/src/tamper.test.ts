@@ -69,7 +69,12 @@ const flipBit = (data: Buffer, offset: number, bit = 0) => {
 describe('truncation', () => {
   it('at every chunk boundary: the last remaining chunk was sealed as a middle chunk', async () => {
     for (let index = 1; index < CHUNKS; index++) {
-      await expectRejected(file.subarray(0, chunkStart(index)), 'TRUNCATED', new RegExp(`is truncated: it ends after chunk ${index - 1}, at a chunk boundary`), index - 1);
+      await expectRejected(
+        file.subarray(0, chunkStart(index)),
+        'TRUNCATED',
+        new RegExp(`is truncated: it ends after chunk ${index - 1}, at a chunk boundary`),
+        index - 1,
+      );
     }
   });
 
@@ -82,9 +87,10 @@ describe('truncation', () => {
       const sealedLength = index === CHUNKS - 1 ? 1000 + TAG_LENGTH : SEALED;
       for (const keep of [1, TAG_LENGTH - 1, TAG_LENGTH, TAG_LENGTH + 1, 500, sealedLength - TAG_LENGTH - 1, sealedLength - TAG_LENGTH, sealedLength - 1]) {
         const cut = file.subarray(0, chunkStart(index) + keep);
-        const error = keep < TAG_LENGTH
-          ? await expectRejected(cut, 'TRUNCATED', new RegExp(`is truncated: it ends inside chunk ${index}`), index)
-          : await expectRejected(cut, 'CORRUPT', new RegExp(`chunk ${index} failed authentication`), index);
+        const error =
+          keep < TAG_LENGTH
+            ? await expectRejected(cut, 'TRUNCATED', new RegExp(`is truncated: it ends inside chunk ${index}`), index)
+            : await expectRejected(cut, 'CORRUPT', new RegExp(`chunk ${index} failed authentication`), index);
         expect(error.message).toContain(`chunk ${index}`);
       }
     }
@@ -93,7 +99,17 @@ describe('truncation', () => {
   it('inside the header, and a file cut to nothing', async () => {
     // Before the version the shortest header (version 1's 120 bytes) is all a reader can expect;
     // before the binding length, version 2's shortest (126); from byte 90 on, this header's length.
-    for (const [length, of] of [[1, 'at least 120'], [7, 'at least 120'], [8, 'at least 120'], [9, 'at least 126'], [60, 'at least 126'], [89, 'at least 126'], [90, `${HEADER_LENGTH}`], [100, `${HEADER_LENGTH}`], [HEADER_LENGTH - 1, `${HEADER_LENGTH}`]] as const) {
+    for (const [length, of] of [
+      [1, 'at least 120'],
+      [7, 'at least 120'],
+      [8, 'at least 120'],
+      [9, 'at least 126'],
+      [60, 'at least 126'],
+      [89, 'at least 126'],
+      [90, `${HEADER_LENGTH}`],
+      [100, `${HEADER_LENGTH}`],
+      [HEADER_LENGTH - 1, `${HEADER_LENGTH}`],
+    ] as const) {
       await expectRejected(file.subarray(0, length), 'TRUNCATED', new RegExp(`ends inside the encryption header \\(${length} of ${of} bytes\\)`), 0);
     }
     await expectRejected(Buffer.alloc(0), 'TRUNCATED', /is empty/, 0);
@@ -123,7 +139,12 @@ describe('reordered, duplicated, dropped and foreign chunks', () => {
 
   it('a chunk from another file encrypted with the same key', async () => {
     const other = await run(encrypt(masterKeyFromBytes(key)), plaintext);
-    await expectRejected(Buffer.concat([header(), chunk(0), other.subarray(chunkStart(1), chunkStart(2)), chunk(2), chunk(3), last()]), 'CORRUPT', /chunk 1 failed authentication/, 1);
+    await expectRejected(
+      Buffer.concat([header(), chunk(0), other.subarray(chunkStart(1), chunkStart(2)), chunk(2), chunk(3), last()]),
+      'CORRUPT',
+      /chunk 1 failed authentication/,
+      1,
+    );
   });
 
   it('the header of another file', async () => {
@@ -219,7 +240,13 @@ describe('the binding (stored name and export id)', () => {
     // Bit 1 keeps these ASCII characters ASCII (and the name without a /): only the MAC can tell.
     for (const offset of [...Array.from(name.keys(), (index) => nameStart + index), ...Array.from(id.keys(), (index) => idStart + index)]) {
       const keys = counting();
-      await expectRejected(flipBit(file, offset, 1), 'CORRUPT', /encryption header is damaged or was altered \(its authentication code does not match\)/, 0, keys);
+      await expectRejected(
+        flipBit(file, offset, 1),
+        'CORRUPT',
+        /encryption header is damaged or was altered \(its authentication code does not match\)/,
+        0,
+        keys,
+      );
       expect(keys.asked).toBeGreaterThan(0);
     }
   });
@@ -282,9 +309,18 @@ describe('version 1 files (no binding), as earlier releases wrote them', () => {
   });
 
   it('a flipped bit in a chunk, and truncation inside the header or at a chunk boundary', async () => {
-    await expect(run(createDecryptStream(keySource({ key }), { name: 'v1.hxe' }), flipBit(v1, 120 + 5))).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('chunk 0 failed authentication') });
-    await expect(run(createDecryptStream(keySource({ key }), { name: 'v1.hxe' }), v1.subarray(0, 100))).rejects.toMatchObject({ code: 'TRUNCATED', message: 'v1.hxe is truncated: it ends inside the encryption header (100 of 120 bytes)' });
-    await expect(run(createDecryptStream(keySource({ key }), { name: 'v1.hxe' }), v1.subarray(0, 120 + SEALED))).rejects.toMatchObject({ code: 'TRUNCATED', message: expect.stringContaining('at a chunk boundary') });
+    await expect(run(createDecryptStream(keySource({ key }), { name: 'v1.hxe' }), flipBit(v1, 120 + 5))).rejects.toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringContaining('chunk 0 failed authentication'),
+    });
+    await expect(run(createDecryptStream(keySource({ key }), { name: 'v1.hxe' }), v1.subarray(0, 100))).rejects.toMatchObject({
+      code: 'TRUNCATED',
+      message: 'v1.hxe is truncated: it ends inside the encryption header (100 of 120 bytes)',
+    });
+    await expect(run(createDecryptStream(keySource({ key }), { name: 'v1.hxe' }), v1.subarray(0, 120 + SEALED))).rejects.toMatchObject({
+      code: 'TRUNCATED',
+      message: expect.stringContaining('at a chunk boundary'),
+    });
   });
 });
 
@@ -315,7 +351,13 @@ describe('keys and versions', () => {
   });
 
   it('a wrong passphrase is reported as such, before any chunk', async () => {
-    await expectRejected(passphraseFile, 'WRONG_KEY', /cannot be decrypted with this passphrase: wrong passphrase or key/, 0, keySource({ passphrase: 'the wrong one' }));
+    await expectRejected(
+      passphraseFile,
+      'WRONG_KEY',
+      /cannot be decrypted with this passphrase: wrong passphrase or key/,
+      0,
+      keySource({ passphrase: 'the wrong one' }),
+    );
   });
 
   it('a wrong key file is reported as such', async () => {

@@ -11,7 +11,12 @@ let alice: PublicKey;
 let bob: PublicKey;
 
 async function publicKey(name: string): Promise<PublicKey> {
-  const made = await generateKey({ userIDs: [{ name, email: `${name.toLowerCase()}@example.org` }], type: 'ecc', curve: 'curve25519Legacy', format: 'armored' });
+  const made = await generateKey({
+    userIDs: [{ name, email: `${name.toLowerCase()}@example.org` }],
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    format: 'armored',
+  });
   return readKey({ armoredKey: made.publicKey });
 }
 
@@ -23,7 +28,7 @@ const fpr = (key: PublicKey) => key.getFingerprint().toUpperCase();
 const bind = (recipients: PublicKey[], passphrase?: string) => pgpCheckpointBinding({ recipients, passphrase }, FAST);
 
 describe('pgpCheckpointBinding', () => {
-  it('records the recipients\' fingerprints, in any order the same', async () => {
+  it("records the recipients' fingerprints, in any order the same", async () => {
     const { value } = await bind([bob, alice])(undefined);
     expect(value).toBe(`pgp-bind1:recipients=${[fpr(alice), fpr(bob)].sort().join(',')}:passphrase=none`);
     expect(await bind([alice, bob])(value)).toEqual({ value });
@@ -48,15 +53,19 @@ describe('pgpCheckpointBinding', () => {
   it('refuses a record it cannot read, or one asking for too costly a check', async () => {
     const { value } = await bind([alice], 'correct horse')(undefined);
     const costly = value.replace('=scrypt:10:', '=scrypt:30:');
-    expect(await bind([alice], 'correct horse')(costly)).toMatchObject({ mismatch: 'what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run\'s)' });
-    expect(await bind([alice])('garbage')).toMatchObject({ mismatch: 'what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run\'s)' });
+    expect(await bind([alice], 'correct horse')(costly)).toMatchObject({
+      mismatch: "what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run's)",
+    });
+    expect(await bind([alice])('garbage')).toMatchObject({
+      mismatch: "what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run's)",
+    });
   });
 
-  it('never records the passphrase\'s check at a cost cheaper than its own, whatever the checkpoint asks for', async () => {
+  it("never records the passphrase's check at a cost cheaper than its own, whatever the checkpoint asks for", async () => {
     // A checkpoint edited to ask for a cheap check (log2N 10) of a run whose own cost is log2N 11.
     const cheap = (await bind([alice], 'something else')(undefined)).value;
     const rerun = await pgpCheckpointBinding({ recipients: [alice], passphrase: 'correct horse' }, { log2N: 11, r: 1, p: 1 })(cheap);
-    expect(rerun.mismatch).toBe('what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run\'s)');
+    expect(rerun.mismatch).toBe("what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run's)");
     expect(rerun.value).toMatch(/:passphrase=scrypt:11:1:1:[0-9a-f]{32}:[0-9a-f]{64}$/);
     expect(rerun.value.split(':')[6]).not.toBe(cheap.split(':')[6]); // a fresh salt, not the recorded one
   });

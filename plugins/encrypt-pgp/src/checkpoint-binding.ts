@@ -18,14 +18,25 @@ import type { PgpEncryptionKeys } from './encrypt-stream.ts';
 const PREFIX = 'pgp-bind1';
 const LABEL = 'hyperexport-pgp checkpoint key check v1';
 const SALT_LENGTH = 16;
-interface ScryptParams { readonly log2N: number; readonly r: number; readonly p: number }
+interface ScryptParams {
+  readonly log2N: number;
+  readonly r: number;
+  readonly p: number;
+}
 /** encrypt-aes's default: 128 MiB, a few hundred milliseconds. */
 const SCRYPT: ScryptParams = { log2N: 17, r: 8, p: 1 };
 /** What a recorded value may ask for: the checkpoint is read before anything checks it. */
 const MAX_SCRYPT_MEMORY = 1024 * 1024 * 1024;
 
-interface PassphraseCheck { readonly params: ScryptParams; readonly salt: Buffer; readonly kcv: string }
-interface Recorded { readonly recipients: readonly string[]; readonly passphrase: PassphraseCheck | undefined }
+interface PassphraseCheck {
+  readonly params: ScryptParams;
+  readonly salt: Buffer;
+  readonly kcv: string;
+}
+interface Recorded {
+  readonly recipients: readonly string[];
+  readonly passphrase: PassphraseCheck | undefined;
+}
 
 /** The checkpoint binding of a job encrypted to `keys` (see TransformStage.checkpointBinding). */
 export function pgpCheckpointBinding(keys: PgpEncryptionKeys, params: ScryptParams = SCRYPT): (recorded: string | undefined) => Promise<StageBinding> {
@@ -40,7 +51,7 @@ export function pgpCheckpointBinding(keys: PgpEncryptionKeys, params: ScryptPara
     }
     const value = format({ recipients, passphrase });
     if (recorded === undefined || value === recorded) return { value };
-    if (!before) return { value, mismatch: 'what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run\'s)' };
+    if (!before) return { value, mismatch: "what the interrupted run recorded is unreadable (or its passphrase check is cheaper than this run's)" };
     const reasons = [
       ...before.recipients.filter((fingerprint) => !recipients.includes(fingerprint)).map((fingerprint) => `recipient ${fingerprint} was removed`),
       ...recipients.filter((fingerprint) => !before.recipients.includes(fingerprint)).map((fingerprint) => `recipient ${fingerprint} was added`),
@@ -75,12 +86,23 @@ function format(value: Recorded): string {
  * edited to ask for a cheap one would have the real passphrase's check written at that cost.
  */
 function parse(value: string, ours: ScryptParams): Recorded | undefined {
-  const match = new RegExp(`^${PREFIX}:recipients=([0-9A-F,]*):passphrase=(none|scrypt:(\\d{1,2}):(\\d{1,2}):(\\d{1,2}):([0-9a-f]{${SALT_LENGTH * 2}}):([0-9a-f]{64}))$`).exec(value);
+  const match = new RegExp(
+    `^${PREFIX}:recipients=([0-9A-F,]*):passphrase=(none|scrypt:(\\d{1,2}):(\\d{1,2}):(\\d{1,2}):([0-9a-f]{${SALT_LENGTH * 2}}):([0-9a-f]{64}))$`,
+  ).exec(value);
   if (!match) return undefined;
   const recipients = match[1] === '' ? [] : match[1]!.split(',');
   if (match[2] === 'none') return { recipients, passphrase: undefined };
   const params = { log2N: Number(match[3]), r: Number(match[4]), p: Number(match[5]) };
-  if (params.log2N < 10 || params.log2N > 20 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16 || 128 * 2 ** params.log2N * params.r > MAX_SCRYPT_MEMORY) return undefined;
+  if (
+    params.log2N < 10 ||
+    params.log2N > 20 ||
+    params.r < 1 ||
+    params.r > 32 ||
+    params.p < 1 ||
+    params.p > 16 ||
+    128 * 2 ** params.log2N * params.r > MAX_SCRYPT_MEMORY
+  )
+    return undefined;
   if (cost(params) < cost(ours)) return undefined;
   return { recipients, passphrase: { params, salt: Buffer.from(match[6]!, 'hex'), kcv: match[7]! } };
 }

@@ -124,12 +124,21 @@ async function peek(input: ReadableStream<Uint8Array>, size: number): Promise<{ 
   return { head, stream };
 }
 
-async function chooseUnlock(message: Message<ReadableStream<Uint8Array>>, head: Uint8Array, storedName: string, keys: RestoreKeys, state: DecryptState): Promise<Unlock> {
+async function chooseUnlock(
+  message: Message<ReadableStream<Uint8Array>>,
+  head: Uint8Array,
+  storedName: string,
+  keys: RestoreKeys,
+  state: DecryptState,
+): Promise<Unlock> {
   const { decryptSessionKeys, enums } = await loadOpenpgp();
   const recipientIds = message.getEncryptionKeyIDs();
   const forPassphrase = message.packets.filterByTag(enums.packet.symEncryptedSessionKey).length > 0;
   if (recipientIds.length === 0 && !forPassphrase) {
-    throw new ExportError(`${storedName} is not an encrypted OpenPGP message (it has no session key packets)`, { code: 'PGP_FORMAT', hint: 'check that the file is an export encrypted by HyperExport or gpg' });
+    throw new ExportError(`${storedName} is not an encrypted OpenPGP message (it has no session key packets)`, {
+      code: 'PGP_FORMAT',
+      hint: 'check that the file is an export encrypted by HyperExport or gpg',
+    });
   }
   if (recipientIds.length > 0) {
     const matching = await matchingPrivateKeys(recipientIds, keys);
@@ -214,11 +223,14 @@ function unlockKey({ file, key }: MatchingKey, keys: RestoreKeys): Promise<Priva
 }
 
 function integrityError(storedName: string, detail: string, cause?: unknown): ExportError {
-  return new ExportError(`${storedName} failed the OpenPGP integrity check: ${detail}; it was modified or damaged after it was written, and nothing decrypted from it may be used`, {
-    code: 'INTEGRITY',
-    hint: 'restore from another copy of the export',
-    cause,
-  });
+  return new ExportError(
+    `${storedName} failed the OpenPGP integrity check: ${detail}; it was modified or damaged after it was written, and nothing decrypted from it may be used`,
+    {
+      code: 'INTEGRITY',
+      hint: 'restore from another copy of the export',
+      cause,
+    },
+  );
 }
 
 /** OpenPGP.js says "Modification detected." or "Error during parsing"; say what it means here. */
@@ -226,14 +238,21 @@ function describeDecryptError(error: unknown, storedName: string, state: Decrypt
   if (error instanceof HyperExportError || isAbortError(error)) return error as Error;
   const message = error instanceof Error ? error.message : String(error);
   if (state.method === 'unknown') {
-    return new ExportError(`${storedName} is not a readable OpenPGP message (${message})`, { code: 'PGP_FORMAT', hint: 'check that the file is an export encrypted by HyperExport or gpg, and complete', cause: error });
-  }
-  if (/not authenticated/i.test(message)) {
-    return new ExportError(`${storedName} has no integrity protection (no MDC: written by PGP software from before 2003, or gpg --rfc2440); it is refused because changes to it could not be detected`, {
-      code: 'INTEGRITY',
-      hint: 'if you trust its origin, decrypt it with `gpg --ignore-mdc-error --decrypt`',
+    return new ExportError(`${storedName} is not a readable OpenPGP message (${message})`, {
+      code: 'PGP_FORMAT',
+      hint: 'check that the file is an export encrypted by HyperExport or gpg, and complete',
       cause: error,
     });
+  }
+  if (/not authenticated/i.test(message)) {
+    return new ExportError(
+      `${storedName} has no integrity protection (no MDC: written by PGP software from before 2003, or gpg --rfc2440); it is refused because changes to it could not be detected`,
+      {
+        code: 'INTEGRITY',
+        hint: 'if you trust its origin, decrypt it with `gpg --ignore-mdc-error --decrypt`',
+        cause: error,
+      },
+    );
   }
   if (/Modification detected/i.test(message)) return integrityError(storedName, 'the modification detection code (MDC) does not match', error);
   if (/Unexpected end of packet|Unexpected end of stream|Premature end/i.test(message)) return integrityError(storedName, 'the message is truncated', error);

@@ -44,7 +44,10 @@ export function createEncryptStream(keys: PgpEncryptionKeys, options: EncryptStr
       signal: options.signal,
       mapError: (error) => {
         if (error instanceof Error && (isAbortError(error) || error instanceof ExportError)) return error;
-        return new ExportError(`OpenPGP encryption of ${what} failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'PGP_ENCRYPT', cause: error });
+        return new ExportError(`OpenPGP encryption of ${what} failed: ${error instanceof Error ? error.message : String(error)}`, {
+          code: 'PGP_ENCRYPT',
+          cause: error,
+        });
       },
     },
   );

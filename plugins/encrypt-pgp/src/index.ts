@@ -57,7 +57,12 @@ export default definePlugin<EncryptPgpOptions>({
       const settings = resolvePgpSettings(options, spec.extra);
       if (!settings || spec.extra.passphraseFile === undefined) return;
       if (settings.symmetric) check.uses('passphraseFile');
-      else check.ignores('passphraseFile', '--passphrase-file was given, but this export is encrypted with OpenPGP to recipients only', 'drop --passphrase-file, or set symmetric: true in the encrypt-pgp options to also encrypt with a passphrase');
+      else
+        check.ignores(
+          'passphraseFile',
+          '--passphrase-file was given, but this export is encrypted with OpenPGP to recipients only',
+          'drop --passphrase-file, or set symmetric: true in the encrypt-pgp options to also encrypt with a passphrase',
+        );
     });
 
     // A ConfigError from bad settings becomes an issue of the `openpgp` check, like the key problems.
@@ -73,7 +78,10 @@ export default definePlugin<EncryptPgpOptions>({
       const settings = settingsOf(job);
       if (!settings) return plan;
       const { keys, problems, recipients } = await prepare(job, settings);
-      if (!keys) throw new ConfigError(problems.length === 1 ? problems[0]! : `${problems.length} problems with the OpenPGP keys`, { problems: problems.length === 1 ? [] : problems });
+      if (!keys)
+        throw new ConfigError(problems.length === 1 ? problems[0]! : `${problems.length} problems with the OpenPGP keys`, {
+          problems: problems.length === 1 ? [] : problems,
+        });
       const to = [...recipients.map((recipient) => recipient.description), ...(keys.passphrase === undefined ? [] : ['a passphrase'])];
       job.info(`encrypting with OpenPGP to ${to.join(', ')}`, PLUGIN_NAME);
       plan.stages.push(pgpEncryptStage(keys));

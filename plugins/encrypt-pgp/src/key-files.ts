@@ -5,7 +5,7 @@ import { ConfigError } from '@hyperexport/core';
 import type { Key, PrivateKey, PublicKey } from 'openpgp';
 import { loadOpenpgp } from './openpgp-module.ts';
 
-const EXPORT_PUBLIC_HINT = 'export the recipient\'s public key with `gpg --armor --export KEY_ID > FILE`';
+const EXPORT_PUBLIC_HINT = "export the recipient's public key with `gpg --armor --export KEY_ID > FILE`";
 const EXPORT_PRIVATE_HINT = 'export your private key with `gpg --armor --export-secret-keys KEY_ID > FILE`';
 
 /** The primary user ID and fingerprint, for messages: `F00D… "Alice <alice@example.org>"`. */
@@ -54,16 +54,21 @@ export interface RecipientKey {
 export async function readRecipientKey(file: string, now: Date = new Date()): Promise<RecipientKey> {
   const keys = await readKeyFile(file, 'recipient key', EXPORT_PUBLIC_HINT);
   if (keys.length > 1) {
-    throw new ConfigError(`the recipient key file ${file} holds ${keys.length} keys (${keys.map((key) => key.getFingerprint().toUpperCase()).join(', ')}); give one key per file`, {
-      hint: 'give --recipient FILE once per recipient, each file exported with `gpg --armor --export KEY_ID`',
-    });
+    throw new ConfigError(
+      `the recipient key file ${file} holds ${keys.length} keys (${keys.map((key) => key.getFingerprint().toUpperCase()).join(', ')}); give one key per file`,
+      {
+        hint: 'give --recipient FILE once per recipient, each file exported with `gpg --armor --export KEY_ID`',
+      },
+    );
   }
   const found = keys[0]!;
   const warnings: string[] = [];
   let key: PublicKey = found;
   if (found.isPrivate()) {
     key = found.toPublic();
-    warnings.push(`the recipient key file ${file} holds a private key; only its public part is used. Keep private keys off the machine that exports: give the public key (\`gpg --armor --export ${found.getFingerprint().toUpperCase()}\`)`);
+    warnings.push(
+      `the recipient key file ${file} holds a private key; only its public part is used. Keep private keys off the machine that exports: give the public key (\`gpg --armor --export ${found.getFingerprint().toUpperCase()}\`)`,
+    );
   }
   const description = describeKey(key);
   const refuse = (reason: string, hint: string): never => {
@@ -77,7 +82,10 @@ export async function readRecipientKey(file: string, now: Date = new Date()): Pr
   try {
     await key.getEncryptionKey(undefined, now);
   } catch (error) {
-    refuse(`it has no valid encryption subkey (${error instanceof Error ? error.message : String(error)})`, 'use a key with an encryption subkey ([E] in `gpg --list-keys`) that is neither expired nor revoked');
+    refuse(
+      `it has no valid encryption subkey (${error instanceof Error ? error.message : String(error)})`,
+      'use a key with an encryption subkey ([E] in `gpg --list-keys`) that is neither expired nor revoked',
+    );
   }
   return { file, key, description, warnings };
 }
@@ -92,7 +100,9 @@ export async function readPrivateKeyFile(file: string): Promise<PrivateKeyFile> 
   const keys = await readKeyFile(file, 'private key', EXPORT_PRIVATE_HINT);
   const privateKeys = keys.filter((key): key is PrivateKey => key.isPrivate());
   if (privateKeys.length === 0) {
-    throw new ConfigError(`the private key file ${file} holds only a public key (${keys.map(describeKey).join(', ')}); decrypting needs the private key`, { hint: EXPORT_PRIVATE_HINT });
+    throw new ConfigError(`the private key file ${file} holds only a public key (${keys.map(describeKey).join(', ')}); decrypting needs the private key`, {
+      hint: EXPORT_PRIVATE_HINT,
+    });
   }
   return { file, keys: privateKeys };
 }

@@ -21,7 +21,13 @@ let bob: { publicKey: PublicKey; privateFile: string };
 const BOB_KEY_PASSPHRASE = 'bob key passphrase';
 
 async function makeKey(name: string, passphrase?: string) {
-  const made = await generateKey({ userIDs: [{ name, email: `${name.toLowerCase()}@example.org` }], type: 'ecc', curve: 'curve25519Legacy', format: 'armored', ...(passphrase ? { passphrase } : {}) });
+  const made = await generateKey({
+    userIDs: [{ name, email: `${name.toLowerCase()}@example.org` }],
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    format: 'armored',
+    ...(passphrase ? { passphrase } : {}),
+  });
   const privateFile = join(work, `${name}.sec.asc`);
   const publicFile = join(work, `${name}.pub.asc`);
   await writeFile(privateFile, made.privateKey);
@@ -107,7 +113,7 @@ describe('encrypt and decrypt', () => {
 });
 
 describe('cancelling', () => {
-  it('stops encrypting and decrypting when the job\'s signal aborts', async () => {
+  it("stops encrypting and decrypting when the job's signal aborts", async () => {
     const plain = randomBytes(4 * 1024 * 1024);
     const encrypted = await encrypt(plain, { recipients: [], passphrase: 'p' });
     for (const [data, make] of [
@@ -164,18 +170,24 @@ describe('the reverse stage refuses', () => {
 
   it('a wrong passphrase for a protected private key, naming the file', async () => {
     const toBob = await encrypt(plain, { recipients: [bob.publicKey] });
-    await expect(decrypt(toBob, restoreKeys([bob.privateFile], 'not it'))).rejects.toThrow(new RegExp(`private key .* in ${bob.privateFile}: the passphrase is wrong`));
+    await expect(decrypt(toBob, restoreKeys([bob.privateFile], 'not it'))).rejects.toThrow(
+      new RegExp(`private key .* in ${bob.privateFile}: the passphrase is wrong`),
+    );
   });
 
   it('a file for another key, naming the key IDs', async () => {
     const aliceKeyId = (await alice.publicKey.getEncryptionKey()).getKeyID().toHex().toUpperCase();
-    await expect(decrypt(toAlice, restoreKeys([]))).rejects.toThrow(new RegExp(`encrypted to the OpenPGP key ID\\(s\\) ${aliceKeyId}, and no --private-key was given`));
+    await expect(decrypt(toAlice, restoreKeys([]))).rejects.toThrow(
+      new RegExp(`encrypted to the OpenPGP key ID\\(s\\) ${aliceKeyId}, and no --private-key was given`),
+    );
     await expect(decrypt(toAlice, restoreKeys([bob.privateFile], BOB_KEY_PASSPHRASE))).rejects.toThrow(/none of .*Bob\.sec\.asc holds one of them/);
   });
 
   it('a public key given as private key, before reading any data', async () => {
     await expect(pgpReverseStage.create('x.gpg', restoreKeys([alice.publicFile]), new AbortController().signal)).rejects.toThrow(/holds only a public key/);
-    await expect(pgpReverseStage.create('x.gpg', restoreKeys([join(work, 'missing.asc')]), new AbortController().signal)).rejects.toThrow(/cannot read the private key file .*missing\.asc: ENOENT/);
+    await expect(pgpReverseStage.create('x.gpg', restoreKeys([join(work, 'missing.asc')]), new AbortController().signal)).rejects.toThrow(
+      /cannot read the private key file .*missing\.asc: ENOENT/,
+    );
   });
 
   it('something that is not OpenPGP at all', async () => {

@@ -38,7 +38,10 @@ export function resolvePgpSettings(options: EncryptPgpOptions | undefined, extra
   // leave it plain (or encrypted with something else) without a word.
   const jobRecipients = extra.recipients === undefined ? [] : stringList(extra.recipients, 'recipients');
   if (requested !== undefined && requested !== 'pgp') {
-    if (jobRecipients.length > 0) throw new ConfigError(`--recipient is for --encrypt pgp, but --encrypt ${String(requested)} was given`, { hint: 'encrypt to public keys with --encrypt pgp --recipient FILE, or drop --recipient' });
+    if (jobRecipients.length > 0)
+      throw new ConfigError(`--recipient is for --encrypt pgp, but --encrypt ${String(requested)} was given`, {
+        hint: 'encrypt to public keys with --encrypt pgp --recipient FILE, or drop --recipient',
+      });
     return undefined;
   }
   if (requested === undefined && !enabledByConfig) {

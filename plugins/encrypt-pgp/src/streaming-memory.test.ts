@@ -37,15 +37,17 @@ describe('streaming memory', () => {
     };
 
     const sourceHash = createHash('sha256');
-    const source = Readable.from((function* () {
-      for (let index = 0; index < TOTAL_MIB; index++) {
-        // A fresh chunk each time: stages may keep references to what they were given.
-        const chunk = randomFillSync(Buffer.allocUnsafe(MiB));
-        sourceHash.update(chunk);
-        sample();
-        yield chunk;
-      }
-    })());
+    const source = Readable.from(
+      (function* () {
+        for (let index = 0; index < TOTAL_MIB; index++) {
+          // A fresh chunk each time: stages may keep references to what they were given.
+          const chunk = randomFillSync(Buffer.allocUnsafe(MiB));
+          sourceHash.update(chunk);
+          sample();
+          yield chunk;
+        }
+      })(),
+    );
     const sinkHash = createHash('sha256');
     let received = 0;
     const sink = new Writable({

@@ -54,24 +54,31 @@ describe('webTransformDuplex', () => {
   });
 
   it('fails with the mapped error when the transform cannot start', async () => {
-    const duplex = webTransformDuplex(async () => {
-      throw new Error('no key');
-    }, { mapError: (error) => new Error(`mapped: ${(error as Error).message}`) });
+    const duplex = webTransformDuplex(
+      async () => {
+        throw new Error('no key');
+      },
+      { mapError: (error) => new Error(`mapped: ${(error as Error).message}`) },
+    );
     await expect(pipeline(Readable.from([Buffer.from('x')]), duplex, new Writable({ write: (_c, _e, done) => done() }))).rejects.toThrow('mapped: no key');
   });
 
   it('fails when the output errors half-way', async () => {
     const failing = async (input: ReadableStream<Uint8Array>) => {
       let seen = 0;
-      return input.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          if (++seen === 3) throw new Error('Modification detected.');
-          controller.enqueue(chunk);
-        },
-      }));
+      return input.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            if (++seen === 3) throw new Error('Modification detected.');
+            controller.enqueue(chunk);
+          },
+        }),
+      );
     };
     const chunks = Array.from({ length: 10 }, () => Buffer.alloc(1024));
-    await expect(pipeline(Readable.from(chunks), webTransformDuplex(failing), new Writable({ write: (_c, _e, done) => done() }))).rejects.toThrow('Modification detected.');
+    await expect(pipeline(Readable.from(chunks), webTransformDuplex(failing), new Writable({ write: (_c, _e, done) => done() }))).rejects.toThrow(
+      'Modification detected.',
+    );
   });
 
   it('stops and cancels the web side when the signal aborts', async () => {

@@ -68,7 +68,11 @@ function nameFromSpec(spec: Pick<JobSpec, 'vm' | 'source' | 'name'> | undefined)
   if (spec.name) return spec.name;
   const named = spec.vm ?? spec.source;
   if (!named) return undefined;
-  const last = named.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+  const last =
+    named
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop() ?? '';
   return last.replace(/\.(ova|ovf|vmx)$/i, '') || undefined;
 }
 
@@ -94,18 +98,23 @@ export function parseLine(line: string): ParsedLine {
 
 function isHistoryEntry(record: Record<string, unknown>): record is HistoryEntry & Record<string, unknown> {
   const isCount = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
-  return record.version === HISTORY_VERSION
-    && typeof record.id === 'string'
-    && typeof record.vm === 'string'
-    && JOB_STATUSES.includes(record.status as JobStatus)
-    && typeof record.format === 'string'
-    && typeof record.startedAt === 'string' && !Number.isNaN(Date.parse(record.startedAt))
-    && typeof record.finishedAt === 'string' && !Number.isNaN(Date.parse(record.finishedAt))
-    && isCount(record.durationMs)
-    && isCount(record.bytesRead)
-    && isCount(record.bytesStored)
-    && Array.isArray(record.files)
-    && Array.isArray(record.locations)
-    && isCount(record.warnings)
-    && (record.error === undefined || (typeof record.error === 'object' && record.error !== null && typeof (record.error as { message?: unknown }).message === 'string'));
+  return (
+    record.version === HISTORY_VERSION &&
+    typeof record.id === 'string' &&
+    typeof record.vm === 'string' &&
+    JOB_STATUSES.includes(record.status as JobStatus) &&
+    typeof record.format === 'string' &&
+    typeof record.startedAt === 'string' &&
+    !Number.isNaN(Date.parse(record.startedAt)) &&
+    typeof record.finishedAt === 'string' &&
+    !Number.isNaN(Date.parse(record.finishedAt)) &&
+    isCount(record.durationMs) &&
+    isCount(record.bytesRead) &&
+    isCount(record.bytesStored) &&
+    Array.isArray(record.files) &&
+    Array.isArray(record.locations) &&
+    isCount(record.warnings) &&
+    (record.error === undefined ||
+      (typeof record.error === 'object' && record.error !== null && typeof (record.error as { message?: unknown }).message === 'string'))
+  );
 }

@@ -3,8 +3,19 @@ import type { HistoryEntry } from './entry.ts';
 import { applyFilter, parseWhen } from './filters.ts';
 
 const entry = (vm: string, status: HistoryEntry['status'], startedAt: string): HistoryEntry => ({
-  version: 1, id: `${vm}-${startedAt}`, vm, status, format: 'ova', startedAt, finishedAt: startedAt,
-  durationMs: 1000, bytesRead: 10, bytesStored: 10, files: [], locations: [], warnings: 0,
+  version: 1,
+  id: `${vm}-${startedAt}`,
+  vm,
+  status,
+  format: 'ova',
+  startedAt,
+  finishedAt: startedAt,
+  durationMs: 1000,
+  bytesRead: 10,
+  bytesStored: 10,
+  files: [],
+  locations: [],
+  warnings: 0,
 });
 
 describe('parseWhen', () => {

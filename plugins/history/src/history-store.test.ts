@@ -20,9 +20,19 @@ afterEach(async () => {
 
 function entry(id: string, status: HistoryEntry['status'] = 'succeeded'): HistoryEntry {
   return {
-    version: 1, id, vm: `vm-${id}`, status, format: 'ova',
-    startedAt: '2026-05-01T10:00:00.000Z', finishedAt: '2026-05-01T10:01:00.000Z', durationMs: 60_000,
-    bytesRead: 100, bytesStored: 120, files: [{ name: `${id}.ova`, size: 120, sha256: 'ab'.repeat(32) }], locations: [`/backups/${id}.ova`], warnings: 0,
+    version: 1,
+    id,
+    vm: `vm-${id}`,
+    status,
+    format: 'ova',
+    startedAt: '2026-05-01T10:00:00.000Z',
+    finishedAt: '2026-05-01T10:01:00.000Z',
+    durationMs: 60_000,
+    bytesRead: 100,
+    bytesStored: 120,
+    files: [{ name: `${id}.ova`, size: 120, sha256: 'ab'.repeat(32) }],
+    locations: [`/backups/${id}.ova`],
+    warnings: 0,
   };
 }
 

@@ -3,8 +3,9 @@ import { redact } from './redact.ts';
 
 describe('redact', () => {
   it('hides the password of a URL and keeps the user and host', () => {
-    expect(redact('cannot reach https://admin:s3cr3t@vcenter.example.com/sdk: ECONNREFUSED'))
-      .toBe('cannot reach https://admin:***@vcenter.example.com/sdk: ECONNREFUSED');
+    expect(redact('cannot reach https://admin:s3cr3t@vcenter.example.com/sdk: ECONNREFUSED')).toBe(
+      'cannot reach https://admin:***@vcenter.example.com/sdk: ECONNREFUSED',
+    );
     expect(redact('sftp://backup:p@ss:w0rd@nas/exports')).toBe('sftp://backup:***@nas/exports');
   });
 

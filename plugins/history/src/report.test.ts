@@ -3,8 +3,19 @@ import type { HistoryEntry } from './entry.ts';
 import { buildReport, formatFromFileName, renderReport } from './report.ts';
 
 const entry = (vm: string, status: HistoryEntry['status'], finishedAt: string, durationMs = 2000, bytes = 2048): HistoryEntry => ({
-  version: 1, id: `${vm}-${finishedAt}`, vm, status, format: 'ova', startedAt: finishedAt, finishedAt,
-  durationMs, bytesRead: status === 'succeeded' ? bytes : 0, bytesStored: status === 'succeeded' ? bytes : 0, files: [], locations: [], warnings: 0,
+  version: 1,
+  id: `${vm}-${finishedAt}`,
+  vm,
+  status,
+  format: 'ova',
+  startedAt: finishedAt,
+  finishedAt,
+  durationMs,
+  bytesRead: status === 'succeeded' ? bytes : 0,
+  bytesStored: status === 'succeeded' ? bytes : 0,
+  files: [],
+  locations: [],
+  warnings: 0,
 });
 
 describe('buildReport', () => {
@@ -18,13 +29,37 @@ describe('buildReport', () => {
   it('computes the rate, totals, averages and a per-VM summary', () => {
     const report = buildReport(entries, { since: '7d' }, new Date('2026-05-05T00:00:00Z'));
     expect(report).toMatchObject({
-      exports: 4, succeeded: 2, failed: 1, cancelled: 1, successRate: 0.5,
-      bytesRead: 12_288, bytesStored: 12_288, averageDurationMs: 4000, averageBytesPerSecond: 1536,
-      from: '2026-05-01T10:00:00.000Z', to: '2026-05-04T10:00:00.000Z',
+      exports: 4,
+      succeeded: 2,
+      failed: 1,
+      cancelled: 1,
+      successRate: 0.5,
+      bytesRead: 12_288,
+      bytesStored: 12_288,
+      averageDurationMs: 4000,
+      averageBytesPerSecond: 1536,
+      from: '2026-05-01T10:00:00.000Z',
+      to: '2026-05-04T10:00:00.000Z',
     });
     expect(report.vms).toEqual([
-      { vm: 'db|01', exports: 2, succeeded: 1, failures: 1, lastStatus: 'cancelled', lastFinishedAt: '2026-05-04T10:00:00.000Z', lastSuccessAt: '2026-05-03T10:00:00.000Z' },
-      { vm: 'web01', exports: 2, succeeded: 1, failures: 1, lastStatus: 'failed', lastFinishedAt: '2026-05-02T10:00:00.000Z', lastSuccessAt: '2026-05-01T10:00:00.000Z' },
+      {
+        vm: 'db|01',
+        exports: 2,
+        succeeded: 1,
+        failures: 1,
+        lastStatus: 'cancelled',
+        lastFinishedAt: '2026-05-04T10:00:00.000Z',
+        lastSuccessAt: '2026-05-03T10:00:00.000Z',
+      },
+      {
+        vm: 'web01',
+        exports: 2,
+        succeeded: 1,
+        failures: 1,
+        lastStatus: 'failed',
+        lastFinishedAt: '2026-05-02T10:00:00.000Z',
+        lastSuccessAt: '2026-05-01T10:00:00.000Z',
+      },
     ]);
   });
 

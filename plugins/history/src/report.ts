@@ -58,7 +58,15 @@ export function buildReport(entries: readonly HistoryEntry[], filters: Record<st
       const last = latest(list)!;
       const lastSuccess = latest(list.filter((entry) => entry.status === 'succeeded'));
       const succeeded = list.filter((entry) => entry.status === 'succeeded').length;
-      return { vm, exports: list.length, succeeded, failures: list.length - succeeded, lastStatus: last.status, lastFinishedAt: last.finishedAt, lastSuccessAt: lastSuccess?.finishedAt };
+      return {
+        vm,
+        exports: list.length,
+        succeeded,
+        failures: list.length - succeeded,
+        lastStatus: last.status,
+        lastFinishedAt: last.finishedAt,
+        lastSuccessAt: lastSuccess?.finishedAt,
+      };
     })
     .sort((a, b) => a.vm.localeCompare(b.vm));
   const starts = entries.map((entry) => entry.startedAt).sort();
@@ -118,7 +126,14 @@ const VM_HEADER = ['VM', 'EXPORTS', 'SUCCEEDED', 'FAILURES', 'LAST STATUS', 'LAS
 const VM_NUMBERS = new Set([1, 2, 3]);
 
 function vmRows(report: Report): string[][] {
-  return report.vms.map((vm) => [vm.vm, String(vm.exports), String(vm.succeeded), String(vm.failures), vm.lastStatus, vm.lastSuccessAt ? formatTime(vm.lastSuccessAt) : 'never']);
+  return report.vms.map((vm) => [
+    vm.vm,
+    String(vm.exports),
+    String(vm.succeeded),
+    String(vm.failures),
+    vm.lastStatus,
+    vm.lastSuccessAt ? formatTime(vm.lastSuccessAt) : 'never',
+  ]);
 }
 
 function filterText(report: Report): string | undefined {

@@ -41,13 +41,15 @@ export function discordPayload(message: NotifyMessage, style: DiscordStyle = {})
     ...(style.username ? { username: style.username } : {}),
     ...(style.avatarUrl ? { avatar_url: style.avatarUrl } : {}),
     allowed_mentions: { parse: [] },
-    embeds: [{
-      title,
-      description,
-      color: DISCORD_COLORS[message.status],
-      fields,
-      timestamp: message.finishedAt ?? new Date().toISOString(),
-      footer: { text: footer },
-    }],
+    embeds: [
+      {
+        title,
+        description,
+        color: DISCORD_COLORS[message.status],
+        fields,
+        timestamp: message.finishedAt ?? new Date().toISOString(),
+        footer: { text: footer },
+      },
+    ],
   };
 }

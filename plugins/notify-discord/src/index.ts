@@ -21,9 +21,10 @@ export default defineNotifier({
   options: discordOptionsSchema,
   destination: 'webhookUrl',
   parseUrl: parseDiscordUrl,
-  open: (settings, context) => openJsonWebhook(settings, context, {
-    service: 'discord',
-    what: 'Discord webhook URL',
-    render: (message) => discordPayload(message, settings),
-  }),
+  open: (settings, context) =>
+    openJsonWebhook(settings, context, {
+      service: 'discord',
+      what: 'Discord webhook URL',
+      render: (message) => discordPayload(message, settings),
+    }),
 });

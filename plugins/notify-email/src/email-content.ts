@@ -23,16 +23,20 @@ export function escapeHtml(text: string): string {
 
 /** `[HyperExport] Export of web01 FAILED: no space left on device`, or the user's template. */
 export function emailSubject(message: NotifyMessage, template?: string): string {
-  const subject = template !== undefined
-    ? fillTemplate(template, message)
-    : `[HyperExport] ${messageTitle(message)}${message.error ? `: ${message.error.message}` : ''}`;
+  const subject =
+    template !== undefined ? fillTemplate(template, message) : `[HyperExport] ${messageTitle(message)}${message.error ? `: ${message.error.message}` : ''}`;
   // A header is one line; a value with a newline must not start a new header.
   return clip(subject.replace(/[\r\n]+/g, ' ').trim(), 200);
 }
 
 export function emailContent(message: NotifyMessage, subjectTemplate?: string): EmailContent {
-  const rows = messageFacts(message).map((fact) => `<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;white-space:nowrap">${escapeHtml(fact.label)}</th>`
-    + `<td style="padding:4px 0;${fact.label === 'Error' ? `color:${COLORS.failed};` : ''}">${escapeHtml(fact.value).replace(/\n/g, '<br>')}</td></tr>`).join('\n');
+  const rows = messageFacts(message)
+    .map(
+      (fact) =>
+        `<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;white-space:nowrap">${escapeHtml(fact.label)}</th>` +
+        `<td style="padding:4px 0;${fact.label === 'Error' ? `color:${COLORS.failed};` : ''}">${escapeHtml(fact.value).replace(/\n/g, '<br>')}</td></tr>`,
+    )
+    .join('\n');
   const html = `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>${escapeHtml(messageTitle(message))}</title></head>
 <body style="font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:14px;color:#1f2328">

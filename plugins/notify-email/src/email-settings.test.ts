@@ -8,15 +8,33 @@ import { classifySmtpError } from './smtp-notifier.ts';
 
 describe('mailto:// URLs', () => {
   it('give the server, the user, the recipients and the options', () => {
-    expect(parseMailtoUrl('mailto://backup%40example.com@smtp.example.com:2525/?to=ops@example.com,oncall@example.com&from=backup@example.com&secure=tls&password=env:SMTP_PW&subject={{vm}}%20{{status}}')).toMatchObject({
-      host: 'smtp.example.com', port: 2525, user: 'backup@example.com', to: ['ops@example.com', 'oncall@example.com'], from: 'backup@example.com', secure: 'tls', password: 'env:SMTP_PW', subjectTemplate: '{{vm}} {{status}}',
+    expect(
+      parseMailtoUrl(
+        'mailto://backup%40example.com@smtp.example.com:2525/?to=ops@example.com,oncall@example.com&from=backup@example.com&secure=tls&password=env:SMTP_PW&subject={{vm}}%20{{status}}',
+      ),
+    ).toMatchObject({
+      host: 'smtp.example.com',
+      port: 2525,
+      user: 'backup@example.com',
+      to: ['ops@example.com', 'oncall@example.com'],
+      from: 'backup@example.com',
+      secure: 'tls',
+      password: 'env:SMTP_PW',
+      subjectTemplate: '{{vm}} {{status}}',
     });
-    expect(parseMailtoUrl('mailto://relay.local/?to=a@b.c&secure=none')).toMatchObject({ host: 'relay.local', port: undefined, user: undefined, secure: 'none' });
+    expect(parseMailtoUrl('mailto://relay.local/?to=a@b.c&secure=none')).toMatchObject({
+      host: 'relay.local',
+      port: undefined,
+      user: undefined,
+      secure: 'none',
+    });
   });
 
   it('refuse a password in the URL, as user:password@ or as password=', () => {
     expect(() => parseMailtoUrl('mailto://backup:hunter2@smtp.example.com/?to=a@b.c')).toThrow('the SMTP password must not be written into a mailto:// URL');
-    expect(() => parseMailtoUrl('mailto://backup@smtp.example.com/?to=a@b.c&password=hunter2')).toThrow('the SMTP password must not be written into a mailto:// URL');
+    expect(() => parseMailtoUrl('mailto://backup@smtp.example.com/?to=a@b.c&password=hunter2')).toThrow(
+      'the SMTP password must not be written into a mailto:// URL',
+    );
     let refusal: unknown;
     try {
       parseMailtoUrl('mailto://backup:hunter2@smtp.example.com/?to=a@b.c');

@@ -56,7 +56,9 @@ export function parseMailtoUrl(text: string): EmailSettings {
   try {
     url = new URL(text);
   } catch {
-    throw new ConfigError('the mailto:// URL is not valid', { hint: 'write mailto://[user@]smtp.host[:port]/?to=a@example.com,b@example.com&from=me@example.com' });
+    throw new ConfigError('the mailto:// URL is not valid', {
+      hint: 'write mailto://[user@]smtp.host[:port]/?to=a@example.com,b@example.com&from=me@example.com',
+    });
   }
   if (url.password) {
     throw new ConfigError('the SMTP password must not be written into a mailto:// URL on the command line (anyone on this machine can read it there)', {

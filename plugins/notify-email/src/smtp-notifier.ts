@@ -5,7 +5,17 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { ConfigError, lazyPackage, readSecretFile } from '@hyperexport/core';
-import { Redactor, checkTemplate, maxSendMs, parseSecretRef, resolveSecret, retryPolicy, retryWithBackoff, selectEvents, describeSecretRef } from '@hyperexport/notify-kit';
+import {
+  Redactor,
+  checkTemplate,
+  maxSendMs,
+  parseSecretRef,
+  resolveSecret,
+  retryPolicy,
+  retryWithBackoff,
+  selectEvents,
+  describeSecretRef,
+} from '@hyperexport/notify-kit';
 import type { AttemptOutcome, Notifier, OpenContext } from '@hyperexport/notify-kit';
 import { emailContent } from './email-content.ts';
 import { SMTP_PASSWORD_ENV } from './email-settings.ts';
@@ -21,7 +31,8 @@ const PERMANENT_CODES = new Set(['EAUTH', 'ENOAUTH', 'EENVELOPE', 'ECONFIG', 'ET
 
 export async function openEmail(settings: EmailSettings, context: OpenContext): Promise<Notifier> {
   if (!settings.host) throw new ConfigError('no SMTP server', { hint: 'set host (config) or write mailto://smtp.host/?to=…' });
-  if (!settings.to || settings.to.length === 0) throw new ConfigError('no recipients', { hint: 'set to: [\'ops@example.com\'] (config) or add ?to=… to the mailto:// URL' });
+  if (!settings.to || settings.to.length === 0)
+    throw new ConfigError('no recipients', { hint: "set to: ['ops@example.com'] (config) or add ?to=… to the mailto:// URL" });
   if (settings.subjectTemplate !== undefined) checkTemplate(settings.subjectTemplate, 'the email subject template');
   const redactor = new Redactor();
   const secure = settings.secure ?? 'starttls';
@@ -37,7 +48,9 @@ export async function openEmail(settings: EmailSettings, context: OpenContext): 
     try {
       ca = await readFile(settings.caFile, 'utf8');
     } catch (error) {
-      throw new ConfigError(`cannot read the CA file ${settings.caFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { hint: 'give a PEM file' });
+      throw new ConfigError(`cannot read the CA file ${settings.caFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        hint: 'give a PEM file',
+      });
     }
   }
   const from = settings.from ?? (settings.user?.includes('@') ? settings.user : `hyperexport@${hostname()}`);
@@ -67,27 +80,38 @@ export async function openEmail(settings: EmailSettings, context: OpenContext): 
     async send(message, signal) {
       const { default: nodemailer } = await loadNodemailer();
       const content = emailContent(message, settings.subjectTemplate);
-      await retryWithBackoff(async (_attempt, attemptSignal): Promise<AttemptOutcome> => {
-        const transport = nodemailer.createTransport(transportOptions);
-        const aborted = new Promise<never>((_resolve, reject) => {
-          const fail = () => reject(attemptSignal.reason instanceof Error ? attemptSignal.reason : new Error('aborted'));
-          if (attemptSignal.aborted) fail();
-          else attemptSignal.addEventListener('abort', fail, { once: true });
-        });
-        aborted.catch(() => undefined);
-        try {
-          await Promise.race([
-            transport.sendMail({ from, to: [...settings.to!], cc: settings.cc ? [...settings.cc] : undefined, subject: content.subject, text: content.text, html: content.html }),
-            aborted,
-          ]);
-          return { ok: true };
-        } catch (error) {
-          if (attemptSignal.aborted) throw error;
-          return classifySmtpError(error);
-        } finally {
-          transport.close();
-        }
-      }, policy, { signal });
+      await retryWithBackoff(
+        async (_attempt, attemptSignal): Promise<AttemptOutcome> => {
+          const transport = nodemailer.createTransport(transportOptions);
+          const aborted = new Promise<never>((_resolve, reject) => {
+            const fail = () => reject(attemptSignal.reason instanceof Error ? attemptSignal.reason : new Error('aborted'));
+            if (attemptSignal.aborted) fail();
+            else attemptSignal.addEventListener('abort', fail, { once: true });
+          });
+          aborted.catch(() => undefined);
+          try {
+            await Promise.race([
+              transport.sendMail({
+                from,
+                to: [...settings.to!],
+                cc: settings.cc ? [...settings.cc] : undefined,
+                subject: content.subject,
+                text: content.text,
+                html: content.html,
+              }),
+              aborted,
+            ]);
+            return { ok: true };
+          } catch (error) {
+            if (attemptSignal.aborted) throw error;
+            return classifySmtpError(error);
+          } finally {
+            transport.close();
+          }
+        },
+        policy,
+        { signal },
+      );
     },
   };
 }
@@ -105,7 +129,8 @@ async function smtpPassword(settings: EmailSettings, env: NodeJS.ProcessEnv): Pr
     const ref = parseSecretRef(settings.password);
     return { password: await resolveSecret(ref, 'SMTP password', env), passwordFrom: ref.kind === 'literal' ? 'the config' : describeSecretRef(ref) };
   }
-  if (settings.passwordFile !== undefined) return { password: await readSecretFile(settings.passwordFile, 'SMTP password file'), passwordFrom: `file:${settings.passwordFile}` };
+  if (settings.passwordFile !== undefined)
+    return { password: await readSecretFile(settings.passwordFile, 'SMTP password file'), passwordFrom: `file:${settings.passwordFile}` };
   const fromEnv = env[SMTP_PASSWORD_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return { password: fromEnv, passwordFrom: `env:${SMTP_PASSWORD_ENV}` };
   throw new ConfigError(`no password for the SMTP user ${settings.user}`, {

@@ -18,9 +18,9 @@ function eventsField(allowedEvents?: readonly NotifyEventKind[]) {
  * The option fields of a notifier that can send `Events`; the `progress` throttling only when
  * `progress` is among them.
  */
-export type CommonOptionShape<Events extends NotifyEventKind = NotifyEventKind> = ReturnType<typeof eventsField>
-  & ('progress' extends Events ? typeof progressOptionShape : unknown)
-  & typeof retryOptionShape;
+export type CommonOptionShape<Events extends NotifyEventKind = NotifyEventKind> = ReturnType<typeof eventsField> &
+  ('progress' extends Events ? typeof progressOptionShape : unknown) &
+  typeof retryOptionShape;
 
 /**
  * Spread into a notifier's `t.isObject({...})`; `events` narrowed by `allowedEvents`. The

@@ -62,7 +62,13 @@ async function destinationsOf(options: t.InferType<typeof chatOptions> | undefin
 describe('defineNotifier', () => {
   it('declares a plugin that reads the notify extra key', () => {
     const { definition } = notifyChat([]);
-    expect(definition).toMatchObject({ name: 'notify-chat', version: '1.2.3', description: 'chat notifications, for the test', provides: ['notify:chat'], consumes: ['notify'] });
+    expect(definition).toMatchObject({
+      name: 'notify-chat',
+      version: '1.2.3',
+      description: 'chat notifications, for the test',
+      provides: ['notify:chat'],
+      consumes: ['notify'],
+    });
   });
 
   it('does nothing without its destination option or a --notify URL of its scheme', async () => {

@@ -18,14 +18,29 @@ const fakeVm = definePlugin({
     exporter.hooks.download.tap('fake-vm', (job) => {
       const vm = job.spec.vm!;
       if (vm.startsWith('fail')) throw new Error(`cannot read ${vm}`);
-      const file = (name: string) => ({ name, size: disk.length, rereadable: true, open: async () => Readable.from([disk.subarray(0, 1 << 19), disk.subarray(1 << 19)]) });
-      return { kind: 'fake', vmName: vm, files: [file(`${vm}.vmdk`), file(`${vm}_1.vmdk`)], descriptor: async () => '<Envelope/>', complete: async () => undefined, abort: async () => undefined };
+      const file = (name: string) => ({
+        name,
+        size: disk.length,
+        rereadable: true,
+        open: async () => Readable.from([disk.subarray(0, 1 << 19), disk.subarray(1 << 19)]),
+      });
+      return {
+        kind: 'fake',
+        vmName: vm,
+        files: [file(`${vm}.vmdk`), file(`${vm}_1.vmdk`)],
+        descriptor: async () => '<Envelope/>',
+        complete: async () => undefined,
+        abort: async () => undefined,
+      };
     });
     exporter.hooks.store.tap('fake-vm', (targets) => {
       const sink: ExportSink = {
         description: 'null',
         prepare: async () => undefined,
-        createFile: async (artifact) => ({ stream: new Writable({ write: (_chunk, _encoding, callback) => callback() }), finish: async () => `null:///${artifact.name}` }),
+        createFile: async (artifact) => ({
+          stream: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
+          finish: async () => `null:///${artifact.name}`,
+        }),
         commit: async () => ['null:///'],
         abort: async () => undefined,
       };
@@ -53,27 +68,31 @@ function testNotifier(destinations: Record<string, TestSettings>, configured?: T
     consumes: ['notify'],
     setup(exporter) {
       extra.hooks?.(exporter);
-      attachNotifier<TestSettings>(exporter, {
-        plugin: 'notify-test',
-        schemes: ['test'],
-        configured,
-        parseUrl(url) {
-          const name = url.slice('test://'.length);
-          const settings = destinations[name];
-          if (!settings) throw new ConfigError(`no destination ${name}`, { hint: 'use a known one' });
-          return settings;
+      attachNotifier<TestSettings>(
+        exporter,
+        {
+          plugin: 'notify-test',
+          schemes: ['test'],
+          configured,
+          parseUrl(url) {
+            const name = url.slice('test://'.length);
+            const settings = destinations[name];
+            if (!settings) throw new ConfigError(`no destination ${name}`, { hint: 'use a known one' });
+            return settings;
+          },
+          async open(settings): Promise<Notifier> {
+            return {
+              label: `test (${settings.name})`,
+              events: new Set(settings.events),
+              progress: { percentStep: settings.percentStep ?? 25, intervalSeconds: 3600 },
+              maxSendMs: settings.maxSendMs ?? 1000,
+              redactor: new Redactor().add(settings.secret),
+              send: settings.send,
+            };
+          },
         },
-        async open(settings): Promise<Notifier> {
-          return {
-            label: `test (${settings.name})`,
-            events: new Set(settings.events),
-            progress: { percentStep: settings.percentStep ?? 25, intervalSeconds: 3600 },
-            maxSendMs: settings.maxSendMs ?? 1000,
-            redactor: new Redactor().add(settings.secret),
-            send: settings.send,
-          };
-        },
-      }, { drainMarginMs: 100 });
+        { drainMarginMs: 100 },
+      );
     },
   })();
 }
@@ -82,10 +101,13 @@ describe('attachNotifier', () => {
   it('sends started and completed in order, from the config and from --notify URLs', async () => {
     const seen: string[] = [];
     const record = (who: string) => async (message: NotifyMessage) => void seen.push(`${who}:${message.event}:${message.vm}`);
-    const exporter = await Exporter.create([fakeVm(), testNotifier(
-      { url: { name: 'url', events: ['completed', 'failed'], send: record('url') } },
-      { name: 'config', events: ['started', 'completed'], send: record('config') },
-    )]);
+    const exporter = await Exporter.create([
+      fakeVm(),
+      testNotifier(
+        { url: { name: 'url', events: ['completed', 'failed'], send: record('url') } },
+        { name: 'config', events: ['started', 'completed'], send: record('config') },
+      ),
+    ]);
     const result = await runJob(exporter, spec('web01', ['test://url']));
     expect(result.status).toBe('succeeded');
     expect(seen.filter((entry) => entry.startsWith('config'))).toEqual(['config:started:web01', 'config:completed:web01']);
@@ -94,7 +116,10 @@ describe('attachNotifier', () => {
 
   it('refuses a --notify URL whose scheme no loaded notifier handles, before the export runs', async () => {
     const seen: string[] = [];
-    const exporter = await Exporter.create([fakeVm(), testNotifier({ url: { name: 'url', events: ['completed', 'failed'], send: async () => void seen.push('sent') } })]);
+    const exporter = await Exporter.create([
+      fakeVm(),
+      testNotifier({ url: { name: 'url', events: ['completed', 'failed'], send: async () => void seen.push('sent') } }),
+    ]);
     const result = await runJob(exporter, spec('web01', ['test://url', 'other://somewhere.example.com']));
     expect(result.status).toBe('failed');
     expect(result.error?.message).toMatch(/no notifier handles other:\/\/somewhere\.example\.com; schemes handled: test/);
@@ -107,21 +132,29 @@ describe('attachNotifier', () => {
     });
     let delivered = false;
     const order: string[] = [];
-    const exporter = await Exporter.create([fakeVm(), testNotifier({}, {
-      name: 'slow',
-      events: ['completed'],
-      send: async () => {
-        await gate;
-        delivered = true;
-        order.push('delivered');
-      },
-    }, {
-      // If the notify hook awaited the delivery, jobEnd would never run and nothing would open the gate.
-      hooks: (exporter) => exporter.hooks.jobEnd.tap('gatekeeper', () => {
-        order.push('jobEnd');
-        openGate();
-      }),
-    })]);
+    const exporter = await Exporter.create([
+      fakeVm(),
+      testNotifier(
+        {},
+        {
+          name: 'slow',
+          events: ['completed'],
+          send: async () => {
+            await gate;
+            delivered = true;
+            order.push('delivered');
+          },
+        },
+        {
+          // If the notify hook awaited the delivery, jobEnd would never run and nothing would open the gate.
+          hooks: (exporter) =>
+            exporter.hooks.jobEnd.tap('gatekeeper', () => {
+              order.push('jobEnd');
+              openGate();
+            }),
+        },
+      ),
+    ]);
     const result = await runJob(exporter, spec('web01'));
     expect(result.status).toBe('succeeded');
     expect(delivered).toBe(true);
@@ -130,24 +163,35 @@ describe('attachNotifier', () => {
 
   it('turns a failed delivery into a warning without secrets, and the export still succeeds', async () => {
     const secret = 'https://hooks.example.com/services/T123/B456/verysecrettoken1234';
-    const exporter = await Exporter.create([fakeVm(), testNotifier({}, {
-      name: 'broken',
-      events: ['completed'],
-      secret,
-      send: async () => {
-        throw new Error(`POST ${secret} failed: HTTP 500`);
-      },
-    })]);
+    const exporter = await Exporter.create([
+      fakeVm(),
+      testNotifier(
+        {},
+        {
+          name: 'broken',
+          events: ['completed'],
+          secret,
+          send: async () => {
+            throw new Error(`POST ${secret} failed: HTTP 500`);
+          },
+        },
+      ),
+    ]);
     const result = await runJob(exporter, spec('web01'));
     expect(result.status).toBe('succeeded');
     const warning = result.warnings.find((text) => text.includes('notification'));
-    expect(warning).toBe('[notify-test] the completed notification to test (broken) was not delivered: POST *** failed: HTTP 500; the export itself is not affected');
+    expect(warning).toBe(
+      '[notify-test] the completed notification to test (broken) was not delivered: POST *** failed: HTTP 500; the export itself is not affected',
+    );
     expect(result.warnings.join('\n')).not.toContain('verysecrettoken');
   });
 
   it('reports a --notify URL it cannot parse as a usage error, before the export runs', async () => {
     const sent: string[] = [];
-    const exporter = await Exporter.create([fakeVm(), testNotifier({ good: { name: 'good', events: ['failed'], send: async (message) => void sent.push(message.event) } })]);
+    const exporter = await Exporter.create([
+      fakeVm(),
+      testNotifier({ good: { name: 'good', events: ['failed'], send: async (message) => void sent.push(message.event) } }),
+    ]);
     const result = await runJob(exporter, spec('web01', ['test://good', 'test://missing']));
     expect(result.status).toBe('failed');
     expect(result.error).toMatchObject({ code: 'CONFIG', message: 'test://***: no destination missing', hint: 'use a known one' });
@@ -158,16 +202,27 @@ describe('attachNotifier', () => {
 
   it('sends failed for a job that fails, with its error', async () => {
     const messages: NotifyMessage[] = [];
-    const exporter = await Exporter.create([fakeVm(), testNotifier({}, { name: 'all', events: ['completed', 'failed'], send: async (message) => void messages.push(message) })]);
+    const exporter = await Exporter.create([
+      fakeVm(),
+      testNotifier({}, { name: 'all', events: ['completed', 'failed'], send: async (message) => void messages.push(message) }),
+    ]);
     const result = await runJob(exporter, spec('fail-01'));
     expect(result.status).toBe('failed');
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ event: 'failed', status: 'failed', vm: 'fail-01', error: { message: expect.stringContaining('cannot read fail-01') as string } });
+    expect(messages[0]).toMatchObject({
+      event: 'failed',
+      status: 'failed',
+      vm: 'fail-01',
+      error: { message: expect.stringContaining('cannot read fail-01') as string },
+    });
   });
 
   it('sends progress when asked, throttled by percent steps', async () => {
     const messages: NotifyMessage[] = [];
-    const exporter = await Exporter.create([fakeVm(), testNotifier({}, { name: 'progress', events: ['progress'], percentStep: 40, send: async (message) => void messages.push(message) })]);
+    const exporter = await Exporter.create([
+      fakeVm(),
+      testNotifier({}, { name: 'progress', events: ['progress'], percentStep: 40, send: async (message) => void messages.push(message) }),
+    ]);
     await runJob(exporter, spec('web01'));
     expect(messages.length).toBeGreaterThanOrEqual(1);
     expect(messages.length).toBeLessThanOrEqual(2);
@@ -180,17 +235,24 @@ describe('attachNotifier', () => {
 
   it('abandons a delivery that outlives the deadline, with a warning, so the process can exit', async () => {
     let aborted = false;
-    const exporter = await Exporter.create([fakeVm(), testNotifier({}, {
-      name: 'stuck',
-      events: ['completed'],
-      maxSendMs: 50,
-      send: (_message, signal) => new Promise<void>((_resolve, reject) => {
-        signal.addEventListener('abort', () => {
-          aborted = true;
-          reject(signal.reason);
-        });
-      }),
-    })]);
+    const exporter = await Exporter.create([
+      fakeVm(),
+      testNotifier(
+        {},
+        {
+          name: 'stuck',
+          events: ['completed'],
+          maxSendMs: 50,
+          send: (_message, signal) =>
+            new Promise<void>((_resolve, reject) => {
+              signal.addEventListener('abort', () => {
+                aborted = true;
+                reject(signal.reason);
+              });
+            }),
+        },
+      ),
+    ]);
     const result = await runJob(exporter, spec('web01'));
     expect(result.status).toBe('succeeded');
     expect(aborted).toBe(true);

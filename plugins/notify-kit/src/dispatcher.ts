@@ -131,7 +131,11 @@ export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>,
     if (!unhandledChecked.has(check)) {
       unhandledChecked.add(check);
       for (const url of urls.filter((candidate) => !handled.has(notifySchemeOf(candidate) ?? ''))) {
-        check.problem(new ConfigError(`no notifier handles ${describeNotifyUrl(url)}; schemes handled: ${[...handled].sort().join(', ')}`, { hint: 'add the notify-* plugin for it to the config' }));
+        check.problem(
+          new ConfigError(`no notifier handles ${describeNotifyUrl(url)}; schemes handled: ${[...handled].sort().join(', ')}`, {
+            hint: 'add the notify-* plugin for it to the config',
+          }),
+        );
       }
     }
     for (const url of urls) {
@@ -141,7 +145,8 @@ export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>,
         source.parseUrl(url);
       } catch (error) {
         // Named by the URL without its secrets, like the problems found later in validate.
-        if (error instanceof ConfigError) throw new ConfigError(`${describeNotifyUrl(url)}: ${error.message}`, { ...(error.hint === undefined ? {} : { hint: error.hint }), cause: error });
+        if (error instanceof ConfigError)
+          throw new ConfigError(`${describeNotifyUrl(url)}: ${error.message}`, { ...(error.hint === undefined ? {} : { hint: error.hint }), cause: error });
         throw error;
       }
     }
@@ -181,17 +186,23 @@ export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>,
   });
 }
 
-async function openAll<C>(source: NotifierSource<C>, entries: { origin: string; parse: () => C }[], env: NodeJS.ProcessEnv): Promise<{ notifiers: Notifier[]; problems: string[]; warnings: string[] }> {
+async function openAll<C>(
+  source: NotifierSource<C>,
+  entries: { origin: string; parse: () => C }[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ notifiers: Notifier[]; problems: string[]; warnings: string[] }> {
   const notifiers: Notifier[] = [];
   const problems: string[] = [];
   const warnings: string[] = [];
-  await Promise.all(entries.map(async ({ origin, parse }) => {
-    try {
-      notifiers.push(await source.open(parse(), { env, origin, warn: (message) => warnings.push(`${origin}: ${message}`) }));
-    } catch (error) {
-      problems.push(`${origin}: ${formatErrorWithHint(error)}`);
-    }
-  }));
+  await Promise.all(
+    entries.map(async ({ origin, parse }) => {
+      try {
+        notifiers.push(await source.open(parse(), { env, origin, warn: (message) => warnings.push(`${origin}: ${message}`) }));
+      } catch (error) {
+        problems.push(`${origin}: ${formatErrorWithHint(error)}`);
+      }
+    }),
+  );
   return { notifiers, problems, warnings };
 }
 
@@ -210,23 +221,37 @@ class JobNotifications {
   readonly #files = new Map<string, { bytes: number; total: number | undefined }>();
   #lanes: Lane[] = [];
 
-  constructor(exporter: Exporter, plugin: string, jobId: string, startedAt: Date, opening: Promise<{ notifiers: Notifier[]; problems: string[]; warnings: string[] }>, margin: number) {
+  constructor(
+    exporter: Exporter,
+    plugin: string,
+    jobId: string,
+    startedAt: Date,
+    opening: Promise<{ notifiers: Notifier[]; problems: string[]; warnings: string[] }>,
+    margin: number,
+  ) {
     this.#exporter = exporter;
     this.#plugin = plugin;
     this.#jobId = jobId;
     this.startedAt = startedAt;
     this.#margin = margin;
     this.opened = opening.then(({ notifiers, problems, warnings }) => {
-      this.#lanes = notifiers.map((notifier) => ({ notifier, chain: Promise.resolve(), inFlight: 0, throttle: new ProgressThrottle(notifier.progress, startedAt.getTime()) }));
+      this.#lanes = notifiers.map((notifier) => ({
+        notifier,
+        chain: Promise.resolve(),
+        inFlight: 0,
+        throttle: new ProgressThrottle(notifier.progress, startedAt.getTime()),
+      }));
       return { lanes: this.#lanes, problems, warnings };
     });
   }
 
   /** Sends `message` to every destination that wants its event, without waiting. */
   dispatch(message: NotifyMessage): void {
-    this.#track(this.opened.then(({ lanes }) => {
-      for (const lane of lanes) if (lane.notifier.events.has(message.event)) this.#enqueue(lane, message);
-    }));
+    this.#track(
+      this.opened.then(({ lanes }) => {
+        for (const lane of lanes) if (lane.notifier.events.has(message.event)) this.#enqueue(lane, message);
+      }),
+    );
   }
 
   fileStarted(name: string, size: number | undefined): void {
@@ -265,7 +290,9 @@ class JobNotifications {
         const outcome = await Promise.race([Promise.allSettled(pending).then(() => 'settled' as const), expired]);
         if (outcome === 'expired') {
           const waiting = lanes.filter((lane) => lane.inFlight > 0).map((lane) => lane.notifier.label);
-          this.#warn(`gave up waiting for notifications after ${Math.round(deadline / 1000)} s (${waiting.join(', ') || 'pending'}); the export itself is not affected`);
+          this.#warn(
+            `gave up waiting for notifications after ${Math.round(deadline / 1000)} s (${waiting.join(', ') || 'pending'}); the export itself is not affected`,
+          );
           this.#abandon.abort(new Error('notification deadline passed'));
           return;
         }
@@ -293,9 +320,11 @@ class JobNotifications {
 
   #enqueue(lane: Lane, message: NotifyMessage): void {
     lane.inFlight++;
-    const run = lane.chain.then(() => this.#deliver(lane, message)).finally(() => {
-      lane.inFlight--;
-    });
+    const run = lane.chain
+      .then(() => this.#deliver(lane, message))
+      .finally(() => {
+        lane.inFlight--;
+      });
     lane.chain = run;
     this.#track(run);
   }

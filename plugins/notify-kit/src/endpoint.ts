@@ -16,7 +16,8 @@ export interface ResolvedEndpoint {
 }
 
 /** Query parameters that carry credentials in webhook URLs (Teams `sig`, Azure Functions `code`, …). */
-export const SECRET_QUERY_PARAMETER = /^(sig|signature|token|access_token|accesstoken|key|apikey|api[-_]key|code|secret|password|passwd|pass|auth|authorization|credential|credentials)$/i;
+export const SECRET_QUERY_PARAMETER =
+  /^(sig|signature|token|access_token|accesstoken|key|apikey|api[-_]key|code|secret|password|passwd|pass|auth|authorization|credential|credentials)$/i;
 
 /**
  * Reads an endpoint written as `env:NAME`, `file:PATH`, `@PATH` (the variable or file holds the
@@ -56,7 +57,8 @@ function parseHttpUrl(text: string, what: string): URL {
   } catch {
     throw new ConfigError(`${what} is not a URL`, { hint: 'it must be the whole address, https://…' });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${what} is not an http(s) URL`, { hint: 'it must be the whole address, https://…' });
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError(`${what} is not an http(s) URL`, { hint: 'it must be the whole address, https://…' });
   return url;
 }
 
@@ -67,7 +69,9 @@ function parseHttpUrl(text: string, what: string): URL {
 export function endpointReference(target: string, what: string, scheme: string, envExample: string): string {
   const decoded = decodeUrlPart(target);
   if (decoded === '') {
-    throw new ConfigError(`${scheme}:// needs to say where the ${what} is`, { hint: `give ${scheme}://env:${envExample} (an environment variable holding it) or ${scheme}://file:/path/to/file` });
+    throw new ConfigError(`${scheme}:// needs to say where the ${what} is`, {
+      hint: `give ${scheme}://env:${envExample} (an environment variable holding it) or ${scheme}://file:/path/to/file`,
+    });
   }
   if (!isSecretReference(decoded)) throw literalSecretError(what, scheme, envExample);
   parseSecretRef(decoded);
@@ -85,7 +89,9 @@ export function literalEndpoint(base: string, query: URLSearchParams, what: stri
   try {
     url = new URL(base);
   } catch {
-    throw new ConfigError(`the ${what} in the ${scheme} URL is not a valid URL`, { hint: `write ${scheme}+https://host/path, or give ${scheme}://env:${envExample}` });
+    throw new ConfigError(`the ${what} in the ${scheme} URL is not a valid URL`, {
+      hint: `write ${scheme}+https://host/path, or give ${scheme}://env:${envExample}`,
+    });
   }
   if (url.password) throw literalSecretError(`password in the ${what}`, scheme, envExample);
   for (const [name, value] of query) {

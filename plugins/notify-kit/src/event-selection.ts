@@ -24,7 +24,10 @@ export function outcomeEvent(result: Pick<JobResult, 'status'>): NotifyEventKind
  * Throws a ConfigError naming the bad entry and the choices.
  */
 export function parseEventList(text: string, allowed: readonly NotifyEventKind[] = NOTIFY_EVENTS): NotifyEventKind[] {
-  const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   if (names.length === 1 && names[0] === 'all') return [...allowed];
   const events: NotifyEventKind[] = [];
   for (const name of names) {
@@ -38,6 +41,9 @@ export function parseEventList(text: string, allowed: readonly NotifyEventKind[]
 }
 
 /** The selected events, defaulting to completed + failed. */
-export function selectEvents(events: readonly NotifyEventKind[] | undefined, fallback: readonly NotifyEventKind[] = DEFAULT_EVENTS): ReadonlySet<NotifyEventKind> {
+export function selectEvents(
+  events: readonly NotifyEventKind[] | undefined,
+  fallback: readonly NotifyEventKind[] = DEFAULT_EVENTS,
+): ReadonlySet<NotifyEventKind> {
   return new Set(events ?? fallback);
 }

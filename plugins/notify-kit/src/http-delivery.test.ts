@@ -8,7 +8,8 @@ describe('classifyResponse', () => {
     expect(classifyResponse(200, 'OK', headers(), '')).toEqual({ ok: true });
     expect(classifyResponse(202, 'Accepted', headers(), '')).toEqual({ ok: true });
     for (const status of [408, 425, 429, 500, 502, 503, 504]) expect(classifyResponse(status, '', headers(), '')).toMatchObject({ ok: false, retryable: true });
-    for (const status of [301, 400, 401, 403, 404, 410, 413]) expect(classifyResponse(status, '', headers(), '')).toMatchObject({ ok: false, retryable: false });
+    for (const status of [301, 400, 401, 403, 404, 410, 413])
+      expect(classifyResponse(status, '', headers(), '')).toMatchObject({ ok: false, retryable: false });
     expect(classifyResponse(302, 'Found', headers(), '')).toMatchObject({ reason: expect.stringContaining('redirects are not followed') as string });
     expect(classifyResponse(410, 'Gone', headers(), '')).toMatchObject({ reason: expect.stringContaining('endpoint is gone') as string });
   });

@@ -31,21 +31,25 @@ const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 /** Sends `request` until it is accepted (2xx) or the policy gives up (a DeliveryError). */
 export async function deliverHttp(request: HttpRequest, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<HttpDeliveryReport> {
   let last: { status: number; text: string } = { status: 0, text: '' };
-  const report = await retryWithBackoff(async (attempt, signal): Promise<AttemptOutcome> => {
-    const headers = typeof request.headers === 'function' ? request.headers(attempt) : (request.headers ?? {});
-    const response = await fetch(request.url, {
-      method: request.method ?? 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
-      body: request.body,
-      // A webhook that moved must be updated, not followed: a redirect could send the payload
-      // (and its signature) somewhere else.
-      redirect: 'manual',
-      signal,
-    });
-    const text = await readLimited(response);
-    last = { status: response.status, text };
-    return classifyResponse(response.status, response.statusText, response.headers, text);
-  }, policy, hooks);
+  const report = await retryWithBackoff(
+    async (attempt, signal): Promise<AttemptOutcome> => {
+      const headers = typeof request.headers === 'function' ? request.headers(attempt) : (request.headers ?? {});
+      const response = await fetch(request.url, {
+        method: request.method ?? 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
+        body: request.body,
+        // A webhook that moved must be updated, not followed: a redirect could send the payload
+        // (and its signature) somewhere else.
+        redirect: 'manual',
+        signal,
+      });
+      const text = await readLimited(response);
+      last = { status: response.status, text };
+      return classifyResponse(response.status, response.statusText, response.headers, text);
+    },
+    policy,
+    hooks,
+  );
   return { ...report, status: last.status, responseText: last.text };
 }
 

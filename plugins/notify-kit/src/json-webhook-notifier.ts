@@ -47,7 +47,11 @@ export interface JsonWebhookEndpoint {
  * secret reference, or the URL itself): resolves it, registers it with a new redactor, and
  * returns the jsonWebhookNotifier that posts to it.
  */
-export async function openJsonWebhook(settings: CommonSettings & { readonly webhookUrl?: string | undefined }, context: OpenContext, endpoint: JsonWebhookEndpoint): Promise<Notifier> {
+export async function openJsonWebhook(
+  settings: CommonSettings & { readonly webhookUrl?: string | undefined },
+  context: OpenContext,
+  endpoint: JsonWebhookEndpoint,
+): Promise<Notifier> {
   const redactor = new Redactor();
   const resolved = await resolveEndpoint(settings.webhookUrl ?? '', endpoint.what, context.env, redactor);
   return jsonWebhookNotifier({

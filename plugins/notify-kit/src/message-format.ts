@@ -61,14 +61,21 @@ export function messageFacts(message: NotifyMessage): Fact[] {
   if (message.percent !== undefined) facts.push({ label: 'Progress', value: `${message.percent.toFixed(1)} %` });
   if (message.status !== 'started') facts.push({ label: 'Duration', value: formatDuration(message.durationMs) });
   if (message.bytesRead > 0) facts.push({ label: 'Read', value: formatBytes(message.bytesRead) });
-  if (message.storedBytes !== undefined) facts.push({ label: 'Stored', value: `${formatBytes(message.storedBytes)} in ${message.files.length} file${message.files.length === 1 ? '' : 's'}` });
+  if (message.storedBytes !== undefined)
+    facts.push({ label: 'Stored', value: `${formatBytes(message.storedBytes)} in ${message.files.length} file${message.files.length === 1 ? '' : 's'}` });
   if (message.bytesPerSecond !== undefined) facts.push({ label: 'Throughput', value: `${formatBytes(message.bytesPerSecond)}/s` });
-  if (message.locations.length > 0) facts.push({ label: message.locations.length === 1 ? 'Destination' : 'Destinations', value: message.locations.join('\n'), wide: true });
+  if (message.locations.length > 0)
+    facts.push({ label: message.locations.length === 1 ? 'Destination' : 'Destinations', value: message.locations.join('\n'), wide: true });
   if (message.error) {
     facts.push({ label: 'Error', value: message.error.message, wide: true });
     if (message.error.hint) facts.push({ label: 'Hint', value: message.error.hint, wide: true });
   }
-  if (message.warnings.length > 0) facts.push({ label: `Warnings (${message.warnings.length})`, value: message.warnings.slice(0, 5).join('\n') + (message.warnings.length > 5 ? `\n… and ${message.warnings.length - 5} more` : ''), wide: true });
+  if (message.warnings.length > 0)
+    facts.push({
+      label: `Warnings (${message.warnings.length})`,
+      value: message.warnings.slice(0, 5).join('\n') + (message.warnings.length > 5 ? `\n… and ${message.warnings.length - 5} more` : ''),
+      wide: true,
+    });
   if (message.tags.length > 0) facts.push({ label: 'Tags', value: message.tags.join(', ') });
   facts.push({ label: 'Job', value: message.jobId });
   return facts;

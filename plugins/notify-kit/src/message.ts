@@ -38,7 +38,8 @@ export interface NotifyMessage {
   readonly files: readonly Pick<StoredFile, 'name' | 'kind' | 'size' | 'sha256'>[];
   /** Where the export was committed (file paths, storage URLs). */
   readonly locations: readonly string[];
-  readonly error?: { readonly message: string; readonly hint?: string | undefined; readonly plugin?: string | undefined; readonly code?: string | undefined } | undefined;
+  readonly error?:
+    { readonly message: string; readonly hint?: string | undefined; readonly plugin?: string | undefined; readonly code?: string | undefined } | undefined;
   readonly warnings: readonly string[];
   readonly tags: readonly string[];
 }
@@ -79,7 +80,11 @@ export function startedMessage(jobId: string, spec: JobSpec, startedAt: Date): N
 }
 
 /** The message for a job under way: bytes read so far, and the percentage when the size is known. */
-export function progressMessage(job: Pick<Job, 'id' | 'spec' | 'startedAt' | 'warnings'> & { source?: Job['source'] }, progress: { bytesRead: number; totalBytes?: number | undefined }, now: number = Date.now()): NotifyMessage {
+export function progressMessage(
+  job: Pick<Job, 'id' | 'spec' | 'startedAt' | 'warnings'> & { source?: Job['source'] },
+  progress: { bytesRead: number; totalBytes?: number | undefined },
+  now: number = Date.now(),
+): NotifyMessage {
   const durationMs = Math.max(0, now - job.startedAt.getTime());
   const percent = progress.totalBytes && progress.totalBytes > 0 ? Math.min(100, (progress.bytesRead / progress.totalBytes) * 100) : undefined;
   return {
@@ -152,9 +157,28 @@ export function sampleMessages(): NotifyMessage[] {
     { ...base, event: 'started', status: 'started', durationMs: 0, bytesRead: 0 },
     { ...base, event: 'progress', status: 'running', durationMs: 1000, bytesRead: 1024, bytesPerSecond: 1024, percent: 50 },
     {
-      ...base, event: 'completed', status: 'succeeded', baseName: 'sample-vm', finishedAt: '2026-01-01T00:01:00.000Z', durationMs: 60_000, bytesRead: 2048, storedBytes: 1024, bytesPerSecond: 34,
-      files: [{ name: 'sample-vm.ova', kind: 'package', size: 1024, sha256: '0'.repeat(64) }], locations: ['/backups/sample-vm.ova'], tags: ['nightly'],
+      ...base,
+      event: 'completed',
+      status: 'succeeded',
+      baseName: 'sample-vm',
+      finishedAt: '2026-01-01T00:01:00.000Z',
+      durationMs: 60_000,
+      bytesRead: 2048,
+      storedBytes: 1024,
+      bytesPerSecond: 34,
+      files: [{ name: 'sample-vm.ova', kind: 'package', size: 1024, sha256: '0'.repeat(64) }],
+      locations: ['/backups/sample-vm.ova'],
+      tags: ['nightly'],
     },
-    { ...base, event: 'failed', status: 'failed', finishedAt: '2026-01-01T00:01:00.000Z', durationMs: 60_000, bytesRead: 0, error: { message: 'disk "full" \\ <stop>', hint: 'free some space' }, warnings: ['a warning'] },
+    {
+      ...base,
+      event: 'failed',
+      status: 'failed',
+      finishedAt: '2026-01-01T00:01:00.000Z',
+      durationMs: 60_000,
+      bytesRead: 0,
+      error: { message: 'disk "full" \\ <stop>', hint: 'free some space' },
+      warnings: ['a warning'],
+    },
   ];
 }

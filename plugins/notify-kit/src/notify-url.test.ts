@@ -35,8 +35,17 @@ describe('notify URLs', () => {
 
 describe('NotifyParams', () => {
   it('takes the common options and reports unknown ones', () => {
-    const params = new NotifyParams(new URLSearchParams('events=failed,started&progressInterval=60&timeoutMs=500&maxAttempts=3&maxElapsedMs=9000&colour=red'), 'slack://');
-    expect(params.common()).toEqual({ events: ['failed', 'started'], progress: { intervalSeconds: 60, percentStep: undefined }, timeoutMs: 500, maxAttempts: 3, maxElapsedMs: 9000 });
+    const params = new NotifyParams(
+      new URLSearchParams('events=failed,started&progressInterval=60&timeoutMs=500&maxAttempts=3&maxElapsedMs=9000&colour=red'),
+      'slack://',
+    );
+    expect(params.common()).toEqual({
+      events: ['failed', 'started'],
+      progress: { intervalSeconds: 60, percentStep: undefined },
+      timeoutMs: 500,
+      maxAttempts: 3,
+      maxElapsedMs: 9000,
+    });
     expect(() => params.finish([])).toThrow('slack://: unknown option colour');
   });
 
@@ -56,7 +65,10 @@ describe('NotifyParams', () => {
       refusal = error;
     }
     expect(refusal).toBeInstanceOf(ConfigError);
-    expect(refusal).toMatchObject({ message: 'pager://: unknown options progressInterval, progressStep', hint: 'options: severity, events, timeoutMs, maxAttempts, maxElapsedMs' });
+    expect(refusal).toMatchObject({
+      message: 'pager://: unknown options progressInterval, progressStep',
+      hint: 'options: severity, events, timeoutMs, maxAttempts, maxElapsedMs',
+    });
   });
 
   it('refuses bad values with the option named', () => {

@@ -57,11 +57,12 @@ export interface SplitNotifyUrl {
  */
 export function splitNotifyUrl(url: string): SplitNotifyUrl {
   const scheme = notifySchemeOf(url);
-  if (scheme === undefined) throw new ConfigError(`"${MASK}" is not a notify URL`, {
-    // The schemes are those of the notifier plugins loaded (the dispatcher lists them when no
-    // notifier takes a URL); this module does not keep a list of its own.
-    hint: 'write SCHEME://WHERE?OPTIONS, e.g. slack://env:SLACK_WEBHOOK_URL; each notify-* plugin documents its schemes',
-  });
+  if (scheme === undefined)
+    throw new ConfigError(`"${MASK}" is not a notify URL`, {
+      // The schemes are those of the notifier plugins loaded (the dispatcher lists them when no
+      // notifier takes a URL); this module does not keep a list of its own.
+      hint: 'write SCHEME://WHERE?OPTIONS, e.g. slack://env:SLACK_WEBHOOK_URL; each notify-* plugin documents its schemes',
+    });
   const rest = url.slice(scheme.length + 3);
   const question = rest.indexOf('?');
   return {
@@ -111,7 +112,10 @@ export class NotifyParams {
 
   /** A comma-separated list (`to=a@x,b@y`), repeated parameters allowed. */
   list(name: string): string[] | undefined {
-    const values = this.all(name).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+    const values = this.all(name)
+      .flatMap((value) => value.split(','))
+      .map((value) => value.trim())
+      .filter((value) => value !== '');
     return values.length > 0 ? values : undefined;
   }
 
@@ -143,7 +147,9 @@ export class NotifyParams {
    * `progressInterval`, `progressStep` only when `allowedEvents` includes `progress` (for a
    * notifier that never sends progress they are unknown options, refused at `finish`).
    */
-  common(allowedEvents: readonly NotifyEventKind[] = NOTIFY_EVENTS): { events?: NotifyEventKind[] | undefined; progress?: ProgressOptions | undefined } & RetryOptions {
+  common(
+    allowedEvents: readonly NotifyEventKind[] = NOTIFY_EVENTS,
+  ): { events?: NotifyEventKind[] | undefined; progress?: ProgressOptions | undefined } & RetryOptions {
     this.#common = commonParameterNames(allowedEvents);
     const events = this.string('events');
     const settings = {
@@ -169,7 +175,9 @@ export class NotifyParams {
   finish(known: readonly string[]): void {
     const unknown = [...new Set([...this.rest().keys()])];
     if (unknown.length > 0) {
-      throw new ConfigError(`${this.#where}: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}`, { hint: `options: ${[...known, ...this.#common].join(', ')}` });
+      throw new ConfigError(`${this.#where}: unknown option${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}`, {
+        hint: `options: ${[...known, ...this.#common].join(', ')}`,
+      });
     }
   }
 }

@@ -12,10 +12,12 @@ export interface ProgressOptions {
 
 export const progressOptionShape = {
   /** Throttling of `progress` messages. */
-  progress: t.isOptional(t.isObject({
-    intervalSeconds: t.isOptional(t.cascade(t.isNumber(), [t.isAtLeast(1)])),
-    percentStep: t.isOptional(t.cascade(t.isNumber(), [t.isInInclusiveRange(0, 100)])),
-  })),
+  progress: t.isOptional(
+    t.isObject({
+      intervalSeconds: t.isOptional(t.cascade(t.isNumber(), [t.isAtLeast(1)])),
+      percentStep: t.isOptional(t.cascade(t.isNumber(), [t.isInInclusiveRange(0, 100)])),
+    }),
+  ),
 };
 
 export const DEFAULT_PROGRESS_INTERVAL_SECONDS = 300;

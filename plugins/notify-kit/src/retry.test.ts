@@ -76,9 +76,13 @@ describe('retryWithBackoff', () => {
 
   it('turns an attempt that outlives its timeout into a retryable failure', async () => {
     const policy = retryPolicy({ ...quick, timeoutMs: 50, maxAttempts: 2 });
-    const failure = retryWithBackoff((_attempt, signal) => new Promise<AttemptOutcome>((_resolve, reject) => {
-      signal.addEventListener('abort', () => reject(signal.reason));
-    }), policy);
+    const failure = retryWithBackoff(
+      (_attempt, signal) =>
+        new Promise<AttemptOutcome>((_resolve, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+      policy,
+    );
     await expect(failure).rejects.toThrow(/no answer within 50 ms; gave up after 2 attempts/);
   });
 
@@ -98,11 +102,15 @@ describe('retryWithBackoff', () => {
   it('stops when the caller aborts, without another attempt', async () => {
     const controller = new AbortController();
     let calls = 0;
-    const failure = retryWithBackoff(async () => {
-      calls++;
-      controller.abort(new Error('deadline'));
-      return { ok: false, retryable: true, reason: 'HTTP 500' };
-    }, retryPolicy({ ...quick, initialDelayMs: 1000 }), { signal: controller.signal });
+    const failure = retryWithBackoff(
+      async () => {
+        calls++;
+        controller.abort(new Error('deadline'));
+        return { ok: false, retryable: true, reason: 'HTTP 500' };
+      },
+      retryPolicy({ ...quick, initialDelayMs: 1000 }),
+      { signal: controller.signal },
+    );
     await expect(failure).rejects.toThrow('deadline');
     expect(calls).toBe(1);
   });

@@ -57,17 +57,19 @@ export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
 export type AttemptOutcome =
   | { readonly ok: true }
   | {
-    readonly ok: false;
-    /** False for answers that another attempt cannot change (a 400, a 404, a rejected login). */
-    readonly retryable: boolean;
-    readonly reason: string;
-    /** The wait the server asked for before the next attempt. */
-    readonly retryAfterMs?: number | undefined;
-  };
+      readonly ok: false;
+      /** False for answers that another attempt cannot change (a 400, a 404, a rejected login). */
+      readonly retryable: boolean;
+      readonly reason: string;
+      /** The wait the server asked for before the next attempt. */
+      readonly retryAfterMs?: number | undefined;
+    };
 
 /** A delivery that did not succeed; `reason` is the last attempt's. */
 export class DeliveryError extends Error {
-  static { brandError(this, 'hyperexport.notify-kit.DeliveryError'); }
+  static {
+    brandError(this, 'hyperexport.notify-kit.DeliveryError');
+  }
 
   readonly attempts: number;
   readonly elapsedMs: number;
@@ -152,13 +154,18 @@ export async function retryWithBackoff(
     lastReason = outcome.reason;
     const elapsed = () => Date.now() - started;
     if (!outcome.retryable) throw new DeliveryError(`${outcome.reason} (not retried)`, number, elapsed());
-    if (number === policy.maxAttempts) throw new DeliveryError(`${outcome.reason}; gave up after ${number} attempts in ${seconds(elapsed())}`, number, elapsed());
+    if (number === policy.maxAttempts)
+      throw new DeliveryError(`${outcome.reason}; gave up after ${number} attempts in ${seconds(elapsed())}`, number, elapsed());
     // A server that says when to come back is obeyed, not second-guessed: the wait is at least
     // what it asked for, even beyond maxDelayMs, as long as the deadline allows it.
     const delay = outcome.retryAfterMs !== undefined ? Math.max(outcome.retryAfterMs, 0) : backoffDelay(number, policy, random);
     if (Date.now() + delay >= deadline) {
       const why = outcome.retryAfterMs !== undefined ? `the server asked to wait ${seconds(delay)}` : `the next attempt would start after ${seconds(delay)}`;
-      throw new DeliveryError(`${outcome.reason}; gave up after ${number} attempts in ${seconds(elapsed())} (${why}, beyond maxElapsedMs ${policy.maxElapsedMs})`, number, elapsed());
+      throw new DeliveryError(
+        `${outcome.reason}; gave up after ${number} attempts in ${seconds(elapsed())} (${why}, beyond maxElapsedMs ${policy.maxElapsedMs})`,
+        number,
+        elapsed(),
+      );
     }
     hooks.onRetry?.(number, delay, outcome.reason);
     try {

@@ -5,9 +5,7 @@
 import { ConfigError, readSecretFile } from '@hyperexport/core';
 
 export type SecretRef =
-  | { readonly kind: 'env'; readonly name: string }
-  | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'literal'; readonly value: string };
+  { readonly kind: 'env'; readonly name: string } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'literal'; readonly value: string };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -21,7 +19,9 @@ export function parseSecretRef(text: string): SecretRef {
   if (text.startsWith('env:')) {
     const name = text.slice(4);
     if (!ENV_NAME.test(name)) {
-      throw new ConfigError(`"${text}" does not name an environment variable`, { hint: 'write env:NAME with NAME made of letters, digits and _, e.g. env:SLACK_WEBHOOK_URL' });
+      throw new ConfigError(`"${text}" does not name an environment variable`, {
+        hint: 'write env:NAME with NAME made of letters, digits and _, e.g. env:SLACK_WEBHOOK_URL',
+      });
     }
     return { kind: 'env', name };
   }
@@ -54,7 +54,9 @@ export async function resolveSecret(ref: SecretRef, what: string, env: NodeJS.Pr
     case 'env': {
       const value = env[ref.name];
       if (value === undefined || value.trim() === '') {
-        throw new ConfigError(`the environment variable ${ref.name} (the ${what}) is not set`, { hint: `export ${ref.name}=… before running, or read it from a file with file:/path/to/file` });
+        throw new ConfigError(`the environment variable ${ref.name} (the ${what}) is not set`, {
+          hint: `export ${ref.name}=… before running, or read it from a file with file:/path/to/file`,
+        });
       }
       return value.trim();
     }

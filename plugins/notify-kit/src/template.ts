@@ -58,7 +58,9 @@ export function checkTemplate(template: string, what: string): void {
   const unknown = unknownPlaceholders(template);
   if (unknown.length > 0) {
     throw new ConfigError(`${what} uses unknown placeholder${unknown.length === 1 ? '' : 's'} ${unknown.map((name) => `{{${name}}}`).join(', ')}`, {
-      hint: `available: ${Object.keys(TEMPLATE_PLACEHOLDERS).map((name) => `{{${name}}}`).join(' ')}`,
+      hint: `available: ${Object.keys(TEMPLATE_PLACEHOLDERS)
+        .map((name) => `{{${name}}}`)
+        .join(' ')}`,
     });
   }
 }

@@ -5,7 +5,17 @@
 // CLI:    --notify 'pagerduty://env:PD_ROUTING_KEY?severity=critical'
 import { hostname } from 'node:os';
 import { ConfigError } from '@hyperexport/core';
-import { Redactor, defineNotifier, deliverHttp, maxSendMs, parseSecretRef, resolveSecret, retryPolicy, selectEvents, describeSecretRef } from '@hyperexport/notify-kit';
+import {
+  Redactor,
+  defineNotifier,
+  deliverHttp,
+  maxSendMs,
+  parseSecretRef,
+  resolveSecret,
+  retryPolicy,
+  selectEvents,
+  describeSecretRef,
+} from '@hyperexport/notify-kit';
 import type { Notifier, OpenContext } from '@hyperexport/notify-kit';
 import { dedupKeyFor, resolveEvent, triggerEvent } from './pagerduty-events.ts';
 import { PAGERDUTY_EVENTS, PAGERDUTY_EVENTS_ENDPOINT, PAGERDUTY_SCHEMES, pagerDutyOptionsSchema, parsePagerDutyUrl } from './pagerduty-settings.ts';

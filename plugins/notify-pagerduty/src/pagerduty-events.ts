@@ -13,7 +13,12 @@ export function dedupKeyFor(prefix: string, vm: string): string {
   return clip(`${prefix}${vm}`, DEDUP_KEY_LIMIT);
 }
 
-export function triggerEvent(message: NotifyMessage, routingKey: string, dedupKey: string, options: { severity: Severity; source: string }): Record<string, unknown> {
+export function triggerEvent(
+  message: NotifyMessage,
+  routingKey: string,
+  dedupKey: string,
+  options: { severity: Severity; source: string },
+): Record<string, unknown> {
   const reason = message.error?.message ?? `export ${message.status}`;
   return {
     routing_key: routingKey,

@@ -9,13 +9,18 @@ import { parsePagerDutyUrl } from './pagerduty-settings.ts';
 describe('pagerduty:// URLs', () => {
   it('take the routing key from a variable or a file, and the options from the query', () => {
     expect(parsePagerDutyUrl('pagerduty://env:PD_ROUTING_KEY?severity=critical&stateFile=/var/lib/hx/pd.json&dedupKeyPrefix=backup:')).toMatchObject({
-      routingKey: 'env:PD_ROUTING_KEY', severity: 'critical', stateFile: '/var/lib/hx/pd.json', dedupKeyPrefix: 'backup:',
+      routingKey: 'env:PD_ROUTING_KEY',
+      severity: 'critical',
+      stateFile: '/var/lib/hx/pd.json',
+      dedupKeyPrefix: 'backup:',
     });
     expect(parsePagerDutyUrl('pagerduty://file:/etc/pd-key').routingKey).toBe('file:/etc/pd-key');
   });
 
   it('refuse a literal routing key, bad severities and events that mean nothing to PagerDuty', () => {
-    expect(() => parsePagerDutyUrl('pagerduty://R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12')).toThrow('the PagerDuty routing key must not be written into a pagerduty:// URL on the command line');
+    expect(() => parsePagerDutyUrl('pagerduty://R0UT1NGKEYR0UT1NGKEYR0UT1NGKEY12')).toThrow(
+      'the PagerDuty routing key must not be written into a pagerduty:// URL on the command line',
+    );
     expect(() => parsePagerDutyUrl('pagerduty://env:K?severity=urgent')).toThrow('severity=urgent is not one of critical, error, warning, info');
     expect(() => parsePagerDutyUrl('pagerduty://env:K?events=started')).toThrow('unknown notification event "started"');
   });
@@ -44,8 +49,15 @@ describe('PagerDuty events', () => {
     const key = dedupKeyFor('hyperexport:', failed.requested);
     const trigger = triggerEvent(failed, 'RK', key, { severity: 'critical', source: 'backup-host' });
     expect(trigger).toMatchObject({
-      routing_key: 'RK', event_action: 'trigger', dedup_key: 'hyperexport:/dc/vm/sample-vm "01"',
-      payload: { severity: 'critical', source: 'backup-host', component: 'sample-vm "01"', summary: 'HyperExport: export of sample-vm "01" failed: disk "full" \\ <stop>' },
+      routing_key: 'RK',
+      event_action: 'trigger',
+      dedup_key: 'hyperexport:/dc/vm/sample-vm "01"',
+      payload: {
+        severity: 'critical',
+        source: 'backup-host',
+        component: 'sample-vm "01"',
+        summary: 'HyperExport: export of sample-vm "01" failed: disk "full" \\ <stop>',
+      },
     });
     expect(resolveEvent('RK', key)).toEqual({ routing_key: 'RK', event_action: 'resolve', dedup_key: key });
     expect(dedupKeyFor('p:', 'v'.repeat(400)).length).toBe(255);

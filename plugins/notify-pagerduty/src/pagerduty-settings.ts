@@ -48,7 +48,10 @@ export const pagerDutyOptionsSchema = t.isObject({
 export function parsePagerDutyUrl(url: string): PagerDutySettings {
   const { target, params } = splitNotifyUrl(url);
   const routingKey = decodeUrlPart(target);
-  if (routingKey === '') throw new ConfigError('pagerduty:// needs to say where the routing key is', { hint: 'give pagerduty://env:PD_ROUTING_KEY or pagerduty://file:/path/to/file' });
+  if (routingKey === '')
+    throw new ConfigError('pagerduty:// needs to say where the routing key is', {
+      hint: 'give pagerduty://env:PD_ROUTING_KEY or pagerduty://file:/path/to/file',
+    });
   if (!isSecretReference(routingKey)) throw literalSecretError('PagerDuty routing key', 'pagerduty', 'PD_ROUTING_KEY');
   parseSecretRef(routingKey);
   const options = new NotifyParams(params, 'pagerduty://');

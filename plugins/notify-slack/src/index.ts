@@ -20,9 +20,10 @@ export default defineNotifier({
   options: slackOptionsSchema,
   destination: 'webhookUrl',
   parseUrl: parseSlackUrl,
-  open: (settings, context) => openJsonWebhook(settings, context, {
-    service: 'slack',
-    what: 'Slack webhook URL',
-    render: (message) => slackPayload(message, settings),
-  }),
+  open: (settings, context) =>
+    openJsonWebhook(settings, context, {
+      service: 'slack',
+      what: 'Slack webhook URL',
+      render: (message) => slackPayload(message, settings),
+    }),
 });

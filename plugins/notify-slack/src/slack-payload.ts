@@ -26,7 +26,10 @@ export function slackPayload(message: NotifyMessage, style: SlackStyle = {}): Re
     { type: 'section', text: { type: 'mrkdwn', text: clip(escapeMrkdwn(messageSummary(message)), 3000) } },
   ];
   if (short.length > 0) {
-    blocks.push({ type: 'section', fields: short.map((fact) => ({ type: 'mrkdwn', text: clip(`*${escapeMrkdwn(fact.label)}*\n${escapeMrkdwn(fact.value)}`, 2000) })) });
+    blocks.push({
+      type: 'section',
+      fields: short.map((fact) => ({ type: 'mrkdwn', text: clip(`*${escapeMrkdwn(fact.label)}*\n${escapeMrkdwn(fact.value)}`, 2000) })),
+    });
   }
   for (const fact of wide) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${escapeMrkdwn(fact.label)}*\n${escapeMrkdwn(fact.value)}`, 3000) } });

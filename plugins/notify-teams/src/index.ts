@@ -21,9 +21,10 @@ export default defineNotifier({
   options: teamsOptionsSchema,
   destination: 'webhookUrl',
   parseUrl: parseTeamsUrl,
-  open: (settings, context) => openJsonWebhook(settings, context, {
-    service: 'teams',
-    what: 'Teams webhook URL',
-    render: (message) => teamsPayload(message, settings.cardVersion),
-  }),
+  open: (settings, context) =>
+    openJsonWebhook(settings, context, {
+      service: 'teams',
+      what: 'Teams webhook URL',
+      render: (message) => teamsPayload(message, settings.cardVersion),
+    }),
 });

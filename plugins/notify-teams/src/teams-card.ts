@@ -26,20 +26,28 @@ export function teamsPayload(message: NotifyMessage, version: CardVersion = '1.4
   ];
   for (const fact of facts.filter((item) => item.wide)) {
     body.push({ type: 'TextBlock', text: fact.label, weight: 'Bolder', wrap: true, spacing: 'Medium' });
-    body.push({ type: 'TextBlock', text: fact.value.split('\n').join('\n\n'), wrap: true, spacing: 'None', ...(fact.label === 'Error' ? { color: 'Attention' } : {}) });
+    body.push({
+      type: 'TextBlock',
+      text: fact.value.split('\n').join('\n\n'),
+      wrap: true,
+      spacing: 'None',
+      ...(fact.label === 'Error' ? { color: 'Attention' } : {}),
+    });
   }
   return {
     type: 'message',
-    attachments: [{
-      contentType: ADAPTIVE_CARD_CONTENT_TYPE,
-      contentUrl: null,
-      content: {
-        $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-        type: 'AdaptiveCard',
-        version,
-        body,
-        msteams: { width: 'Full' },
+    attachments: [
+      {
+        contentType: ADAPTIVE_CARD_CONTENT_TYPE,
+        contentUrl: null,
+        content: {
+          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+          type: 'AdaptiveCard',
+          version,
+          body,
+          msteams: { width: 'Full' },
+        },
       },
-    }],
+    ],
   };
 }

@@ -10,7 +10,9 @@ describe('teams URLs', () => {
   });
 
   it('accept teams+https with sig as a reference, keeping the other parameters on the endpoint', () => {
-    const settings = parseTeamsUrl('teams+https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=env:TEAMS_SIG&events=failed');
+    const settings = parseTeamsUrl(
+      'teams+https://prod-01.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=env:TEAMS_SIG&events=failed',
+    );
     expect(settings.events).toEqual(['failed']);
     const url = new URL(settings.webhookUrl!);
     expect(url.origin).toBe('https://prod-01.westeurope.logic.azure.com');
@@ -22,8 +24,12 @@ describe('teams URLs', () => {
   });
 
   it('refuse a literal sig and a literal teams:// target', () => {
-    expect(() => parseTeamsUrl('teams+https://x.logic.azure.com/workflows/abc/invoke?api-version=1&sig=LITERALSIGNATURE')).toThrow(/the sig= value of the Teams webhook URL is a secret/);
-    expect(() => parseTeamsUrl('teams://x.logic.azure.com/workflows/abc')).toThrow('the Teams webhook URL must not be written into a teams:// URL on the command line');
+    expect(() => parseTeamsUrl('teams+https://x.logic.azure.com/workflows/abc/invoke?api-version=1&sig=LITERALSIGNATURE')).toThrow(
+      /the sig= value of the Teams webhook URL is a secret/,
+    );
+    expect(() => parseTeamsUrl('teams://x.logic.azure.com/workflows/abc')).toThrow(
+      'the Teams webhook URL must not be written into a teams:// URL on the command line',
+    );
     expect(() => parseTeamsUrl('teams://env:X?cardVersion=2.0')).toThrow('cardVersion=2.0 is not 1.4 or 1.5');
   });
 });
@@ -31,7 +37,10 @@ describe('teams URLs', () => {
 describe('Teams payload', () => {
   it('is a message with one Adaptive Card attachment', () => {
     const [, , completed] = sampleMessages() as [NotifyMessage, NotifyMessage, NotifyMessage];
-    const payload = teamsPayload(completed, '1.5') as { type: string; attachments: { contentType: string; content: { type: string; version: string; body: { type: string; facts?: { title: string; value: string }[] }[] } }[] };
+    const payload = teamsPayload(completed, '1.5') as {
+      type: string;
+      attachments: { contentType: string; content: { type: string; version: string; body: { type: string; facts?: { title: string; value: string }[] }[] } }[];
+    };
     expect(payload.type).toBe('message');
     expect(payload.attachments).toHaveLength(1);
     expect(payload.attachments[0]!.contentType).toBe(ADAPTIVE_CARD_CONTENT_TYPE);

@@ -30,7 +30,8 @@ export function parseTeamsUrl(url: string): TeamsSettings {
   const { target, params } = splitNotifyUrl(url);
   const options = new NotifyParams(params, `${scheme}://`);
   const cardVersion = options.string('cardVersion');
-  if (cardVersion !== undefined && cardVersion !== '1.4' && cardVersion !== '1.5') throw new ConfigError(`${scheme}://: cardVersion=${cardVersion} is not 1.4 or 1.5`);
+  if (cardVersion !== undefined && cardVersion !== '1.4' && cardVersion !== '1.5')
+    throw new ConfigError(`${scheme}://: cardVersion=${cardVersion} is not 1.4 or 1.5`);
   const common = options.common();
   let webhookUrl: string;
   if (scheme === 'teams') {

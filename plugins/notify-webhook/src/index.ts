@@ -5,8 +5,18 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '@hyperexport/core';
 import {
-  Redactor, checkTemplate, defineNotifier, deliverHttp, maxSendMs, parseSecretRef, resolveEndpoint,
-  resolveSecret, retryPolicy, sampleMessages, selectEvents, isSecretReference,
+  Redactor,
+  checkTemplate,
+  defineNotifier,
+  deliverHttp,
+  maxSendMs,
+  parseSecretRef,
+  resolveEndpoint,
+  resolveSecret,
+  retryPolicy,
+  sampleMessages,
+  selectEvents,
+  isSecretReference,
 } from '@hyperexport/notify-kit';
 import type { Notifier, OpenContext } from '@hyperexport/notify-kit';
 import { RECOMMENDED_SECRET_BYTES, SECRET_PREFIX, decodeSigningSecret, newMessageId, signatureHeaders } from './standard-webhooks.ts';
@@ -42,7 +52,8 @@ export async function openWebhook(settings: WebhookSettings, context: OpenContex
     const secret = await resolveSecret(parseSecretRef(settings.secret), 'webhook signing secret', context.env);
     redactor.add(secret).add(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : undefined);
     key = decodeSigningSecret(secret);
-    if (key.length < RECOMMENDED_SECRET_BYTES) context.warn(`the signing secret has ${key.length} bytes; Standard Webhooks asks for at least ${RECOMMENDED_SECRET_BYTES} random bytes`);
+    if (key.length < RECOMMENDED_SECRET_BYTES)
+      context.warn(`the signing secret has ${key.length} bytes; Standard Webhooks asks for at least ${RECOMMENDED_SECRET_BYTES} random bytes`);
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(settings.headers ?? {})) {
@@ -79,16 +90,20 @@ export async function openWebhook(settings: WebhookSettings, context: OpenContex
       const body = webhookBody(message, template, json);
       // One id per message, kept on every retry; a fresh timestamp (and signature) per attempt.
       const id = newMessageId();
-      await deliverHttp({
-        url: endpoint.url,
-        method: settings.method ?? 'POST',
-        body,
-        headers: () => ({
-          'content-type': contentType,
-          ...headers,
-          ...(key ? signatureHeaders(key, id, body) : { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) }),
-        }),
-      }, policy, { signal });
+      await deliverHttp(
+        {
+          url: endpoint.url,
+          method: settings.method ?? 'POST',
+          body,
+          headers: () => ({
+            'content-type': contentType,
+            ...headers,
+            ...(key ? signatureHeaders(key, id, body) : { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)) }),
+          }),
+        },
+        policy,
+        { signal },
+      );
     },
   };
 }
@@ -101,6 +116,8 @@ async function readTemplate(value: string, env: NodeJS.ProcessEnv): Promise<stri
   try {
     return await readFile(ref.path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read the webhook template ${ref.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { hint: 'check the path and its permissions' });
+    throw new ConfigError(`cannot read the webhook template ${ref.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      hint: 'check the path and its permissions',
+    });
   }
 }

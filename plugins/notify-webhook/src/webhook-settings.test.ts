@@ -29,15 +29,24 @@ describe('Standard Webhooks signing', () => {
 
 describe('webhook URLs', () => {
   it('keep unknown parameters on the endpoint and take their own', () => {
-    const settings = parseWebhookUrl('webhook+https://hooks.example.com/backup?team=ops&secret=env:WEBHOOK_SECRET&header=X-Team:ops&header=Authorization:env:HOOK_AUTH&template=file:/etc/hx/body.json&events=failed');
-    expect(settings).toMatchObject({ secret: 'env:WEBHOOK_SECRET', headers: { 'X-Team': 'ops', Authorization: 'env:HOOK_AUTH' }, template: 'file:/etc/hx/body.json', events: ['failed'] });
+    const settings = parseWebhookUrl(
+      'webhook+https://hooks.example.com/backup?team=ops&secret=env:WEBHOOK_SECRET&header=X-Team:ops&header=Authorization:env:HOOK_AUTH&template=file:/etc/hx/body.json&events=failed',
+    );
+    expect(settings).toMatchObject({
+      secret: 'env:WEBHOOK_SECRET',
+      headers: { 'X-Team': 'ops', Authorization: 'env:HOOK_AUTH' },
+      template: 'file:/etc/hx/body.json',
+      events: ['failed'],
+    });
     expect(settings.url).toBe('https://hooks.example.com/backup?team=ops');
     expect(parseWebhookUrl('webhook+http://127.0.0.1:8080/hook').url).toBe('http://127.0.0.1:8080/hook');
     expect(parseWebhookUrl('webhook://env:WEBHOOK_URL').url).toBe('env:WEBHOOK_URL');
   });
 
   it('refuse literal secrets: the signing secret, credential headers, token parameters and passwords', () => {
-    expect(() => parseWebhookUrl('webhook+https://h/p?secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')).toThrow('the signing secret must not be written into a webhook+https:// URL');
+    expect(() => parseWebhookUrl('webhook+https://h/p?secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')).toThrow(
+      'the signing secret must not be written into a webhook+https:// URL',
+    );
     expect(() => parseWebhookUrl('webhook+https://h/p?header=Authorization:Bearer%20abc')).toThrow('the value of the Authorization header is a credential');
     expect(() => parseWebhookUrl('webhook+https://h/p?token=abc123')).toThrow('the token= value of the webhook URL is a secret');
     expect(() => parseWebhookUrl('webhook+https://user:pw@h/p')).toThrow('password in the webhook URL must not be written');

@@ -5,7 +5,15 @@
 // Parameters the notifier does not know stay on the endpoint's URL; credentials there (`token=`,
 // `key=`, `sig=` …), the signing secret and credential headers must be references.
 import { ConfigError, t } from '@hyperexport/core';
-import { NotifyParams, commonOptionShape, endpointReference, isSecretReference, literalEndpoint, notifySchemeOf, splitNotifyUrl } from '@hyperexport/notify-kit';
+import {
+  NotifyParams,
+  commonOptionShape,
+  endpointReference,
+  isSecretReference,
+  literalEndpoint,
+  notifySchemeOf,
+  splitNotifyUrl,
+} from '@hyperexport/notify-kit';
 import type { CommonSettings } from '@hyperexport/notify-kit';
 
 export const WEBHOOK_SCHEMES = ['webhook', 'webhook+https', 'webhook+http'] as const;
@@ -52,7 +60,10 @@ export function parseWebhookUrl(url: string): WebhookSettings {
   const headers: Record<string, string> = {};
   for (const header of options.all('header')) {
     const colon = header.indexOf(':');
-    if (colon <= 0) throw new ConfigError(`${scheme}://: header=${header.slice(0, 40)} is not Name:value`, { hint: 'write header=X-Team:ops (URL-encode the value if it holds & or #)' });
+    if (colon <= 0)
+      throw new ConfigError(`${scheme}://: header=${header.slice(0, 40)} is not Name:value`, {
+        hint: 'write header=X-Team:ops (URL-encode the value if it holds & or #)',
+      });
     const name = header.slice(0, colon).trim();
     const value = header.slice(colon + 1).trim();
     if (SECRET_HEADER.test(name) && !isSecretReference(value)) {

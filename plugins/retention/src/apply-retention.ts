@@ -88,6 +88,10 @@ export function formatRetentionReport(report: RetentionReport): string {
   }
   if (report.decisions.length === 0) lines.push('  no exports found');
   const toDelete = report.decisions.filter((decision) => !decision.keep).length;
-  lines.push(report.dryRun ? `${toDelete} export(s) would be deleted, ${report.decisions.length - toDelete} kept` : `${report.deleted} export(s) deleted, ${report.decisions.length - toDelete} kept`);
+  lines.push(
+    report.dryRun
+      ? `${toDelete} export(s) would be deleted, ${report.decisions.length - toDelete} kept`
+      : `${report.deleted} export(s) deleted, ${report.decisions.length - toDelete} kept`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -35,10 +35,18 @@ export default definePlugin({
         try {
           const service = await exporter.storage.open(target.url, { signal: job.signal, options: target.options });
           try {
-            const report = await applyRetention(service, { policy, timeZone, vms: [result.vmName], protectJobId: job.exportId, dryRun: false, signal: job.signal });
+            const report = await applyRetention(service, {
+              policy,
+              timeZone,
+              vms: [result.vmName],
+              protectJobId: job.exportId,
+              dryRun: false,
+              signal: job.signal,
+            });
             const deleted = report.decisions.filter((decision) => !decision.keep && !decision.error);
             const failed = report.decisions.filter((decision) => decision.error);
-            for (const decision of deleted) job.info(`retention deleted ${decision.name}.${decision.format} (${decision.createdAt}) at ${report.target}`, PLUGIN_NAME);
+            for (const decision of deleted)
+              job.info(`retention deleted ${decision.name}.${decision.format} (${decision.createdAt}) at ${report.target}`, PLUGIN_NAME);
             for (const decision of failed) job.warn(`retention could not delete ${decision.record}: ${decision.error}`, PLUGIN_NAME);
           } finally {
             await service.close?.();

@@ -5,7 +5,10 @@ import { applyPolicy } from './policy.ts';
 import type { Candidate, RetentionPolicy } from './policy.ts';
 
 const at = (iso: string, tags: string[] = []): Candidate => ({ id: iso, createdAt: new Date(iso), tags });
-const kept = (items: Candidate[], policy: RetentionPolicy, zone = 'UTC') => applyPolicy(items, policy, zone).filter((d) => d.keep).map((d) => d.item.id);
+const kept = (items: Candidate[], policy: RetentionPolicy, zone = 'UTC') =>
+  applyPolicy(items, policy, zone)
+    .filter((d) => d.keep)
+    .map((d) => d.item.id);
 
 describe('periods', () => {
   it('numbers ISO weeks across year boundaries', () => {
@@ -82,7 +85,14 @@ describe('applyPolicy (restic forget semantics)', () => {
 
   it('keepWithin is relative to the newest export, as in restic', () => {
     expect(kept(timeline, { keepWithin: parseDuration('2d') })).toEqual(['2026-11-25T22:00:00Z', '2026-11-25T08:00:00Z', '2026-11-24T08:00:00Z']);
-    expect(kept(timeline, { keepWithin: parseDuration('1m') })).toEqual(['2026-11-25T22:00:00Z', '2026-11-25T08:00:00Z', '2026-11-24T08:00:00Z', '2026-11-21T08:00:00Z', '2026-11-14T08:00:00Z', '2026-10-31T08:00:00Z']);
+    expect(kept(timeline, { keepWithin: parseDuration('1m') })).toEqual([
+      '2026-11-25T22:00:00Z',
+      '2026-11-25T08:00:00Z',
+      '2026-11-24T08:00:00Z',
+      '2026-11-21T08:00:00Z',
+      '2026-11-14T08:00:00Z',
+      '2026-10-31T08:00:00Z',
+    ]);
   });
 
   it('keepTags keeps tagged exports whatever else applies', () => {
@@ -110,7 +120,10 @@ describe('applyPolicy (restic forget semantics)', () => {
 
 describe('applyPolicy boundaries (restic forget, internal/restic/snapshot_policy.go)', () => {
   const NOW = new Date('2026-12-01T00:00:00Z');
-  const keptAt = (items: Candidate[], policy: RetentionPolicy, zone = 'UTC') => applyPolicy(items, policy, zone, NOW).filter((d) => d.keep).map((d) => d.item.id);
+  const keptAt = (items: Candidate[], policy: RetentionPolicy, zone = 'UTC') =>
+    applyPolicy(items, policy, zone, NOW)
+      .filter((d) => d.keep)
+      .map((d) => d.item.id);
 
   it('keepWithin keeps an export strictly after newest - D: exactly D before the newest goes, 1 ms later stays', () => {
     const items = [at('2026-11-25T12:00:00.000Z'), at('2026-11-23T12:00:00.001Z'), at('2026-11-23T12:00:00.000Z'), at('2026-11-23T11:59:59.999Z')];
@@ -118,7 +131,7 @@ describe('applyPolicy boundaries (restic forget, internal/restic/snapshot_policy
     expect(keptAt(items, { keepWithin: parseDuration('48h') })).toEqual(['2026-11-25T12:00:00.000Z', '2026-11-23T12:00:00.001Z']);
   });
 
-  it('keepWithin subtracts months on the calendar as Go\'s AddDate does: March 31 less 1 month is March 3', () => {
+  it("keepWithin subtracts months on the calendar as Go's AddDate does: March 31 less 1 month is March 3", () => {
     const items = [at('2026-03-31T12:00:00.000Z'), at('2026-03-03T12:00:00.001Z'), at('2026-03-03T12:00:00.000Z'), at('2026-02-28T12:00:00.000Z')];
     expect(keptAt(items, { keepWithin: parseDuration('1m') })).toEqual(['2026-03-31T12:00:00.000Z', '2026-03-03T12:00:00.001Z']);
   });
@@ -128,7 +141,10 @@ describe('applyPolicy boundaries (restic forget, internal/restic/snapshot_policy
     // The export dated next year is within (it is after the limit) but does not move the window.
     expect(keptAt(items, { keepWithin: parseDuration('2d') })).toEqual(['2027-06-01T00:00:00Z', '2026-11-30T00:00:00Z', '2026-11-28T00:00:01Z']);
     // Only exports from the future: no newest to count from, every one is within (as restic).
-    expect(keptAt([at('2027-06-01T00:00:00Z'), at('2027-01-01T00:00:00Z')], { keepWithin: parseDuration('1d') })).toEqual(['2027-06-01T00:00:00Z', '2027-01-01T00:00:00Z']);
+    expect(keptAt([at('2027-06-01T00:00:00Z'), at('2027-01-01T00:00:00Z')], { keepWithin: parseDuration('1d') })).toEqual([
+      '2027-06-01T00:00:00Z',
+      '2027-01-01T00:00:00Z',
+    ]);
   });
 
   it('keepLast N keeps exactly N: the Nth stays, the N+1th goes; N at or above the count keeps all', () => {
@@ -152,7 +168,9 @@ describe('applyPolicy boundaries (restic forget, internal/restic/snapshot_policy
     const newer = new Date(new Date(first).getTime() + 1).toISOString();
     const items = [at(newer), at(first), at(last), at(new Date(new Date(last).getTime() - 1).toISOString())];
     expect(keptAt(items, { [rule]: 2 })).toEqual([newer, last]);
-    expect(applyPolicy(items, { [rule]: 2 }, 'UTC', NOW).find((d) => d.item.id === last)?.reasons).toEqual([`${unit} ${periodKey(new Date(last), unit, 'UTC')}`]);
+    expect(applyPolicy(items, { [rule]: 2 }, 'UTC', NOW).find((d) => d.item.id === last)?.reasons).toEqual([
+      `${unit} ${periodKey(new Date(last), unit, 'UTC')}`,
+    ]);
     expect(keptAt(items, { [rule]: 1 })).toEqual([newer]);
   });
 
@@ -204,8 +222,14 @@ describe('applyPolicy: reasons, order and rules on their own (mutation testing)'
   it('orders exports of the same instant by id, descending, whatever the listing order', () => {
     const a = { id: 'a', createdAt: new Date('2026-11-20T00:00:00Z'), tags: [] };
     const b = { id: 'b', createdAt: new Date('2026-11-20T00:00:00Z'), tags: [] };
-    for (const listing of [[a, b], [b, a]]) {
-      expect(applyPolicy(listing, { keepLast: 1 }, 'UTC', now).map((d) => [d.item.id, d.keep])).toEqual([['b', true], ['a', false]]);
+    for (const listing of [
+      [a, b],
+      [b, a],
+    ]) {
+      expect(applyPolicy(listing, { keepLast: 1 }, 'UTC', now).map((d) => [d.item.id, d.keep])).toEqual([
+        ['b', true],
+        ['a', false],
+      ]);
     }
   });
 

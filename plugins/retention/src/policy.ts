@@ -52,8 +52,12 @@ const RULE_OF: Readonly<Record<PeriodUnit, keyof RetentionPolicy>> = {
 /** No rule that keeps anything: restic then removes nothing, and so do we (a count of 0 is no rule). */
 export function isEmptyPolicy(policy: RetentionPolicy): boolean {
   const unset = (count: number | undefined) => count === undefined || count === 0;
-  return unset(policy.keepLast) && policy.keepWithin === undefined && (policy.keepTags?.length ?? 0) === 0
-    && PERIOD_UNITS.every((unit) => unset(policy[RULE_OF[unit]] as number | undefined));
+  return (
+    unset(policy.keepLast) &&
+    policy.keepWithin === undefined &&
+    (policy.keepTags?.length ?? 0) === 0 &&
+    PERIOD_UNITS.every((unit) => unset(policy[RULE_OF[unit]] as number | undefined))
+  );
 }
 
 /** Newest first; exports of the same instant by id, descending, so the result never depends on listing order. */

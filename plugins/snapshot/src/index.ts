@@ -104,7 +104,10 @@ export default definePlugin<SnapshotOptions>({
       } catch (error) {
         // The job never gets this snapshot to clean up: remove what the creation left here.
         await removeUnfinished(job, name, task, existing, keepOf(job)).catch((cleanupError: unknown) => {
-          job.warn(`snapshot "${name}" of ${vm.name} may be left behind (${cleanupError instanceof Error ? cleanupError.message : String(cleanupError)}): check with \`hyperexport vm info --vm ${vm.path ?? vm.name}\``, PLUGIN_NAME);
+          job.warn(
+            `snapshot "${name}" of ${vm.name} may be left behind (${cleanupError instanceof Error ? cleanupError.message : String(cleanupError)}): check with \`hyperexport vm info --vm ${vm.path ?? vm.name}\``,
+            PLUGIN_NAME,
+          );
         });
         throw error;
       }

@@ -14,8 +14,15 @@ export async function findSnapshot(client: VimClient, vm: ManagedObjectRef, vmNa
   const matches = all.filter((node) => node.name === wanted || node.path === wanted);
   if (matches.length === 1) return matches[0]!;
   const available = all.length > 0 ? `; it has: ${all.map((node) => node.path).join(', ')}` : '; it has none';
-  if (matches.length === 0) throw new ExportError(`${vmName} has no snapshot named "${wanted}"${available}`, { code: 'SNAPSHOT_NOT_FOUND', hint: 'check the name with `hyperexport vm info --vm ...`' });
-  throw new ExportError(`${vmName} has ${matches.length} snapshots named "${wanted}": ${matches.map((node) => node.path).join(', ')}`, { code: 'SNAPSHOT_AMBIGUOUS', hint: 'give the snapshot path (parent/child)' });
+  if (matches.length === 0)
+    throw new ExportError(`${vmName} has no snapshot named "${wanted}"${available}`, {
+      code: 'SNAPSHOT_NOT_FOUND',
+      hint: 'check the name with `hyperexport vm info --vm ...`',
+    });
+  throw new ExportError(`${vmName} has ${matches.length} snapshots named "${wanted}": ${matches.map((node) => node.path).join(', ')}`, {
+    code: 'SNAPSHOT_AMBIGUOUS',
+    hint: 'give the snapshot path (parent/child)',
+  });
 }
 
 export interface CreateSnapshotOptions {
@@ -31,13 +38,17 @@ export interface CreateSnapshotOptions {
  * task, whose result is the snapshot) is what lets a cancelled job find it and remove it.
  */
 export async function startSnapshot(client: VimClient, vm: ManagedObjectRef, options: CreateSnapshotOptions): Promise<ManagedObjectRef> {
-  const answer = await client.invoke('CreateSnapshot_Task', [
-    moRef('_this', vm),
-    text('name', options.name),
-    text('description', options.description),
-    text('memory', options.memory),
-    text('quiesce', options.quiesce),
-  ], AbortSignal.timeout(CALL_TIMEOUT_MS));
+  const answer = await client.invoke(
+    'CreateSnapshot_Task',
+    [
+      moRef('_this', vm),
+      text('name', options.name),
+      text('description', options.description),
+      text('memory', options.memory),
+      text('quiesce', options.quiesce),
+    ],
+    AbortSignal.timeout(CALL_TIMEOUT_MS),
+  );
   const task = answer.childRef('returnval');
   if (!task) throw new ExportError('CreateSnapshot_Task returned no task', { code: 'VIM_PROTOCOL' });
   return task;
@@ -62,7 +73,14 @@ export async function createSnapshot(client: VimClient, vm: ManagedObjectRef, op
  * name when the creation started, which are the user's and never removed). Undefined when there
  * is none.
  */
-export async function snapshotLeftBy(client: VimClient, vm: ManagedObjectRef, name: string, task: ManagedObjectRef | undefined, signal: AbortSignal, before: ReadonlySet<string>): Promise<ManagedObjectRef | undefined> {
+export async function snapshotLeftBy(
+  client: VimClient,
+  vm: ManagedObjectRef,
+  name: string,
+  task: ManagedObjectRef | undefined,
+  signal: AbortSignal,
+  before: ReadonlySet<string>,
+): Promise<ManagedObjectRef | undefined> {
   if (task) {
     const made = await snapshotOfTask(client, task, name, signal).catch((error: unknown) => {
       if (signal.aborted) throw error;
@@ -75,7 +93,13 @@ export async function snapshotLeftBy(client: VimClient, vm: ManagedObjectRef, na
 }
 
 /** The VM's snapshots called `name`, but those in `except` (ids). */
-export async function snapshotsNamed(client: VimClient, vm: ManagedObjectRef, name: string, signal?: AbortSignal, except: ReadonlySet<string> = new Set()): Promise<SnapshotNode[]> {
+export async function snapshotsNamed(
+  client: VimClient,
+  vm: ManagedObjectRef,
+  name: string,
+  signal?: AbortSignal,
+  except: ReadonlySet<string> = new Set(),
+): Promise<SnapshotNode[]> {
   return (await listSnapshots(client, vm, signal)).filter((node) => node.name === name && !except.has(node.ref.value));
 }
 

@@ -127,15 +127,20 @@ describe('an .ovf file', () => {
     const dir = folder(name, { 'web01-disk1.vmdk': 'stream.vmdk' });
     const disk = readFileSync(join(dir, 'web01-disk1.vmdk'));
     const ovfText = buildOvfDescriptor({
-      name: 'web01', cpus: 1, memoryMiB: 512,
+      name: 'web01',
+      cpus: 1,
+      memoryMiB: 512,
       disks: [{ fileName: 'web01-disk1.vmdk', fileSize: disk.length, capacityBytes: 8 * MiB, format: VMDK_FORMAT_URL.streamOptimized }],
     });
     const ovfPath = join(dir, 'web01.ovf');
     writeFileSync(ovfPath, ovfText);
-    writeFileSync(join(dir, 'web01.mf'), formatManifest([
-      { name: 'web01.ovf', size: ovfText.length, sha256: sha256(Buffer.from(ovfText)) },
-      { name: 'web01-disk1.vmdk', size: disk.length, sha256: sha256(disk) },
-    ]));
+    writeFileSync(
+      join(dir, 'web01.mf'),
+      formatManifest([
+        { name: 'web01.ovf', size: ovfText.length, sha256: sha256(Buffer.from(ovfText)) },
+        { name: 'web01-disk1.vmdk', size: disk.length, sha256: sha256(disk) },
+      ]),
+    );
     return { dir, ovfPath, ovfText, disk };
   }
 
@@ -193,17 +198,23 @@ describe('an .ova file', () => {
     return ova;
   }
   const disk = (): Buffer => readFileSync(join(disks, 'stream.vmdk'));
-  const ovfFor = (diskBytes: Buffer): string => buildOvfDescriptor({
-    name: 'db01', cpus: 1, memoryMiB: 512,
-    disks: [{ fileName: 'db01-disk1.vmdk', fileSize: diskBytes.length, capacityBytes: 8 * MiB, format: VMDK_FORMAT_URL.streamOptimized }],
-  });
+  const ovfFor = (diskBytes: Buffer): string =>
+    buildOvfDescriptor({
+      name: 'db01',
+      cpus: 1,
+      memoryMiB: 512,
+      disks: [{ fileName: 'db01-disk1.vmdk', fileSize: diskBytes.length, capacityBytes: 8 * MiB, format: VMDK_FORMAT_URL.streamOptimized }],
+    });
 
   it('reads the referenced members in place and returns the .ovf member unchanged', async () => {
     const diskBytes = disk();
     const ovfText = ovfFor(diskBytes);
     const ova = ovaFrom('ova', {
       'db01.ovf': ovfText,
-      'db01.mf': formatManifest([{ name: 'db01.ovf', size: 0, sha256: sha256(Buffer.from(ovfText)) }, { name: 'db01-disk1.vmdk', size: 0, sha256: sha256(diskBytes) }]),
+      'db01.mf': formatManifest([
+        { name: 'db01.ovf', size: 0, sha256: sha256(Buffer.from(ovfText)) },
+        { name: 'db01-disk1.vmdk', size: 0, sha256: sha256(diskBytes) },
+      ]),
       'db01-disk1.vmdk': diskBytes,
     });
     const source = await openLocalSource(ova);
@@ -219,10 +230,12 @@ describe('an .ova file', () => {
 
   it('needs the .ovf first and every referenced file inside', async () => {
     const diskBytes = disk();
-    await expect(openLocalSource(ovaFrom('ova-order', { 'db01-disk1.vmdk': diskBytes, 'db01.ovf': ovfFor(diskBytes) })))
-      .rejects.toThrow(/the first member is "db01-disk1\.vmdk", but an OVA must start with its \.ovf descriptor/);
-    await expect(openLocalSource(ovaFrom('ova-missing', { 'db01.ovf': ovfFor(diskBytes) })))
-      .rejects.toThrow(/the OVF references db01-disk1\.vmdk, which the OVA does not contain/);
+    await expect(openLocalSource(ovaFrom('ova-order', { 'db01-disk1.vmdk': diskBytes, 'db01.ovf': ovfFor(diskBytes) }))).rejects.toThrow(
+      /the first member is "db01-disk1\.vmdk", but an OVA must start with its \.ovf descriptor/,
+    );
+    await expect(openLocalSource(ovaFrom('ova-missing', { 'db01.ovf': ovfFor(diskBytes) }))).rejects.toThrow(
+      /the OVF references db01-disk1\.vmdk, which the OVA does not contain/,
+    );
   });
 
   it('refuses a malicious archive', async () => {
@@ -237,7 +250,9 @@ describe('an .ova file', () => {
 describe('other paths', () => {
   it('a missing path says what is accepted', async () => {
     const path = join(root, 'nope');
-    await expect(openLocalSource(path)).rejects.toThrow(`source not found: ${path} (expected a VM folder containing one .vmx file, an .ovf file or an .ova file)`);
+    await expect(openLocalSource(path)).rejects.toThrow(
+      `source not found: ${path} (expected a VM folder containing one .vmx file, an .ovf file or an .ova file)`,
+    );
   });
 
   it('a file of another kind', async () => {

@@ -110,7 +110,8 @@ async function inspectFolderDisk(folder: string, vmxPath: string, vmxDisk: VmxDi
     throw new Error(`${vmxPath}: two disks are named ${name}; an export holds its files side by side, so their names must differ`);
   }
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new Error(`${vmxPath} refers to disk ${JSON.stringify(vmxDisk.fileName)}, which does not exist (${path})`, { cause: error });
+    if (error.code === 'ENOENT')
+      throw new Error(`${vmxPath} refers to disk ${JSON.stringify(vmxDisk.fileName)}, which does not exist (${path})`, { cause: error });
     throw error;
   });
   if (!info.isFile()) throw new Error(`disk ${path} of ${vmxPath} is not a regular file`);
@@ -228,7 +229,9 @@ function unchangedDescriptorSource(
         // SHA-256 entries are compared with the digests the core computed; SHA-1 and SHA-512
         // entries (older tools) were checked as the file was read (manifestCheckOf).
         if (entry?.algorithm === 'SHA256' && entry.hex !== digest.sha256.toLowerCase()) {
-          throw new Error(`${digest.name} does not match the manifest ${manifestWhere}: SHA-256 is ${digest.sha256}, the manifest says ${entry.hex}; the source is corrupt or was changed`);
+          throw new Error(
+            `${digest.name} does not match the manifest ${manifestWhere}: SHA-256 is ${digest.sha256}, the manifest says ${entry.hex}; the source is corrupt or was changed`,
+          );
         }
       }
       // Byte for byte the original text, so that re-exporting an OVF/OVA reproduces it.
@@ -261,7 +264,9 @@ function checkDescriptorDigest(manifest: Map<string, ManifestEntry>, ovfName: st
   if (!entry) return;
   const actual = createHash(entry.algorithm.toLowerCase()).update(ovfBytes).digest('hex');
   if (actual !== entry.hex) {
-    throw new Error(`${ovfName} does not match the manifest ${manifestWhere}: ${entry.algorithm} is ${actual}, the manifest says ${entry.hex}; the descriptor was edited or is corrupt`);
+    throw new Error(
+      `${ovfName} does not match the manifest ${manifestWhere}: ${entry.algorithm} is ${actual}, the manifest says ${entry.hex}; the descriptor was edited or is corrupt`,
+    );
   }
 }
 
@@ -289,7 +294,14 @@ function parseManifestAt(bytes: Buffer, where: string): Map<string, ManifestEntr
 function manifestCheckOf(manifest: ReadonlyMap<string, ManifestEntry> | undefined, name: string, manifestWhere: string): (() => ManifestCheck) | undefined {
   const entry = manifest?.get(name);
   if (!entry || entry.algorithm === 'SHA256') return undefined;
-  return () => new ManifestCheck(entry, (actual) => new Error(`${name} does not match the manifest ${manifestWhere}: ${entry.algorithm} is ${actual}, the manifest says ${entry.hex}; the source is corrupt or was changed`));
+  return () =>
+    new ManifestCheck(
+      entry,
+      (actual) =>
+        new Error(
+          `${name} does not match the manifest ${manifestWhere}: ${entry.algorithm} is ${actual}, the manifest says ${entry.hex}; the source is corrupt or was changed`,
+        ),
+    );
 }
 
 /** `input` read through a fresh check, when there is one; a failure of either ends the stream that is handed out. */

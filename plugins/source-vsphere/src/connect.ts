@@ -6,7 +6,11 @@ import { resolveConnection } from './connection-settings.ts';
 import type { ConnectionFlags, VsphereOptions } from './connection-settings.ts';
 import { VimClient } from './soap/vim-client.ts';
 
-export async function connectVsphere(options: VsphereOptions, flags: ConnectionFlags, signal?: AbortSignal): Promise<{ client: VimClient; datacenter: string | undefined }> {
+export async function connectVsphere(
+  options: VsphereOptions,
+  flags: ConnectionFlags,
+  signal?: AbortSignal,
+): Promise<{ client: VimClient; datacenter: string | undefined }> {
   const { settings, datacenter } = await resolveConnection(options, flags, process.env, process.stdin.isTTY ? promptSecret : undefined);
   return { client: await VimClient.connect(settings, signal), datacenter };
 }

@@ -51,9 +51,13 @@ describe('resolveConnection', () => {
   it('refuses a password in --url (every user sees it in ps) and in the config, never repeating it', async () => {
     const fromFlag = await resolveConnection({}, { url: 'https://root:PASSWORD@esx.local/sdk' }, env).catch((error: unknown) => error);
     expect(fromFlag).toBeInstanceOf(ConfigError);
-    expect((fromFlag as ConfigError).message).toBe('--url https://root:***@esx.local/sdk has a password in it, which every user of this machine can read in the process list');
+    expect((fromFlag as ConfigError).message).toBe(
+      '--url https://root:***@esx.local/sdk has a password in it, which every user of this machine can read in the process list',
+    );
     expect((fromFlag as ConfigError).hint).toContain('GOVC_PASSWORD, --password-file FILE');
-    expect(() => checkConnectionSettings({ url: 'https://root:PASSWORD@esx.local/sdk' }, {}, {})).toThrow(/^the source-vsphere url option https:\/\/root:\*\*\*@esx\.local\/sdk has a password in it/);
+    expect(() => checkConnectionSettings({ url: 'https://root:PASSWORD@esx.local/sdk' }, {}, {})).toThrow(
+      /^the source-vsphere url option https:\/\/root:\*\*\*@esx\.local\/sdk has a password in it/,
+    );
     // A user name alone is fine, and GOVC_URL may carry a password, as govc allows.
     expect(() => checkConnectionSettings({}, { url: 'https://root@esx.local/sdk' }, {})).not.toThrow();
     expect(() => checkConnectionSettings({}, {}, { GOVC_URL: 'https://root:PASSWORD@esx.local/sdk' })).not.toThrow();
@@ -67,6 +71,8 @@ describe('resolveConnection', () => {
     // A password with an @ or a / (a URL too malformed to parse, so the parser cannot split it): none of it shows.
     expect(redactUrl('https://root:P@ss w0rd@esx/sdk')).toBe('https://root:***@esx/sdk');
     expect(redactUrl('https://root:pa/ss@esx/sdk')).toBe('https://root:***@esx/sdk');
-    expect(() => parseSdkUrl('https://root:P@ss@esx host/sdk')).toThrow(expect.objectContaining({ message: '"https://root:***@esx host/sdk" is not a URL; expected https://HOST/sdk' }));
+    expect(() => parseSdkUrl('https://root:P@ss@esx host/sdk')).toThrow(
+      expect.objectContaining({ message: '"https://root:***@esx host/sdk" is not a URL; expected https://HOST/sdk' }),
+    );
   });
 });

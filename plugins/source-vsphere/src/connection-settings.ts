@@ -113,15 +113,19 @@ export function checkConnectionSettings(options: VsphereOptions, flags: Connecti
  * other users. Either way it is dropped from the URL before anything prints it.
  */
 function connectionUrl(options: VsphereOptions, flags: ConnectionFlags, env: NodeJS.ProcessEnv): URL {
-  const [rawUrl, origin] = flags.url !== undefined ? [flags.url, '--url'] : options.url !== undefined ? [options.url, 'the source-vsphere url option'] : [env.GOVC_URL, 'GOVC_URL'];
+  const [rawUrl, origin] =
+    flags.url !== undefined ? [flags.url, '--url'] : options.url !== undefined ? [options.url, 'the source-vsphere url option'] : [env.GOVC_URL, 'GOVC_URL'];
   if (!rawUrl) throw new ConfigError('no vCenter/ESXi URL: set GOVC_URL, the source-vsphere `url` option, or --url');
   const url = parseSdkUrl(rawUrl);
   if (origin !== 'GOVC_URL' && url.password !== '') {
     const shown = new URL(url.href);
     shown.password = '***';
-    throw new ConfigError(`${origin} ${shown.href} has a password in it, which ${origin === '--url' ? 'every user of this machine can read in the process list' : 'ends up wherever the config file is copied'}`, {
-      hint: 'remove it from the URL; give the password with GOVC_PASSWORD, --password-file FILE (or the passwordFile option), or type it at the prompt',
-    });
+    throw new ConfigError(
+      `${origin} ${shown.href} has a password in it, which ${origin === '--url' ? 'every user of this machine can read in the process list' : 'ends up wherever the config file is copied'}`,
+      {
+        hint: 'remove it from the URL; give the password with GOVC_PASSWORD, --password-file FILE (or the passwordFile option), or type it at the prompt',
+      },
+    );
   }
   return url;
 }

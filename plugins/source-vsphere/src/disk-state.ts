@@ -36,12 +36,21 @@ interface DiskFileState {
  * for the disks and must not continue an earlier export.
  */
 export async function readDiskState(client: VimClient, vm: ManagedObjectRef, signal?: AbortSignal): Promise<string> {
-  const [content] = await retrieveObjectProperties(client, [vm], ['runtime.powerState', 'config.changeVersion', 'config.hardware.device', 'layoutEx', 'datastore'], signal);
+  const [content] = await retrieveObjectProperties(
+    client,
+    [vm],
+    ['runtime.powerState', 'config.changeVersion', 'config.hardware.device', 'layoutEx', 'datastore'],
+    signal,
+  );
   const props = content?.props;
   const powerState = props?.get('runtime.powerState')?.text;
   // Without a snapshot, only a VM that does not run has disks that hold still.
   if (powerState !== 'poweredOff') throw new ExportError(`the VM is ${powerState ?? 'in an unknown power state'}`, { code: 'VM_STATE' });
-  const devices = props?.get('config.hardware.device')?.children().filter((device) => device.xsiType === 'VirtualDisk') ?? [];
+  const devices =
+    props
+      ?.get('config.hardware.device')
+      ?.children()
+      .filter((device) => device.xsiType === 'VirtualDisk') ?? [];
   if (devices.length === 0) throw new ExportError('the VM lists no disk', { code: 'VM_STATE' });
   const layout = props?.get('layoutEx');
   if (!layout) throw new ExportError('the VM has no file layout (layoutEx)', { code: 'VM_STATE' });
@@ -51,17 +60,24 @@ export async function readDiskState(client: VimClient, vm: ManagedObjectRef, sig
     const key = device.childText('key') ?? '';
     const chain = layout.children('disk').find((disk) => disk.childText('key') === key);
     if (!chain) throw new ExportError(`disk ${key} is not in the VM's file layout`, { code: 'VM_STATE' });
-    const files = chain.children('chain').flatMap((unit) => unit.children('fileKey').map((fileKey) => {
-      const file = filesByKey.get(fileKey.text);
-      const name = file?.childText('name');
-      if (!file || !name) throw new ExportError(`disk ${key}: file ${fileKey.text} of its chain is not in the VM's file layout`, { code: 'VM_STATE' });
-      return { name, type: file.childText('type') ?? '', size: file.childText('size') ?? '' };
-    }));
+    const files = chain.children('chain').flatMap((unit) =>
+      unit.children('fileKey').map((fileKey) => {
+        const file = filesByKey.get(fileKey.text);
+        const name = file?.childText('name');
+        if (!file || !name) throw new ExportError(`disk ${key}: file ${fileKey.text} of its chain is not in the VM's file layout`, { code: 'VM_STATE' });
+        return { name, type: file.childText('type') ?? '', size: file.childText('size') ?? '' };
+      }),
+    );
     if (files.length === 0) throw new ExportError(`disk ${key} has no file in the VM's file layout`, { code: 'VM_STATE' });
     return { key, backing: device.path('backing', 'fileName')?.text ?? '', changeId: device.path('backing', 'changeId')?.text ?? '', files };
   });
 
-  const browsed = await browseFiles(client, refsOf(props?.get('datastore')), disks.flatMap((disk) => disk.files.map((file) => file.name)), signal);
+  const browsed = await browseFiles(
+    client,
+    refsOf(props?.get('datastore')),
+    disks.flatMap((disk) => disk.files.map((file) => file.name)),
+    signal,
+  );
   const state = {
     changeVersion: props?.get('config.changeVersion')?.text ?? '',
     disks: disks.map((disk) => ({
@@ -80,7 +96,12 @@ export async function readDiskState(client: VimClient, vm: ManagedObjectRef, sig
 }
 
 /** Size and modification time of the named files (`[ds] folder/name`), one search per folder. */
-async function browseFiles(client: VimClient, datastores: readonly ManagedObjectRef[], names: readonly string[], signal?: AbortSignal): Promise<Map<string, { size: string; modified: string }>> {
+async function browseFiles(
+  client: VimClient,
+  datastores: readonly ManagedObjectRef[],
+  names: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, { size: string; modified: string }>> {
   const browsers = new Map<string, ManagedObjectRef>();
   for (const content of await retrieveObjectProperties(client, datastores, ['name', 'browser'], signal)) {
     const name = content.props.get('name')?.text;
@@ -102,16 +123,22 @@ async function browseFiles(client: VimClient, datastores: readonly ManagedObject
   for (const [folder, { datastore }] of folders) {
     const browser = browsers.get(datastore);
     if (!browser) throw new ExportError(`the VM's datastore "${datastore}" has no browser the session can use`, { code: 'VM_STATE' });
-    const task = (await client.invoke('SearchDatastore_Task', [
-      moRef('_this', browser),
-      text('datastorePath', folder),
-      // Every file of the folder: a pattern made of a file's name would read `[` and `?` in it
-      // as wildcards.
-      el('searchSpec', [
-        el('details', [text('fileType', false), text('fileSize', true), text('modification', true), text('fileOwner', false)]),
-        text('matchPattern', '*'),
-      ]),
-    ], signal)).childRef('returnval');
+    const task = (
+      await client.invoke(
+        'SearchDatastore_Task',
+        [
+          moRef('_this', browser),
+          text('datastorePath', folder),
+          // Every file of the folder: a pattern made of a file's name would read `[` and `?` in it
+          // as wildcards.
+          el('searchSpec', [
+            el('details', [text('fileType', false), text('fileSize', true), text('modification', true), text('fileOwner', false)]),
+            text('matchPattern', '*'),
+          ]),
+        ],
+        signal,
+      )
+    ).childRef('returnval');
     if (!task) throw new ExportError('SearchDatastore_Task returned no task', { code: 'VIM_PROTOCOL' });
     const result = await waitForTask(client, task, `searching ${folder}`, signal);
     for (const file of result?.children('file') ?? []) {

@@ -91,12 +91,14 @@ export class ExportLease {
    */
   startKeepAlive(onLost: (error: unknown) => void, intervalMs = KEEP_ALIVE_INTERVAL_MS): void {
     const tick = () => {
-      this.#client.invoke('HttpNfcLeaseProgress', [moRef('_this', this.ref), text('percent', this.#percent)], AbortSignal.timeout(30_000))
-        .then(() => {
+      this.#client.invoke('HttpNfcLeaseProgress', [moRef('_this', this.ref), text('percent', this.#percent)], AbortSignal.timeout(30_000)).then(
+        () => {
           if (!this.#settled) this.#timer = setTimeout(tick, intervalMs);
-        }, (error: unknown) => {
+        },
+        (error: unknown) => {
           if (!this.#settled) onLost(error);
-        });
+        },
+      );
     };
     this.#timer = setTimeout(tick, 0);
   }
@@ -115,11 +117,15 @@ export class ExportLease {
     if (this.#settled && this.#aborted) return;
     this.#aborted = true;
     this.#stop();
-    await this.#client.invoke('HttpNfcLeaseAbort', [
-      moRef('_this', this.ref),
-      // A LocalizedMethodFault tells vCenter's task list why the export stopped.
-      `<fault><fault xsi:type="SystemError"><reason>${escapeXml(reason)}</reason></fault><localizedMessage>${escapeXml(reason)}</localizedMessage></fault>`,
-    ], AbortSignal.timeout(60_000));
+    await this.#client.invoke(
+      'HttpNfcLeaseAbort',
+      [
+        moRef('_this', this.ref),
+        // A LocalizedMethodFault tells vCenter's task list why the export stopped.
+        `<fault><fault xsi:type="SystemError"><reason>${escapeXml(reason)}</reason></fault><localizedMessage>${escapeXml(reason)}</localizedMessage></fault>`,
+      ],
+      AbortSignal.timeout(60_000),
+    );
   }
 
   #stop(): void {

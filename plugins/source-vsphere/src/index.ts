@@ -67,7 +67,10 @@ export default definePlugin<VsphereOptions>({
     exporter.hooks.download.tapPromise(PLUGIN_NAME, async (job) => {
       if (!job.spec.vm) return undefined;
       const { client, vm } = await openSession(job, settings);
-      job.info(`exporting ${vm.path ?? vm.name} (${vm.powerState}, ${vm.disks.length} disk${vm.disks.length === 1 ? '' : 's'}) from ${client.serviceContent.about.fullName || client.url.host}`, PLUGIN_NAME);
+      job.info(
+        `exporting ${vm.path ?? vm.name} (${vm.powerState}, ${vm.disks.length} disk${vm.disks.length === 1 ? '' : 's'}) from ${client.serviceContent.about.fullName || client.url.host}`,
+        PLUGIN_NAME,
+      );
       const snapshot = exportSnapshotOf(job);
       if (vm.powerState === 'poweredOn' && !snapshot) {
         throw new ExportError(`${vm.path ?? vm.name} is powered on; a running VM cannot be exported as it is`, {

@@ -27,7 +27,15 @@ export interface VmSummary {
   readonly template: boolean;
 }
 
-const VM_PATHS = ['name', 'parent', 'runtime.powerState', 'config.hardware.device', 'summary.storage.committed', 'summary.storage.uncommitted', 'config.template'];
+const VM_PATHS = [
+  'name',
+  'parent',
+  'runtime.powerState',
+  'config.hardware.device',
+  'summary.storage.committed',
+  'summary.storage.uncommitted',
+  'config.template',
+];
 
 /**
  * Resolves what the user typed: an inventory path (with a leading `/`, or relative to the
@@ -36,19 +44,30 @@ const VM_PATHS = ['name', 'parent', 'runtime.powerState', 'config.hardware.devic
 export async function findVm(client: VimClient, wanted: string, datacenter: string | undefined, signal?: AbortSignal): Promise<VmSummary> {
   if (wanted.includes('/')) {
     const path = wanted.startsWith('/') ? wanted : `/${datacenter ?? ''}/vm/${wanted}`.replace(/\/+/g, '/');
-    const found = await client.invoke('FindByInventoryPath', [moRef('_this', client.serviceContent.searchIndex), text('inventoryPath', path.replace(/^\//, ''))], signal);
+    const found = await client.invoke(
+      'FindByInventoryPath',
+      [moRef('_this', client.serviceContent.searchIndex), text('inventoryPath', path.replace(/^\//, ''))],
+      signal,
+    );
     const ref = found.childRef('returnval');
     if (!ref || ref.type !== 'VirtualMachine') {
-      throw new ExportError(`no VM at inventory path ${path}`, { code: 'VM_NOT_FOUND', hint: 'list the VMs with `hyperexport vms`; paths look like /DATACENTER/vm/FOLDER/NAME' });
+      throw new ExportError(`no VM at inventory path ${path}`, {
+        code: 'VM_NOT_FOUND',
+        hint: 'list the VMs with `hyperexport vms`; paths look like /DATACENTER/vm/FOLDER/NAME',
+      });
     }
     const [summary] = await describeVms(client, [ref], signal);
     return { ...summary!, path };
   }
   const all = await listVms(client, signal);
   const matches = all.filter((vm) => vm.name === wanted && (!datacenter || vm.path?.startsWith(`/${datacenter}/`)));
-  if (matches.length === 0) throw new ExportError(`no VM named "${wanted}"`, { code: 'VM_NOT_FOUND', hint: 'list the VMs with `hyperexport vms`, or give the inventory path' });
+  if (matches.length === 0)
+    throw new ExportError(`no VM named "${wanted}"`, { code: 'VM_NOT_FOUND', hint: 'list the VMs with `hyperexport vms`, or give the inventory path' });
   if (matches.length > 1) {
-    throw new ExportError(`${matches.length} VMs are named "${wanted}": ${matches.map((vm) => vm.path ?? vm.ref.value).join(', ')}`, { code: 'VM_AMBIGUOUS', hint: 'give the inventory path instead of the name' });
+    throw new ExportError(`${matches.length} VMs are named "${wanted}": ${matches.map((vm) => vm.path ?? vm.ref.value).join(', ')}`, {
+      code: 'VM_AMBIGUOUS',
+      hint: 'give the inventory path instead of the name',
+    });
   }
   return matches[0]!;
 }
@@ -79,10 +98,12 @@ export async function listVms(client: VimClient, signal?: AbortSignal): Promise<
     }
     return `/${parts.join('/')}`;
   };
-  return vms.map((content) => {
-    const name = content.props.get('name')?.text ?? content.obj.value;
-    return toSummary(content, pathOf(name, refOf(content.props.get('parent'))));
-  }).sort((a, b) => (a.path ?? a.name).localeCompare(b.path ?? b.name));
+  return vms
+    .map((content) => {
+      const name = content.props.get('name')?.text ?? content.obj.value;
+      return toSummary(content, pathOf(name, refOf(content.props.get('parent'))));
+    })
+    .sort((a, b) => (a.path ?? a.name).localeCompare(b.path ?? b.name));
 }
 
 function toSummary(content: ObjectContent, path: string | undefined): VmSummary {
@@ -101,12 +122,15 @@ function toSummary(content: ObjectContent, path: string | undefined): VmSummary 
 
 export function disksOf(devices: XmlNode | undefined): VmDisk[] {
   if (!devices) return [];
-  return devices.children().filter((device) => device.xsiType === 'VirtualDisk').map((disk) => ({
-    key: Number(disk.childText('key')),
-    label: disk.path('deviceInfo', 'label')?.text ?? `disk ${disk.childText('key')}`,
-    capacityBytes: Number(disk.childText('capacityInBytes') ?? Number(disk.childText('capacityInKB') ?? 0) * 1024),
-    fileName: disk.path('backing', 'fileName')?.text ?? '',
-  }));
+  return devices
+    .children()
+    .filter((device) => device.xsiType === 'VirtualDisk')
+    .map((disk) => ({
+      key: Number(disk.childText('key')),
+      label: disk.path('deviceInfo', 'label')?.text ?? `disk ${disk.childText('key')}`,
+      capacityBytes: Number(disk.childText('capacityInBytes') ?? Number(disk.childText('capacityInKB') ?? 0) * 1024),
+      fileName: disk.path('backing', 'fileName')?.text ?? '',
+    }));
 }
 
 function refOf(node: XmlNode | undefined): ManagedObjectRef | undefined {

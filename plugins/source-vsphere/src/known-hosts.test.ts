@@ -25,7 +25,9 @@ describe('knownHostThumbprint', () => {
   it('reads every file of the list, skipping missing ones as govc does; a later line wins', async () => {
     const second = join(dir, 'b');
     await writeFile(second, `vc.example.com ${SHA1.replace('EE', 'FF')}\n`);
-    expect(await knownHostThumbprint([join(dir, 'missing'), join(dir, 'a'), second].join(delimiter), new URL('https://vc.example.com/sdk'))).toBe(SHA1.replace('EE', 'FF'));
+    expect(await knownHostThumbprint([join(dir, 'missing'), join(dir, 'a'), second].join(delimiter), new URL('https://vc.example.com/sdk'))).toBe(
+      SHA1.replace('EE', 'FF'),
+    );
   });
 
   it('refuses a malformed thumbprint of the host, naming the file and line', async () => {

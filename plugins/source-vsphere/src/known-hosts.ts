@@ -33,7 +33,9 @@ export async function knownHostThumbprint(list: string, url: URL): Promise<strin
       text = await readFile(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new ConfigError(`cannot read the known hosts file ${path} (GOVC_TLS_KNOWN_HOSTS): ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+      throw new ConfigError(`cannot read the known hosts file ${path} (GOVC_TLS_KNOWN_HOSTS): ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        cause: error,
+      });
     }
     for (const [index, line] of text.split(/\r?\n/).entries()) {
       const separator = line.indexOf(' ');
@@ -43,7 +45,9 @@ export async function knownHostThumbprint(list: string, url: URL): Promise<strin
       try {
         normalizeThumbprint(thumbprint);
       } catch (error) {
-        throw new ConfigError(`${path}:${index + 1} (GOVC_TLS_KNOWN_HOSTS): ${(error as Error).message}`, { hint: 'write one "host thumbprint" per line, as `govc about.cert -k -thumbprint` prints it' });
+        throw new ConfigError(`${path}:${index + 1} (GOVC_TLS_KNOWN_HOSTS): ${(error as Error).message}`, {
+          hint: 'write one "host thumbprint" per line, as `govc about.cert -k -thumbprint` prints it',
+        });
       }
       // Like govc, a later line for the same host replaces an earlier one.
       found = thumbprint;

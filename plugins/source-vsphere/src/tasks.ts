@@ -17,9 +17,12 @@ export async function waitForTask(client: VimClient, task: ManagedObjectRef, wha
     if (state === 'error') {
       const error = info?.child('error');
       const fault = error?.child('fault')?.xsiType ?? 'SystemError';
-      throw new ExportError(`${what} failed: ${fault}${error?.childText('localizedMessage') ? `: ${error.childText('localizedMessage')}` : ''}`, { code: `VIM_${fault}` });
+      throw new ExportError(`${what} failed: ${fault}${error?.childText('localizedMessage') ? `: ${error.childText('localizedMessage')}` : ''}`, {
+        code: `VIM_${fault}`,
+      });
     }
-    if (state !== 'queued' && state !== 'running') throw new ExportError(`${what}: the task is in an unknown state "${state ?? 'none'}"`, { code: 'VIM_PROTOCOL' });
+    if (state !== 'queued' && state !== 'running')
+      throw new ExportError(`${what}: the task is in an unknown state "${state ?? 'none'}"`, { code: 'VIM_PROTOCOL' });
     await delay(pause, undefined, { signal });
     pause = Math.min(pause * 2, 2000);
   }

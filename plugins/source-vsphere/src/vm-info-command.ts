@@ -6,7 +6,19 @@ import { disksOf, findVm } from './inventory.ts';
 import { snapshotsOf } from './snapshot-tree.ts';
 import { retrieveObjectProperties } from './soap/property-collector.ts';
 
-const PROPERTIES = ['name', 'runtime.powerState', 'config.hardware.numCPU', 'config.hardware.memoryMB', 'config.guestFullName', 'config.guestId', 'config.hardware.device', 'snapshot', 'config.changeTrackingEnabled', 'summary.storage.committed', 'config.template'];
+const PROPERTIES = [
+  'name',
+  'runtime.powerState',
+  'config.hardware.numCPU',
+  'config.hardware.memoryMB',
+  'config.guestFullName',
+  'config.guestId',
+  'config.hardware.device',
+  'snapshot',
+  'config.changeTrackingEnabled',
+  'summary.storage.committed',
+  'config.template',
+];
 
 export class VmInfoCommand extends RemoteSourceCommand {
   static override paths = [['vm', 'info']];
@@ -40,7 +52,12 @@ export class VmInfoCommand extends RemoteSourceCommand {
         guestId: prop('config.guestId'),
         changeTrackingEnabled: prop('config.changeTrackingEnabled') === 'true',
         committedBytes: Number(prop('summary.storage.committed') ?? 0),
-        disks: disksOf(content?.props.get('config.hardware.device')).map(({ key, label, capacityBytes, fileName }) => ({ key, label, capacityBytes, fileName })),
+        disks: disksOf(content?.props.get('config.hardware.device')).map(({ key, label, capacityBytes, fileName }) => ({
+          key,
+          label,
+          capacityBytes,
+          fileName,
+        })),
         snapshots: snapshotsOf(content?.props.get('snapshot')).map(({ name, path, createTime, ref }) => ({ name, path, createTime, id: ref.value })),
       };
       if (this.json) {

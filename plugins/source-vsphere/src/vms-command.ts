@@ -23,15 +23,17 @@ export class VmsCommand extends RemoteSourceCommand {
       const vms = await listVms(client);
       if (this.json) {
         for (const vm of vms) {
-          this.context.stdout.write(`${JSON.stringify({
-            type: 'vm',
-            name: vm.name,
-            path: vm.path,
-            powerState: vm.powerState,
-            template: vm.template,
-            committedBytes: vm.committedBytes,
-            disks: vm.disks.map((disk) => ({ key: disk.key, label: disk.label, capacityBytes: disk.capacityBytes, fileName: disk.fileName })),
-          })}\n`);
+          this.context.stdout.write(
+            `${JSON.stringify({
+              type: 'vm',
+              name: vm.name,
+              path: vm.path,
+              powerState: vm.powerState,
+              template: vm.template,
+              committedBytes: vm.committedBytes,
+              disks: vm.disks.map((disk) => ({ key: disk.key, label: disk.label, capacityBytes: disk.capacityBytes, fileName: disk.fileName })),
+            })}\n`,
+          );
         }
         return ExitCode.OK;
       }
@@ -44,7 +46,13 @@ export class VmsCommand extends RemoteSourceCommand {
       ]);
       const header = ['PATH', 'POWER', 'DISKS', 'CAPACITY', 'USED'];
       const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-      for (const row of [header, ...rows]) this.context.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`);
+      for (const row of [header, ...rows])
+        this.context.stdout.write(
+          `${row
+            .map((cell, column) => cell.padEnd(widths[column]!))
+            .join('  ')
+            .trimEnd()}\n`,
+        );
       return ExitCode.OK;
     } finally {
       await client.close();

@@ -73,14 +73,20 @@ class VsphereExport implements ExportSource {
     // Read while the lease holds the VM (it cannot be powered on meanwhile): the state of the
     // bytes this run reads. A snapshot's disks do not change; its id is in `identity`.
     if (!this.#options.snapshot) {
-      this.#diskState = await readDiskState(this.#options.client, this.#options.vm.ref, this.#options.signal)
-        .then((value) => ({ value }), (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+      this.#diskState = await readDiskState(this.#options.client, this.#options.vm.ref, this.#options.signal).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+      );
     }
     const info = this.#info!;
     const disks = info.devices.filter((device) => device.disk);
     if (disks.length === 0) throw new ExportError(`the export lease of ${this.vmName} lists no disk`, { code: 'LEASE_ERROR' });
     const priors = priorEstimates(info, this.#options.vm, disks.length);
-    this.#disks = disks.map((device, index) => ({ name: `${safeStem(this.vmName)}-disk${index}.vmdk`, deviceKey: device.key, estimate: new DiskSizeEstimate(priors[index]!) }));
+    this.#disks = disks.map((device, index) => ({
+      name: `${safeStem(this.vmName)}-disk${index}.vmdk`,
+      deviceKey: device.key,
+      estimate: new DiskSizeEstimate(priors[index]!),
+    }));
     this.files = this.#disks.map((disk) => ({
       name: disk.name,
       rereadable: false,
@@ -99,38 +105,46 @@ class VsphereExport implements ExportSource {
     const state = this.#diskState;
     if (this.#options.snapshot || !state) return Promise.resolve({ value: `snapshot:${this.#options.snapshot?.value ?? ''}` });
     if ('error' in state) {
-      return Promise.resolve({ value: 'unknown', mismatch: `could not read the state of the VM's disks (${state.error}), so nothing shows that they are unchanged since the interrupted run read them` });
+      return Promise.resolve({
+        value: 'unknown',
+        mismatch: `could not read the state of the VM's disks (${state.error}), so nothing shows that they are unchanged since the interrupted run read them`,
+      });
     }
-    if (recorded === undefined) return Promise.resolve({ value: state.value, mismatch: 'the interrupted run recorded no state of the VM\'s disks to compare with' });
-    if (recorded === 'unknown') return Promise.resolve({ value: state.value, mismatch: 'the interrupted run could not read the state of the VM\'s disks' });
+    if (recorded === undefined)
+      return Promise.resolve({ value: state.value, mismatch: "the interrupted run recorded no state of the VM's disks to compare with" });
+    if (recorded === 'unknown') return Promise.resolve({ value: state.value, mismatch: "the interrupted run could not read the state of the VM's disks" });
     return Promise.resolve({
       value: state.value,
-      mismatch: recorded === state.value ? undefined : 'the VM\'s disks changed since the interrupted run read them (it ran, or its disk files, their sizes or modification times, or its configuration differ)',
+      mismatch:
+        recorded === state.value
+          ? undefined
+          : "the VM's disks changed since the interrupted run read them (it ran, or its disk files, their sizes or modification times, or its configuration differ)",
     });
   }
 
   async descriptor(digests: readonly FileDigest[], signal: AbortSignal): Promise<string> {
     const { client, vm } = this.#options;
     const sizes = new Map(digests.map((digest) => [digest.name, digest.size]));
-    const ovfFiles = this.#disks.map((disk) => el('ovfFiles', [
-      text('deviceId', disk.deviceKey),
-      text('path', disk.name),
-      text('size', sizes.get(disk.name) ?? 0),
-    ]));
-    const answer = await client.invoke('CreateDescriptor', [
-      moRef('_this', client.serviceContent.ovfManager),
-      moRef('obj', vm.ref),
-      el('cdp', [...ovfFiles, text('name', this.vmName)]),
-    ], signal);
+    const ovfFiles = this.#disks.map((disk) =>
+      el('ovfFiles', [text('deviceId', disk.deviceKey), text('path', disk.name), text('size', sizes.get(disk.name) ?? 0)]),
+    );
+    const answer = await client.invoke(
+      'CreateDescriptor',
+      [moRef('_this', client.serviceContent.ovfManager), moRef('obj', vm.ref), el('cdp', [...ovfFiles, text('name', this.vmName)])],
+      signal,
+    );
     const result = answer.child('returnval');
     const errors = result?.children('error') ?? [];
     if (errors.length > 0) {
-      throw new ExportError(`CreateDescriptor reported: ${errors.map((e) => e.childText('localizedMessage') ?? e.child('fault')?.xsiType).join('; ')}`, { code: 'DESCRIPTOR' });
+      throw new ExportError(`CreateDescriptor reported: ${errors.map((e) => e.childText('localizedMessage') ?? e.child('fault')?.xsiType).join('; ')}`, {
+        code: 'DESCRIPTOR',
+      });
     }
     const descriptor = result?.childText('ovfDescriptor');
     if (!descriptor) throw new ExportError('CreateDescriptor returned no OVF descriptor', { code: 'DESCRIPTOR' });
     for (const disk of this.#disks) {
-      if (!descriptor.includes(`"${disk.name}"`)) throw new ExportError(`the OVF from CreateDescriptor does not reference ${disk.name}`, { code: 'DESCRIPTOR' });
+      if (!descriptor.includes(`"${disk.name}"`))
+        throw new ExportError(`the OVF from CreateDescriptor does not reference ${disk.name}`, { code: 'DESCRIPTOR' });
     }
     return descriptor;
   }
@@ -194,7 +208,11 @@ class VsphereExport implements ExportSource {
       const before = this.#diskState;
       if (before && 'value' in before) {
         const now = await readDiskState(this.#options.client, this.#options.vm.ref, this.#options.signal).catch(() => undefined);
-        if (now !== before.value) throw new ExportError('the VM\'s disks changed (or their state could not be read) while the export lease was lost: the disks read so far may not match the rest', { code: 'SOURCE_CHANGED', hint: 'run the export again, or export from a snapshot (--snapshot-before)' });
+        if (now !== before.value)
+          throw new ExportError(
+            "the VM's disks changed (or their state could not be read) while the export lease was lost: the disks read so far may not match the rest",
+            { code: 'SOURCE_CHANGED', hint: 'run the export again, or export from a snapshot (--snapshot-before)' },
+          );
       }
     })()
       .catch((renewError: unknown) => this.#options.fail(renewError))
@@ -216,7 +234,9 @@ class VsphereExport implements ExportSource {
       headers: client.cookie ? { cookie: client.cookie } : {},
       signal,
       onRetry: ({ attempt, error, resumed, bytesSoFar }) => {
-        this.#options.warn(`${disk.name}: ${error instanceof Error ? error.message : String(error)}; retry ${attempt}${resumed ? ` resuming at byte ${bytesSoFar}` : ''}`);
+        this.#options.warn(
+          `${disk.name}: ${error instanceof Error ? error.message : String(error)}; retry ${attempt}${resumed ? ` resuming at byte ${bytesSoFar}` : ''}`,
+        );
       },
       // A URL of a lease that is gone answers 404/403: the file starts again on a new lease.
       restartOn: (error) => {
@@ -242,7 +262,8 @@ class VsphereExport implements ExportSource {
  * much of it is committed, about that share of it.
  */
 function priorEstimates(info: LeaseInfo, vm: VmSummary, count: number): number[] {
-  const capacities = vm.disks.length === count ? vm.disks.map((disk) => disk.capacityBytes) : Array.from({ length: count }, () => info.totalDiskCapacityBytes / count);
+  const capacities =
+    vm.disks.length === count ? vm.disks.map((disk) => disk.capacityBytes) : Array.from({ length: count }, () => info.totalDiskCapacityBytes / count);
   const totalCapacity = capacities.reduce((sum, bytes) => sum + bytes, 0) || info.totalDiskCapacityBytes;
   const share = vm.committedBytes > 0 && totalCapacity > 0 ? Math.min(1, vm.committedBytes / totalCapacity) : 1;
   return capacities.map((bytes) => Math.max(1, bytes * share));

@@ -55,7 +55,8 @@ export class FileStorageService implements StorageService {
       // An announced SHA-256 is checked here rather than stored: the file itself is the truth.
       const { sha256: announced, ...metadata } = options.metadata ?? {};
       const sha256 = hash.digest('hex');
-      if (announced !== undefined && announced !== sha256) throw new ExportError(`${this.urlOf(key)}: the bytes received do not match the announced SHA-256`, { code: 'VERIFY' });
+      if (announced !== undefined && announced !== sha256)
+        throw new ExportError(`${this.urlOf(key)}: the bytes received do not match the announced SHA-256`, { code: 'VERIFY' });
       if (Object.keys(metadata).length > 0) await writeFileAtomic(metadataPath(target), JSON.stringify(metadata), { mode: 0o666 });
       else await rm(metadataPath(target), { force: true });
       // A put cancelled after its last byte must not appear anyway.

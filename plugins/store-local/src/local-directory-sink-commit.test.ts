@@ -34,7 +34,13 @@ function sinkIn(directory = out, options: { verify?: boolean; fsync?: boolean } 
 }
 
 /** Writes `content` as `name` through the sink and finishes it with `claimed` (what was sent). */
-async function put(sink: LocalDirectorySink, name: string, kind: ArtifactKind, content: string, claimed: { size?: number; sha256?: string } = {}): Promise<string> {
+async function put(
+  sink: LocalDirectorySink,
+  name: string,
+  kind: ArtifactKind,
+  content: string,
+  claimed: { size?: number; sha256?: string } = {},
+): Promise<string> {
   const artifact: Artifact = { name, kind, sourceSize: content.length };
   const file = await sink.createFile(artifact, signal);
   file.stream.end(content);
@@ -118,7 +124,10 @@ describe('LocalDirectorySink checks of each file', () => {
   it('refuses a file shorter or longer than what was sent', async () => {
     const sink = sinkIn(out, { verify: false });
     await sink.prepare(ovf());
-    await expect(put(sink, 'disk1.vmdk', 'disk', 'abc', { size: 4 })).rejects.toMatchObject({ code: 'VERIFY', message: expect.stringContaining('wrote 3 bytes, expected 4') });
+    await expect(put(sink, 'disk1.vmdk', 'disk', 'abc', { size: 4 })).rejects.toMatchObject({
+      code: 'VERIFY',
+      message: expect.stringContaining('wrote 3 bytes, expected 4'),
+    });
   });
 
   it('with verify, refuses a file whose bytes on disk do not hash to what was sent', async () => {
@@ -184,7 +193,11 @@ describe('LocalDirectorySink continuing a run (checkpoint)', () => {
     await first.prepare(ovf());
     await put(first, 'disk1.vmdk', 'disk', 'theirs');
     const second = sinkIn();
-    await expect(second.prepare(ovf())).rejects.toMatchObject({ code: 'EXPORT_LOCKED', message: expect.stringContaining(`another export is writing ${join(out, 'web01')}`), hint: 'wait for it to finish, or stop it' });
+    await expect(second.prepare(ovf())).rejects.toMatchObject({
+      code: 'EXPORT_LOCKED',
+      message: expect.stringContaining(`another export is writing ${join(out, 'web01')}`),
+      hint: 'wait for it to finish, or stop it',
+    });
     expect(await readFile(first.stagedPath('disk1.vmdk')!, 'utf8')).toBe('theirs');
     await first.abort();
     expect(await readdir(out)).toEqual([]);
@@ -194,10 +207,18 @@ describe('LocalDirectorySink continuing a run (checkpoint)', () => {
 describe('LocalDirectorySink and an existing export', () => {
   it('refuses to start over an existing export folder or record without overwrite', async () => {
     await mkdir(join(out, 'web01'));
-    await expect(sinkIn().prepare(ovf())).rejects.toMatchObject({ code: 'EXPORT_EXISTS', message: `an export already exists at ${join(out, 'web01')}`, hint: OVERWRITE_HINT });
+    await expect(sinkIn().prepare(ovf())).rejects.toMatchObject({
+      code: 'EXPORT_EXISTS',
+      message: `an export already exists at ${join(out, 'web01')}`,
+      hint: OVERWRITE_HINT,
+    });
     await rm(join(out, 'web01'), { recursive: true });
     await writeFile(join(out, 'web01.ovf.hyperexport.json'), '{}');
-    await expect(sinkIn().prepare(ovf())).rejects.toMatchObject({ code: 'EXPORT_EXISTS', message: `an export already exists at ${join(out, 'web01.ovf.hyperexport.json')}`, hint: OVERWRITE_HINT });
+    await expect(sinkIn().prepare(ovf())).rejects.toMatchObject({
+      code: 'EXPORT_EXISTS',
+      message: `an export already exists at ${join(out, 'web01.ovf.hyperexport.json')}`,
+      hint: OVERWRITE_HINT,
+    });
     // Nothing was staged for a refused export.
     expect(await readdir(out)).toEqual(['web01.ovf.hyperexport.json']);
   });
@@ -210,7 +231,11 @@ describe('LocalDirectorySink and an existing export', () => {
       await put(sink, 'web01.ovf.hyperexport.json', 'record', 'my record');
       if (appeared === 'web01') await mkdir(join(out, 'web01'));
       else await writeFile(join(out, appeared), 'their record');
-      await expect(sink.commit()).rejects.toMatchObject({ code: 'EXPORT_EXISTS', message: `an export appeared at ${join(out, appeared)} while this one was written`, hint: OVERWRITE_HINT });
+      await expect(sink.commit()).rejects.toMatchObject({
+        code: 'EXPORT_EXISTS',
+        message: `an export appeared at ${join(out, appeared)} while this one was written`,
+        hint: OVERWRITE_HINT,
+      });
       await sink.abort();
       expect(await readdir(out)).toEqual([appeared]);
       await rm(join(out, appeared), { recursive: true });
@@ -299,13 +324,23 @@ describe('LocalDirectorySink output folder', () => {
 
   it('refuses an output that is a file, naming it', async () => {
     await writeFile(join(out, 'file'), 'x');
-    await expect(sinkIn(join(out, 'file')).prepare(ovf())).rejects.toMatchObject({ code: 'OUTPUT_NOT_WRITABLE', message: `output directory ${join(out, 'file')} is not a directory`, hint: 'choose another --output or fix its permissions' });
-    await expect(sinkIn(join(out, 'file', 'below')).prepare(ovf())).rejects.toMatchObject({ code: 'OUTPUT_NOT_WRITABLE', message: `output directory ${join(out, 'file', 'below')} is not a directory` });
+    await expect(sinkIn(join(out, 'file')).prepare(ovf())).rejects.toMatchObject({
+      code: 'OUTPUT_NOT_WRITABLE',
+      message: `output directory ${join(out, 'file')} is not a directory`,
+      hint: 'choose another --output or fix its permissions',
+    });
+    await expect(sinkIn(join(out, 'file', 'below')).prepare(ovf())).rejects.toMatchObject({
+      code: 'OUTPUT_NOT_WRITABLE',
+      message: `output directory ${join(out, 'file', 'below')} is not a directory`,
+    });
   });
 
   it('names the error of an output folder that cannot be created', async () => {
     const long = join(out, 'x'.repeat(300));
-    await expect(sinkIn(long).prepare(ovf())).rejects.toMatchObject({ code: 'OUTPUT_NOT_WRITABLE', message: `output directory ${long} cannot be created (ENAMETOOLONG)` });
+    await expect(sinkIn(long).prepare(ovf())).rejects.toMatchObject({
+      code: 'OUTPUT_NOT_WRITABLE',
+      message: `output directory ${long} cannot be created (ENAMETOOLONG)`,
+    });
   });
 
   it('does not sweep a superseded staging folder that has no lock yet (being created)', async () => {

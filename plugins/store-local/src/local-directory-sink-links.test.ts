@@ -32,7 +32,10 @@ describe('LocalDirectorySink and links planted in the output folder', () => {
   it('refuses a staging folder that is a link, and writes nothing where it points', async () => {
     await symlink(victims, staging());
     const sink = new LocalDirectorySink(out, { fsync: false, verify: true });
-    const refusal = await sink.prepare(layout).then(() => undefined, (error: unknown) => error);
+    const refusal = await sink.prepare(layout).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refusal).toBeInstanceOf(ExportError);
     expect(refusal).toMatchObject({
       code: 'OUTPUT_NOT_WRITABLE',

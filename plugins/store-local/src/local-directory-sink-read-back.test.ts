@@ -125,7 +125,10 @@ describe('LocalDirectorySink read-back', () => {
     const { result, damaged } = await exportWithDamage(directory, true);
     expect(damaged).toBe(true);
     expect(result.status).toBe('failed');
-    expect(result.error).toMatchObject({ code: 'VERIFY', message: expect.stringMatching(/web01\.vmdk: the file on disk does not match what was sent \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/) });
+    expect(result.error).toMatchObject({
+      code: 'VERIFY',
+      message: expect.stringMatching(/web01\.vmdk: the file on disk does not match what was sent \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/),
+    });
     // No export, no record, no staging folder.
     expect(await readdir(directory)).toEqual([]);
   });

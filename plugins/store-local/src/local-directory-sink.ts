@@ -15,7 +15,16 @@ import type { Stats, WriteStream } from 'node:fs';
 import { access, lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { ExportError, exportRecordName, LockTimeoutError, acquireFileLock, assertSafeFileName, digestStream, recreateExclusively, syncPath } from '@hyperexport/core';
+import {
+  ExportError,
+  exportRecordName,
+  LockTimeoutError,
+  acquireFileLock,
+  assertSafeFileName,
+  digestStream,
+  recreateExclusively,
+  syncPath,
+} from '@hyperexport/core';
 import type { Artifact, ExportLayout, ExportRecord, ExportSink, FileDigest, JobKey, LockCompromisedError, LockOptions, SinkFile } from '@hyperexport/core';
 
 export interface LocalDirectorySinkOptions {
@@ -61,14 +70,27 @@ export class LocalDirectorySink implements ExportSink {
       await access(this.directory, constants.W_OK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'is not writable' : code === 'ENOTDIR' || code === 'EEXIST' ? 'is not a directory' : `cannot be created (${code ?? String(error)})`;
-      throw new ExportError(`output directory ${this.directory} ${why}`, { code: 'OUTPUT_NOT_WRITABLE', hint: 'choose another --output or fix its permissions', cause: error });
+      const why =
+        code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'is not writable'
+          : code === 'ENOTDIR' || code === 'EEXIST'
+            ? 'is not a directory'
+            : `cannot be created (${code ?? String(error)})`;
+      throw new ExportError(`output directory ${this.directory} ${why}`, {
+        code: 'OUTPUT_NOT_WRITABLE',
+        hint: 'choose another --output or fix its permissions',
+        cause: error,
+      });
     }
     const target = this.#finalPath(layout);
     const existing = [target, this.#recordPath(layout)];
     if (!layout.overwrite) {
       for (const path of existing) {
-        if (await exists(path)) throw new ExportError(`an export already exists at ${path}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
+        if (await exists(path))
+          throw new ExportError(`an export already exists at ${path}`, {
+            code: 'EXPORT_EXISTS',
+            hint: 'give --overwrite to replace it, or --name to write another',
+          });
       }
     }
     const staging = join(this.directory, stagingName(layout));
@@ -101,7 +123,10 @@ export class LocalDirectorySink implements ExportSink {
 
   async adoptFile(artifact: Artifact, expected: FileDigest, signal: AbortSignal): Promise<string | undefined> {
     const path = join(this.#filesDirectory(), artifact.name);
-    const size = await stat(path).then((info) => info.size, () => undefined);
+    const size = await stat(path).then(
+      (info) => info.size,
+      () => undefined,
+    );
     if (size !== expected.size || (await sha256OfFile(path, signal)) !== expected.sha256) return undefined;
     return this.#publishedPath(artifact.name);
   }
@@ -114,7 +139,10 @@ export class LocalDirectorySink implements ExportSink {
     // A file that has to start again (a source that cannot resume) is written anew, never
     // appended to; and created exclusively, never through a link planted at its name.
     // A full disk names the file and the space still needed, not just ENOSPC.
-    const stream = await recreateExclusively(path, { flush: this.#options.fsync, diskFull: { expectedSize: artifact.sourceSize, folder: this.directory, alternative: 'choose another --output' } });
+    const stream = await recreateExclusively(path, {
+      flush: this.#options.fsync,
+      diskFull: { expectedSize: artifact.sourceSize, folder: this.directory, alternative: 'choose another --output' },
+    });
     return {
       stream,
       finish: async (expected: FileDigest) => {
@@ -123,7 +151,10 @@ export class LocalDirectorySink implements ExportSink {
         if (size !== expected.size) throw new ExportError(`${path}: wrote ${size} bytes, expected ${expected.size}`, { code: 'VERIFY' });
         if (this.#options.verify) {
           const actual = await sha256OfFile(path, signal);
-          if (actual !== expected.sha256) throw new ExportError(`${path}: the file on disk does not match what was sent (SHA-256 ${actual}, expected ${expected.sha256})`, { code: 'VERIFY' });
+          if (actual !== expected.sha256)
+            throw new ExportError(`${path}: the file on disk does not match what was sent (SHA-256 ${actual}, expected ${expected.sha256})`, {
+              code: 'VERIFY',
+            });
         }
         return this.#publishedPath(artifact.name);
       },
@@ -156,7 +187,11 @@ export class LocalDirectorySink implements ExportSink {
     // Staging folders are per job, so another job may have published this name meanwhile.
     if (!layout.overwrite) {
       for (const path of [target, this.#recordPath(layout)]) {
-        if (await exists(path)) throw new ExportError(`an export appeared at ${path} while this one was written`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
+        if (await exists(path))
+          throw new ExportError(`an export appeared at ${path} while this one was written`, {
+            code: 'EXPORT_EXISTS',
+            hint: 'give --overwrite to replace it, or --name to write another',
+          });
       }
     }
     if (layout.overwrite && (await exists(target))) {
@@ -265,7 +300,6 @@ export class LocalDirectorySink implements ExportSink {
     return join(this.#requireStaging(), 'files');
   }
 
-
   #requireStaging(): string {
     if (!this.#staging) throw new Error('LocalDirectorySink used before prepare()');
     return this.#staging;
@@ -281,7 +315,11 @@ async function takeLock(lockPath: string, target: string, options: LockOptions):
     return await acquireFileLock(lockPath, { ...options, timeoutMs: 0 });
   } catch (error) {
     if (!(error instanceof LockTimeoutError)) throw error;
-    throw new ExportError(`another export is writing ${target}: ${error.message}`, { code: 'EXPORT_LOCKED', hint: 'wait for it to finish, or stop it', cause: error });
+    throw new ExportError(`another export is writing ${target}: ${error.message}`, {
+      code: 'EXPORT_LOCKED',
+      hint: 'wait for it to finish, or stop it',
+      cause: error,
+    });
   }
 }
 
@@ -316,7 +354,10 @@ async function refuseForeignStaging(staging: string): Promise<void> {
   if (!info) return;
   const foreign = foreignBecause(info);
   if (foreign) {
-    throw new ExportError(`the staging folder ${staging} ${foreign}: refusing to write the export through it`, { code: 'OUTPUT_NOT_WRITABLE', hint: 'remove it (it is not an export of yours), or choose another --output' });
+    throw new ExportError(`the staging folder ${staging} ${foreign}: refusing to write the export through it`, {
+      code: 'OUTPUT_NOT_WRITABLE',
+      hint: 'remove it (it is not an export of yours), or choose another --output',
+    });
   }
 }
 

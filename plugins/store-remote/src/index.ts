@@ -48,9 +48,12 @@ export default definePlugin({
       // --stream-upload promises no local copy; the config's `stream: true` beside a local folder
       // is a deliberate choice to stream and keep that folder's copy too.
       if (plan.targets.length > 0 && localOutput !== undefined && spec.extra.streamUpload === true) {
-        throw new ConfigError(`--stream-upload sends the export only to the upload targets, with no local copy, but the output directory ${localOutput} (--output, the config's export.output, or store-local's directory) asks for a local copy too`, {
-          hint: 'drop the output directory to stream with no local copy, or drop --stream-upload to write locally and upload after (--keep-local=false then deletes the local copy once every upload is verified)',
-        });
+        throw new ConfigError(
+          `--stream-upload sends the export only to the upload targets, with no local copy, but the output directory ${localOutput} (--output, the config's export.output, or store-local's directory) asks for a local copy too`,
+          {
+            hint: 'drop the output directory to stream with no local copy, or drop --stream-upload to write locally and upload after (--keep-local=false then deletes the local copy once every upload is verified)',
+          },
+        );
       }
     });
 
@@ -66,13 +69,18 @@ export default definePlugin({
         try {
           const url = parseTargetUrl(target.url);
           if (!exporter.storage.backendFor(url)) {
-            report.error('targets', `no configured plugin stores to ${url.protocol}// URLs (${describeTarget(target)}); schemes available: ${exporter.storage.schemes.join(', ')}`, PLUGIN_NAME);
+            report.error(
+              'targets',
+              `no configured plugin stores to ${url.protocol}// URLs (${describeTarget(target)}); schemes available: ${exporter.storage.schemes.join(', ')}`,
+              PLUGIN_NAME,
+            );
           }
         } catch (error) {
           report.error('targets', (error as Error).message, PLUGIN_NAME);
         }
       }
-      if (plan.targets.length > 0 && plan.stream && !plan.keepLocal) report.warning('targets', 'keep-local=false has no effect when streaming: there is no local copy', PLUGIN_NAME);
+      if (plan.targets.length > 0 && plan.stream && !plan.keepLocal)
+        report.warning('targets', 'keep-local=false has no effect when streaming: there is no local copy', PLUGIN_NAME);
       if (plan.targets.length === 0 && (job.spec.extra.streamUpload !== undefined || job.spec.extra.keepLocal !== undefined)) {
         report.error('targets', '--stream-upload and --keep-local need at least one --upload URL', PLUGIN_NAME);
       }

@@ -33,7 +33,10 @@ export class RemoteSink implements ExportSink {
     const recordKey = exportRecordName(layout);
     if (!(await this.#service.stat(recordKey, { signal }))) return;
     if (!layout.overwrite) {
-      throw new ExportError(`an export already exists at ${this.#service.urlOf(recordKey)}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
+      throw new ExportError(`an export already exists at ${this.#service.urlOf(recordKey)}`, {
+        code: 'EXPORT_EXISTS',
+        hint: 'give --overwrite to replace it, or --name to write another',
+      });
     }
     this.#previous = await readExportRecord(this.#service, recordKey, signal);
     // Its files are about to be overwritten: without its record it no longer claims to be complete.
@@ -81,7 +84,14 @@ export class RemoteSink implements ExportSink {
     void upload.then(progress.finish, () => undefined);
     // An upload that fails stops the pipeline writing into it, instead of leaving it blocked.
     upload.catch((error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))));
-    this.#uploads.push(upload.then(() => undefined, () => undefined).finally(() => this.#controller.signal.removeEventListener('abort', cancelFile)));
+    this.#uploads.push(
+      upload
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => this.#controller.signal.removeEventListener('abort', cancelFile)),
+    );
     if (!this.#written.includes(key)) this.#written.push(key);
     if (artifact.kind === 'package') this.#packageKey = key;
     return {
@@ -89,7 +99,10 @@ export class RemoteSink implements ExportSink {
       finish: async (expected: FileDigest) => {
         const result = await upload;
         if (result.size !== expected.size) {
-          throw new ExportError(`${this.#service.urlOf(key)}: the target holds ${result.size} bytes, ${expected.size} were sent`, { code: 'VERIFY', hint: 'export again' });
+          throw new ExportError(`${this.#service.urlOf(key)}: the target holds ${result.size} bytes, ${expected.size} were sent`, {
+            code: 'VERIFY',
+            hint: 'export again',
+          });
         }
         if (result.sha256 !== undefined && result.sha256 !== expected.sha256) {
           throw new ExportError(`${this.#service.urlOf(key)}: the target's SHA-256 differs from what was sent`, { code: 'VERIFY', hint: 'export again' });

@@ -3,10 +3,7 @@
 import { ConfigError, parseTargetUrl, redactUrl, t } from '@hyperexport/core';
 import type { Job } from '@hyperexport/core';
 
-export const targetSchema = t.isOneOf([
-  t.isString(),
-  t.isObject({ url: t.isString(), options: t.isOptional(t.isRecord(t.isUnknown())) }),
-]);
+export const targetSchema = t.isOneOf([t.isString(), t.isObject({ url: t.isString(), options: t.isOptional(t.isRecord(t.isUnknown())) })]);
 
 export const storeRemoteOptions = t.isObject({
   /** Where every export also goes: URLs, or `{ url, options }` with backend options for that target. */
@@ -43,12 +40,15 @@ export function remotePlan(job: Pick<Job, 'spec'>, options: StoreRemoteOptions, 
     throw new ConfigError('targets must be a list of URLs', { hint: 'e.g. --upload s3://bucket/prefix (repeatable)' });
   }
   // An empty list (the cloud-backup profile before it is given targets) does not hide the config's.
-  const targets: Target[] = fromFlags !== undefined && (fromFlags as string[]).length > 0
-    ? (fromFlags as string[]).map((url) => ({ url, options: {} }))
-    : (options.targets ?? []).map((target) => (typeof target === 'string' ? { url: target, options: {} } : { url: target.url, options: target.options ?? {} }));
+  const targets: Target[] =
+    fromFlags !== undefined && (fromFlags as string[]).length > 0
+      ? (fromFlags as string[]).map((url) => ({ url, options: {} }))
+      : (options.targets ?? []).map((target) =>
+          typeof target === 'string' ? { url: target, options: {} } : { url: target.url, options: target.options ?? {} },
+        );
   const noLocalOutput = localOutput === undefined;
-  const stream = typeof extra.streamUpload === 'boolean' ? extra.streamUpload : options.stream ?? noLocalOutput;
-  const keepLocal = typeof extra.keepLocal === 'boolean' ? extra.keepLocal : options.keepLocal ?? true;
+  const stream = typeof extra.streamUpload === 'boolean' ? extra.streamUpload : (options.stream ?? noLocalOutput);
+  const keepLocal = typeof extra.keepLocal === 'boolean' ? extra.keepLocal : (options.keepLocal ?? true);
   return { targets, stream: stream || noLocalOutput, keepLocal };
 }
 

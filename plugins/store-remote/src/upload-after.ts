@@ -12,64 +12,86 @@ import { ExportError, describeError, exportRecordName, readExportRecord } from '
 import type { FoundExport, Job, PublishedExport, StorageService } from '@hyperexport/core';
 import { targetProgress } from './target-progress.ts';
 
-
 export async function uploadExport(job: Job, published: PublishedExport, services: readonly StorageService[]): Promise<void> {
   const recordName = exportRecordName(published);
   const recordPath = published.localPaths.get(recordName);
   if (!recordPath) {
-    throw new ExportError('nothing to upload: the export has no local copy', { code: 'NO_LOCAL_COPY', hint: 'give --output DIR, or --stream-upload to send it straight to the targets' });
+    throw new ExportError('nothing to upload: the export has no local copy', {
+      code: 'NO_LOCAL_COPY',
+      hint: 'give --output DIR, or --stream-upload to send it straight to the targets',
+    });
   }
   // What the record lists (the export, and files plugins added such as converted disks), by their
   // paths relative to the record, which are their keys below the target; the record goes last.
   const base = dirname(recordPath);
   const items = [
-    ...published.record.files.map((file) => ({ key: file.path, kind: file.kind, size: file.size as number | undefined, sha256: file.sha256 as string | undefined, contentType: 'application/octet-stream' })),
+    ...published.record.files.map((file) => ({
+      key: file.path,
+      kind: file.kind,
+      size: file.size as number | undefined,
+      sha256: file.sha256 as string | undefined,
+      contentType: 'application/octet-stream',
+    })),
     { key: recordName, kind: 'record' as const, size: undefined, sha256: undefined, contentType: 'application/json' },
   ];
 
   const failures: string[] = [];
-  await Promise.all(services.map(async (service) => {
-    const sent: string[] = [];
-    let previous: FoundExport | undefined;
-    try {
-      if (await service.stat(recordName, { signal: job.signal })) {
-        if (!job.spec.overwrite) {
-          throw new ExportError(`an export already exists at ${service.urlOf(recordName)}`, { code: 'EXPORT_EXISTS', hint: 'give --overwrite to replace it, or --name to write another' });
+  await Promise.all(
+    services.map(async (service) => {
+      const sent: string[] = [];
+      let previous: FoundExport | undefined;
+      try {
+        if (await service.stat(recordName, { signal: job.signal })) {
+          if (!job.spec.overwrite) {
+            throw new ExportError(`an export already exists at ${service.urlOf(recordName)}`, {
+              code: 'EXPORT_EXISTS',
+              hint: 'give --overwrite to replace it, or --name to write another',
+            });
+          }
+          // Its files are about to be overwritten: without its record it no longer claims to be complete.
+          previous = await readExportRecord(service, recordName, job.signal);
+          await service.delete(recordName, { signal: job.signal });
         }
-        // Its files are about to be overwritten: without its record it no longer claims to be complete.
-        previous = await readExportRecord(service, recordName, job.signal);
-        await service.delete(recordName, { signal: job.signal });
+        for (const item of items) {
+          sent.push(item.key);
+          const progress = targetProgress(job.bus, { jobId: job.id, target: service.url, name: item.key, total: item.size });
+          const result = await service.put(
+            item.key,
+            readPaced(join(base, ...item.key.split('/')), published.pace({ name: item.key, kind: item.kind, sourceSize: item.size })),
+            {
+              signal: job.signal,
+              size: item.size,
+              contentType: item.contentType,
+              // Announced, a backend can check it before the object becomes visible (S3 multipart).
+              metadata: item.sha256 === undefined ? undefined : { sha256: item.sha256 },
+              onProgress: progress.report,
+            },
+          );
+          progress.finish();
+          if (item.size !== undefined && result.size !== item.size)
+            throw new ExportError(`${service.urlOf(item.key)} holds ${result.size} bytes, ${item.size} were sent`, { code: 'VERIFY' });
+          if (item.sha256 !== undefined && result.sha256 !== undefined && result.sha256 !== item.sha256)
+            throw new ExportError(`${service.urlOf(item.key)}: SHA-256 differs from the local copy`, { code: 'VERIFY' });
+        }
+        // Files of the replaced export that the new one did not overwrite.
+        for (const key of previous?.keys ?? []) if (!sent.includes(key)) await service.delete(key, { signal: job.signal });
+        published.locations.push(uploadedLocation(service, published));
+        job.info(`uploaded to ${service.url} and verified`);
+      } catch (error) {
+        failures.push(`${service.url}: ${describeError(error).message}`);
+        // Record first, so nothing half-uploaded ever looks like a complete export.
+        const cleanup = new AbortController().signal;
+        for (const key of sent.reverse()) await service.delete(key, { signal: cleanup }).catch(() => undefined);
+      } finally {
+        await service.close?.().catch(() => undefined);
       }
-      for (const item of items) {
-        sent.push(item.key);
-        const progress = targetProgress(job.bus, { jobId: job.id, target: service.url, name: item.key, total: item.size });
-        const result = await service.put(item.key, readPaced(join(base, ...item.key.split('/')), published.pace({ name: item.key, kind: item.kind, sourceSize: item.size })), {
-          signal: job.signal,
-          size: item.size,
-          contentType: item.contentType,
-          // Announced, a backend can check it before the object becomes visible (S3 multipart).
-          metadata: item.sha256 === undefined ? undefined : { sha256: item.sha256 },
-          onProgress: progress.report,
-        });
-        progress.finish();
-        if (item.size !== undefined && result.size !== item.size) throw new ExportError(`${service.urlOf(item.key)} holds ${result.size} bytes, ${item.size} were sent`, { code: 'VERIFY' });
-        if (item.sha256 !== undefined && result.sha256 !== undefined && result.sha256 !== item.sha256) throw new ExportError(`${service.urlOf(item.key)}: SHA-256 differs from the local copy`, { code: 'VERIFY' });
-      }
-      // Files of the replaced export that the new one did not overwrite.
-      for (const key of previous?.keys ?? []) if (!sent.includes(key)) await service.delete(key, { signal: job.signal });
-      published.locations.push(uploadedLocation(service, published));
-      job.info(`uploaded to ${service.url} and verified`);
-    } catch (error) {
-      failures.push(`${service.url}: ${describeError(error).message}`);
-      // Record first, so nothing half-uploaded ever looks like a complete export.
-      const cleanup = new AbortController().signal;
-      for (const key of sent.reverse()) await service.delete(key, { signal: cleanup }).catch(() => undefined);
-    } finally {
-      await service.close?.().catch(() => undefined);
-    }
-  }));
+    }),
+  );
   if (failures.length > 0) {
-    throw new ExportError(`upload failed (${failures.join('; ')}); the local export stays at ${base}`, { code: 'UPLOAD', hint: 'fix the target (credentials, space, network) and export again; the local copy is kept' });
+    throw new ExportError(`upload failed (${failures.join('; ')}); the local export stays at ${base}`, {
+      code: 'UPLOAD',
+      hint: 'fix the target (credentials, space, network) and export again; the local copy is kept',
+    });
   }
 }
 

@@ -95,7 +95,9 @@ describe('validate in the pipeline', () => {
     const exporter = await exporterWith(running, validate());
     const refused = await runJob(exporter, jobSpec({ source: exports.vm.directory, output }));
     expect(refused.status).toBe('failed');
-    expect(refused.error?.message).toBe('pre-export checks failed:\n  [validate] power-state: web is powered on: power it off, or export from a snapshot (--snapshot-before, or --snapshot NAME)');
+    expect(refused.error?.message).toBe(
+      'pre-export checks failed:\n  [validate] power-state: web is powered on: power it off, or export from a snapshot (--snapshot-before, or --snapshot NAME)',
+    );
     await expect(readdir(output)).rejects.toThrow('ENOENT');
 
     const snapshotted = await runJob(exporter, jobSpec({ source: exports.vm.directory, output, extra: { snapshotBefore: true } }));
@@ -106,11 +108,16 @@ describe('validate in the pipeline', () => {
   it('an export larger than the free space is refused (the real file system)', async () => {
     const huge = describes({ name: 'web', powerState: 'poweredOff', committedBytes: 2 ** 52, provisionedBytes: 2 ** 52 });
     const result = await runJob(await exporterWith(huge, validate()), jobSpec({ source: exports.vm.directory, output: freshOutput() }));
-    expect(result.error?.message).toMatch(/^pre-export checks failed:\n {2}\[validate\] free-space: not enough free space at .*: the export needs up to 4505\.6 TiB \(the 4096\.0 TiB the VM uses plus a 10% margin\) and [\d.]+ [KMGT]iB is free;/);
+    expect(result.error?.message).toMatch(
+      /^pre-export checks failed:\n {2}\[validate\] free-space: not enough free space at .*: the export needs up to 4505\.6 TiB \(the 4096\.0 TiB the VM uses plus a 10% margin\) and [\d.]+ [KMGT]iB is free;/,
+    );
   });
 
   it('the existing export is found by the VM name the source reports', async () => {
-    const result = await runJob(await exporterWith(describes({ name: 'web' }), validate()), jobSpec({ source: exports.vm.directory, output: join(exports.ova, '..') }));
+    const result = await runJob(
+      await exporterWith(describes({ name: 'web' }), validate()),
+      jobSpec({ source: exports.vm.directory, output: join(exports.ova, '..') }),
+    );
     expect(result.error?.message).toContain(`[validate] existing-export: an export already exists at ${exports.ova}: give --overwrite`);
   });
 

@@ -61,7 +61,9 @@ describe('checkOva', () => {
     const issues = await checkOva(ova);
     expect(checks(issues)).toEqual(['manifest', 'qemu-img']);
     expect(issues.find((issue) => issue.check === 'manifest')!.message).toMatch(/^web\.ova: web\.vmdk: its SHA256 is [0-9a-f]{64}, web\.mf says/);
-    expect(issues.find((issue) => issue.check === 'qemu-img')!.message).toContain('web.ova: web.vmdk: qemu-img check found the disk image damaged (ERROR: cluster offset');
+    expect(issues.find((issue) => issue.check === 'qemu-img')!.message).toContain(
+      'web.ova: web.vmdk: qemu-img check found the disk image damaged (ERROR: cluster offset',
+    );
 
     // A flip in the compressed data of the other disk: only the manifest can tell.
     const other = await copyOf(exports.ova, work);
@@ -92,14 +94,22 @@ describe('checkOva', () => {
     await packOva(ova, extracted, ['web.ovf', 'web.mf', 'web.vmdk']);
     const issues = await checkOva(ova);
     expect(checks(issues)).toEqual(['manifest', 'ovf-references']);
-    expect(errors(issues).map((issue) => issue.message)).toContain('missing.ova: web_1.vmdk is referenced by web.ovf but is not in the export: the export is incomplete; export the VM again');
+    expect(errors(issues).map((issue) => issue.message)).toContain(
+      'missing.ova: web_1.vmdk is referenced by web.ovf but is not in the export: the export is incomplete; export the VM again',
+    );
   });
 
   it('a truncated OVA: a structure error, nothing else read', async () => {
     const ova = await copyOf(exports.ova, work);
     await truncate(ova, (await stat(ova)).size - 100_000);
     const issues = await checkOva(ova);
-    expect(issues).toEqual([expect.objectContaining({ level: 'error', check: 'ova-structure', message: expect.stringMatching(/truncated OVA .*: the OVA is damaged; export the VM again$/) })]);
+    expect(issues).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        check: 'ova-structure',
+        message: expect.stringMatching(/truncated OVA .*: the OVA is damaged; export the VM again$/),
+      }),
+    ]);
   });
 
   it('a file name with a comma and a colon reaches qemu-img intact', async () => {

@@ -22,14 +22,24 @@ export async function checkOva(path: string, options: PackageCheckOptions = {}):
   const issues: ValidationIssue[] = [];
   const descriptor = members.find((member) => isDescriptor(member.name));
   if (!descriptor) {
-    return [errorIssue('ova-structure', `${label} has no .ovf descriptor (members: ${members.map((member) => member.name).join(', ')}): it is not an OVA; ${EXPORT_AGAIN}`)];
+    return [
+      errorIssue(
+        'ova-structure',
+        `${label} has no .ovf descriptor (members: ${members.map((member) => member.name).join(', ')}): it is not an OVA; ${EXPORT_AGAIN}`,
+      ),
+    ];
   }
-  const files = new Map<string, PackageFile>(members.map((member) => [member.name, {
-    name: member.name,
-    size: member.size,
-    open: (signal?: AbortSignal) => openOvaMember(path, member, signal ? { signal } : {}),
-    location: { path, offset: member.offset, size: member.size },
-  }]));
+  const files = new Map<string, PackageFile>(
+    members.map((member) => [
+      member.name,
+      {
+        name: member.name,
+        size: member.size,
+        open: (signal?: AbortSignal) => openOvaMember(path, member, signal ? { signal } : {}),
+        location: { path, offset: member.offset, size: member.size },
+      },
+    ]),
+  );
   const contents = await checkPackageContents(descriptor.name, files, options);
   issues.push(...contents.issues.map((issue) => ({ ...issue, message: `${label}: ${issue.message}` })));
 
@@ -40,8 +50,14 @@ export async function checkOva(path: string, options: PackageCheckOptions = {}):
   const expectedSet = new Set(expected);
   const actual = members.map((member) => member.name).filter((name) => expectedSet.has(name));
   if (actual.join('\n') !== expected.join('\n')) {
-    const where = members[0]!.name === descriptor.name ? 'its members are out of order' : `its first member is ${members[0]!.name}, not the descriptor ${descriptor.name}`;
-    issues.push(errorIssue('ova-order', `${label}: ${where} (${actual.join(', ')}); an OVA must hold ${expected.join(', ')} in this order (the .ovf first, then the .mf, then the files in References order), or importers that stream it fail; ${EXPORT_AGAIN}`));
+    const where =
+      members[0]!.name === descriptor.name ? 'its members are out of order' : `its first member is ${members[0]!.name}, not the descriptor ${descriptor.name}`;
+    issues.push(
+      errorIssue(
+        'ova-order',
+        `${label}: ${where} (${actual.join(', ')}); an OVA must hold ${expected.join(', ')} in this order (the .ovf first, then the .mf, then the files in References order), or importers that stream it fail; ${EXPORT_AGAIN}`,
+      ),
+    );
   }
   return issues;
 }

@@ -28,14 +28,16 @@ describe('checkOvfFolder', () => {
     expect(await checkOvfFolder(exports.ovfFolder)).toEqual([]);
   });
 
-  it('a flipped byte in a disk\'s data: the manifest digest no longer matches', async () => {
+  it("a flipped byte in a disk's data: the manifest digest no longer matches", async () => {
     const folder = await copyOf(exports.ovfFolder, work);
     const disk = join(folder, 'web.vmdk');
     flipByte(disk, Math.floor((await stat(disk)).size / 2));
     const issues = await checkOvfFolder(folder);
     expect(checks(issues)).toEqual(['manifest']);
     expect(errors(issues)[0]).toMatchObject({ plugin: 'validate' });
-    expect(errors(issues)[0]!.message).toMatch(/^web\.vmdk: its SHA256 is [0-9a-f]{64}, web\.mf says [0-9a-f]{64}: the file is corrupt .*; export the VM again$/);
+    expect(errors(issues)[0]!.message).toMatch(
+      /^web\.vmdk: its SHA256 is [0-9a-f]{64}, web\.mf says [0-9a-f]{64}: the file is corrupt .*; export the VM again$/,
+    );
   });
 
   it('a flipped byte in a grain table: the manifest and qemu-img check both fail', async () => {
@@ -50,7 +52,7 @@ describe('checkOvfFolder', () => {
     expect(checks(await checkOvfFolder(folder, { qemuImg: false }))).toEqual(['manifest']);
   });
 
-  it('a truncated disk: its size differs from the descriptor\'s ovf:size', async () => {
+  it("a truncated disk: its size differs from the descriptor's ovf:size", async () => {
     const folder = await copyOf(exports.ovfFolder, work);
     const disk = join(folder, 'web_1.vmdk');
     const size = (await stat(disk)).size;
@@ -86,7 +88,10 @@ describe('checkOvfFolder', () => {
     expect(errors(await checkOvfFolder(folder))[0]!.message).toMatch(/^web\.mf: manifest line 4 .*: the manifest is damaged; export the VM again$/);
     await writeFile(join(folder, 'web.ovf'), '<Envelope><References>');
     expect(errors(await checkOvfFolder(folder))).toEqual([
-      expect.objectContaining({ check: 'ovf-descriptor', message: expect.stringMatching(/^web\.ovf: not an OVF descriptor.*: the descriptor is damaged; export the VM again$/) }),
+      expect.objectContaining({
+        check: 'ovf-descriptor',
+        message: expect.stringMatching(/^web\.ovf: not an OVF descriptor.*: the descriptor is damaged; export the VM again$/),
+      }),
     ]);
   });
 
@@ -94,7 +99,11 @@ describe('checkOvfFolder', () => {
     const folder = await copyOf(exports.ovfFolder, work);
     await writeFile(join(folder, 'notes.txt'), 'hello');
     expect(await checkOvfFolder(folder)).toEqual([
-      expect.objectContaining({ level: 'warning', check: 'ovf-references', message: expect.stringContaining('notes.txt is in the export but web.ovf does not reference it') }),
+      expect.objectContaining({
+        level: 'warning',
+        check: 'ovf-references',
+        message: expect.stringContaining('notes.txt is in the export but web.ovf does not reference it'),
+      }),
     ]);
   });
 
@@ -109,7 +118,9 @@ describe('checkOvfFolder', () => {
 
   it('an explicit qemu-img that cannot run is an error naming the option', async () => {
     const issues = await checkOvfFolder(exports.ovfFolder, { qemuImg: join(work, 'no-qemu-img') });
-    expect(errors(issues)[0]!.message).toMatch(/^could not run .*no-qemu-img .*: install qemu-utils, fix the validate plugin's qemuImg option, or set it to false$/);
+    expect(errors(issues)[0]!.message).toMatch(
+      /^could not run .*no-qemu-img .*: install qemu-utils, fix the validate plugin's qemuImg option, or set it to false$/,
+    );
   });
 });
 

@@ -52,7 +52,9 @@ export async function checkOvfFolder(directory: string, options: PackageCheckOpt
     const descriptors = names.filter((name) => name.toLowerCase().endsWith('.ovf'));
     if (descriptors.length !== 1) {
       const found = descriptors.length === 0 ? 'no .ovf descriptor' : `${descriptors.length} .ovf descriptors (${descriptors.join(', ')})`;
-      return [errorIssue('ovf-descriptor', `${directory} has ${found}: ${descriptors.length === 0 ? 'it is not an OVF export' : 'name the descriptor to check'}`)];
+      return [
+        errorIssue('ovf-descriptor', `${directory} has ${found}: ${descriptors.length === 0 ? 'it is not an OVF export' : 'name the descriptor to check'}`),
+      ];
     }
     descriptor = descriptors[0]!;
   }

@@ -52,7 +52,11 @@ export interface PackageContentsResult {
  * package by name). The manifest is the `.mf` with the descriptor's base name, as the OVF
  * specification names it.
  */
-export async function checkPackageContents(descriptorName: string, files: ReadonlyMap<string, PackageFile>, options: PackageCheckOptions = {}): Promise<PackageContentsResult> {
+export async function checkPackageContents(
+  descriptorName: string,
+  files: ReadonlyMap<string, PackageFile>,
+  options: PackageCheckOptions = {},
+): Promise<PackageContentsResult> {
   const issues: ValidationIssue[] = [];
   const { signal } = options;
   const descriptor = files.get(descriptorName);
@@ -74,15 +78,24 @@ export async function checkPackageContents(descriptorName: string, files: Readon
   const referenced = new Set<string>();
   for (const ref of ovf.files) {
     if (isUrl(ref.href)) {
-      issues.push(warningIssue('ovf-references', `${descriptorName} refers to ${ref.href} outside the package; it was not checked, and importing needs access to it`));
+      issues.push(
+        warningIssue('ovf-references', `${descriptorName} refers to ${ref.href} outside the package; it was not checked, and importing needs access to it`),
+      );
       continue;
     }
     referenced.add(ref.href);
     const file = files.get(ref.href);
     if (!file) {
-      issues.push(errorIssue('ovf-references', `${ref.href} is referenced by ${descriptorName} but is not in the export: the export is incomplete; ${EXPORT_AGAIN}`));
+      issues.push(
+        errorIssue('ovf-references', `${ref.href} is referenced by ${descriptorName} but is not in the export: the export is incomplete; ${EXPORT_AGAIN}`),
+      );
     } else if (ref.size !== undefined && ref.size !== file.size) {
-      issues.push(errorIssue('file-size', `${ref.href} is ${file.size} bytes but ${descriptorName} declares ${ref.size} (${formatBytes(ref.size)}): the file is truncated or was changed; ${EXPORT_AGAIN}`));
+      issues.push(
+        errorIssue(
+          'file-size',
+          `${ref.href} is ${file.size} bytes but ${descriptorName} declares ${ref.size} (${formatBytes(ref.size)}): the file is truncated or was changed; ${EXPORT_AGAIN}`,
+        ),
+      );
     }
   }
 
@@ -90,14 +103,24 @@ export async function checkPackageContents(descriptorName: string, files: Readon
   const manifest = files.get(manifestName);
   for (const name of files.keys()) {
     if (name === descriptorName || name === manifestName || isCertificate(name) || referenced.has(name)) continue;
-    issues.push(warningIssue('ovf-references', `${name} is in the export but ${descriptorName} does not reference it: importers ignore it; remove it if it is not meant to be there`));
+    issues.push(
+      warningIssue(
+        'ovf-references',
+        `${name} is in the export but ${descriptorName} does not reference it: importers ignore it; remove it if it is not meant to be there`,
+      ),
+    );
   }
 
   // Manifest: every listed digest matches the bytes, re-read from storage. Disks: qemu-img check
   // each image it knows the format of (uncompressed only). Both read the disks: run them at once.
   const verifyManifest = async (): Promise<ValidationIssue[]> => {
     if (!manifest) {
-      return [warningIssue('manifest', `the export has no manifest (${manifestName}), so its files cannot be verified; export it with HyperExport or ovftool to get one`)];
+      return [
+        warningIssue(
+          'manifest',
+          `the export has no manifest (${manifestName}), so its files cannot be verified; export it with HyperExport or ovftool to get one`,
+        ),
+      ];
     }
     const protectedNames = [descriptorName, ...[...referenced].filter((name) => files.has(name))];
     return checkManifest(manifest, files, protectedNames, signal);
@@ -119,7 +142,12 @@ export async function checkPackageContents(descriptorName: string, files: Readon
 }
 
 /** `protectedNames`: the files a manifest must list (the descriptor and the referenced files). */
-async function checkManifest(manifest: PackageFile, files: ReadonlyMap<string, PackageFile>, protectedNames: readonly string[], signal: AbortSignal | undefined): Promise<ValidationIssue[]> {
+async function checkManifest(
+  manifest: PackageFile,
+  files: ReadonlyMap<string, PackageFile>,
+  protectedNames: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<ValidationIssue[]> {
   const issues: ValidationIssue[] = [];
   let entries;
   try {
@@ -128,16 +156,31 @@ async function checkManifest(manifest: PackageFile, files: ReadonlyMap<string, P
     signal?.throwIfAborted();
     return [errorIssue('manifest', `${manifest.name}: ${errorMessage(error)}: the manifest is damaged; ${EXPORT_AGAIN}`)];
   }
-  const verified = await runWithConcurrency([...entries], HASH_PARALLELISM, async ([name, entry]): Promise<ValidationIssue | undefined> => {
-    const file = files.get(name);
-    if (!file) return errorIssue('manifest', `${manifest.name} lists ${name}, which is not in the export: the export is incomplete; ${EXPORT_AGAIN}`);
-    const actual = await hashFile(file, HASH_NAMES[entry.algorithm], signal);
-    if (actual === entry.hex) return undefined;
-    return errorIssue('manifest', `${name}: its ${entry.algorithm} is ${actual}, ${manifest.name} says ${entry.hex}: the file is corrupt or was changed after the export; ${EXPORT_AGAIN}`);
-  }, () => {}, signal ?? new AbortController().signal);
+  const verified = await runWithConcurrency(
+    [...entries],
+    HASH_PARALLELISM,
+    async ([name, entry]): Promise<ValidationIssue | undefined> => {
+      const file = files.get(name);
+      if (!file) return errorIssue('manifest', `${manifest.name} lists ${name}, which is not in the export: the export is incomplete; ${EXPORT_AGAIN}`);
+      const actual = await hashFile(file, HASH_NAMES[entry.algorithm], signal);
+      if (actual === entry.hex) return undefined;
+      return errorIssue(
+        'manifest',
+        `${name}: its ${entry.algorithm} is ${actual}, ${manifest.name} says ${entry.hex}: the file is corrupt or was changed after the export; ${EXPORT_AGAIN}`,
+      );
+    },
+    () => {},
+    signal ?? new AbortController().signal,
+  );
   for (const issue of verified) if (issue) issues.push(issue);
   for (const name of protectedNames) {
-    if (!entries.has(name)) issues.push(warningIssue('manifest', `${name} is not listed in ${manifest.name}, so its content cannot be verified; export the VM again to get a complete manifest`));
+    if (!entries.has(name))
+      issues.push(
+        warningIssue(
+          'manifest',
+          `${name} is not listed in ${manifest.name}, so its content cannot be verified; export the VM again to get a complete manifest`,
+        ),
+      );
   }
   return issues;
 }
@@ -148,7 +191,12 @@ async function checkDisk(program: string, driver: string, file: PackageFile, sig
     result = await qemuImgCheck(program, driver, file.location, signal);
   } catch (error) {
     signal?.throwIfAborted();
-    return [errorIssue('qemu-img', `could not run ${program} (${errorMessage(error)}): install qemu-utils, fix the validate plugin's qemuImg option, or set it to false`)];
+    return [
+      errorIssue(
+        'qemu-img',
+        `could not run ${program} (${errorMessage(error)}): install qemu-utils, fix the validate plugin's qemuImg option, or set it to false`,
+      ),
+    ];
   }
   const said = summarize(result.output);
   switch (result.status) {
@@ -156,7 +204,12 @@ async function checkDisk(program: string, driver: string, file: PackageFile, sig
     case 'unsupported':
       return [];
     case 'leaks':
-      return [warningIssue('qemu-img', `${file.name}: qemu-img check found leaked clusters (wasted space, no data lost)${said}; \`qemu-img convert\` rewrites the image without them`)];
+      return [
+        warningIssue(
+          'qemu-img',
+          `${file.name}: qemu-img check found leaked clusters (wasted space, no data lost)${said}; \`qemu-img convert\` rewrites the image without them`,
+        ),
+      ];
     case 'corrupt':
     case 'failed':
       return [errorIssue('qemu-img', `${file.name}: qemu-img check found the disk image damaged${said}; ${EXPORT_AGAIN}`)];
@@ -165,7 +218,12 @@ async function checkDisk(program: string, driver: string, file: PackageFile, sig
 
 /** qemu-img's explanation, on one line and short enough for a terminal. */
 function summarize(output: string): string {
-  const lines = output.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 3).join('; ');
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .slice(0, 3)
+    .join('; ');
   if (!lines) return '';
   return ` (${lines.length > 300 ? `${lines.slice(0, 300)}…` : lines})`;
 }

@@ -28,7 +28,8 @@ const spec = (overrides: Partial<JobSpec> = {}): JobSpec => ({ format: 'ova', pa
 const lockedFs: FileSystemProbe = {
   ...nodeFileSystem,
   access: async (path, mode) => {
-    if (path === join(work, 'locked') && (mode & constants.W_OK) !== 0) throw Object.assign(new Error(`EACCES: permission denied, access '${path}'`), { code: 'EACCES' });
+    if (path === join(work, 'locked') && (mode & constants.W_OK) !== 0)
+      throw Object.assign(new Error(`EACCES: permission denied, access '${path}'`), { code: 'EACCES' });
     return access(path, mode);
   },
 };
@@ -45,12 +46,14 @@ describe('output', () => {
 
   it('a path under a regular file cannot be created', async () => {
     const output = join(work, 'a-file', 'exports');
-    expect(await checkOutput(output)).toEqual([{
-      level: 'error',
-      check: 'output',
-      plugin: 'validate',
-      message: `output directory ${output} cannot be created: ${join(work, 'a-file')} is a file, not a directory; choose another --output`,
-    }]);
+    expect(await checkOutput(output)).toEqual([
+      {
+        level: 'error',
+        check: 'output',
+        plugin: 'validate',
+        message: `output directory ${output} cannot be created: ${join(work, 'a-file')} is a file, not a directory; choose another --output`,
+      },
+    ]);
   });
 
   it('an output that is a file is not a directory', async () => {
@@ -60,7 +63,9 @@ describe('output', () => {
 
   it('an unwritable folder, or an unwritable parent of a folder to create', async () => {
     const locked = join(work, 'locked');
-    expect((await checkOutput(locked, lockedFs))[0]!.message).toBe(`output directory ${locked} is not writable: choose another --output or fix its permissions`);
+    expect((await checkOutput(locked, lockedFs))[0]!.message).toBe(
+      `output directory ${locked} is not writable: choose another --output or fix its permissions`,
+    );
     expect((await checkOutput(join(locked, 'sub'), lockedFs))[0]!.message).toBe(
       `output directory ${join(locked, 'sub')} cannot be created: ${locked} is not writable; choose another --output or fix the permissions of ${locked}`,
     );
@@ -82,12 +87,14 @@ describe('free-space', () => {
 
   it('fails when the margin does not fit, naming what is needed and what is free', async () => {
     const issues = await checkFreeSpace(join(work, 'not-yet'), source(100 * MiB), 0.1, withFree(105 * MiB));
-    expect(issues).toEqual([{
-      level: 'error',
-      check: 'free-space',
-      plugin: 'validate',
-      message: `not enough free space at ${work}: the export needs up to 110.0 MiB (the 100.0 MiB the VM uses plus a 10% margin) and 105.0 MiB is free; free some space or choose another --output (or lower the validate plugin's freeSpaceMargin)`,
-    }]);
+    expect(issues).toEqual([
+      {
+        level: 'error',
+        check: 'free-space',
+        plugin: 'validate',
+        message: `not enough free space at ${work}: the export needs up to 110.0 MiB (the 100.0 MiB the VM uses plus a 10% margin) and 105.0 MiB is free; free some space or choose another --output (or lower the validate plugin's freeSpaceMargin)`,
+      },
+    ]);
     expect(await checkFreeSpace(work, source(100 * MiB), 0, withFree(105 * MiB))).toEqual([]);
   });
 
@@ -97,12 +104,14 @@ describe('free-space', () => {
 
   it('a warning when the source does not say how much the VM uses', async () => {
     for (const unknown of [undefined, source(undefined)]) {
-      expect(await checkFreeSpace(work, unknown, 0.1, withFree(0))).toEqual([{
-        level: 'warning',
-        check: 'free-space',
-        plugin: 'validate',
-        message: `could not check the free space at ${work}: the source does not tell how much storage the VM uses; make sure the export fits there`,
-      }]);
+      expect(await checkFreeSpace(work, unknown, 0.1, withFree(0))).toEqual([
+        {
+          level: 'warning',
+          check: 'free-space',
+          plugin: 'validate',
+          message: `could not check the free space at ${work}: the source does not tell how much storage the VM uses; make sure the export fits there`,
+        },
+      ]);
     }
   });
 
@@ -116,13 +125,17 @@ describe('power-state', () => {
   const on: SourceInfo = { name: 'web01', path: '/DC0/vm/web01', powerState: 'poweredOn' };
 
   it('a powered-on VM without a snapshot option is refused', () => {
-    expect(checkPowerState(spec(), on)).toEqual([{
-      level: 'error',
-      check: 'power-state',
-      plugin: 'validate',
-      message: '/DC0/vm/web01 is powered on: power it off, or export from a snapshot (--snapshot-before, or --snapshot NAME)',
-    }]);
-    expect(checkPowerState(spec({ extra: { snapshotBefore: false, snapshot: '' } }), { name: 'web01', powerState: 'poweredOn' })[0]!.message).toMatch(/^web01 is powered on/);
+    expect(checkPowerState(spec(), on)).toEqual([
+      {
+        level: 'error',
+        check: 'power-state',
+        plugin: 'validate',
+        message: '/DC0/vm/web01 is powered on: power it off, or export from a snapshot (--snapshot-before, or --snapshot NAME)',
+      },
+    ]);
+    expect(checkPowerState(spec({ extra: { snapshotBefore: false, snapshot: '' } }), { name: 'web01', powerState: 'poweredOn' })[0]!.message).toMatch(
+      /^web01 is powered on/,
+    );
   });
 
   it('a snapshot option, or a VM that is not running, passes', () => {
@@ -142,13 +155,17 @@ describe('existing-export', () => {
   const output = () => join(work, 'out');
 
   it('an OVA or OVF folder of the same name is refused without --overwrite', async () => {
-    expect(await checkExistingExport(spec({ output: output() }), { name: 'web01' })).toEqual([{
-      level: 'error',
-      check: 'existing-export',
-      plugin: 'validate',
-      message: `an export already exists at ${join(output(), 'web01.ova')}: give --overwrite to replace it, or --name to write another`,
-    }]);
-    expect((await checkExistingExport(spec({ output: output(), format: 'ovf', name: 'web01' }), undefined))[0]!.message).toContain(`at ${join(output(), 'web01')}:`);
+    expect(await checkExistingExport(spec({ output: output() }), { name: 'web01' })).toEqual([
+      {
+        level: 'error',
+        check: 'existing-export',
+        plugin: 'validate',
+        message: `an export already exists at ${join(output(), 'web01.ova')}: give --overwrite to replace it, or --name to write another`,
+      },
+    ]);
+    expect((await checkExistingExport(spec({ output: output(), format: 'ovf', name: 'web01' }), undefined))[0]!.message).toContain(
+      `at ${join(output(), 'web01')}:`,
+    );
   });
 
   it('passes with --overwrite, another --name, or another format with no export yet', async () => {

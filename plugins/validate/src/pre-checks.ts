@@ -65,7 +65,12 @@ export async function checkOutput(output: string, fs: FileSystemProbe = nodeFile
     return [errorIssue('output', `output directory ${target} cannot be created: ${existing.path} is a file, not a directory; choose another --output`)];
   }
   if (!writable) {
-    return [errorIssue('output', `output directory ${target} cannot be created: ${existing.path} is not writable; choose another --output or fix the permissions of ${existing.path}`)];
+    return [
+      errorIssue(
+        'output',
+        `output directory ${target} cannot be created: ${existing.path} is not writable; choose another --output or fix the permissions of ${existing.path}`,
+      ),
+    ];
   }
   return [];
 }
@@ -85,7 +90,12 @@ async function canWrite(directory: string, fs: FileSystemProbe): Promise<boolean
  * Committed, not provisioned: a thin 2 TB disk holding 40 GB exports as about 40 GB (less once
  * the streamOptimized format compresses it).
  */
-export async function checkFreeSpace(output: string, source: SourceInfo | undefined, margin = DEFAULT_FREE_SPACE_MARGIN, fs: FileSystemProbe = nodeFileSystem): Promise<ValidationIssue[]> {
+export async function checkFreeSpace(
+  output: string,
+  source: SourceInfo | undefined,
+  margin = DEFAULT_FREE_SPACE_MARGIN,
+  fs: FileSystemProbe = nodeFileSystem,
+): Promise<ValidationIssue[]> {
   let existing: ExistingPath | undefined;
   try {
     existing = await nearestExisting(output, fs);
@@ -96,7 +106,12 @@ export async function checkFreeSpace(output: string, source: SourceInfo | undefi
   if (!existing) return [];
   const committed = source?.committedBytes;
   if (committed === undefined) {
-    return [warningIssue('free-space', `could not check the free space at ${existing.path}: the source does not tell how much storage the VM uses; make sure the export fits there`)];
+    return [
+      warningIssue(
+        'free-space',
+        `could not check the free space at ${existing.path}: the source does not tell how much storage the VM uses; make sure the export fits there`,
+      ),
+    ];
   }
   let available: number;
   try {
@@ -108,7 +123,12 @@ export async function checkFreeSpace(output: string, source: SourceInfo | undefi
   const needed = Math.round(committed * (1 + margin));
   if (available >= needed) return [];
   const marginText = margin > 0 ? ` plus a ${Math.round(margin * 100)}% margin` : '';
-  return [errorIssue('free-space', `not enough free space at ${existing.path}: the export needs up to ${formatBytes(needed)} (the ${formatBytes(committed)} the VM uses${marginText}) and ${formatBytes(available)} is free; free some space or choose another --output${margin > 0 ? ' (or lower the validate plugin\'s freeSpaceMargin)' : ''}`)];
+  return [
+    errorIssue(
+      'free-space',
+      `not enough free space at ${existing.path}: the export needs up to ${formatBytes(needed)} (the ${formatBytes(committed)} the VM uses${marginText}) and ${formatBytes(available)} is free; free some space or choose another --output${margin > 0 ? " (or lower the validate plugin's freeSpaceMargin)" : ''}`,
+    ),
+  ];
 }
 
 /** `power-state`: a running VM is exported from a snapshot, or its disks change while they are read. */

@@ -17,7 +17,7 @@ export const READ_BACK_CHECK = 'read-back';
 /** Files read back at once: decompressing and hashing are CPU-bound; two keep a disk and a core busy. */
 const READ_BACK_PARALLELISM = 2;
 
-const EXPORT_AGAIN = 'export the VM again; if it happens again, check the destination\'s storage';
+const EXPORT_AGAIN = "export the VM again; if it happens again, check the destination's storage";
 
 export interface ReadBackResult {
   readonly issues: ValidationIssue[];
@@ -30,7 +30,10 @@ export interface ReadBackResult {
  * files that no other check read (their package could not be opened): each is compared with the
  * digest recorded as it was written, as is a transformed file that cannot be read back.
  */
-export async function readBackWrittenExport(written: WrittenExport, options: { signal?: AbortSignal | undefined; unchecked?: readonly string[] | undefined } = {}): Promise<ReadBackResult> {
+export async function readBackWrittenExport(
+  written: WrittenExport,
+  options: { signal?: AbortSignal | undefined; unchecked?: readonly string[] | undefined } = {},
+): Promise<ReadBackResult> {
   const signal = options.signal ?? new AbortController().signal;
   const notes: string[] = [];
   const copies = written.files.flatMap((file) => {
@@ -40,18 +43,25 @@ export async function readBackWrittenExport(written: WrittenExport, options: { s
     if (transformed && paths.length > 0 && !(transformed.reverse && transformed.plain)) notes.push(whyNotReadBack(file.name, transformed));
     return paths.map((path) => ({ file, transformed, path, where: paths.length > 1 ? `(copy in ${path}) ` : '' }));
   });
-  const findings = await runWithConcurrency(copies, READ_BACK_PARALLELISM, async ({ file, transformed, path, where }) => {
-    let found: Finding;
-    try {
-      found = transformed?.reverse && transformed.plain
-        ? await readBack(path, file, transformed, transformed.plain, signal)
-        : await compareWithWritten(path, file, signal);
-    } catch (error) {
-      signal.throwIfAborted();
-      found = { error: `${file.name}: cannot read ${path}: ${errorMessage(error)}; ${EXPORT_AGAIN}` };
-    }
-    return { error: found.error && `${where}${found.error}`, note: found.note && `${where}${found.note}` };
-  }, () => undefined, signal);
+  const findings = await runWithConcurrency(
+    copies,
+    READ_BACK_PARALLELISM,
+    async ({ file, transformed, path, where }) => {
+      let found: Finding;
+      try {
+        found =
+          transformed?.reverse && transformed.plain
+            ? await readBack(path, file, transformed, transformed.plain, signal)
+            : await compareWithWritten(path, file, signal);
+      } catch (error) {
+        signal.throwIfAborted();
+        found = { error: `${file.name}: cannot read ${path}: ${errorMessage(error)}; ${EXPORT_AGAIN}` };
+      }
+      return { error: found.error && `${where}${found.error}`, note: found.note && `${where}${found.note}` };
+    },
+    () => undefined,
+    signal,
+  );
   return {
     issues: findings.flatMap(({ error }) => (error ? [errorIssue(READ_BACK_CHECK, error)] : [])),
     notes: [...notes, ...findings.flatMap(({ note }) => (note ? [note] : []))],
@@ -60,9 +70,10 @@ export async function readBackWrittenExport(written: WrittenExport, options: { s
 
 /** The note for a transformed file that was compared with its written digest only. */
 function whyNotReadBack(name: string, transformed: TransformedFile): string {
-  const reason = transformed.irreversible !== undefined
-    ? `the ${transformed.irreversible} stage has no way back during the export (as OpenPGP to recipients only: that takes a recipient's private key)`
-    : `its bytes before ${describeStages(transformed.stages)} were not hashed as it was written (an interrupted run that did not hash them wrote it, and this run continued from it)`;
+  const reason =
+    transformed.irreversible !== undefined
+      ? `the ${transformed.irreversible} stage has no way back during the export (as OpenPGP to recipients only: that takes a recipient's private key)`
+      : `its bytes before ${describeStages(transformed.stages)} were not hashed as it was written (an interrupted run that did not hash them wrote it, and this run continued from it)`;
   return `${name} was not read back: ${reason}; it was compared with the SHA-256 recorded as it was written, which shows damage after writing but not a stage that wrote wrong bytes`;
 }
 
@@ -77,9 +88,13 @@ async function readBack(path: string, stored: FileDigest, transformed: Transform
   let failure: string | undefined;
   try {
     const reverse = await transformed.reverse!(signal);
-    await (pipeline as (...streams: unknown[]) => Promise<void>)(createReadStream(path, { highWaterMark: 1 << 20 }), ...reverse, plainMeter, discard(), { signal });
+    await (pipeline as (...streams: unknown[]) => Promise<void>)(createReadStream(path, { highWaterMark: 1 << 20 }), ...reverse, plainMeter, discard(), {
+      signal,
+    });
     if (plainMeter.bytes === plain.size && plainMeter.sha256 === plain.sha256) {
-      return { note: `${stored.name}: read back through ${undone}: it turns back into ${plain.name} as it was written (${plain.size} bytes, SHA-256 ${plain.sha256})` };
+      return {
+        note: `${stored.name}: read back through ${undone}: it turns back into ${plain.name} as it was written (${plain.size} bytes, SHA-256 ${plain.sha256})`,
+      };
     }
     failure = `read back through ${undone}, it is ${plainMeter.bytes} bytes with SHA-256 ${plainMeter.sha256}, but ${plain.name} was ${plain.size} bytes with SHA-256 ${plain.sha256} when it was written`;
   } catch (error) {

@@ -48,7 +48,9 @@ async function checkStructure(written: WrittenExport, options: PackageCheckOptio
   if (written.format === 'ova') {
     const packageName = `${written.baseName}.ova`;
     if (!names.has(packageName)) {
-      return unopened(`${packageName} was stored transformed (${[...names].join(', ')}): the OVA inside was not opened, so its member order, manifest and disk images were not checked`);
+      return unopened(
+        `${packageName} was stored transformed (${[...names].join(', ')}): the OVA inside was not opened, so its member order, manifest and disk images were not checked`,
+      );
     }
     const copies = written.stagedPaths.get(packageName) ?? [];
     if (copies.length === 0) notes.push(`no destination keeps ${packageName} on a local file system; it was not checked`);
@@ -58,7 +60,9 @@ async function checkStructure(written: WrittenExport, options: PackageCheckOptio
 
   const descriptorName = `${written.baseName}.ovf`;
   if (!names.has(descriptorName)) {
-    return unopened(`${descriptorName} was stored transformed (${[...names].join(', ')}): the descriptor was not opened, so its references, the manifest and the disk images were not checked`);
+    return unopened(
+      `${descriptorName} was stored transformed (${[...names].join(', ')}): the descriptor was not opened, so its references, the manifest and the disk images were not checked`,
+    );
   }
   // One staged copy per local sink: group each file's paths by the folder they are in.
   const copies = new Map<string, Map<string, string>>();

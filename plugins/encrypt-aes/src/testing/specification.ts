@@ -12,7 +12,9 @@ function hkdf(ikm: Buffer, salt: Buffer, info: string, length: number): Buffer {
   const blocks: Buffer[] = [];
   let previous = Buffer.alloc(0);
   for (let counter = 1; Buffer.concat(blocks).length < length; counter++) {
-    previous = createHmac('sha256', prk).update(Buffer.concat([previous, Buffer.from(info, 'ascii'), Buffer.from([counter])])).digest();
+    previous = createHmac('sha256', prk)
+      .update(Buffer.concat([previous, Buffer.from(info, 'ascii'), Buffer.from([counter])]))
+      .digest();
     blocks.push(previous);
   }
   return Buffer.concat(blocks).subarray(0, length);
@@ -125,9 +127,10 @@ export function specDecrypt(file: Buffer, keys: { key?: Buffer; passphrase?: str
   if (file.length < headerLength) throw new Error('truncated header');
   const chunkSize = file.readUInt32BE(13);
   const fileSalt = file.subarray(33, 65);
-  const master = file[9] === 2
-    ? keys.key!
-    : specMaster({ kind: 'scrypt', passphrase: keys.passphrase!, salt: Buffer.from(file.subarray(17, 33)), log2N: file[10]!, r: file[11]!, p: file[12]! });
+  const master =
+    file[9] === 2
+      ? keys.key!
+      : specMaster({ kind: 'scrypt', passphrase: keys.passphrase!, salt: Buffer.from(file.subarray(17, 33)), log2N: file[10]!, r: file[11]!, p: file[12]! });
   const derived = fileKeys(master, fileSalt, version);
   if (!derived.check.equals(file.subarray(72, 88))) throw new Error('wrong key');
   const mac = createHmac('sha256', derived.header).update(file.subarray(0, macOffset)).digest();

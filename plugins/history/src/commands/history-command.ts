@@ -30,7 +30,10 @@ export class HistoryCommand extends FilteredHistoryCommand {
   });
 
   override json = Option.Boolean('--json', false, { description: 'Print the entries as NDJSON, one stored entry per line' });
-  last = Option.String('--last,-n', { description: 'How many of the latest matching exports to show (default 20)', validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]) });
+  last = Option.String('--last,-n', {
+    description: 'How many of the latest matching exports to show (default 20)',
+    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+  });
   all = Option.Boolean('--all', false, { description: 'Show every matching export' });
 
   async run(): Promise<number> {

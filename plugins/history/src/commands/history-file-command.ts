@@ -13,7 +13,9 @@ import type { HistoryRead } from '../history-store.ts';
 export const PLUGIN_NAME = 'history';
 
 export abstract class HistoryFileCommand extends BaseCommand {
-  historyFile = Option.String('--history', { description: 'History file to use (default: the history plugin\'s `path`, $HYPEREXPORT_HISTORY, or ~/.hyperexport/history.jsonl)' });
+  historyFile = Option.String('--history', {
+    description: "History file to use (default: the history plugin's `path`, $HYPEREXPORT_HISTORY, or ~/.hyperexport/history.jsonl)",
+  });
 
   /** `--history`, else the `path` of the configured history plugin, else the environment or default. */
   protected async historyPath(command: string): Promise<string> {
@@ -30,7 +32,9 @@ export abstract class HistoryFileCommand extends BaseCommand {
     if (read.corrupt > 0) {
       const shown = read.corruptLines.slice(0, 10).join(', ');
       const more = read.corruptLines.length > 10 ? ', ...' : '';
-      this.context.stderr.write(`warning: ${path}: skipped ${read.corrupt} corrupt line${read.corrupt === 1 ? '' : 's'} (line${read.corrupt === 1 ? '' : 's'} ${shown}${more}); they are dropped the next time the file is trimmed\n`);
+      this.context.stderr.write(
+        `warning: ${path}: skipped ${read.corrupt} corrupt line${read.corrupt === 1 ? '' : 's'} (line${read.corrupt === 1 ? '' : 's'} ${shown}${more}); they are dropped the next time the file is trimmed\n`,
+      );
     }
     if (read.newer > 0) {
       this.context.stderr.write(`warning: ${path}: skipped ${read.newer} entr${read.newer === 1 ? 'y' : 'ies'} written by a newer version of HyperExport\n`);
@@ -41,7 +45,10 @@ export abstract class HistoryFileCommand extends BaseCommand {
 
 export abstract class FilteredHistoryCommand extends HistoryFileCommand {
   vm = Option.String('--vm', { description: 'Only VMs whose name contains NAME (any case); `=NAME` for exactly NAME' });
-  status = Option.String('--status', { description: 'Only exports that succeeded, failed or were cancelled', validator: t.isEnum(JOB_STATUSES as JobStatus[]) });
+  status = Option.String('--status', {
+    description: 'Only exports that succeeded, failed or were cancelled',
+    validator: t.isEnum(JOB_STATUSES as JobStatus[]),
+  });
   since = Option.String('--since', { description: 'Only exports started at or after DATE: an ISO date/time or an age such as 7d, 12h, 30m' });
   until = Option.String('--until', { description: 'Only exports started before DATE (a bare date includes that day): ISO date/time or an age' });
 

@@ -30,7 +30,10 @@ export class ReportCommand extends FilteredHistoryCommand {
 
   override json = Option.Boolean('--json', false, { description: 'Same as --format json' });
   output = Option.String('--output,-o', { description: 'Write the report to FILE (.md: Markdown, .json: JSON, else text)' });
-  format = Option.String('--format', { description: 'text, markdown or json (default: from --output\'s extension, else text)', validator: t.isEnum(REPORT_FORMATS as ReportFormat[]) });
+  format = Option.String('--format', {
+    description: "text, markdown or json (default: from --output's extension, else text)",
+    validator: t.isEnum(REPORT_FORMATS as ReportFormat[]),
+  });
 
   async run(): Promise<number> {
     const { entries } = await this.filteredEntries('report');

@@ -8,7 +8,8 @@ import { isEmptyPolicy } from '../policy.ts';
 import { policyFrom, timeZoneFrom } from '../settings.ts';
 import type { RetentionOptions } from '../settings.ts';
 
-const countOption = (flag: string, description: string) => Option.String(flag, { description, validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(-1)]) });
+const countOption = (flag: string, description: string) =>
+  Option.String(flag, { description, validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(-1)]) });
 
 export class RetentionApplyCommand extends BaseCommand {
   static override paths = [['retention', 'apply']];
@@ -37,27 +38,31 @@ export class RetentionApplyCommand extends BaseCommand {
   keepYearly = countOption('--keep-yearly', 'Keep the newest export of each of the last N years that have one');
   keepWithin = Option.String('--keep-within', { description: 'Keep every export made within this of the newest one (30d, 2w, 1y6m, 12h)' });
   keepTags = Option.Array('--keep-tag', { description: 'Keep every export with this tag (repeatable)' });
-  timeZone = Option.String('--timezone', { description: 'IANA time zone the periods are computed in (default: the config\'s, else the machine\'s)' });
+  timeZone = Option.String('--timezone', { description: "IANA time zone the periods are computed in (default: the config's, else the machine's)" });
   vms = Option.Array('--vm', { description: 'Only the exports of this VM (repeatable; default: every VM)' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'Print what would be kept and deleted, and why; delete nothing' });
 
   async run(): Promise<number> {
     const loaded = await this.loadConfigFile('retention');
     const configured = loaded.plugins.find((plugin) => plugin.definition.name === 'retention')?.rawOptions as RetentionOptions | undefined;
-    const fromFlags: RetentionOptions = Object.fromEntries(Object.entries({
-      keepLast: this.keepLast,
-      keepHourly: this.keepHourly,
-      keepDaily: this.keepDaily,
-      keepWeekly: this.keepWeekly,
-      keepMonthly: this.keepMonthly,
-      keepYearly: this.keepYearly,
-      keepWithin: this.keepWithin,
-      keepTags: this.keepTags,
-    }).filter(([, value]) => value !== undefined));
-    const rules = Object.keys(fromFlags).length > 0 ? fromFlags : configured ?? {};
+    const fromFlags: RetentionOptions = Object.fromEntries(
+      Object.entries({
+        keepLast: this.keepLast,
+        keepHourly: this.keepHourly,
+        keepDaily: this.keepDaily,
+        keepWeekly: this.keepWeekly,
+        keepMonthly: this.keepMonthly,
+        keepYearly: this.keepYearly,
+        keepWithin: this.keepWithin,
+        keepTags: this.keepTags,
+      }).filter(([, value]) => value !== undefined),
+    );
+    const rules = Object.keys(fromFlags).length > 0 ? fromFlags : (configured ?? {});
     const policy = policyFrom(rules);
     if (isEmptyPolicy(policy)) {
-      throw new ConfigError('no retention rule is given, so nothing would be deleted', { hint: 'give --keep-last, --keep-within, --keep-daily … or configure the retention plugin' });
+      throw new ConfigError('no retention rule is given, so nothing would be deleted', {
+        hint: 'give --keep-last, --keep-within, --keep-daily … or configure the retention plugin',
+      });
     }
     const timeZone = timeZoneFrom({ timeZone: this.timeZone ?? configured?.timeZone });
     const exporter = await this.createExporter(loaded);
@@ -87,6 +92,9 @@ async function refuseMissingFolder(target: string): Promise<void> {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
-  if (!info) throw new ConfigError(`the target ${path} does not exist`, { hint: 'check the path (is the share mounted?); retention only looks for exports in an existing folder' });
+  if (!info)
+    throw new ConfigError(`the target ${path} does not exist`, {
+      hint: 'check the path (is the share mounted?); retention only looks for exports in an existing folder',
+    });
   if (!info.isDirectory()) throw new ConfigError(`the target ${path} is not a folder`, { hint: 'give the folder the exports were written to' });
 }

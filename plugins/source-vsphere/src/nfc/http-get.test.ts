@@ -69,7 +69,7 @@ describe('httpGet over TCP', () => {
     target.requests.length = 0;
   });
 
-  it('sends one GET with the caller\'s headers and reads a Content-Length body', async () => {
+  it("sends one GET with the caller's headers and reads a Content-Length body", async () => {
     target.respond = (socket) => {
       socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n`);
       socket.end(BODY);
@@ -210,9 +210,11 @@ describe('httpGet over TCP', () => {
     };
     const response = await httpGet({ url });
     const failure = new Error('no room');
-    await expect(response.readBody(() => {
-      throw failure;
-    })).rejects.toBe(failure);
+    await expect(
+      response.readBody(() => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
   });
 
   it('refuses header values that would split the request', async () => {
@@ -238,11 +240,27 @@ describe('httpGet over TLS', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hx-http-get-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1',
-      '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-days',
+        '1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
     server = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, handle(target));
     url = new URL(`https://127.0.0.1:${await listen(server)}/disk.vmdk`);
@@ -268,7 +286,7 @@ describe('httpGet over TLS', () => {
     expect(target.requests).toHaveLength(0);
   });
 
-  it('trusts the caller\'s CA', async () => {
+  it("trusts the caller's CA", async () => {
     expect((await fetchBody({ insecure: false, ca: cert })).equals(BODY)).toBe(true);
   });
 

@@ -58,7 +58,10 @@ function chunkedResponse(): Buffer {
 
 describe('ResponseParser', () => {
   it('parses a Content-Length response however the packets are cut', () => {
-    const response = Buffer.concat([Buffer.from('HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 5-304/900\r\nContent-Length: 300\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\n'), BODY]);
+    const response = Buffer.concat([
+      Buffer.from('HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 5-304/900\r\nContent-Length: 300\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\n'),
+      BODY,
+    ]);
     for (const packets of splits(response)) {
       const parsed = parse(packets);
       expect(parsed.complete).toBe(true);
@@ -120,14 +123,20 @@ describe('ResponseParser', () => {
   });
 
   it('skips informational responses', () => {
-    const parsed = parse([Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi')]);
+    const parsed = parse([
+      Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi'),
+    ]);
     expect(parsed.head?.statusCode).toBe(200);
     expect(parsed.head?.headers).toEqual({ 'content-length': '2' });
     expect(parsed.body.toString()).toBe('hi');
   });
 
   it('knows responses without a body', () => {
-    for (const head of ['HTTP/1.1 204 No Content\r\n\r\n', 'HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n', 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n']) {
+    for (const head of [
+      'HTTP/1.1 204 No Content\r\n\r\n',
+      'HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n',
+      'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n',
+    ]) {
       const parsed = parse([Buffer.from(head)]);
       expect(parsed.complete).toBe(true);
       expect(parsed.body).toHaveLength(0);
@@ -212,7 +221,9 @@ describe('ResponseParser', () => {
     it('a chunk-size line or trailers larger than their caps', () => {
       const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
       expect(() => parse([Buffer.from(`${head}1;${'x'.repeat(5000)}\r\n`)])).toThrow(/chunk-size line is longer than 4096 bytes/);
-      expect(() => parse([Buffer.from(`${head}0\r\nX-T: ${'t'.repeat(2000)}\r\n\r\n`)], { maxHeaderBytes: 1024 })).toThrow(/trailers are larger than 1024 bytes/);
+      expect(() => parse([Buffer.from(`${head}0\r\nX-T: ${'t'.repeat(2000)}\r\n\r\n`)], { maxHeaderBytes: 1024 })).toThrow(
+        /trailers are larger than 1024 bytes/,
+      );
     });
   });
 

@@ -11,7 +11,9 @@ import { brandError } from '@hyperexport/core';
 
 /** The response is not HTTP/1.x as this client accepts it. Permanent: another attempt will not help. */
 export class HttpProtocolError extends Error {
-  static { brandError(this, 'hyperexport.source-vsphere.HttpProtocolError'); }
+  static {
+    brandError(this, 'hyperexport.source-vsphere.HttpProtocolError');
+  }
 
   readonly code = 'HTTP_PROTOCOL';
   constructor(message: string) {
@@ -22,7 +24,9 @@ export class HttpProtocolError extends Error {
 
 /** The connection closed before the response was complete. Transient: worth another attempt. */
 export class HttpPrematureCloseError extends Error {
-  static { brandError(this, 'hyperexport.source-vsphere.HttpPrematureCloseError'); }
+  static {
+    brandError(this, 'hyperexport.source-vsphere.HttpPrematureCloseError');
+  }
 
   readonly code = 'HTTP_PREMATURE_CLOSE';
   constructor(message: string) {
@@ -43,10 +47,7 @@ export interface ResponseHead {
 
 /** How the body's end is found. */
 export type BodyFraming =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'length'; readonly length: number }
-  | { readonly kind: 'chunked' }
-  | { readonly kind: 'close' };
+  { readonly kind: 'none' } | { readonly kind: 'length'; readonly length: number } | { readonly kind: 'chunked' } | { readonly kind: 'close' };
 
 export interface ResponseParserOptions {
   /** Receives the body: views of the buffers given to execute(), valid as long as those are. */
@@ -304,7 +305,9 @@ export class ResponseParser {
     const cap = this.#state === State.chunkSize ? this.#maxChunkLineBytes : this.#maxHeaderBytes - this.#trailerBytes;
     const stop = newline < 0 ? data.length : newline;
     if (this.#line.length + (stop - offset) > cap) {
-      throw new HttpProtocolError(this.#state === State.chunkSize ? `a chunk-size line is longer than ${cap} bytes` : `the trailers are larger than ${this.#maxHeaderBytes} bytes`);
+      throw new HttpProtocolError(
+        this.#state === State.chunkSize ? `a chunk-size line is longer than ${cap} bytes` : `the trailers are larger than ${this.#maxHeaderBytes} bytes`,
+      );
     }
     this.#line += data.toString('latin1', offset, stop);
     if (newline < 0) return data.length;

@@ -11,13 +11,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAbortError } from '@hyperexport/core';
-import {
-  DownloadError,
-  RestartRequiredError,
-  isRestartRequired,
-  openResumableDownload,
-  redactUrl,
-} from './resumable-download.ts';
+import { DownloadError, RestartRequiredError, isRestartRequired, openResumableDownload, redactUrl } from './resumable-download.ts';
 import type { ResumableDownloadOptions, RetryInfo } from './resumable-download.ts';
 
 const DATA = randomBytes(8 * 1024 * 1024);
@@ -416,17 +410,21 @@ describe('openResumableDownload over HTTP', () => {
   describe('the checks of a resumed answer', () => {
     const L = DATA.length;
     /** First request: cut at CUT. Second: `second`. Later ones: served normally. */
-    const cutThen = (second: (req: IncomingMessage, res: ServerResponse) => void): Handler => (req, res, index) => {
-      if (index === 0) serve(req, res, { cutAfter: CUT });
-      else if (index === 1) second(req, res);
-      else serve(req, res);
-    };
-    const answer206 = (contentRange: string, body: Buffer, contentLength: number | undefined = body.length) => (_req: IncomingMessage, res: ServerResponse) => {
-      res.statusCode = 206;
-      res.setHeader('content-range', contentRange);
-      if (contentLength !== undefined) res.setHeader('content-length', contentLength);
-      res.end(body);
-    };
+    const cutThen =
+      (second: (req: IncomingMessage, res: ServerResponse) => void): Handler =>
+      (req, res, index) => {
+        if (index === 0) serve(req, res, { cutAfter: CUT });
+        else if (index === 1) second(req, res);
+        else serve(req, res);
+      };
+    const answer206 =
+      (contentRange: string, body: Buffer, contentLength: number | undefined = body.length) =>
+      (_req: IncomingMessage, res: ServerResponse) => {
+        res.statusCode = 206;
+        res.setHeader('content-range', contentRange);
+        if (contentLength !== undefined) res.setHeader('content-length', contentLength);
+        res.end(body);
+      };
 
     it.each([
       ['something before "bytes"', `xbytes ${CUT}-${L - 1}/${L}`],
@@ -438,7 +436,9 @@ describe('openResumableDownload over HTTP', () => {
       handler = cutThen(answer206(contentRange, DATA.subarray(CUT)));
       const { data, error } = await collect(open());
       expect(error).toBeInstanceOf(RestartRequiredError);
-      expect((error as Error).message).toBe(`cannot resume ${url} at byte ${CUT}: the server answered 206 with Content-Range ${JSON.stringify(contentRange)}, expected a start of ${CUT}; the file must be read again from the start`);
+      expect((error as Error).message).toBe(
+        `cannot resume ${url} at byte ${CUT}: the server answered 206 with Content-Range ${JSON.stringify(contentRange)}, expected a start of ${CUT}; the file must be read again from the start`,
+      );
       expect(sameBytes(data, DATA.subarray(0, CUT))).toBe(true);
     });
 
@@ -482,7 +482,9 @@ describe('openResumableDownload over HTTP', () => {
       const { data, error } = await collect(open());
       expect(error).toBeInstanceOf(RestartRequiredError);
       expect(error).toMatchObject({ offset: CUT, statusCode: 206 });
-      expect((error as Error).message).toBe(`cannot resume ${url} at byte ${CUT}: Content-Length 1000 does not match Content-Range ${contentRange}; the file must be read again from the start`);
+      expect((error as Error).message).toBe(
+        `cannot resume ${url} at byte ${CUT}: Content-Length 1000 does not match Content-Range ${contentRange}; the file must be read again from the start`,
+      );
       expect(sameBytes(data, DATA.subarray(0, CUT))).toBe(true);
     });
 
@@ -514,7 +516,9 @@ describe('openResumableDownload over HTTP', () => {
     it('a 200 to a ranged request names why the file restarts', async () => {
       handler = cutThen((req, res) => serve(req, res, { honourRange: false }));
       const { error } = await collect(open());
-      expect((error as Error).message).toBe(`cannot resume ${url} at byte ${CUT}: the server ignored Range and answered 200; the file must be read again from the start`);
+      expect((error as Error).message).toBe(
+        `cannot resume ${url} at byte ${CUT}: the server ignored Range and answered 200; the file must be read again from the start`,
+      );
     });
 
     it('416 to a ranged request restarts the file; 416 or 404 otherwise fail as they are', async () => {
@@ -526,7 +530,9 @@ describe('openResumableDownload over HTTP', () => {
       const ranged = await collect(open());
       expect(ranged.error).toBeInstanceOf(RestartRequiredError);
       expect(ranged.error).toMatchObject({ statusCode: 416, offset: CUT });
-      expect((ranged.error as Error).message).toBe(`cannot resume ${url} at byte ${CUT}: the server cannot serve that range (416); the file must be read again from the start`);
+      expect((ranged.error as Error).message).toBe(
+        `cannot resume ${url} at byte ${CUT}: the server cannot serve that range (416); the file must be read again from the start`,
+      );
 
       seen = [];
       handler = status(416);
@@ -644,11 +650,27 @@ describe('openResumableDownload over HTTPS', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hx-nfc-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1',
-      '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-days',
+        '1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     server = createTlsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
       requests++;
       serve(req, res, requests === 1 ? { cutAfter: CUT } : {});
@@ -663,7 +685,7 @@ describe('openResumableDownload over HTTPS', () => {
     requests = 0;
   });
 
-  it('downloads and resumes over TLS with the caller\'s CA', async () => {
+  it("downloads and resumes over TLS with the caller's CA", async () => {
     const tls = { insecure: false, ca: readFileSync(join(dir, 'cert.pem'), 'utf8') };
     const { data, error } = await collect(openResumableDownload({ url, tls, signal: new AbortController().signal, retry: FAST }));
     expect(error).toBeUndefined();
@@ -687,7 +709,13 @@ describe('openResumableDownload over HTTPS', () => {
   it('fails at once on a certificate that does not match the pinned thumbprint, and accepts one that does', async () => {
     const retries: RetryInfo[] = [];
     const wrong = await collect(
-      openResumableDownload({ url, tls: { insecure: false, thumbprint: 'AB'.repeat(32) }, signal: new AbortController().signal, retry: FAST, onRetry: (info) => retries.push(info) }),
+      openResumableDownload({
+        url,
+        tls: { insecure: false, thumbprint: 'AB'.repeat(32) },
+        signal: new AbortController().signal,
+        retry: FAST,
+        onRetry: (info) => retries.push(info),
+      }),
     );
     expect(wrong.error).toBeInstanceOf(DownloadError);
     expect(wrong.error).toMatchObject({ retriesExhausted: false });

@@ -73,7 +73,9 @@ export interface ResumableDownloadOptions {
  * recognises it by `code === 'SOURCE_RESTART'`.
  */
 export class RestartRequiredError extends HyperExportError {
-  static { brandError(this, 'hyperexport.source-vsphere.RestartRequiredError'); }
+  static {
+    brandError(this, 'hyperexport.source-vsphere.RestartRequiredError');
+  }
 
   /** URL without userinfo, when a download raised it. */
   readonly url: string | undefined;
@@ -97,7 +99,9 @@ export function isRestartRequired(error: unknown): error is RestartRequiredError
 
 /** The download failed for good: a permanent error (404, TLS), or retries ran out. */
 export class DownloadError extends HyperExportError {
-  static { brandError(this, 'hyperexport.source-vsphere.DownloadError'); }
+  static {
+    brandError(this, 'hyperexport.source-vsphere.DownloadError');
+  }
 
   /** URL without userinfo. */
   readonly url: string;
@@ -122,7 +126,9 @@ export class DownloadError extends HyperExportError {
 
 /** What the stream is destroyed with when the caller's signal aborts. */
 export class DownloadAbortedError extends Error {
-  static { brandError(this, 'hyperexport.source-vsphere.DownloadAbortedError'); }
+  static {
+    brandError(this, 'hyperexport.source-vsphere.DownloadAbortedError');
+  }
 
   readonly code = 'ABORT_ERR';
   constructor(reason: unknown) {
@@ -160,7 +166,9 @@ const MAX_RETRY_AFTER_MS = 10 * 60_000;
 
 /** An attempt failed in a way another attempt may fix. */
 class TransientFailure extends Error {
-  static { brandError(this, 'hyperexport.source-vsphere.TransientFailure'); }
+  static {
+    brandError(this, 'hyperexport.source-vsphere.TransientFailure');
+  }
 
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
@@ -322,7 +330,9 @@ class ResumableDownload extends Readable {
   /** Ends the download with `error`, or with RestartRequiredError when the caller says so. */
   #fail(error: Error): void {
     if (!(error instanceof RestartRequiredError) && this.#restartOn?.(error)) {
-      this.destroy(new RestartRequiredError(`${error.message}; the file must be read again from the start`, { url: this.#safeUrl, offset: this.#position, cause: error }));
+      this.destroy(
+        new RestartRequiredError(`${error.message}; the file must be read again from the start`, { url: this.#safeUrl, offset: this.#position, cause: error }),
+      );
       return;
     }
     this.destroy(error);
@@ -356,10 +366,13 @@ class ResumableDownload extends Readable {
       if (failures >= this.#attempts) {
         const status = error instanceof TransientFailure ? error.status : undefined;
         this.#fail(
-          new DownloadError(
-            `GET ${this.#safeUrl}: giving up after ${failures} attempts without progress at byte ${this.#position}: ${describe(error)}`,
-            { url: this.#safeUrl, statusCode: status, bytesReceived: this.#position, retriesExhausted: true, cause: error },
-          ),
+          new DownloadError(`GET ${this.#safeUrl}: giving up after ${failures} attempts without progress at byte ${this.#position}: ${describe(error)}`, {
+            url: this.#safeUrl,
+            statusCode: status,
+            bytesReceived: this.#position,
+            retriesExhausted: true,
+            cause: error,
+          }),
         );
         return;
       }

@@ -4,7 +4,9 @@ import { brandError, ExportError } from '@hyperexport/core';
 import type { XmlNode } from './xml.ts';
 
 export class VimFault extends ExportError {
-  static { brandError(this, 'hyperexport.source-vsphere.VimFault'); }
+  static {
+    brandError(this, 'hyperexport.source-vsphere.VimFault');
+  }
 
   /** The vim25 fault type, e.g. `InvalidLogin`, `NotAuthenticated`, `InvalidState`. */
   readonly faultName: string;

@@ -36,12 +36,11 @@ export async function retrieveContainerContents(
   pageSize = 100,
 ): Promise<ObjectContent[]> {
   const { viewManager } = client.serviceContent;
-  const created = await client.invoke('CreateContainerView', [
-    moRef('_this', viewManager),
-    moRef('container', container),
-    text('type', type),
-    text('recursive', true),
-  ], signal);
+  const created = await client.invoke(
+    'CreateContainerView',
+    [moRef('_this', viewManager), moRef('container', container), text('type', type), text('recursive', true)],
+    signal,
+  );
   const view = created.childRef('returnval');
   if (!view) throw new Error('CreateContainerView returned no view');
   try {
@@ -62,11 +61,9 @@ export async function retrieveContainerContents(
 async function retrieveAll(client: VimClient, specSet: string, signal?: AbortSignal, pageSize = 100): Promise<ObjectContent[]> {
   const collector = client.serviceContent.propertyCollector;
   const results: ObjectContent[] = [];
-  let answer = (await client.invoke('RetrievePropertiesEx', [
-    moRef('_this', collector),
-    specSet,
-    el('options', text('maxObjects', pageSize)),
-  ], signal)).child('returnval');
+  let answer = (await client.invoke('RetrievePropertiesEx', [moRef('_this', collector), specSet, el('options', text('maxObjects', pageSize))], signal)).child(
+    'returnval',
+  );
   while (answer) {
     results.push(...answer.children('objects').map(toObjectContent));
     const token = answer.childText('token');

@@ -23,7 +23,9 @@ export interface TlsSettings {
 export function normalizeThumbprint(thumbprint: string): string {
   const hex = thumbprint.replace(/[:\s]/g, '').toUpperCase();
   if (!/^[0-9A-F]{40}$/.test(hex) && !/^[0-9A-F]{64}$/.test(hex)) {
-    throw new ConfigError(`thumbprint "${thumbprint}" is neither a SHA-1 (40 hex digits) nor a SHA-256 (64 hex digits) fingerprint`, { hint: 'copy it from `govc about.cert -k -thumbprint` or `openssl x509 -noout -fingerprint -sha256`' });
+    throw new ConfigError(`thumbprint "${thumbprint}" is neither a SHA-1 (40 hex digits) nor a SHA-256 (64 hex digits) fingerprint`, {
+      hint: 'copy it from `govc about.cert -k -thumbprint` or `openssl x509 -noout -fingerprint -sha256`',
+    });
   }
   return hex;
 }
@@ -112,7 +114,16 @@ export function createDispatcher(settings: TlsSettings): Dispatcher {
 export function describeTlsError(error: unknown): string | undefined {
   const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
   if (!code) return undefined;
-  if (['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'].includes(code)) {
+  if (
+    [
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'CERT_HAS_EXPIRED',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+    ].includes(code)
+  ) {
     return `the server's certificate is not trusted (${code}); pin it with --thumbprint (GOVC_TLS_THUMBPRINT), trust its CA with GOVC_TLS_CA_CERTS, or, knowing the risk, set GOVC_INSECURE=1 / --insecure`;
   }
   return undefined;

@@ -9,7 +9,8 @@ import { retrieveContainerContents } from './property-collector.ts';
 import { VimClient } from './vim-client.ts';
 import { VimFault } from './faults.ts';
 
-const envelope = (body: string) => `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
+const envelope = (body: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
 
 const SERVICE_CONTENT = `<RetrieveServiceContentResponse xmlns="urn:vim25"><returnval>
 <rootFolder type="Folder">group-d1</rootFolder><propertyCollector type="PropertyCollector">propertyCollector</propertyCollector>
@@ -17,7 +18,8 @@ const SERVICE_CONTENT = `<RetrieveServiceContentResponse xmlns="urn:vim25"><retu
 <sessionManager type="SessionManager">SessionManager</sessionManager><ovfManager type="OvfManager">OvfManager</ovfManager>
 <about><fullName>Fake vCenter</fullName><apiVersion>8.0.2.0</apiVersion><apiType>VirtualCenter</apiType></about></returnval></RetrieveServiceContentResponse>`;
 
-const vmObject = (index: number) => `<objects><obj type="VirtualMachine">vm-${index}</obj><propSet><name>name</name><val xsi:type="xsd:string">vm${index}</val></propSet></objects>`;
+const vmObject = (index: number) =>
+  `<objects><obj type="VirtualMachine">vm-${index}</obj><propSet><name>name</name><val xsi:type="xsd:string">vm${index}</val></propSet></objects>`;
 
 let server: Server;
 let url: URL;
@@ -45,17 +47,35 @@ beforeAll(async () => {
         case 'Login':
           if (body.includes('<password>wrong</password>')) {
             // vCenter's own prefixes: the detail type is `vim25:InvalidLogin` with xmlns:vim25.
-            return reply(500, '<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>Cannot complete login due to an incorrect user name or password.</faultstring><detail><InvalidLoginFault xmlns="urn:vim25" xmlns:vim25="urn:vim25" xsi:type="vim25:InvalidLogin"></InvalidLoginFault></detail></soapenv:Fault>');
+            return reply(
+              500,
+              '<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>Cannot complete login due to an incorrect user name or password.</faultstring><detail><InvalidLoginFault xmlns="urn:vim25" xmlns:vim25="urn:vim25" xsi:type="vim25:InvalidLogin"></InvalidLoginFault></detail></soapenv:Fault>',
+            );
           }
-          return reply(200, '<LoginResponse xmlns="urn:vim25"><returnval><key>s1</key></returnval></LoginResponse>', { 'set-cookie': 'vmware_soap_session="abc123"; Path=/; HttpOnly; Secure' });
+          return reply(200, '<LoginResponse xmlns="urn:vim25"><returnval><key>s1</key></returnval></LoginResponse>', {
+            'set-cookie': 'vmware_soap_session="abc123"; Path=/; HttpOnly; Secure',
+          });
         case 'CreateContainerView':
-          return reply(200, '<CreateContainerViewResponse xmlns="urn:vim25"><returnval type="ContainerView">session[1]view</returnval></CreateContainerViewResponse>');
+          return reply(
+            200,
+            '<CreateContainerViewResponse xmlns="urn:vim25"><returnval type="ContainerView">session[1]view</returnval></CreateContainerViewResponse>',
+          );
         case 'RetrievePropertiesEx':
           // Pages of two objects, whatever maxObjects says, as vCenter may return fewer.
-          return reply(200, `<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><token>page-2</token>${vmObject(1)}${vmObject(2)}</returnval></RetrievePropertiesExResponse>`);
+          return reply(
+            200,
+            `<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><token>page-2</token>${vmObject(1)}${vmObject(2)}</returnval></RetrievePropertiesExResponse>`,
+          );
         case 'ContinueRetrievePropertiesEx':
-          if (body.includes('<token>page-2</token>')) return reply(200, `<ContinueRetrievePropertiesExResponse xmlns="urn:vim25"><returnval><token>page-3</token>${vmObject(3)}${vmObject(4)}</returnval></ContinueRetrievePropertiesExResponse>`);
-          return reply(200, `<ContinueRetrievePropertiesExResponse xmlns="urn:vim25"><returnval>${vmObject(5)}</returnval></ContinueRetrievePropertiesExResponse>`);
+          if (body.includes('<token>page-2</token>'))
+            return reply(
+              200,
+              `<ContinueRetrievePropertiesExResponse xmlns="urn:vim25"><returnval><token>page-3</token>${vmObject(3)}${vmObject(4)}</returnval></ContinueRetrievePropertiesExResponse>`,
+            );
+          return reply(
+            200,
+            `<ContinueRetrievePropertiesExResponse xmlns="urn:vim25"><returnval>${vmObject(5)}</returnval></ContinueRetrievePropertiesExResponse>`,
+          );
         case 'DestroyView':
         case 'Logout':
           return reply(200, `<${method}Response xmlns="urn:vim25"></${method}Response>`);
@@ -81,7 +101,16 @@ describe('VimClient', () => {
     const vms = await retrieveContainerContents(client, client.serviceContent.rootFolder, 'VirtualMachine', ['name'], undefined, 2);
     expect(vms.map((vm) => vm.props.get('name')?.text)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5']);
     await client.close();
-    expect(requests.map((r) => r.method)).toEqual(['RetrieveServiceContent', 'Login', 'CreateContainerView', 'RetrievePropertiesEx', 'ContinueRetrievePropertiesEx', 'ContinueRetrievePropertiesEx', 'DestroyView', 'Logout']);
+    expect(requests.map((r) => r.method)).toEqual([
+      'RetrieveServiceContent',
+      'Login',
+      'CreateContainerView',
+      'RetrievePropertiesEx',
+      'ContinueRetrievePropertiesEx',
+      'ContinueRetrievePropertiesEx',
+      'DestroyView',
+      'Logout',
+    ]);
     expect(requests.every((r) => r.soapAction === 'urn:vim25/8.0.2.0')).toBe(true);
     expect(requests.slice(2).every((r) => r.cookie === 'vmware_soap_session="abc123"')).toBe(true);
     expect(requests.find((r) => r.method === 'RetrievePropertiesEx')!.body).toContain('<maxObjects>2</maxObjects>');

@@ -50,11 +50,11 @@ export class VimClient {
       const version = await discoverVersion(settings.url, dispatcher, signal);
       const client = new VimClient(settings.url, dispatcher, version);
       client.#content = await client.#retrieveServiceContent(signal);
-      await client.invoke('Login', [
-        moRef('_this', client.serviceContent.sessionManager),
-        text('userName', settings.username),
-        text('password', settings.password),
-      ], signal);
+      await client.invoke(
+        'Login',
+        [moRef('_this', client.serviceContent.sessionManager), text('userName', settings.username), text('password', settings.password)],
+        signal,
+      );
       return client;
     } catch (error) {
       await dispatcher.close().catch(() => undefined);
@@ -77,9 +77,10 @@ export class VimClient {
    * first. Returns the `<MethodResponse>` element.
    */
   async invoke(method: string, args: readonly string[], signal?: AbortSignal): Promise<XmlNode> {
-    const body = `<?xml version="1.0" encoding="UTF-8"?>`
-      + `<soapenv:Envelope xmlns:soapenv="${SOAP_ENV_NS}" xmlns:xsd="${XSD_NS}" xmlns:xsi="${XSI_NS}">`
-      + `<soapenv:Body>${el(method, args.join(''), { xmlns: 'urn:vim25' })}</soapenv:Body></soapenv:Envelope>`;
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?>` +
+      `<soapenv:Envelope xmlns:soapenv="${SOAP_ENV_NS}" xmlns:xsd="${XSD_NS}" xmlns:xsi="${XSI_NS}">` +
+      `<soapenv:Body>${el(method, args.join(''), { xmlns: 'urn:vim25' })}</soapenv:Body></soapenv:Envelope>`;
     let response: Dispatcher.ResponseData;
     try {
       response = await request(this.url, {
@@ -101,7 +102,10 @@ export class VimClient {
     if (session) this.#cookie = session.split(';')[0];
     const xml = await response.body.text();
     if (response.statusCode !== 200 && response.statusCode !== 500) {
-      throw new ExportError(`${method}: ${this.url.origin} answered HTTP ${response.statusCode}`, { code: 'VIM_HTTP', hint: 'check that the URL points at a vCenter or ESXi SDK endpoint (https://HOST/sdk)' });
+      throw new ExportError(`${method}: ${this.url.origin} answered HTTP ${response.statusCode}`, {
+        code: 'VIM_HTTP',
+        hint: 'check that the URL points at a vCenter or ESXi SDK endpoint (https://HOST/sdk)',
+      });
     }
     const envelope = parseXml(xml, `the answer to ${method}`);
     const payload = envelope.child('Body')?.children()[0];
@@ -169,8 +173,19 @@ function connectionError(url: URL, error: unknown): Error {
   const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
   const reason = error instanceof Error ? error.message : String(error);
   if (tls) return new ExportError(`cannot connect to ${url.host}: ${reason}`, { code: 'TLS', hint: tls, cause: error });
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EAI_AGAIN') {
-    return new ExportError(`cannot reach ${url.host} (${code})`, { code: 'UNREACHABLE', hint: 'check GOVC_URL / --url and that the host is up and reachable', cause: error });
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ETIMEDOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'EAI_AGAIN'
+  ) {
+    return new ExportError(`cannot reach ${url.host} (${code})`, {
+      code: 'UNREACHABLE',
+      hint: 'check GOVC_URL / --url and that the host is up and reachable',
+      cause: error,
+    });
   }
   return new ExportError(`request to ${url.host} failed: ${reason}`, { code: 'NETWORK', cause: error });
 }

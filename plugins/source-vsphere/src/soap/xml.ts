@@ -16,7 +16,9 @@ export function escapeXml(text: string): string {
 export type XmlChild = string | undefined | false | null | readonly XmlChild[];
 
 export function el(name: string, content?: XmlChild, attributes: Record<string, string> = {}): string {
-  const attrs = Object.entries(attributes).map(([key, value]) => ` ${key}="${escapeXml(value)}"`).join('');
+  const attrs = Object.entries(attributes)
+    .map(([key, value]) => ` ${key}="${escapeXml(value)}"`)
+    .join('');
   const body = flatten(content);
   return `<${name}${attrs}>${body}</${name}>`;
 }

@@ -5,7 +5,22 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BaseCommand, Command, ConfigError, DigestMeter, EXPORT_RECORD_SUFFIX, ExitCode, ExportError, Option, createExclusiveWriteStream, deleteExport, formatBytes, listExportRecords, readExportRecord, temporaryPathBeside } from '@hyperexport/core';
+import {
+  BaseCommand,
+  Command,
+  ConfigError,
+  DigestMeter,
+  EXPORT_RECORD_SUFFIX,
+  ExitCode,
+  ExportError,
+  Option,
+  createExclusiveWriteStream,
+  deleteExport,
+  formatBytes,
+  listExportRecords,
+  readExportRecord,
+  temporaryPathBeside,
+} from '@hyperexport/core';
 import type { FoundExport, StorageService } from '@hyperexport/core';
 
 abstract class RemoteCommand extends BaseCommand {
@@ -32,9 +47,14 @@ abstract class RemoteCommand extends BaseCommand {
     const candidates = (await listExportRecords(service, '', signal)).filter((found) => found.record.baseName === last || found.keys.includes(last));
     if (candidates.length !== 1) {
       await service.close?.();
-      throw new ConfigError(candidates.length === 0 ? `no export named ${last} at ${service.url}` : `${last} matches several exports at ${service.url}: ${candidates.map((found) => found.recordKey).join(', ')}`, {
-        hint: 'list them with `hyperexport remote ls URL` and give the record (NAME.FORMAT.hyperexport.json)',
-      });
+      throw new ConfigError(
+        candidates.length === 0
+          ? `no export named ${last} at ${service.url}`
+          : `${last} matches several exports at ${service.url}: ${candidates.map((found) => found.recordKey).join(', ')}`,
+        {
+          hint: 'list them with `hyperexport remote ls URL` and give the record (NAME.FORMAT.hyperexport.json)',
+        },
+      );
     }
     return { service, found: candidates[0]! };
   }
@@ -60,7 +80,10 @@ export class RemoteListCommand extends RemoteCommand {
     try {
       if (this.all) {
         for await (const object of service.list('', { signal })) {
-          if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'object', key: object.key, size: object.size, lastModified: object.lastModified?.toISOString() })}\n`);
+          if (this.json)
+            this.context.stdout.write(
+              `${JSON.stringify({ type: 'object', key: object.key, size: object.size, lastModified: object.lastModified?.toISOString() })}\n`,
+            );
           else this.context.stdout.write(`${formatBytes(object.size).padStart(10)}  ${object.lastModified?.toISOString() ?? ''}  ${object.key}\n`);
         }
         return ExitCode.OK;
@@ -69,10 +92,14 @@ export class RemoteListCommand extends RemoteCommand {
       for (const found of exports) {
         const size = found.record.files.reduce((sum, file) => sum + file.size, 0);
         if (this.json) {
-          this.context.stdout.write(`${JSON.stringify({ type: 'export', record: service.urlOf(found.recordKey), vm: found.record.vmName, name: found.record.baseName, format: found.record.format, createdAt: found.record.createdAt, size, stages: found.record.stages, tags: found.record.tags })}\n`);
+          this.context.stdout.write(
+            `${JSON.stringify({ type: 'export', record: service.urlOf(found.recordKey), vm: found.record.vmName, name: found.record.baseName, format: found.record.format, createdAt: found.record.createdAt, size, stages: found.record.stages, tags: found.record.tags })}\n`,
+          );
         } else {
           const tags = found.record.tags.length > 0 ? `  [${found.record.tags.join(', ')}]` : '';
-          this.context.stdout.write(`${found.record.createdAt}  ${found.record.format.toUpperCase()}  ${formatBytes(size).padStart(10)}  ${found.record.baseName}  (vm ${found.record.vmName}${found.record.stages.length > 0 ? `; ${found.record.stages.join(', ')}` : ''})${tags}\n`);
+          this.context.stdout.write(
+            `${found.record.createdAt}  ${found.record.format.toUpperCase()}  ${formatBytes(size).padStart(10)}  ${found.record.baseName}  (vm ${found.record.vmName}${found.record.stages.length > 0 ? `; ${found.record.stages.join(', ')}` : ''})${tags}\n`,
+          );
         }
       }
       if (!this.json && exports.length === 0) this.context.stdout.write(`no exports at ${service.url}\n`);
@@ -108,7 +135,13 @@ export class RemoteGetCommand extends RemoteCommand {
     try {
       const top = [...new Set(found.record.files.map((file) => file.path.split('/')[0]!)), found.recordKey.split('/').at(-1)!];
       for (const entry of top) {
-        if (!this.overwrite && (await stat(join(output, entry)).then(() => true, () => false))) {
+        if (
+          !this.overwrite &&
+          (await stat(join(output, entry)).then(
+            () => true,
+            () => false,
+          ))
+        ) {
           throw new ConfigError(`${join(output, entry)} already exists`, { hint: 'give --overwrite, or another --output' });
         }
       }
@@ -121,7 +154,10 @@ export class RemoteGetCommand extends RemoteCommand {
         const meter = new DigestMeter();
         await pipeline(await service.get(`${folder}${file.path}`, { signal }), meter, createExclusiveWriteStream(target, { flush: true }), { signal });
         if (meter.bytes !== file.size || meter.sha256 !== file.sha256) {
-          throw new ExportError(`${service.urlOf(`${folder}${file.path}`)} does not match its record (${meter.bytes} bytes, SHA-256 ${meter.sha256})`, { code: 'VERIFY', hint: 'the stored copy is damaged; nothing was written' });
+          throw new ExportError(`${service.urlOf(`${folder}${file.path}`)} does not match its record (${meter.bytes} bytes, SHA-256 ${meter.sha256})`, {
+            code: 'VERIFY',
+            hint: 'the stored copy is damaged; nothing was written',
+          });
         }
         if (!this.json) this.context.stdout.write(`${file.path}: ${formatBytes(file.size)} verified\n`);
       }
@@ -158,7 +194,8 @@ export class RemoteRemoveCommand extends RemoteCommand {
     try {
       if (!this.yes) {
         const stdin = this.context.stdin as Readable & { isTTY?: boolean };
-        if (!stdin.isTTY) throw new ConfigError(`refusing to delete ${service.urlOf(found.recordKey)} without confirmation: stdin is not a terminal`, { hint: 'pass --yes' });
+        if (!stdin.isTTY)
+          throw new ConfigError(`refusing to delete ${service.urlOf(found.recordKey)} without confirmation: stdin is not a terminal`, { hint: 'pass --yes' });
         const prompt = createInterface({ input: this.context.stdin, output: this.context.stdout });
         const answer = await prompt.question(`Delete ${found.record.baseName} (${found.keys.length} objects) at ${service.url}? [y/N] `);
         prompt.close();
@@ -168,7 +205,8 @@ export class RemoteRemoveCommand extends RemoteCommand {
         }
       }
       await deleteExport(service, found, signal);
-      if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'result', status: 'succeeded', deleted: found.keys.map((key) => service.urlOf(key)) })}\n`);
+      if (this.json)
+        this.context.stdout.write(`${JSON.stringify({ type: 'result', status: 'succeeded', deleted: found.keys.map((key) => service.urlOf(key)) })}\n`);
       else this.context.stdout.write(`deleted ${found.record.baseName}: ${found.keys.length} objects\n`);
       return ExitCode.OK;
     } finally {
