@@ -8,9 +8,13 @@ import { Exporter } from '../exporter.ts';
 import type { EventBus } from '../events.ts';
 import { redactCredentialsDeep, redactUrlCredentials } from '../redact-credentials.ts';
 import { loadBuiltinPlugins } from './builtin-plugins.ts';
+import { withPlaceholder } from './placeholders.ts';
 
 export abstract class BaseCommand extends Command {
-  config = Option.String('--config,-c', { description: 'Path of the config file (default: hyperexport.config.* found from the working directory upward)' });
+  config = withPlaceholder(
+    'FILE',
+    Option.String('--config,-c', { description: 'Path of the config file (default: hyperexport.config.* found from the working directory upward)' }),
+  );
   json = Option.Boolean('--json', false, { description: 'Print NDJSON events and a final result object on stdout' });
 
   /** Set when clipanion rejected an option value before `execute` ran. */

@@ -19,6 +19,7 @@ import { attachReporter, chooseReporterMode } from './progress-reporter.ts';
 import type { Reporter } from './progress-reporter.ts';
 import { watchClosedOutput } from './closed-output.ts';
 import { profileSettings } from './profile-settings.ts';
+import { withPlaceholder } from './placeholders.ts';
 
 /** Flags that plugins read from `spec.extra`, with the flag that sets each, for messages. */
 const PLUGIN_FLAGS: Record<string, string> = {
@@ -94,7 +95,7 @@ export class ExportCommand extends RemoteSourceCommand {
   });
   profile = Option.String('--profile', { description: 'Apply a saved or built-in export profile (see `hyperexport profiles list`)' });
   format = Option.String('--format', { description: 'ova (one file) or ovf (a folder)', validator: t.isEnum(['ova', 'ovf'] as const) });
-  output = Option.String('--output,-o', { description: 'Directory to write the export to' });
+  output = withPlaceholder('DIR', Option.String('--output,-o', { description: 'Directory to write the export to' }));
   name = Option.String('--name', { description: 'Base name of the export (default: the VM name)' });
   parallel = Option.String('--parallel', {
     description: 'Disks read at once per VM (default 4)',

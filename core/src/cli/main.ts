@@ -4,6 +4,7 @@ import { Builtins, Cli } from 'clipanion';
 import type { BaseContext } from 'clipanion';
 import { ExitCode } from '../errors.ts';
 import { BaseCommand } from './base-command.ts';
+import { HyperExportCli, wantsColors } from './hyperexport-cli.ts';
 import { tolerateClosedOutput } from './closed-output.ts';
 import { loadBuiltinCommands } from './builtin-plugins.ts';
 import { ExportCommand } from './export-command.ts';
@@ -13,8 +14,13 @@ import { ProfilesDeleteCommand, ProfilesInitCommand, ProfilesListCommand, Profil
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export async function createCli(): Promise<Cli> {
-  const cli = new Cli({ binaryName: 'hyperexport', binaryLabel: 'HyperExport', binaryVersion: packageJson.version });
+export async function createCli(options: { colors?: boolean } = {}): Promise<HyperExportCli> {
+  const cli = new HyperExportCli({
+    binaryName: 'hyperexport',
+    binaryLabel: 'HyperExport',
+    binaryVersion: packageJson.version,
+    enableColors: options.colors ?? false,
+  });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(ExportCommand);
@@ -31,8 +37,8 @@ export async function createCli(): Promise<Cli> {
 }
 
 export async function main(argv: string[], context: Partial<BaseContext> = {}): Promise<number> {
-  const cli = await createCli();
   const full: BaseContext = { ...Cli.defaultContext, ...context };
+  const cli = await createCli({ colors: wantsColors(full) });
   // A closed pipe (`hyperexport ... | true`) is no crash; the export command also cancels on it.
   tolerateClosedOutput(full.stdout);
   tolerateClosedOutput(full.stderr);
