@@ -162,7 +162,7 @@ export class Exporter {
     const exporter = new Exporter(options);
     for (const plugin of plugins) {
       try {
-        await plugin.definition.setup(exporter, plugin.options);
+        await plugin.definition.setup(exporter, plugin.options, plugin.settings);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new ConfigError(`plugin "${plugin.definition.name}" failed to set up: ${reason}`, { cause: error });

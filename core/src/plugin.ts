@@ -2,7 +2,13 @@
 // Vite, applied to an Exporter whose tapable hooks it taps. Options are checked against a typanion
 // schema when the config loads; every problem is listed at once and unknown keys are rejected.
 import type * as t from 'typanion';
+import type { CommandClass } from 'clipanion';
 import type { Exporter } from './exporter.ts';
+import type { ReverseStage } from './model.ts';
+import type { SettingsDeclarations } from './settings/setting-declaration.ts';
+import { splitPluginOptions } from './settings/plugin-option-settings.ts';
+import { createSettingsReader } from './settings/settings-reader.ts';
+import type { SettingsReader } from './settings/settings-reader.ts';
 
 // A brand instead of `instanceof`: two copies of core may be loaded (a plugin's own dependency
 // and the CLI's), and a Symbol.for key is shared by both.
@@ -10,7 +16,7 @@ export const PLUGIN_BRAND: unique symbol = Symbol.for('hyperexport.plugin') as n
 
 export type OptionsSchema<O> = t.StrictValidator<unknown, O>;
 
-export interface PluginDefinition<O = undefined> {
+export interface PluginDefinition<O = undefined, S extends SettingsDeclarations = {}> {
   /** Unique name, e.g. `store-local` or `@acme/hyperexport-tape`. */
   readonly name: string;
   readonly version: string;
@@ -22,37 +28,51 @@ export interface PluginDefinition<O = undefined> {
   /** Capabilities or plugin names that must also be configured. */
   readonly requires?: readonly string[];
   /**
-   * Keys of `job.spec.extra` this plugin reads (e.g. `snapshotBefore`). A key that the command
-   * line or a profile sets and no configured plugin reads is an error, never silently ignored.
+   * The settings of each job this plugin reads, by name (see settings/setting-declaration.ts):
+   * from them the CLI builds the `export` and `profiles save` flags, the profile schema and the
+   * help, and a config may set them among the plugin's options. A flag or a profile key that no
+   * configured plugin declares is a usage error, never silently ignored.
    */
+  readonly settings?: S;
+  /** @deprecated Keys of `job.spec.extra` this plugin reads; declare `settings` instead. */
   readonly consumes?: readonly string[];
+  /** CLI commands the plugin adds (clipanion classes, e.g. extending BaseCommand), registered when it is loaded. */
+  readonly commands?: readonly CommandClass<any>[];
+  /** Stages that undo this plugin's transforms, for `hyperexport restore` and `decrypt`. */
+  readonly reverseStages?: readonly ReverseStage[];
   /** `pre` plugins are set up (and so tapped) before normal ones, `post` after. */
   readonly enforce?: 'pre' | 'post';
-  /** Taps the exporter's hooks. Runs once, before any job; hooks are sealed after. */
-  setup(exporter: Exporter, options: O): void | Promise<void>;
+  /**
+   * Taps the exporter's hooks. Runs once, before any job; hooks are sealed after. `settings.of(job.spec)`
+   * gives the job's values of the declared settings, typed and checked.
+   */
+  setup(exporter: Exporter, options: O, settings: SettingsReader<S>): void | Promise<void>;
 }
 
 /** A configured plugin: its definition and the options the user gave, not yet validated. */
 export interface PluginInstance<O = unknown> {
   readonly [PLUGIN_BRAND]: true;
-  readonly definition: PluginDefinition<O>;
+  readonly definition: PluginDefinition<O, any>;
   readonly rawOptions: unknown;
 }
 
 /** Options are optional when the plugin has none or every option is optional. */
 type FactoryArgs<O> = [O] extends [undefined] ? [options?: undefined] : {} extends O ? [options?: O] : [options: O];
 
-export type PluginFactory<O> = ((...args: FactoryArgs<O>) => PluginInstance<O>) & {
-  readonly definition: PluginDefinition<O>;
+export type PluginFactory<O, S extends SettingsDeclarations = {}> = ((...args: FactoryArgs<O & Partial<PluginSettingOptions<S>>>) => PluginInstance<O>) & {
+  readonly definition: PluginDefinition<O, S>;
 };
 
+/** The settings a config may give among a plugin's options, by their names. */
+type PluginSettingOptions<S extends SettingsDeclarations> = { [K in keyof S]: S[K] extends { schema: t.StrictValidator<unknown, infer T> } ? T : never };
+
 /** Declares a plugin; returns the factory users call in their config: `storeLocal({ fsync: true })`. */
-export function definePlugin<O = undefined>(definition: PluginDefinition<O>): PluginFactory<O> {
+export function definePlugin<O = undefined, S extends SettingsDeclarations = {}>(definition: PluginDefinition<O, S>): PluginFactory<O, S> {
   if (!definition.name || typeof definition.name !== 'string') throw new TypeError('definePlugin: `name` is required');
   if (typeof definition.setup !== 'function') throw new TypeError(`definePlugin(${definition.name}): \`setup\` must be a function`);
   const frozen = Object.freeze({ ...definition });
   const factory = (...args: unknown[]): PluginInstance<O> => Object.freeze({ [PLUGIN_BRAND]: true as const, definition: frozen, rawOptions: args[0] });
-  return Object.assign(factory, { definition: frozen }) as unknown as PluginFactory<O>;
+  return Object.assign(factory, { definition: frozen }) as unknown as PluginFactory<O, S>;
 }
 
 export function isPluginInstance(value: unknown): value is PluginInstance {
@@ -90,8 +110,10 @@ export function flattenPlugins(entries: readonly PluginEntry[]): PluginInstance[
 
 /** A validated plugin, ready for setup. */
 export interface ResolvedPlugin {
-  readonly definition: PluginDefinition<unknown>;
+  readonly definition: PluginDefinition<unknown, SettingsDeclarations>;
   readonly options: unknown;
+  /** Its settings as the config set them among its options; the reader's fallback under a job's values. */
+  readonly settings: SettingsReader<SettingsDeclarations>;
 }
 
 /**
@@ -112,9 +134,15 @@ export function resolvePlugins(
       continue;
     }
     seen.add(definition.name);
-    const checked = validateOptions(definition, instance.rawOptions);
+    const split = splitPluginOptions(definition.name, instance.rawOptions, definition.settings);
+    problems.push(...split.problems);
+    const checked = validateOptions(definition, split.options);
     problems.push(...checked.problems);
-    plugins.push({ definition: definition as PluginDefinition<unknown>, options: checked.options });
+    plugins.push({
+      definition: definition as PluginDefinition<unknown, SettingsDeclarations>,
+      options: checked.options,
+      settings: createSettingsReader(definition.name, definition.settings, split.settings),
+    });
   }
   const offered = new Set<string>();
   for (const { definition } of plugins) {
@@ -132,7 +160,7 @@ export function resolvePlugins(
   return { plugins, problems };
 }
 
-function validateOptions(definition: PluginDefinition<unknown>, raw: unknown): { options: unknown; problems: string[] } {
+function validateOptions(definition: PluginDefinition<unknown, any>, raw: unknown): { options: unknown; problems: string[] } {
   const schema = definition.options;
   if (!schema) {
     if (raw !== undefined && !(typeof raw === 'object' && raw !== null && Object.keys(raw).length === 0)) {

@@ -1,0 +1,57 @@
+// Checks one value of a setting against its declared schema. Every channel goes through here, so
+// `--parallel x`, `"parallel": "x"` in a profile and `parallel: 'x'` in a config fail alike, as a
+// usage error that names the setting and where the value came from.
+import type * as t from 'typanion';
+import { ConfigError } from '../errors.ts';
+import type { SettingDeclaration } from './setting-declaration.ts';
+import { describeOrigin } from './setting-origin.ts';
+import type { SettingOrigin } from './setting-origin.ts';
+
+export interface CheckOptions {
+  /**
+   * Text from a flag or a variable may be coerced (`"8"` to 8, `"true"` to true); a config or a
+   * profile is typed already, and `parallel: "8"` there is a mistake to report.
+   */
+  readonly coerce?: boolean | undefined;
+}
+
+/** The checked (and, with `coerce`, converted) value; throws a ConfigError otherwise. */
+export function checkSettingValue<T>(name: string, declaration: SettingDeclaration<T>, value: unknown, origin: SettingOrigin, options: CheckOptions = {}): T {
+  const problem = settingValueProblem(name, declaration, value, origin, options);
+  if (problem.ok) return problem.value;
+  throw new ConfigError(problem.message, { hint: `see \`hyperexport export --help\` for what ${name} takes` });
+}
+
+export type SettingValueCheck<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Like checkSettingValue, returning the problem instead of throwing, to list every problem at once. */
+export function settingValueProblem<T>(
+  name: string,
+  declaration: SettingDeclaration<T>,
+  value: unknown,
+  origin: SettingOrigin,
+  options: CheckOptions = {},
+): SettingValueCheck<T> {
+  const errors: string[] = [];
+  let current = value;
+  const coercions: t.Coercion[] = [];
+  // As clipanion applies a validator: typanion records each coercion, applied once all passed.
+  const coercion = (next: unknown) => {
+    current = next;
+  };
+  const ok = options.coerce ? declaration.schema(value, { errors, coercions, coercion: coercion as never }) : declaration.schema(value, { errors });
+  if (ok) {
+    for (const [, apply] of coercions) apply();
+    return { ok: true, value: (options.coerce ? current : value) as T };
+  }
+  const details = errors.map((error) => readable(error, declaration.secret === true)).join('; ');
+  return { ok: false, message: `setting "${name}" from ${describeOrigin(origin)}: ${details}` };
+}
+
+// typanion says `.: Expected a number (got "x")` or `.[1]: Expected a string (got 2)`.
+function readable(error: string, secret: boolean): string {
+  const match = /^\.?([^:]*): (.*)$/s.exec(error);
+  const [, path = '', detail = error] = match ?? [];
+  const shown = secret ? detail.replace(/\(got .*\)$/s, '(value hidden)') : detail;
+  return path === '' ? shown : `${path}: ${shown}`;
+}

@@ -1,0 +1,30 @@
+// Helpers that fill in the flag kind and the usual schema, so a declaration says only what is
+// particular to the setting: `setting.boolean({ description: '...', profile: true })`.
+import * as t from 'typanion';
+import type { SettingDeclaration, SettingsDeclarations } from './setting-declaration.ts';
+
+type Details<T> = Omit<SettingDeclaration<T>, 'kind' | 'schema'>;
+
+export const setting = Object.freeze({
+  /** A switch: `--snapshot-before`, `--no-snapshot-before`. */
+  boolean(details: Details<boolean>): SettingDeclaration<boolean> {
+    return Object.freeze({ ...details, kind: 'boolean', schema: t.isBoolean() });
+  },
+  /** One value; the schema defaults to any string (a number schema takes `--parallel 8` as 8). */
+  string<T = string>(details: Details<T> & { schema?: t.StrictValidator<unknown, T> }): SettingDeclaration<T> {
+    return Object.freeze({ ...details, kind: 'string', schema: details.schema ?? (t.isString() as unknown as t.StrictValidator<unknown, T>) });
+  },
+  /** A list, one flag per element: `--recipient A --recipient B`; the schema defaults to strings. */
+  list<T = string>(details: Details<T[]> & { schema?: t.StrictValidator<unknown, T[]> }): SettingDeclaration<T[]> {
+    return Object.freeze({
+      ...details,
+      kind: 'list',
+      schema: details.schema ?? (t.isArray(t.isString()) as unknown as t.StrictValidator<unknown, T[]>),
+    });
+  },
+});
+
+/** Identity, typed: keeps each declaration's value type for the plugin that reads them. */
+export function defineSettings<const S extends SettingsDeclarations>(settings: S): S {
+  return Object.freeze(settings);
+}
