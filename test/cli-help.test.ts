@@ -44,6 +44,51 @@ describe('option values are named in help', () => {
     expect(overview.stdout).toContain('[--output,-o DIR]');
     expect(overview.stdout).not.toContain('#0');
   });
+
+  it('names the value of every option of every command (none is left as VALUE)', async () => {
+    const overview = await runCli(['-h'], { cwd: work });
+    const unnamed = overview.stdout.split('\n').filter((line) => /\bVALUE\b/.test(line));
+    expect(unnamed).toEqual([]);
+    for (const [args, expected] of [
+      [['remote', 'get', '-h'], '--output,-o DIR'],
+      [['remote', 'get', '-h'], 'remote get <URL>'],
+      [['retention', 'apply', '-h'], '--keep-last N '],
+      [['restore', '-h'], '<PATH>'],
+      [['export', '-h'], '--keep-local[=BOOL]'],
+      [['history', '-h'], '--since DATE '],
+    ] as const) {
+      expect((await runCli(args, { cwd: work })).stdout).toContain(expected);
+    }
+  });
+});
+
+describe('--json says what each command prints', () => {
+  const jsonHelp = async (args: string[]) => (await runCli([...args, '-h'], { cwd: work })).stdout.split('\n').find((line) => line.trim().startsWith('--json'));
+
+  it('promises NDJSON events only where they come, one object where one comes, and keeps it', async () => {
+    expect(await jsonHelp(['export'])).toContain('progress events, then a final result object');
+    expect(await jsonHelp(['vms'])).toContain('one JSON object per VM');
+    for (const command of [
+      ['profiles', 'list'],
+      ['plugins', 'list'],
+      ['history', 'clear'],
+    ]) {
+      expect(await jsonHelp(command), command.join(' ')).toContain('Print the result as one JSON object on stdout');
+    }
+    // Kept: these print exactly one JSON object (history clear printed a sentence before).
+    const env = { HYPEREXPORT_HISTORY: join(work, 'history.jsonl'), HYPEREXPORT_PROFILES_DIR: join(work, 'profiles') };
+    for (const args of [
+      ['profiles', 'list', '--json'],
+      ['plugins', 'list', '--json'],
+      ['history', 'clear', '--yes', '--json'],
+    ]) {
+      const run = await runCli(args, { cwd: work, env });
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.trim().split('\n');
+      expect(lines, args.join(' ')).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toBeTypeOf('object');
+    }
+  });
 });
 
 describe('colour codes only for a terminal', () => {

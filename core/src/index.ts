@@ -52,7 +52,7 @@ export type { ImageLocation } from './disk/qemu-img.ts';
 export * as t from 'typanion';
 // For plugins that add CLI commands: the same clipanion copy and the shared base classes.
 export { Command, Option } from 'clipanion';
-export { BaseCommand } from './cli/base-command.ts';
+export { BaseCommand, JSON_OUTPUT, jsonOption } from './cli/base-command.ts';
 export { withPlaceholder } from './cli/placeholders.ts';
 export { RemoteSourceCommand } from './cli/remote-source-command.ts';
 export { formatBytes, formatDuration } from './cli/format.ts';

@@ -15,7 +15,9 @@ export abstract class BaseCommand extends Command {
     'FILE',
     Option.String('--config,-c', { description: 'Path of the config file (default: hyperexport.config.* found from the working directory upward)' }),
   );
-  json = Option.Boolean('--json', false, { description: 'Print NDJSON events and a final result object on stdout' });
+  // What --json prints differs by command; each command whose output is not one object says so
+  // by overriding this with jsonOption(...) and one of JSON_OUTPUT's descriptions.
+  json = jsonOption(JSON_OUTPUT.oneObject);
 
   /** Set when clipanion rejected an option value before `execute` ran. */
   usageError = false;
@@ -64,6 +66,19 @@ export abstract class BaseCommand extends Command {
     this.context.stderr.write(`${formatError(error)}\n`);
     return code;
   }
+}
+
+/** What `--json` prints, as each command's help says it. An error is always one `{"type":"error"}` object. */
+export const JSON_OUTPUT = {
+  oneObject: 'Print the result as one JSON object on stdout',
+  events: 'Print NDJSON on stdout: progress events, then a final result object',
+  warningsThenResult: 'Print NDJSON on stdout: any warnings, then a final result object',
+  onePerLine: (item: string) => `Print NDJSON on stdout: one JSON object per ${item}`,
+} as const;
+
+/** The `--json` flag with the description of what this command prints. */
+export function jsonOption(description: string): boolean {
+  return Option.Boolean('--json', false, { description });
 }
 
 export function errorFields(error: unknown): Record<string, unknown> {

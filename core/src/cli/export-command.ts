@@ -20,6 +20,7 @@ import type { Reporter } from './progress-reporter.ts';
 import { watchClosedOutput } from './closed-output.ts';
 import { profileSettings } from './profile-settings.ts';
 import { withPlaceholder } from './placeholders.ts';
+import { JSON_OUTPUT, jsonOption } from './base-command.ts';
 
 /** Flags that plugins read from `spec.extra`, with the flag that sets each, for messages. */
 const PLUGIN_FLAGS: Record<string, string> = {
@@ -84,50 +85,84 @@ export class ExportCommand extends RemoteSourceCommand {
     ],
   });
 
-  source = Option.String('--source', { description: 'Local VM folder, .ovf or .ova to export' });
-  vm = Option.Array('--vm', { description: 'vSphere inventory path or name of a VM (repeat for a batch)' });
-  batch = Option.String('--batch', { description: 'File with one VM path or name per line (# comments)' });
-  folder = Option.String('--folder', { description: 'Export every VM below this inventory folder' });
-  filter = Option.String('--filter', { description: 'Only VMs whose name matches this regular expression' });
-  concurrency = Option.String('--concurrency', {
-    description: 'VMs exported at once in a batch (default 2)',
-    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 16)]),
-  });
-  profile = Option.String('--profile', { description: 'Apply a saved or built-in export profile (see `hyperexport profiles list`)' });
-  format = Option.String('--format', { description: 'ova (one file) or ovf (a folder)', validator: t.isEnum(['ova', 'ovf'] as const) });
+  override json = jsonOption(JSON_OUTPUT.events);
+  source = withPlaceholder('PATH', Option.String('--source', { description: 'Local VM folder, .ovf or .ova to export' }));
+  vm = withPlaceholder('VM', Option.Array('--vm', { description: 'vSphere inventory path or name of a VM (repeat for a batch)' }));
+  batch = withPlaceholder('FILE', Option.String('--batch', { description: 'File with one VM path or name per line (# comments)' }));
+  folder = withPlaceholder('INVENTORY_PATH', Option.String('--folder', { description: 'Export every VM below this inventory folder' }));
+  filter = withPlaceholder('REGEX', Option.String('--filter', { description: 'Only VMs whose name matches this regular expression' }));
+  concurrency = withPlaceholder(
+    'N',
+    Option.String('--concurrency', {
+      description: 'VMs exported at once in a batch (default 2)',
+      validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 16)]),
+    }),
+  );
+  profile = withPlaceholder('NAME', Option.String('--profile', { description: 'Apply a saved or built-in export profile (see `hyperexport profiles list`)' }));
+  format = withPlaceholder(
+    'ova|ovf',
+    Option.String('--format', { description: 'ova (one file) or ovf (a folder)', validator: t.isEnum(['ova', 'ovf'] as const) }),
+  );
   output = withPlaceholder('DIR', Option.String('--output,-o', { description: 'Directory to write the export to' }));
-  name = Option.String('--name', { description: 'Base name of the export (default: the VM name)' });
-  parallel = Option.String('--parallel', {
-    description: 'Disks read at once per VM (default 4)',
-    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]),
-  });
+  name = withPlaceholder('TEMPLATE', Option.String('--name', { description: 'Base name of the export (default: the VM name)' }));
+  parallel = withPlaceholder(
+    'N',
+    Option.String('--parallel', {
+      description: 'Disks read at once per VM (default 4)',
+      validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]),
+    }),
+  );
   overwrite = Option.Boolean('--overwrite', { description: 'Replace an existing export of the same name' });
   snapshotBefore = Option.Boolean('--snapshot-before', { description: 'Take a snapshot, export from it, remove it after (exports running VMs)' });
-  snapshot = Option.String('--snapshot', { description: 'Export from this existing snapshot (never removed)' });
+  snapshot = withPlaceholder('NAME', Option.String('--snapshot', { description: 'Export from this existing snapshot (never removed)' }));
   keepSnapshot = Option.Boolean('--keep-snapshot', { description: 'Keep the snapshot taken by --snapshot-before' });
-  snapshotName = Option.String('--snapshot-name', { description: 'Name of the snapshot --snapshot-before takes ({vm} and {timestamp} are replaced)' });
+  snapshotName = withPlaceholder(
+    'TEMPLATE',
+    Option.String('--snapshot-name', { description: 'Name of the snapshot --snapshot-before takes ({vm} and {timestamp} are replaced)' }),
+  );
   snapshotMemory = Option.Boolean('--snapshot-memory', { description: 'Include the memory of a running VM in the snapshot taken' });
   snapshotQuiesce = Option.Boolean('--snapshot-quiesce', { description: 'Quiesce the guest file systems (VMware Tools) for the snapshot taken' });
-  compress = Option.String('--compress', { description: 'Compress disks or the OVA: gzip or zstd, with an optional level (zstd:3, gzip:6)' });
-  encrypt = Option.String('--encrypt', { description: 'Encrypt the export: aes (AES-256-GCM) or pgp (OpenPGP)', validator: t.isEnum(['aes', 'pgp'] as const) });
-  passphraseFile = Option.String('--passphrase-file', {
-    description: 'File holding the encryption passphrase (or set HYPEREXPORT_PASSPHRASE; never the passphrase itself)',
-  });
-  keyFile = Option.String('--key-file', { description: 'File holding a raw 32-byte AES key, instead of a passphrase' });
-  recipients = Option.Array('--recipient', { description: 'OpenPGP public key file to encrypt to (repeat for several recipients)' });
-  convert = Option.String('--convert', { description: 'Convert the disks with qemu-img: qcow2, vhd, vhdx, vdi or raw' });
-  bwlimit = Option.String('--bwlimit', { description: 'Bandwidth cap, rclone syntax: 10M, 512k, or a timetable "08:00,512k 19:00,off"' });
-  upload = Option.Array('--upload', { description: 'Also store the export at this URL: s3://, azure://, gs://, sftp://, file:// (repeat to fan out)' });
+  compress = withPlaceholder(
+    'ALGO[:LEVEL]',
+    Option.String('--compress', { description: 'Compress disks or the OVA: gzip or zstd, with an optional level (zstd:3, gzip:6)' }),
+  );
+  encrypt = withPlaceholder(
+    'aes|pgp',
+    Option.String('--encrypt', { description: 'Encrypt the export: aes (AES-256-GCM) or pgp (OpenPGP)', validator: t.isEnum(['aes', 'pgp'] as const) }),
+  );
+  passphraseFile = withPlaceholder(
+    'FILE',
+    Option.String('--passphrase-file', {
+      description: 'File holding the encryption passphrase (or set HYPEREXPORT_PASSPHRASE; never the passphrase itself)',
+    }),
+  );
+  keyFile = withPlaceholder('FILE', Option.String('--key-file', { description: 'File holding a raw 32-byte AES key, instead of a passphrase' }));
+  recipients = withPlaceholder('FILE', Option.Array('--recipient', { description: 'OpenPGP public key file to encrypt to (repeat for several recipients)' }));
+  convert = withPlaceholder('FORMAT', Option.String('--convert', { description: 'Convert the disks with qemu-img: qcow2, vhd, vhdx, vdi or raw' }));
+  bwlimit = withPlaceholder(
+    'RATE',
+    Option.String('--bwlimit', { description: 'Bandwidth cap, rclone syntax: 10M, 512k, or a timetable "08:00,512k 19:00,off"' }),
+  );
+  upload = withPlaceholder(
+    'URL',
+    Option.Array('--upload', { description: 'Also store the export at this URL: s3://, azure://, gs://, sftp://, file:// (repeat to fan out)' }),
+  );
   streamUpload = Option.Boolean('--stream-upload', { description: 'Stream straight to the --upload targets with no local copy' });
-  keepLocal = Option.String('--keep-local', {
-    tolerateBoolean: true,
-    description: 'With --upload: keep the local copy (default) or, with --keep-local=false, delete it once every upload is verified',
-  });
-  notify = Option.Array('--notify', {
-    description:
-      'Send a notification: slack://, discord://, teams+https://, pagerduty://, mailto://, webhook+https:// (repeat; secrets from env:NAME or @FILE)',
-  });
-  tags = Option.Array('--tag', { description: 'Label the export (kept in its record; retention can keep tagged exports)' });
+  keepLocal = withPlaceholder(
+    'BOOL',
+    Option.String('--keep-local', {
+      tolerateBoolean: true,
+      description: 'With --upload: keep the local copy (default) or, with --keep-local=false, delete it once every upload is verified',
+    }),
+  );
+  notify = withPlaceholder(
+    'URL',
+    Option.Array('--notify', {
+      description:
+        'Send a notification: slack://, discord://, teams+https://, pagerduty://, mailto://, webhook+https:// (repeat; secrets from env:NAME or @FILE)',
+    }),
+  );
+  tags = withPlaceholder('TAG', Option.Array('--tag', { description: 'Label the export (kept in its record; retention can keep tagged exports)' }));
   /** The extra keys that flags set (as opposed to a profile or the config), for messages. */
   #flagKeys = new Set<string>();
 

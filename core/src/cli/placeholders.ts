@@ -24,11 +24,11 @@ interface OptionSpec {
 
 /**
  * Names the value of `option` in help and completion: `withPlaceholder('DIR', Option.String('--output,-o', {...}))`.
- * Conventions: DIR and FILE complete paths in the shells, URL, N (a count), SIZE, NAME, REGEX, TIME,
+ * Conventions: DIR, FILE, PATH (either) and *_FILE complete paths in the shells, URL, N (a count), SIZE, NAME, REGEX, TIME,
  * a `a|b|c` list for a closed set; `tolerateBoolean` options show `[=PLACEHOLDER]`.
  */
 export function withPlaceholder<T>(placeholder: string, option: T): T {
-  if (!/^[A-Za-z0-9_|:.-]+$/.test(placeholder)) throw new Error(`placeholder "${placeholder}" must be one word (letters, digits, _ | : . -)`);
+  if (!/^[A-Za-z0-9_|:.[\]-]+$/.test(placeholder)) throw new Error(`placeholder "${placeholder}" must be one word (letters, digits, _ | : . - [ ])`);
   const spec = option as unknown as OptionSpec;
   const define = spec.definition;
   spec.definition = (builder, key) => {
@@ -68,7 +68,7 @@ export function clipanionDefinition(option: RegisteredOption): string {
 /** Placeholders that name a path: the shells complete files (FILE) or folders (DIR) for them. */
 export function completesPath(placeholder: string | undefined): 'file' | 'dir' | undefined {
   if (placeholder === undefined) return undefined;
-  if (/^(DIR|FOLDER)$/.test(placeholder)) return 'dir';
-  if (/(^|_)(FILE|PATH)$/.test(placeholder)) return 'file';
+  if (placeholder === 'DIR') return 'dir';
+  if (placeholder === 'FILE' || placeholder === 'PATH' || placeholder.endsWith('_FILE')) return 'file';
   return undefined;
 }

@@ -9,6 +9,7 @@ import type { ExportProfile } from '../profiles/profile.ts';
 import { deleteProfile, listProfiles, profilesDirectory, PROFILES_DIR_ENV, readProfileFile, resolveProfile, saveProfile } from '../profiles/profile-store.ts';
 import { BaseCommand } from './base-command.ts';
 import { parseKeepLocal } from './export-command.ts';
+import { withPlaceholder } from './placeholders.ts';
 
 const WHERE = `Saved profiles are JSON files in ~/.hyperexport/profiles (or the folder named by ${PROFILES_DIR_ENV}), one NAME.json per profile.`;
 
@@ -68,7 +69,7 @@ export class ProfilesShowCommand extends BaseCommand {
     ],
   });
 
-  name = Option.String({ name: 'name' });
+  name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
     const resolved = await resolveProfile(this.name);
@@ -106,37 +107,49 @@ export class ProfilesSaveCommand extends BaseCommand {
     ],
   });
 
-  name = Option.String({ name: 'name' });
-  from = Option.String('--from', { description: "A JSON file with the profile's settings" });
-  description = Option.String('--description', { description: 'What the profile is for' });
-  format = Option.String('--format', { description: 'ova (one file) or ovf (a folder)', validator: t.isEnum(['ova', 'ovf'] as const) });
-  parallel = Option.String('--parallel', {
-    description: 'Disks read at once (1-64)',
-    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]),
-  });
+  name = Option.String({ name: 'NAME' });
+  from = withPlaceholder('FILE', Option.String('--from', { description: "A JSON file with the profile's settings" }));
+  description = withPlaceholder('TEXT', Option.String('--description', { description: 'What the profile is for' }));
+  format = withPlaceholder(
+    'ova|ovf',
+    Option.String('--format', { description: 'ova (one file) or ovf (a folder)', validator: t.isEnum(['ova', 'ovf'] as const) }),
+  );
+  parallel = withPlaceholder(
+    'N',
+    Option.String('--parallel', {
+      description: 'Disks read at once (1-64)',
+      validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]),
+    }),
+  );
   overwrite = Option.Boolean('--overwrite', { description: 'Replace an existing export of the same name' });
-  output = Option.String('--output,-o', { description: 'Directory to write exports to' });
+  output = withPlaceholder('DIR', Option.String('--output,-o', { description: 'Directory to write exports to' }));
   snapshotBefore = Option.Boolean('--snapshot-before', { description: 'Snapshot the VM before exporting' });
   keepSnapshot = Option.Boolean('--keep-snapshot', { description: 'Keep that snapshot after the export' });
-  compress = Option.String('--compress', { description: 'Compression, e.g. zstd or gzip:6' });
-  encrypt = Option.String('--encrypt', { description: 'Encryption: aes or pgp', validator: t.isEnum(['aes', 'pgp'] as const) });
-  targets = Option.Array('--upload,--target', { description: 'A storage URL to store exports at (repeatable)' });
-  exportName = Option.String('--name', { description: 'Base name template of the exports, e.g. {vm}-{timestamp}' });
+  compress = withPlaceholder('ALGO[:LEVEL]', Option.String('--compress', { description: 'Compression, e.g. zstd or gzip:6' }));
+  encrypt = withPlaceholder('aes|pgp', Option.String('--encrypt', { description: 'Encryption: aes or pgp', validator: t.isEnum(['aes', 'pgp'] as const) }));
+  targets = withPlaceholder('URL', Option.Array('--upload,--target', { description: 'A storage URL to store exports at (repeatable)' }));
+  exportName = withPlaceholder('TEMPLATE', Option.String('--name', { description: 'Base name template of the exports, e.g. {vm}-{timestamp}' }));
   streamUpload = Option.Boolean('--stream-upload', { description: 'Stream to the targets with no local copy' });
-  keepLocal = Option.String('--keep-local', {
-    tolerateBoolean: true,
-    description: 'With uploads: keep the local copy (default), or with --keep-local=false delete it once every upload is verified',
-  });
-  convert = Option.String('--convert', {
-    description: 'Convert the disks: qcow2, vhd, vhdx, vdi or raw',
-    validator: t.isEnum(['qcow2', 'vhd', 'vhdx', 'vdi', 'raw'] as const),
-  });
-  bwlimit = Option.String('--bwlimit', { description: 'Bandwidth cap (rclone syntax)' });
-  passphraseFile = Option.String('--passphrase-file', { description: 'File holding the encryption passphrase' });
-  keyFile = Option.String('--key-file', { description: 'Raw 32-byte AES key file' });
-  recipients = Option.Array('--recipient', { description: 'OpenPGP public key file (repeatable)' });
-  notify = Option.Array('--notify', { description: 'Notification URL (repeatable)' });
-  tags = Option.Array('--tag', { description: "Label kept in each export's record (repeatable)" });
+  keepLocal = withPlaceholder(
+    'BOOL',
+    Option.String('--keep-local', {
+      tolerateBoolean: true,
+      description: 'With uploads: keep the local copy (default), or with --keep-local=false delete it once every upload is verified',
+    }),
+  );
+  convert = withPlaceholder(
+    'FORMAT',
+    Option.String('--convert', {
+      description: 'Convert the disks: qcow2, vhd, vhdx, vdi or raw',
+      validator: t.isEnum(['qcow2', 'vhd', 'vhdx', 'vdi', 'raw'] as const),
+    }),
+  );
+  bwlimit = withPlaceholder('RATE', Option.String('--bwlimit', { description: 'Bandwidth cap (rclone syntax)' }));
+  passphraseFile = withPlaceholder('FILE', Option.String('--passphrase-file', { description: 'File holding the encryption passphrase' }));
+  keyFile = withPlaceholder('FILE', Option.String('--key-file', { description: 'Raw 32-byte AES key file' }));
+  recipients = withPlaceholder('FILE', Option.Array('--recipient', { description: 'OpenPGP public key file (repeatable)' }));
+  notify = withPlaceholder('URL', Option.Array('--notify', { description: 'Notification URL (repeatable)' }));
+  tags = withPlaceholder('TAG', Option.Array('--tag', { description: "Label kept in each export's record (repeatable)" }));
   force = Option.Boolean('--force,-f', false, { description: 'Replace a saved profile of the same name' });
 
   async run(): Promise<number> {
@@ -200,7 +213,7 @@ export class ProfilesDeleteCommand extends BaseCommand {
     examples: [['Delete a saved profile', '$0 profiles delete nightly']],
   });
 
-  name = Option.String({ name: 'name' });
+  name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
     const path = await deleteProfile(this.name);

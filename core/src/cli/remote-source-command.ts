@@ -2,14 +2,21 @@
 // The password is deliberately not among them: it comes from the environment, a file or a prompt.
 import { Option } from 'clipanion';
 import { BaseCommand } from './base-command.ts';
+import { withPlaceholder } from './placeholders.ts';
 
 export abstract class RemoteSourceCommand extends BaseCommand {
-  url = Option.String('--url', { description: 'vCenter/ESXi SDK URL, e.g. https://vc.example.com/sdk (default: GOVC_URL)' });
-  username = Option.String('--username,-u', { description: 'User name (default: GOVC_USERNAME)' });
-  passwordFile = Option.String('--password-file', { description: 'File whose first line is the password (default: GOVC_PASSWORD, else a prompt)' });
+  url = withPlaceholder('URL', Option.String('--url', { description: 'vCenter/ESXi SDK URL, e.g. https://vc.example.com/sdk (default: GOVC_URL)' }));
+  username = withPlaceholder('USER', Option.String('--username,-u', { description: 'User name (default: GOVC_USERNAME)' }));
+  passwordFile = withPlaceholder(
+    'FILE',
+    Option.String('--password-file', { description: 'File whose first line is the password (default: GOVC_PASSWORD, else a prompt)' }),
+  );
   insecure = Option.Boolean('--insecure,-k', { description: 'Skip TLS certificate verification (default: GOVC_INSECURE)' });
-  thumbprint = Option.String('--thumbprint', { description: 'Accept only this certificate (SHA-1 or SHA-256 fingerprint; default: GOVC_TLS_THUMBPRINT)' });
-  datacenter = Option.String('--datacenter', { description: 'Datacenter for relative inventory paths (default: GOVC_DATACENTER)' });
+  thumbprint = withPlaceholder(
+    'FINGERPRINT',
+    Option.String('--thumbprint', { description: 'Accept only this certificate (SHA-1 or SHA-256 fingerprint; default: GOVC_TLS_THUMBPRINT)' }),
+  );
+  datacenter = withPlaceholder('NAME', Option.String('--datacenter', { description: 'Datacenter for relative inventory paths (default: GOVC_DATACENTER)' }));
 
   /** The flags given, for `spec.extra.connection`; absent ones are left out so lower layers apply. */
   protected connectionFlags(): Record<string, string | boolean> {

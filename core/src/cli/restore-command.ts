@@ -6,16 +6,21 @@ import { ConfigError, ExitCode } from '../errors.ts';
 import type { RestoreKeys } from '../model.ts';
 import { restoreExport, restoreFile } from '../restore/restore-export.ts';
 import { readPassphrase } from '../secrets/passphrase.ts';
-import { BaseCommand } from './base-command.ts';
+import { BaseCommand, JSON_OUTPUT, jsonOption } from './base-command.ts';
 import { loadReverseStages } from './builtin-plugins.ts';
 import { runCancellable } from './cancellation.ts';
 import { formatBytes } from './format.ts';
 import { startRestoreProgress } from './restore-progress.ts';
+import { withPlaceholder } from './placeholders.ts';
 
 abstract class ReverseCommand extends BaseCommand {
-  passphraseFile = Option.String('--passphrase-file', { description: 'File holding the passphrase (or set HYPEREXPORT_PASSPHRASE; a terminal prompts)' });
-  keyFile = Option.String('--key-file', { description: 'Raw 32-byte AES key file the export was encrypted with' });
-  privateKeys = Option.Array('--private-key', { description: 'OpenPGP private key file (armored) to decrypt with (repeatable)' });
+  override json = jsonOption(JSON_OUTPUT.warningsThenResult);
+  passphraseFile = withPlaceholder(
+    'FILE',
+    Option.String('--passphrase-file', { description: 'File holding the passphrase (or set HYPEREXPORT_PASSPHRASE; a terminal prompts)' }),
+  );
+  keyFile = withPlaceholder('FILE', Option.String('--key-file', { description: 'Raw 32-byte AES key file the export was encrypted with' }));
+  privateKeys = withPlaceholder('FILE', Option.Array('--private-key', { description: 'OpenPGP private key file (armored) to decrypt with (repeatable)' }));
   overwrite = Option.Boolean('--overwrite', false, { description: 'Replace an existing restored export or file' });
 
   protected restoreKeys(): RestoreKeys {
@@ -78,8 +83,8 @@ export class RestoreCommand extends ReverseCommand {
     ],
   });
 
-  input = Option.String({ required: true });
-  output = Option.String('--output,-o', { required: true, description: 'Directory to write the plain export to' });
+  input = Option.String({ required: true, name: 'PATH' });
+  output = withPlaceholder('DIR', Option.String('--output,-o', { required: true, description: 'Directory to write the plain export to' }));
 
   async run(): Promise<number> {
     const stages = await this.reverseStages();
@@ -115,8 +120,11 @@ export class DecryptCommand extends ReverseCommand {
     examples: [['Decrypt and decompress one disk', '$0 decrypt ./exports/web01/web01-disk1.vmdk.zst.hxe --passphrase-file ~/.hyperexport/passphrase']],
   });
 
-  input = Option.String({ required: true });
-  output = Option.String('--output,-o', { description: 'File to write (default: the input without its transform suffixes, beside it)' });
+  input = Option.String({ required: true, name: 'FILE' });
+  output = withPlaceholder(
+    'FILE',
+    Option.String('--output,-o', { description: 'File to write (default: the input without its transform suffixes, beside it)' }),
+  );
 
   async run(): Promise<number> {
     const stages = await this.reverseStages();

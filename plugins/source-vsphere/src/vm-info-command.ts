@@ -1,5 +1,5 @@
 // `hyperexport vm info --vm PATH`: what an administrator checks before an export.
-import { Command, ExitCode, Option, RemoteSourceCommand, formatBytes } from '@hyperexport/core';
+import { Command, ExitCode, Option, withPlaceholder, RemoteSourceCommand, formatBytes } from '@hyperexport/core';
 import { connectVsphere, vsphereOptionsOf } from './connect.ts';
 import type { ConnectionFlags } from './connection-settings.ts';
 import { disksOf, findVm } from './inventory.ts';
@@ -32,7 +32,7 @@ export class VmInfoCommand extends RemoteSourceCommand {
     ],
   });
 
-  vm = Option.String('--vm', { required: true, description: 'Inventory path or name of the VM' });
+  vm = withPlaceholder('VM', Option.String('--vm', { required: true, description: 'Inventory path or name of the VM' }));
 
   async run(): Promise<number> {
     const loaded = await this.loadConfigFile('vm');

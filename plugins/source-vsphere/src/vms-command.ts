@@ -1,5 +1,5 @@
 // `hyperexport vms`: the VMs a vCenter/ESXi holds, with power state, disks and sizes.
-import { Command, ExitCode, RemoteSourceCommand, formatBytes } from '@hyperexport/core';
+import { Command, ExitCode, JSON_OUTPUT, RemoteSourceCommand, formatBytes, jsonOption } from '@hyperexport/core';
 import { connectVsphere, vsphereOptionsOf } from './connect.ts';
 import type { ConnectionFlags } from './connection-settings.ts';
 import { listVms } from './inventory.ts';
@@ -15,6 +15,8 @@ export class VmsCommand extends RemoteSourceCommand {
       ['As NDJSON, one VM per line', '$0 vms --json'],
     ],
   });
+
+  override json = jsonOption(JSON_OUTPUT.onePerLine('VM'));
 
   async run(): Promise<number> {
     const loaded = await this.loadConfigFile('vms');

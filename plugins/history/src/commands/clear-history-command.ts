@@ -28,7 +28,7 @@ export class ClearHistoryCommand extends HistoryFileCommand {
     const read = await this.readWithWarnings(path);
     const count = read.entries.length + read.newer;
     if (!read.exists || (count === 0 && read.corrupt === 0)) {
-      this.context.stdout.write(`the history is already empty (${path})\n`);
+      this.report({ path, removed: 0 }, `the history is already empty (${path})`);
       return ExitCode.OK;
     }
     if (!this.yes) {
@@ -37,13 +37,18 @@ export class ClearHistoryCommand extends HistoryFileCommand {
         throw new ConfigError(`refusing to clear ${path} without confirmation: stdin is not a terminal`, { hint: 'pass --yes to clear it from a script' });
       }
       if (!(await this.confirm(`Delete all ${count} entr${count === 1 ? 'y' : 'ies'} of ${path}? [y/N] `))) {
-        this.context.stdout.write('nothing deleted\n');
+        this.report({ path, removed: 0 }, 'nothing deleted');
         return ExitCode.OK;
       }
     }
     const removed = await new HistoryStore(path).clear();
-    this.context.stdout.write(`deleted ${removed} entr${removed === 1 ? 'y' : 'ies'} from ${path}\n`);
+    this.report({ path, removed }, `deleted ${removed} entr${removed === 1 ? 'y' : 'ies'} from ${path}`);
     return ExitCode.OK;
+  }
+
+  /** The outcome: a sentence, or with --json the one result object its description promises. */
+  private report(result: { path: string; removed: number }, sentence: string): void {
+    this.context.stdout.write(this.json ? `${JSON.stringify({ type: 'history-cleared', ...result })}\n` : `${sentence}\n`);
   }
 
   private async confirm(question: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 // `hyperexport history`: the last exports, newest last, as a table or NDJSON.
-import { Command, ExitCode, Option, formatBytes, formatDuration, t } from '@hyperexport/core';
+import { Command, ExitCode, Option, withPlaceholder, formatBytes, formatDuration, t } from '@hyperexport/core';
 import type { HistoryEntry } from '../entry.ts';
 import { formatRate, formatTime, renderTable, truncate } from '../format.ts';
 import { FilteredHistoryCommand } from './history-file-command.ts';
@@ -30,10 +30,13 @@ export class HistoryCommand extends FilteredHistoryCommand {
   });
 
   override json = Option.Boolean('--json', false, { description: 'Print the entries as NDJSON, one stored entry per line' });
-  last = Option.String('--last,-n', {
-    description: 'How many of the latest matching exports to show (default 20)',
-    validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
-  });
+  last = withPlaceholder(
+    'N',
+    Option.String('--last,-n', {
+      description: 'How many of the latest matching exports to show (default 20)',
+      validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(1)]),
+    }),
+  );
   all = Option.Boolean('--all', false, { description: 'Show every matching export' });
 
   async run(): Promise<number> {

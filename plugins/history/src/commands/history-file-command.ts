@@ -1,6 +1,6 @@
 // What the history commands share: finding the history file the exports write to, reading it
 // with a warning for skipped lines, and the filter options.
-import { BaseCommand, Option, t } from '@hyperexport/core';
+import { BaseCommand, Option, withPlaceholder, t } from '@hyperexport/core';
 import type { JobStatus } from '@hyperexport/core';
 import { JOB_STATUSES } from '../entry.ts';
 import type { HistoryEntry } from '../entry.ts';
@@ -13,9 +13,12 @@ import type { HistoryRead } from '../history-store.ts';
 export const PLUGIN_NAME = 'history';
 
 export abstract class HistoryFileCommand extends BaseCommand {
-  historyFile = Option.String('--history', {
-    description: "History file to use (default: the history plugin's `path`, $HYPEREXPORT_HISTORY, or ~/.hyperexport/history.jsonl)",
-  });
+  historyFile = withPlaceholder(
+    'FILE',
+    Option.String('--history', {
+      description: "History file to use (default: the history plugin's `path`, $HYPEREXPORT_HISTORY, or ~/.hyperexport/history.jsonl)",
+    }),
+  );
 
   /** `--history`, else the `path` of the configured history plugin, else the environment or default. */
   protected async historyPath(command: string): Promise<string> {
@@ -44,13 +47,22 @@ export abstract class HistoryFileCommand extends BaseCommand {
 }
 
 export abstract class FilteredHistoryCommand extends HistoryFileCommand {
-  vm = Option.String('--vm', { description: 'Only VMs whose name contains NAME (any case); `=NAME` for exactly NAME' });
-  status = Option.String('--status', {
-    description: 'Only exports that succeeded, failed or were cancelled',
-    validator: t.isEnum(JOB_STATUSES as JobStatus[]),
-  });
-  since = Option.String('--since', { description: 'Only exports started at or after DATE: an ISO date/time or an age such as 7d, 12h, 30m' });
-  until = Option.String('--until', { description: 'Only exports started before DATE (a bare date includes that day): ISO date/time or an age' });
+  vm = withPlaceholder('NAME', Option.String('--vm', { description: 'Only VMs whose name contains NAME (any case); `=NAME` for exactly NAME' }));
+  status = withPlaceholder(
+    'STATUS',
+    Option.String('--status', {
+      description: 'Only exports that succeeded, failed or were cancelled',
+      validator: t.isEnum(JOB_STATUSES as JobStatus[]),
+    }),
+  );
+  since = withPlaceholder(
+    'DATE',
+    Option.String('--since', { description: 'Only exports started at or after DATE: an ISO date/time or an age such as 7d, 12h, 30m' }),
+  );
+  until = withPlaceholder(
+    'DATE',
+    Option.String('--until', { description: 'Only exports started before DATE (a bare date includes that day): ISO date/time or an age' }),
+  );
 
   protected filter(now: Date = new Date()): HistoryFilter {
     return {

@@ -1,7 +1,7 @@
 // `hyperexport report`: success rate, totals and a per-VM summary of the history.
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Command, ExitCode, Option, t } from '@hyperexport/core';
+import { Command, ExitCode, Option, withPlaceholder, t } from '@hyperexport/core';
 import { REPORT_FORMATS, buildReport, formatFromFileName, renderReport } from '../report.ts';
 import type { ReportFormat } from '../report.ts';
 import { FilteredHistoryCommand } from './history-file-command.ts';
@@ -29,11 +29,14 @@ export class ReportCommand extends FilteredHistoryCommand {
   });
 
   override json = Option.Boolean('--json', false, { description: 'Same as --format json' });
-  output = Option.String('--output,-o', { description: 'Write the report to FILE (.md: Markdown, .json: JSON, else text)' });
-  format = Option.String('--format', {
-    description: "text, markdown or json (default: from --output's extension, else text)",
-    validator: t.isEnum(REPORT_FORMATS as ReportFormat[]),
-  });
+  output = withPlaceholder('FILE', Option.String('--output,-o', { description: 'Write the report to FILE (.md: Markdown, .json: JSON, else text)' }));
+  format = withPlaceholder(
+    'text|markdown|json',
+    Option.String('--format', {
+      description: "text, markdown or json (default: from --output's extension, else text)",
+      validator: t.isEnum(REPORT_FORMATS as ReportFormat[]),
+    }),
+  );
 
   async run(): Promise<number> {
     const { entries } = await this.filteredEntries('report');

@@ -2,14 +2,14 @@
 // flags for each, and `--dry-run` to see what would go and which rule keeps the rest.
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { BaseCommand, Command, ConfigError, ExitCode, Option, parseTargetUrl, t } from '@hyperexport/core';
+import { BaseCommand, Command, ConfigError, ExitCode, Option, withPlaceholder, parseTargetUrl, t } from '@hyperexport/core';
 import { applyRetention, formatRetentionReport } from '../apply-retention.ts';
 import { isEmptyPolicy } from '../policy.ts';
 import { policyFrom, timeZoneFrom } from '../settings.ts';
 import type { RetentionOptions } from '../settings.ts';
 
 const countOption = (flag: string, description: string) =>
-  Option.String(flag, { description, validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(-1)]) });
+  withPlaceholder('N', Option.String(flag, { description, validator: t.cascade(t.isNumber(), [t.isInteger(), t.isAtLeast(-1)]) }));
 
 export class RetentionApplyCommand extends BaseCommand {
   static override paths = [['retention', 'apply']];
@@ -29,17 +29,23 @@ export class RetentionApplyCommand extends BaseCommand {
     ],
   });
 
-  target = Option.String('--target', { required: true, description: 'Destination URL or path to rotate' });
+  target = withPlaceholder('URL', Option.String('--target', { required: true, description: 'Destination URL or path to rotate' }));
   keepLast = countOption('--keep-last', 'Keep the N newest exports');
   keepHourly = countOption('--keep-hourly', 'Keep the newest export of each of the last N hours that have one');
   keepDaily = countOption('--keep-daily', 'Keep the newest export of each of the last N days that have one');
   keepWeekly = countOption('--keep-weekly', 'Keep the newest export of each of the last N ISO weeks that have one');
   keepMonthly = countOption('--keep-monthly', 'Keep the newest export of each of the last N months that have one');
   keepYearly = countOption('--keep-yearly', 'Keep the newest export of each of the last N years that have one');
-  keepWithin = Option.String('--keep-within', { description: 'Keep every export made within this of the newest one (30d, 2w, 1y6m, 12h)' });
-  keepTags = Option.Array('--keep-tag', { description: 'Keep every export with this tag (repeatable)' });
-  timeZone = Option.String('--timezone', { description: "IANA time zone the periods are computed in (default: the config's, else the machine's)" });
-  vms = Option.Array('--vm', { description: 'Only the exports of this VM (repeatable; default: every VM)' });
+  keepWithin = withPlaceholder(
+    'DURATION',
+    Option.String('--keep-within', { description: 'Keep every export made within this of the newest one (30d, 2w, 1y6m, 12h)' }),
+  );
+  keepTags = withPlaceholder('TAG', Option.Array('--keep-tag', { description: 'Keep every export with this tag (repeatable)' }));
+  timeZone = withPlaceholder(
+    'ZONE',
+    Option.String('--timezone', { description: "IANA time zone the periods are computed in (default: the config's, else the machine's)" }),
+  );
+  vms = withPlaceholder('NAME', Option.Array('--vm', { description: 'Only the exports of this VM (repeatable; default: every VM)' }));
   dryRun = Option.Boolean('--dry-run', false, { description: 'Print what would be kept and deleted, and why; delete nothing' });
 
   async run(): Promise<number> {

@@ -12,11 +12,14 @@ import {
   DigestMeter,
   EXPORT_RECORD_SUFFIX,
   ExitCode,
+  JSON_OUTPUT,
   ExportError,
   Option,
+  withPlaceholder,
   createExclusiveWriteStream,
   deleteExport,
   formatBytes,
+  jsonOption,
   listExportRecords,
   readExportRecord,
   temporaryPathBeside,
@@ -24,7 +27,7 @@ import {
 import type { FoundExport, StorageService } from '@hyperexport/core';
 
 abstract class RemoteCommand extends BaseCommand {
-  url = Option.String({ required: true });
+  url = Option.String({ required: true, name: 'URL' });
 
   /** Opens the service at the URL's folder; the last path part names an export when it is a record. */
   protected async openService(command: string, url = this.url): Promise<StorageService> {
@@ -72,6 +75,7 @@ export class RemoteListCommand extends RemoteCommand {
     ],
   });
 
+  override json = jsonOption(JSON_OUTPUT.onePerLine('export (per stored object with --all)'));
   all = Option.Boolean('--all', false, { description: 'List every object, not only exports' });
 
   async run(): Promise<number> {
@@ -123,7 +127,7 @@ export class RemoteGetCommand extends RemoteCommand {
     examples: [['Download an export from S3', '$0 remote get s3://backups/vms/web01.ova.hyperexport.json --output ./restore']],
   });
 
-  output = Option.String('--output,-o', { required: true, description: 'Directory to download into' });
+  output = withPlaceholder('DIR', Option.String('--output,-o', { required: true, description: 'Directory to download into' }));
   overwrite = Option.Boolean('--overwrite', false, { description: 'Replace an existing export of the same name' });
 
   async run(): Promise<number> {
