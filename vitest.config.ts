@@ -7,7 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['hyperexport-source'] } },
   test: {
     include: ['core/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'test/**/*.test.ts'],
-    // The CLI tests run the built `dist` (core/bin/hyperexport.js): build first, so that a plain
+    // The CLI tests run the built `dist` (cli/bin/hyperexport.js): build first, so that a plain
     // `npx vitest run` after an edit never tests a stale build. Incremental: ~2 s when up to date.
     globalSetup: ['test/support/build-before-tests.ts'],
     // Mutation testing only (stryker.config.mjs sets it): the CLI's child processes get the mutant.

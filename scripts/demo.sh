@@ -24,8 +24,8 @@ export GOVC_URL="$(field .url)" GOVC_USERNAME="$(field .username)" GOVC_PASSWORD
 vm="$(field '.vms[0].path')"
 echo "demo: simulator at $GOVC_URL; exporting $vm" >&2
 
-node core/bin/hyperexport.js vms
-node core/bin/hyperexport.js export --vm "$vm" --format ova --output demo-output --overwrite
+node cli/bin/hyperexport.js vms
+node cli/bin/hyperexport.js export --vm "$vm" --format ova --output demo-output --overwrite
 echo
 echo "OVA members (descriptor, manifest, disks):"
 tar -tvf "demo-output/$(basename "$vm").ova"

@@ -209,7 +209,7 @@ try {
   // rewrote, and dist was built from the instrumented sources: put both right.
   // The vitest runner leaves a copy of its setup file per test runner at the root.
   for (const file of readdirSync(ROOT)) if (/^stryker-setup-\d+\.js$/.test(file)) rmSync(join(ROOT, file), { force: true });
-  for (const file of readdirSync(join(ROOT, 'core/bin'))) chmodSync(join(ROOT, 'core/bin', file), statSync(join(ROOT, 'core/bin', file)).mode | 0o111);
+  for (const file of readdirSync(join(ROOT, 'cli/bin'))) chmodSync(join(ROOT, 'cli/bin', file), statSync(join(ROOT, 'cli/bin', file)).mode | 0o111);
   const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) {
     console.error('mutate: rebuilding dist from the restored sources failed; run `npm run build`');

@@ -10,6 +10,7 @@ import { ConfigError } from './errors.ts';
 import type { ExportFormat, JobSpec } from './model.ts';
 import { flattenPlugins, isPluginFactory, isPluginInstance, resolvePlugins } from './plugin.ts';
 import type { PluginEntry, PluginInstance } from './plugin.ts';
+import type { DefaultPlugin } from './cli/default-plugins.ts';
 
 /** The `export` section: defaults for every job, overridden by a profile and then by flags. */
 export interface ExportDefaults {
@@ -85,7 +86,13 @@ const isConfigShape = t.isObject({
  * Finds and loads the config: `explicitPath` (from `--config`) or a search from `cwd` upward.
  * Every problem is reported as a ConfigError naming the file.
  */
-export async function loadConfig(options: { explicitPath?: string | undefined; cwd: string; command: string }): Promise<LoadedConfig> {
+export async function loadConfig(options: {
+  explicitPath?: string | undefined;
+  cwd: string;
+  command: string;
+  /** Plugins the tool carries: a JSON or YAML config may name them without installing them next to it. */
+  defaultPlugins?: readonly DefaultPlugin[];
+}): Promise<LoadedConfig> {
   const explorer = cosmiconfig(MODULE_NAME, {
     searchStrategy: 'project',
     searchPlaces: CONFIG_SEARCH_PLACES,
@@ -120,7 +127,7 @@ export async function loadConfig(options: { explicitPath?: string | undefined; c
   let plugins: PluginInstance[] = [];
   if (Array.isArray(shaped.plugins)) {
     try {
-      plugins = flattenPlugins(await Promise.all(shaped.plugins.map((entry) => resolveNamedPlugin(entry, filepath))));
+      plugins = flattenPlugins(await Promise.all(shaped.plugins.map((entry) => resolveNamedPlugin(entry, filepath, options.defaultPlugins ?? []))));
       // Options are checked now, while the file is known, so every message can name it.
       // Requirements wait for the exporter: built-in plugins may still provide them.
       problems.push(...resolvePlugins(plugins, { requirements: false }).problems);
@@ -144,26 +151,33 @@ async function importModule(filepath: string): Promise<unknown> {
 
 /**
  * JSON and YAML configs name plugins by package: `"@hyperexport/store-local"` or
- * `["@hyperexport/store-local", { "fsync": true }]`, resolved from the config's folder.
+ * `["@hyperexport/store-local", { "fsync": true }]`, resolved from the config's folder; a default
+ * plugin not installed there is the tool's own copy.
  */
-async function resolveNamedPlugin(entry: unknown, configPath: string): Promise<PluginEntry> {
+async function resolveNamedPlugin(entry: unknown, configPath: string, defaultPlugins: readonly DefaultPlugin[]): Promise<PluginEntry> {
   let specifier: string | undefined;
   let options: unknown;
   if (typeof entry === 'string') specifier = entry;
   else if (Array.isArray(entry) && typeof entry[0] === 'string' && entry.length <= 2) [specifier, options] = entry as [string, unknown];
   if (specifier === undefined) return entry as PluginEntry;
-  let url: string;
-  try {
-    const fromConfig = specifier.startsWith('.') ? resolve(dirname(configPath), specifier) : createRequire(configPath).resolve(specifier);
-    url = pathToFileURL(fromConfig).href;
-  } catch {
-    throw new Error(`plugin "${specifier}" is not installed next to the config; run: npm install ${specifier}`);
-  }
-  const module = (await import(url)) as { default?: unknown };
+  const module = await importNamedPlugin(specifier, configPath, defaultPlugins);
   const exported = module.default;
   if (isPluginFactory(exported)) return (exported as unknown as (o?: unknown) => PluginInstance)(options);
   if (isPluginInstance(exported)) return exported;
   throw new Error(`"${specifier}" does not export a HyperExport plugin as its default export`);
+}
+
+async function importNamedPlugin(specifier: string, configPath: string, defaultPlugins: readonly DefaultPlugin[]): Promise<{ default?: unknown }> {
+  let url: string;
+  try {
+    const fromConfig = specifier.startsWith('.') ? resolve(dirname(configPath), specifier) : createRequire(configPath).resolve(specifier);
+    url = pathToFileURL(fromConfig).href;
+  } catch (error) {
+    const carried = defaultPlugins.find((plugin) => plugin.name === specifier);
+    if (carried) return carried.load();
+    throw new Error(`plugin "${specifier}" is not installed next to the config; run: npm install ${specifier}`, { cause: error });
+  }
+  return (await import(url)) as { default?: unknown };
 }
 
 function describeShapeError(message: string): string {

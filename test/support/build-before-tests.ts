@@ -1,6 +1,6 @@
 // Vitest global setup: builds every package (`tsc -b`) before any test runs.
 //
-// Why: the CLI tests spawn core/bin/hyperexport.js, which loads the built `dist`, while every
+// Why: the CLI tests spawn cli/bin/hyperexport.js, which loads the built `dist`, while every
 // other test imports the TypeScript sources. Without this, `npx vitest run` after an edit would
 // test the edited sources in-process but the stale build through the CLI, and could pass or fail
 // for the wrong reason. `tsc -b` is incremental: with nothing changed it only compares

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI_PATH = fileURLToPath(new URL('../../core/bin/hyperexport.js', import.meta.url));
+export const CLI_PATH = fileURLToPath(new URL('../../cli/bin/hyperexport.js', import.meta.url));
 
 export interface CliRun {
   readonly code: number | null;

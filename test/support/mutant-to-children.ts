@@ -1,7 +1,7 @@
 // Vitest setup file, only during mutation testing (`npm run mutate`, see stryker.config.mjs).
 //
 // Stryker activates a mutant in the test process through a global; a child process (the CLI
-// tests spawn core/bin/hyperexport.js, which runs dist built from the instrumented sources)
+// tests spawn cli/bin/hyperexport.js, which runs dist built from the instrumented sources)
 // reads it from the environment instead. Without this, a mutant that only the CLI reaches
 // would never be active where it runs, and would always survive.
 import { beforeAll } from 'vitest';

@@ -9,8 +9,9 @@ import type { EventBus } from '../events.ts';
 import { redactCredentialsDeep, redactUrlCredentials } from '../redact-credentials.ts';
 import { loadBuiltinPlugins } from './builtin-plugins.ts';
 import { withPlaceholder } from './placeholders.ts';
+import type { HyperExportContext } from './default-plugins.ts';
 
-export abstract class BaseCommand extends Command {
+export abstract class BaseCommand extends Command<HyperExportContext> {
   config = withPlaceholder(
     'FILE',
     Option.String('--config,-c', { description: 'Path of the config file (default: hyperexport.config.* found from the working directory upward)' }),
@@ -40,12 +41,12 @@ export abstract class BaseCommand extends Command {
   }
 
   protected async loadConfigFile(command: string): Promise<LoadedConfig> {
-    return loadConfig({ explicitPath: this.config, cwd: process.cwd(), command });
+    return loadConfig({ explicitPath: this.config, cwd: process.cwd(), command, defaultPlugins: this.context.defaultPlugins });
   }
 
   /** Loads the config, adds the built-in plugins, validates and sets up every plugin. */
   protected async createExporter(loaded: LoadedConfig, bus?: EventBus): Promise<Exporter> {
-    const builtins = loaded.builtins ? await loadBuiltinPlugins(loaded.plugins) : [];
+    const builtins = loaded.builtins ? await loadBuiltinPlugins(this.context.defaultPlugins, loaded.plugins) : [];
     try {
       return await Exporter.create([...loaded.plugins, ...builtins], bus ? { bus } : {});
     } catch (error) {

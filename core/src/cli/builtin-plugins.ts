@@ -1,77 +1,37 @@
-// The plugins every `hyperexport` run has unless the config turns them off (`builtins: false`)
-// or configures them itself. They are separate packages, loaded by name only if installed, so
-// the core never depends on them.
+// What the default plugins (see default-plugins.ts) add to a run: commands, reverse stages for
+// `hyperexport restore`, and plugin instances for the ones the config does not configure.
 import { isPluginFactory, isPluginInstance } from '../plugin.ts';
 import type { PluginInstance } from '../plugin.ts';
 import type { ReverseStage } from '../model.ts';
 import type { CommandClass } from 'clipanion';
+import type { DefaultPlugin, HyperExportContext } from './default-plugins.ts';
 
-export const BUILTIN_PLUGIN_PACKAGES = [
-  '@hyperexport/source-local',
-  '@hyperexport/source-vsphere',
-  '@hyperexport/snapshot',
-  '@hyperexport/store-local',
-  '@hyperexport/validate',
-  '@hyperexport/history',
-  '@hyperexport/bandwidth',
-  '@hyperexport/compress',
-  '@hyperexport/encrypt-aes',
-  '@hyperexport/encrypt-pgp',
-  '@hyperexport/convert-qemu',
-  '@hyperexport/store-remote',
-  '@hyperexport/cloud-s3',
-  '@hyperexport/cloud-azure',
-  '@hyperexport/cloud-gcs',
-  '@hyperexport/cloud-sftp',
-  '@hyperexport/notify-email',
-  '@hyperexport/notify-slack',
-  '@hyperexport/notify-discord',
-  '@hyperexport/notify-teams',
-  '@hyperexport/notify-pagerduty',
-  '@hyperexport/notify-webhook',
-  '@hyperexport/retention',
-] as const;
-
-/** Packages whose `reverseStages` export undoes their transforms, for `hyperexport restore`. */
-const REVERSIBLE_TRANSFORM_PACKAGES = ['@hyperexport/compress', '@hyperexport/encrypt-aes', '@hyperexport/encrypt-pgp'] as const;
-
-async function importBuiltin(specifier: string): Promise<{ default?: unknown; commands?: unknown; reverseStages?: unknown } | undefined> {
-  try {
-    return (await import(specifier)) as { default?: unknown; commands?: unknown; reverseStages?: unknown };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(specifier)) return undefined;
-    throw error;
-  }
-}
-
-/** CLI commands that built-in packages contribute (their `commands` export), e.g. `vms`. */
-export async function loadBuiltinCommands(): Promise<CommandClass[]> {
-  const commands: CommandClass[] = [];
-  for (const specifier of BUILTIN_PLUGIN_PACKAGES) {
-    const module = await importBuiltin(specifier);
-    if (Array.isArray(module?.commands)) commands.push(...(module.commands as CommandClass[]));
+/** CLI commands that default plugins contribute (their `commands` export), e.g. `vms`. */
+export async function loadBuiltinCommands(defaults: readonly DefaultPlugin[]): Promise<Array<CommandClass<HyperExportContext>>> {
+  const commands: Array<CommandClass<HyperExportContext>> = [];
+  for (const plugin of defaults) {
+    const module = await plugin.load();
+    if (Array.isArray(module.commands)) commands.push(...(module.commands as Array<CommandClass<HyperExportContext>>));
   }
   return commands;
 }
 
-/** The reverse stages of every installed transform package. */
-export async function loadReverseStages(): Promise<ReverseStage[]> {
+/** The reverse stages of every default plugin that exports some (the transforms). */
+export async function loadReverseStages(defaults: readonly DefaultPlugin[]): Promise<ReverseStage[]> {
   const stages: ReverseStage[] = [];
-  for (const specifier of REVERSIBLE_TRANSFORM_PACKAGES) {
-    const module = await importBuiltin(specifier);
-    if (Array.isArray(module?.reverseStages)) stages.push(...(module.reverseStages as ReverseStage[]));
+  for (const plugin of defaults) {
+    const module = await plugin.load();
+    if (Array.isArray(module.reverseStages)) stages.push(...(module.reverseStages as ReverseStage[]));
   }
   return stages;
 }
 
-/** Instances of the built-ins whose names are not already configured. */
-export async function loadBuiltinPlugins(configured: readonly PluginInstance[]): Promise<PluginInstance[]> {
+/** Instances of the default plugins whose names are not already configured. */
+export async function loadBuiltinPlugins(defaults: readonly DefaultPlugin[], configured: readonly PluginInstance[]): Promise<PluginInstance[]> {
   const names = new Set(configured.map((plugin) => plugin.definition.name));
   const loaded: PluginInstance[] = [];
-  for (const specifier of BUILTIN_PLUGIN_PACKAGES) {
-    const module = await importBuiltin(specifier);
-    if (!module) continue;
-    const exported = module.default;
+  for (const plugin of defaults) {
+    const exported = (await plugin.load()).default;
     const instance = isPluginFactory(exported) ? (exported as unknown as () => PluginInstance)() : isPluginInstance(exported) ? exported : undefined;
     if (instance && !names.has(instance.definition.name)) loaded.push(instance);
   }

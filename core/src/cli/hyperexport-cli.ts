@@ -5,11 +5,12 @@ import { Cli } from 'clipanion';
 import type { BaseContext, CliOptions } from 'clipanion';
 import { clipanionDefinition, optionDefinition, registeredOptions } from './placeholders.ts';
 import type { RegisteredOption } from './placeholders.ts';
+import type { HyperExportContext } from './default-plugins.ts';
 
 type UsageOptions = { detailed?: boolean; inlineOptions?: boolean };
 type Usage = { usage: string; options: Array<{ definition: string; description: string; required: boolean }> };
 
-export class HyperExportCli extends Cli {
+export class HyperExportCli extends Cli<HyperExportContext> {
   constructor(options: Partial<CliOptions> = {}) {
     // Without an explicit choice clipanion asks the tty module, which says yes also for a pipe.
     super({ ...options, enableColors: options.enableColors ?? false });

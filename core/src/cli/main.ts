@@ -7,18 +7,33 @@ import { BaseCommand } from './base-command.ts';
 import { HyperExportCli, wantsColors } from './hyperexport-cli.ts';
 import { tolerateClosedOutput } from './closed-output.ts';
 import { loadBuiltinCommands } from './builtin-plugins.ts';
+import type { DefaultPlugin, HyperExportContext } from './default-plugins.ts';
+export type { DefaultPlugin, DefaultPluginModule, HyperExportContext } from './default-plugins.ts';
 import { ExportCommand } from './export-command.ts';
 import { PluginsListCommand } from './plugins-list-command.ts';
 import { DecryptCommand, RestoreCommand } from './restore-command.ts';
 import { ProfilesDeleteCommand, ProfilesInitCommand, ProfilesListCommand, ProfilesSaveCommand, ProfilesShowCommand } from './profiles-command.ts';
 
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+export interface MainOptions {
+  /** The plugins a run has unless its config turns them off; the caller (the CLI package) names them. */
+  readonly defaultPlugins: readonly DefaultPlugin[];
+  /** The version `--version` prints; the core's own by default. */
+  readonly version?: string;
+  /** Streams and environment instead of the process's (tests). */
+  readonly context?: Partial<BaseContext>;
+}
 
-export async function createCli(options: { colors?: boolean } = {}): Promise<HyperExportCli> {
+// Read when asked, not at import: a bundle (the single executable) has no package.json beside it
+// and passes its version instead.
+function coreVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+export async function createCli(options: Pick<MainOptions, 'defaultPlugins' | 'version'> & { colors?: boolean }): Promise<HyperExportCli> {
   const cli = new HyperExportCli({
     binaryName: 'hyperexport',
     binaryLabel: 'HyperExport',
-    binaryVersion: packageJson.version,
+    binaryVersion: options.version ?? coreVersion(),
     enableColors: options.colors ?? false,
   });
   cli.register(Builtins.HelpCommand);
@@ -32,13 +47,13 @@ export async function createCli(options: { colors?: boolean } = {}): Promise<Hyp
   cli.register(ProfilesInitCommand);
   cli.register(RestoreCommand);
   cli.register(DecryptCommand);
-  for (const command of await loadBuiltinCommands()) cli.register(command);
+  for (const command of await loadBuiltinCommands(options.defaultPlugins)) cli.register(command);
   return cli;
 }
 
-export async function main(argv: string[], context: Partial<BaseContext> = {}): Promise<number> {
-  const full: BaseContext = { ...Cli.defaultContext, ...context };
-  const cli = await createCli({ colors: wantsColors(full) });
+export async function main(argv: string[], options: MainOptions): Promise<number> {
+  const full: HyperExportContext = { ...Cli.defaultContext, ...options.context, defaultPlugins: options.defaultPlugins };
+  const cli = await createCli({ ...options, colors: wantsColors(full) });
   // A closed pipe (`hyperexport ... | true`) is no crash; the export command also cancels on it.
   tolerateClosedOutput(full.stdout);
   tolerateClosedOutput(full.stderr);

@@ -38,7 +38,7 @@ abstract class ReverseCommand extends BaseCommand {
   }
 
   protected async reverseStages() {
-    const stages = await loadReverseStages();
+    const stages = await loadReverseStages(this.context.defaultPlugins);
     if (stages.length === 0)
       throw new ConfigError('no transform package is installed, so nothing can be undone', {
         hint: 'install @hyperexport/compress, @hyperexport/encrypt-aes or @hyperexport/encrypt-pgp',
