@@ -10,6 +10,7 @@ import { loadBuiltinCommands } from './builtin-plugins.ts';
 import type { DefaultPlugin, HyperExportContext } from './default-plugins.ts';
 export type { DefaultPlugin, DefaultPluginModule, HyperExportContext } from './default-plugins.ts';
 import { ExportCommand } from './export-command.ts';
+import { PluginsInitCommand } from './plugins-init-command.ts';
 import { PluginsListCommand } from './plugins-list-command.ts';
 import { DecryptCommand, RestoreCommand } from './restore-command.ts';
 import { ProfilesDeleteCommand, ProfilesInitCommand, ProfilesListCommand, ProfilesSaveCommand, ProfilesShowCommand } from './profiles-command.ts';
@@ -40,6 +41,7 @@ export async function createCli(options: Pick<MainOptions, 'defaultPlugins' | 'v
   cli.register(Builtins.VersionCommand);
   cli.register(ExportCommand);
   cli.register(PluginsListCommand);
+  cli.register(PluginsInitCommand);
   cli.register(ProfilesListCommand);
   cli.register(ProfilesShowCommand);
   cli.register(ProfilesSaveCommand);
