@@ -57,6 +57,7 @@ export { withPlaceholder } from './cli/placeholders.ts';
 export { RemoteSourceCommand } from './cli/remote-source-command.ts';
 export { formatBytes, formatDuration } from './cli/format.ts';
 export { promptSecret } from './secrets/prompt-secret.ts';
+export { addTraceSecret, debugTrace, isDebugTracing } from './debug-trace.ts';
 export { readPassphrase, readSecretFile, isReadableByOthers, PASSPHRASE_ENV } from './secrets/passphrase.ts';
 export type { PassphraseSources } from './secrets/passphrase.ts';
 export { restoreExport, restoreFile } from './restore/restore-export.ts';

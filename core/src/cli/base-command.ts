@@ -3,6 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { loadConfig } from '../config.ts';
 import type { LoadedConfig } from '../config.ts';
+import { debugDestination, isDebugTracing, startDebugTrace } from '../debug-trace.ts';
 import { ConfigError, ExitCode, HyperExportError, PluginError } from '../errors.ts';
 import { Exporter } from '../exporter.ts';
 import type { EventBus } from '../events.ts';
@@ -19,6 +20,13 @@ export abstract class BaseCommand extends Command<HyperExportContext> {
   // What --json prints differs by command; each command whose output is not one object says so
   // by overriding this with jsonOption(...) and one of JSON_OUTPUT's descriptions.
   json = jsonOption(JSON_OUTPUT.oneObject);
+  debug = withPlaceholder(
+    'FILE',
+    Option.String('--debug', {
+      tolerateBoolean: true,
+      description: 'Trace every SOAP call and disk request (secrets redacted) on stderr, or with --debug=FILE into FILE (default: HYPEREXPORT_DEBUG)',
+    }),
+  );
 
   /** Set when clipanion rejected an option value before `execute` ran. */
   usageError = false;
@@ -27,10 +35,15 @@ export abstract class BaseCommand extends Command<HyperExportContext> {
   abstract run(): Promise<number>;
 
   async execute(): Promise<number> {
+    let stopTrace: (() => void) | undefined;
     try {
+      const destination = debugDestination(this.debug, process.env);
+      if (destination) stopTrace = startDebugTrace(destination, this.context.stderr);
       return await this.run();
     } catch (error) {
       return this.reportError(error);
+    } finally {
+      stopTrace?.();
     }
   }
 
@@ -99,6 +112,6 @@ export function formatError(error: unknown): string {
   const lines = [`error: ${error instanceof Error ? error.message : String(error)}`];
   if (error instanceof ConfigError && error.problems.length > 1) for (const problem of error.problems) lines.push(`  - ${problem}`);
   if (error instanceof HyperExportError && error.hint) lines.push(`hint: ${error.hint}`);
-  if (!(error instanceof HyperExportError) && error instanceof Error && process.env.HYPEREXPORT_DEBUG) lines.push(error.stack ?? '');
+  if (!(error instanceof HyperExportError) && error instanceof Error && isDebugTracing()) lines.push(error.stack ?? '');
   return redactUrlCredentials(lines.join('\n'));
 }

@@ -5,11 +5,15 @@ import { BaseCommand } from './base-command.ts';
 import { withPlaceholder } from './placeholders.ts';
 
 export abstract class RemoteSourceCommand extends BaseCommand {
-  url = withPlaceholder('URL', Option.String('--url', { description: 'vCenter/ESXi SDK URL, e.g. https://vc.example.com/sdk (default: GOVC_URL)' }));
-  username = withPlaceholder('USER', Option.String('--username,-u', { description: 'User name (default: GOVC_USERNAME)' }));
+  // `-u` is the URL, as in govc (`govc ls -u user@host`); the user name has no short flag there either.
+  url = withPlaceholder(
+    'URL',
+    Option.String('--url,-u', { description: 'vCenter/ESXi SDK URL, e.g. https://vc.example.com/sdk or user@host (default: GOVC_URL)' }),
+  );
+  username = withPlaceholder('USER', Option.String('--username', { description: 'User name (default: the user in the URL, else GOVC_USERNAME)' }));
   passwordFile = withPlaceholder(
     'FILE',
-    Option.String('--password-file', { description: 'File whose first line is the password (default: GOVC_PASSWORD, else a prompt)' }),
+    Option.String('--password-file', { description: 'File whose first line is the password (default: GOVC_PASSWORD_FILE, GOVC_PASSWORD, else a prompt)' }),
   );
   insecure = Option.Boolean('--insecure,-k', { description: 'Skip TLS certificate verification (default: GOVC_INSECURE)' });
   thumbprint = withPlaceholder(

@@ -38,9 +38,38 @@ describe('resolveConnection', () => {
     await expect(resolveConnection({}, { passwordFile: join(dir, 'missing') }, env)).rejects.toThrow(/cannot read the password file .*missing: ENOENT/);
   });
 
+  it('reads GOVC_PASSWORD_FILE before GOVC_PASSWORD, after --password-file and the config', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hyperexport-pw-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'env-pw'), 'env-file-secret\n');
+    await writeFile(join(dir, 'flag-pw'), 'flag-file-secret\n');
+    const withFile = { ...env, GOVC_PASSWORD_FILE: join(dir, 'env-pw') };
+    expect((await resolveConnection({}, {}, withFile)).settings.password).toBe('env-file-secret');
+    expect((await resolveConnection({}, { passwordFile: join(dir, 'flag-pw') }, withFile)).settings.password).toBe('flag-file-secret');
+    expect((await resolveConnection({ passwordFile: join(dir, 'flag-pw') }, {}, withFile)).settings.password).toBe('flag-file-secret');
+    // A config that names its own variable replaces both GOVC_ ones.
+    expect((await resolveConnection({ passwordEnv: 'VC_PW' }, {}, { ...withFile, VC_PW: 'named' })).settings.password).toBe('named');
+    await expect(resolveConnection({}, {}, { ...env, GOVC_PASSWORD_FILE: join(dir, 'missing') })).rejects.toThrow(
+      /cannot read the password file named by GOVC_PASSWORD_FILE .*missing: ENOENT/,
+    );
+  });
+
+  it('takes the user name from the URL where the URL was given: -u user@host wins over GOVC_USERNAME', async () => {
+    expect((await resolveConnection({}, { url: 'backup@vc.example.com' }, env)).settings).toMatchObject({ username: 'backup' });
+    expect((await resolveConnection({}, { url: 'backup@vc.example.com', username: 'flag-user' }, env)).settings.username).toBe('flag-user');
+    expect((await resolveConnection({ url: 'https://cfg@vc.example.com/sdk' }, {}, env)).settings.username).toBe('cfg');
+    expect((await resolveConnection({ url: 'https://cfg@vc.example.com/sdk', username: 'named' }, {}, env)).settings.username).toBe('named');
+    // In GOVC_URL, GOVC_USERNAME wins, as in govc.
+    expect((await resolveConnection({}, {}, { ...env, GOVC_URL: 'https://inurl@vc.example.com/sdk' })).settings.username).toBe('env-user');
+    const resolved = await resolveConnection({}, { url: 'backup@vc.example.com' }, env);
+    expect(resolved.settings.url.href).toBe('https://vc.example.com/sdk');
+  });
+
   it('asks for a missing password only when a prompt is available', async () => {
     const noPassword = { GOVC_URL: 'vc', GOVC_USERNAME: 'u' };
-    await expect(resolveConnection({}, {}, noPassword)).rejects.toThrow('no password for u: set GOVC_PASSWORD, or give --password-file FILE');
+    await expect(resolveConnection({}, {}, noPassword)).rejects.toThrow(
+      'no password for u: set GOVC_PASSWORD or GOVC_PASSWORD_FILE, or give --password-file FILE',
+    );
     const prompted = await resolveConnection({}, {}, noPassword, async (question) => {
       expect(question).toBe('Password for u@vc: ');
       return 'typed';
@@ -54,7 +83,9 @@ describe('resolveConnection', () => {
     expect((fromFlag as ConfigError).message).toBe(
       '--url https://root:***@esx.local/sdk has a password in it, which every user of this machine can read in the process list',
     );
-    expect((fromFlag as ConfigError).hint).toContain('GOVC_PASSWORD, --password-file FILE');
+    expect((fromFlag as ConfigError).hint).toContain(
+      'keep the user name (user@host) and remove the password; give it with GOVC_PASSWORD, GOVC_PASSWORD_FILE, --password-file FILE',
+    );
     expect(() => checkConnectionSettings({ url: 'https://root:PASSWORD@esx.local/sdk' }, {}, {})).toThrow(
       /^the source-vsphere url option https:\/\/root:\*\*\*@esx\.local\/sdk has a password in it/,
     );

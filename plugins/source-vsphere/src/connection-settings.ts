@@ -1,9 +1,9 @@
-// Where the connection comes from, the govc way: GOVC_URL, GOVC_USERNAME, GOVC_PASSWORD,
+// Where the connection comes from, the govc way: GOVC_URL, GOVC_USERNAME, GOVC_PASSWORD(_FILE),
 // GOVC_INSECURE, GOVC_DATACENTER, GOVC_TLS_THUMBPRINT, GOVC_TLS_CA_CERTS; the same keys in the
 // config file; and flags, which win. The password is never a flag value: it comes from the
 // environment, a file, or a prompt.
 import { readFile } from 'node:fs/promises';
-import { ConfigError } from '@hyperexport/core';
+import { ConfigError, readSecretFile } from '@hyperexport/core';
 import { knownHostThumbprint } from './known-hosts.ts';
 import { normalizeThumbprint } from './soap/tls.ts';
 import type { ConnectSettings } from './soap/vim-client.ts';
@@ -48,29 +48,26 @@ export async function resolveConnection(
 ): Promise<ResolvedConnection> {
   // Malformed values first, before anything is read or asked.
   checkConnectionSettings(options, flags, env);
-  const url = connectionUrl(options, flags, env);
+  const { url, origin } = connectionUrl(options, flags, env);
   // govc accepts credentials in GOVC_URL (user:password@host); take them, then drop them from it.
-  // (connectionUrl refused them in --url and the config, see checkConnectionSettings.)
+  // (connectionUrl refused a password in --url and the config, see checkConnectionSettings.)
   const urlUser = url.username ? decodeURIComponent(url.username) : undefined;
   const urlPassword = url.password ? decodeURIComponent(url.password) : undefined;
   url.username = '';
   url.password = '';
-  const username = flags.username ?? options.username ?? env.GOVC_USERNAME ?? urlUser;
-  if (!username) throw new ConfigError('no user name: set GOVC_USERNAME, the source-vsphere `username` option, or --username');
-
-  let password: string | undefined;
-  const passwordFile = flags.passwordFile ?? options.passwordFile;
-  if (passwordFile) {
-    try {
-      password = (await readFile(passwordFile, 'utf8')).split(/\r?\n/)[0];
-    } catch (error) {
-      throw new ConfigError(`cannot read the password file ${passwordFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
-    }
-  }
-  password ??= env[options.passwordEnv ?? 'GOVC_PASSWORD'] ?? urlPassword;
-  if (password === undefined && prompt) password = await prompt(`Password for ${username}@${url.host}: `);
+  // A user in the URL counts where the URL was given (`-u backup@vc` on the command line wins over
+  // GOVC_USERNAME; a user in GOVC_URL is the last resort), so the explicit choice is never overridden.
+  const username =
+    flags.username ??
+    (origin === 'flag' ? urlUser : undefined) ??
+    options.username ??
+    (origin === 'config' ? urlUser : undefined) ??
+    env.GOVC_USERNAME ??
+    urlUser;
+  if (!username) throw new ConfigError('no user name: set GOVC_USERNAME, the source-vsphere `username` option, --username, or give it in the URL (user@host)');
+  const password = await connectionPassword(options, flags, env, urlPassword, prompt && (() => prompt(`Password for ${username}@${url.host}: `)));
   if (password === undefined) {
-    throw new ConfigError(`no password for ${username}: set ${options.passwordEnv ?? 'GOVC_PASSWORD'}, or give --password-file FILE`, {
+    throw new ConfigError(`no password for ${username}: set ${options.passwordEnv ?? 'GOVC_PASSWORD or GOVC_PASSWORD_FILE'}, or give --password-file FILE`, {
       hint: 'passwords are never accepted as flag values, so they do not end up in shell history or process lists',
     });
   }
@@ -112,22 +109,47 @@ export function checkConnectionSettings(options: VsphereOptions, flags: Connecti
  * and committed); GOVC_URL may hold one, as govc allows: the environment is not visible to
  * other users. Either way it is dropped from the URL before anything prints it.
  */
-function connectionUrl(options: VsphereOptions, flags: ConnectionFlags, env: NodeJS.ProcessEnv): URL {
-  const [rawUrl, origin] =
-    flags.url !== undefined ? [flags.url, '--url'] : options.url !== undefined ? [options.url, 'the source-vsphere url option'] : [env.GOVC_URL, 'GOVC_URL'];
-  if (!rawUrl) throw new ConfigError('no vCenter/ESXi URL: set GOVC_URL, the source-vsphere `url` option, or --url');
+function connectionUrl(options: VsphereOptions, flags: ConnectionFlags, env: NodeJS.ProcessEnv): { url: URL; origin: 'flag' | 'config' | 'env' } {
+  const [rawUrl, shownOrigin, origin] =
+    flags.url !== undefined
+      ? [flags.url, '--url', 'flag' as const]
+      : options.url !== undefined
+        ? [options.url, 'the source-vsphere url option', 'config' as const]
+        : [env.GOVC_URL, 'GOVC_URL', 'env' as const];
+  if (!rawUrl) throw new ConfigError('no vCenter/ESXi URL: set GOVC_URL, the source-vsphere `url` option, or -u/--url');
   const url = parseSdkUrl(rawUrl);
-  if (origin !== 'GOVC_URL' && url.password !== '') {
+  if (origin !== 'env' && url.password !== '') {
     const shown = new URL(url.href);
     shown.password = '***';
     throw new ConfigError(
-      `${origin} ${shown.href} has a password in it, which ${origin === '--url' ? 'every user of this machine can read in the process list' : 'ends up wherever the config file is copied'}`,
+      `${shownOrigin} ${shown.href} has a password in it, which ${origin === 'flag' ? 'every user of this machine can read in the process list' : 'ends up wherever the config file is copied'}`,
       {
-        hint: 'remove it from the URL; give the password with GOVC_PASSWORD, --password-file FILE (or the passwordFile option), or type it at the prompt',
+        hint: 'keep the user name (user@host) and remove the password; give it with GOVC_PASSWORD, GOVC_PASSWORD_FILE, --password-file FILE (or the passwordFile option), or type it at the prompt',
       },
     );
   }
-  return url;
+  return { url, origin };
+}
+
+/**
+ * The password, from the first of: --password-file, the config's passwordFile, the variable the
+ * config's passwordEnv names (instead of the two GOVC_ ones), GOVC_PASSWORD_FILE, GOVC_PASSWORD,
+ * the password in GOVC_URL, and a prompt. A file named in a variable wins over a password in one, as restic's
+ * RESTIC_PASSWORD_FILE does over RESTIC_PASSWORD.
+ */
+async function connectionPassword(
+  options: VsphereOptions,
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv,
+  urlPassword: string | undefined,
+  prompt: (() => Promise<string>) | undefined,
+): Promise<string | undefined> {
+  const passwordFile = flags.passwordFile ?? options.passwordFile;
+  if (passwordFile) return readSecretFile(passwordFile, 'password file');
+  // The config naming its own variable replaces the GOVC_ ones.
+  if (options.passwordEnv !== undefined) return env[options.passwordEnv] ?? urlPassword ?? (await prompt?.());
+  if (env.GOVC_PASSWORD_FILE) return readSecretFile(env.GOVC_PASSWORD_FILE, 'password file named by GOVC_PASSWORD_FILE');
+  return env.GOVC_PASSWORD ?? urlPassword ?? (await prompt?.());
 }
 
 /** `vc.example.com`, `https://vc.example.com`, or `https://vc.example.com/sdk` → the SDK URL. */

@@ -13,6 +13,7 @@
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { debugTrace, isDebugTracing } from '@hyperexport/core';
 import type { TLSSocket } from 'node:tls';
 import { checkPinnedThumbprint, pinnedThumbprint, serverNameOf, tlsConnectOptions } from '../soap/tls.ts';
 import type { TlsSettings } from '../soap/tls.ts';
@@ -51,8 +52,20 @@ export interface HttpGetResponse {
 }
 
 /** Sends a GET and resolves with the response head; the body is read with readBody(). */
-export function httpGet(options: HttpGetOptions): Promise<HttpGetResponse> {
-  return new Exchange(options).start();
+export async function httpGet(options: HttpGetOptions): Promise<HttpGetResponse> {
+  if (!isDebugTracing()) return new Exchange(options).start();
+  // --debug: the request line and how the server answered; never the headers (the session cookie).
+  const started = performance.now();
+  const range = Object.entries(options.headers ?? {}).find(([name]) => name.toLowerCase() === 'range')?.[1];
+  const request = `GET ${options.url.href}${range ? ` (Range: ${range})` : ''}`;
+  try {
+    const response = await new Exchange(options).start();
+    debugTrace('http', `${request} -> ${response.statusCode} ${response.statusMessage} in ${Math.round(performance.now() - started)} ms`);
+    return response;
+  } catch (error) {
+    debugTrace('http', `${request} failed in ${Math.round(performance.now() - started)} ms: ${error instanceof Error ? error.message : String(error)}`);
+    throw error;
+  }
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -2,8 +2,8 @@
 // methods, turns faults into VimFault errors, and logs out. Every request honours an AbortSignal.
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
-import { ExportError } from '@hyperexport/core';
-import { faultFromXml } from './faults.ts';
+import { addTraceSecret, debugTrace, ExportError, isDebugTracing } from '@hyperexport/core';
+import { faultFromXml, VimFault } from './faults.ts';
 import { createDispatcher, describeTlsError } from './tls.ts';
 import type { TlsSettings } from './tls.ts';
 import { el, moRef, parseXml, text, SOAP_ENV_NS, XSD_NS, XSI_NS } from './xml.ts';
@@ -46,6 +46,8 @@ export class VimClient {
   /** Connects and logs in. The caller must `close()` the client (which also logs out). */
   static async connect(settings: ConnectSettings, signal?: AbortSignal): Promise<VimClient> {
     const dispatcher = createDispatcher(settings);
+    // Registered before anything is sent: no --debug line can show it, whatever quotes it.
+    addTraceSecret(settings.password);
     try {
       const version = await discoverVersion(settings.url, dispatcher, signal);
       const client = new VimClient(settings.url, dispatcher, version);
@@ -77,6 +79,24 @@ export class VimClient {
    * first. Returns the `<MethodResponse>` element.
    */
   async invoke(method: string, args: readonly string[], signal?: AbortSignal): Promise<XmlNode> {
+    if (!isDebugTracing()) return this.#invoke(method, args, signal);
+    // --debug: one line per call, as govc -debug records them: the method, the object it was
+    // called on, how long it took, and the fault (or HTTP error) it ended with.
+    const started = performance.now();
+    const target = /<_this type="([^"]+)">([^<]*)</.exec(args[0] ?? '');
+    const call = `${method}${target ? ` on ${target[1]}:${target[2]}` : ''}`;
+    try {
+      const response = await this.#invoke(method, args, signal);
+      debugTrace('soap', `${call} -> ok in ${Math.round(performance.now() - started)} ms`);
+      return response;
+    } catch (error) {
+      const reason = error instanceof VimFault ? `fault ${error.faultName}` : 'failed';
+      debugTrace('soap', `${call} -> ${reason} in ${Math.round(performance.now() - started)} ms: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
+  }
+
+  async #invoke(method: string, args: readonly string[], signal?: AbortSignal): Promise<XmlNode> {
     const body =
       `<?xml version="1.0" encoding="UTF-8"?>` +
       `<soapenv:Envelope xmlns:soapenv="${SOAP_ENV_NS}" xmlns:xsd="${XSD_NS}" xmlns:xsi="${XSI_NS}">` +
@@ -151,12 +171,18 @@ export class VimClient {
 async function discoverVersion(url: URL, dispatcher: Dispatcher, signal?: AbortSignal): Promise<string> {
   const versionsUrl = new URL('vimServiceVersions.xml', url.href.endsWith('/') ? url : new URL(`${url.href}/`));
   let response: Dispatcher.ResponseData;
+  const started = performance.now();
   try {
     response = await request(versionsUrl, { dispatcher, signal });
   } catch (error) {
+    debugTrace(
+      'http',
+      `GET ${versionsUrl.href} failed in ${Math.round(performance.now() - started)} ms: ${error instanceof Error ? error.message : String(error)}`,
+    );
     throw connectionError(url, error);
   }
   const body = await response.body.text();
+  debugTrace('http', `GET ${versionsUrl.href} -> ${response.statusCode} in ${Math.round(performance.now() - started)} ms`);
   if (response.statusCode !== 200) return FALLBACK_VERSION;
   try {
     const root = parseXml(body, 'vimServiceVersions.xml');
