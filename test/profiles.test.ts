@@ -136,8 +136,8 @@ describe('hyperexport profiles', () => {
     const wrongRun = await cli('profiles', 'show', 'wrong');
     expect(wrongRun.code).toBe(2);
     expect(wrongRun.stderr).toContain(`${wrong}: 2 problems`);
-    expect(wrongRun.stderr).toMatch(/- format: /);
-    expect(wrongRun.stderr).toMatch(/- "compres" is not a profile field/);
+    expect(wrongRun.stderr).toMatch(/- "format": /);
+    expect(wrongRun.stderr).toMatch(/- "compres" is not a known profile field/);
 
     const listed = await cli('profiles', 'list');
     expect(listed.code).toBe(0);

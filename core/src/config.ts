@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { cosmiconfig } from 'cosmiconfig';
 import * as t from 'typanion';
 import { ConfigError } from './errors.ts';
+import { formatTypanionError } from './schema-errors.ts';
 import type { ExportFormat, JobSpec } from './model.ts';
 import { flattenPlugins, isPluginFactory, isPluginInstance, resolvePlugins } from './plugin.ts';
 import type { PluginEntry, PluginInstance } from './plugin.ts';
@@ -118,11 +119,11 @@ export async function loadConfig(options: {
   if (config === undefined || config === null) config = {};
   const problems: string[] = [];
   const shapeErrors: string[] = [];
-  if (!isConfigShape(config, { errors: shapeErrors })) problems.push(...shapeErrors.map((e) => describeShapeError(e)));
+  if (!isConfigShape(config, { errors: shapeErrors })) problems.push(...shapeErrors.map((e) => formatTypanionError(e, { key: 'setting' })));
   const shaped = (typeof config === 'object' && config !== null ? config : {}) as HyperExportConfig & Record<string, unknown>;
   const exportErrors: string[] = [];
   if (shaped.export !== undefined && !isExportDefaults(shaped.export, { errors: exportErrors })) {
-    problems.push(...exportErrors.map((e) => `export${describeShapeError(e)}`));
+    problems.push(...exportErrors.map((e) => formatTypanionError(e, { key: 'setting', within: 'export' })));
   }
   let plugins: PluginInstance[] = [];
   if (Array.isArray(shaped.plugins)) {
@@ -178,14 +179,6 @@ async function importNamedPlugin(specifier: string, configPath: string, defaultP
     throw new Error(`plugin "${specifier}" is not installed next to the config; run: npm install ${specifier}`, { cause: error });
   }
   return (await import(url)) as { default?: unknown };
-}
-
-function describeShapeError(message: string): string {
-  const match = /^\.([^:]+): (.*)$/s.exec(message);
-  if (!match) return `: ${message}`;
-  const [, path, detail = ''] = match;
-  if (detail.startsWith('Extraneous property')) return `."${path}" is not a known setting; remove it or check its spelling`;
-  return `."${path}": ${detail}`;
 }
 
 function configLoadError(error: unknown, explicitPath: string | undefined): ConfigError {

@@ -28,6 +28,8 @@ export { flagOf } from './settings/setting-flag.ts';
 export type { SettingDeclaration, SettingsDeclarations, SettingValue, SettingValues, SettingFlagKind } from './settings/setting-declaration.ts';
 export type { SettingsReader } from './settings/settings-reader.ts';
 export type { SettingOrigin, SettingChannel } from './settings/setting-origin.ts';
+export { formatTypanionError } from './schema-errors.ts';
+export type { SchemaErrorWording } from './schema-errors.ts';
 export { defineConfig, loadConfig, buildJobSpec, CONFIG_SEARCH_PLACES } from './config.ts';
 export type { HyperExportConfig, ExportDefaults, ConfigEnv, ConfigInput, LoadedConfig } from './config.ts';
 export * from './profiles/index.ts';
@@ -46,6 +48,9 @@ export { DiskFullAwareWriteStream, diskFullError, isDiskFull } from './fs/disk-f
 export type { DiskFullContext } from './fs/disk-full.ts';
 export type { AtomicWriteOptions } from './fs/atomic-write.ts';
 export * from './ovf/index.ts';
+export { escapeXml, unescapeXml } from './xml-escape.ts';
+export { RetryError, backoffDelay, describeNetworkError, parseRetryAfter, retryWithBackoff, sleep } from './retry.ts';
+export type { AttemptOutcome, BackoffOptions, RetryHooks, RetryPolicy, RetryReport } from './retry.ts';
 export { findOnPath, qemuImageOptions } from './disk/qemu-img.ts';
 export type { ImageLocation } from './disk/qemu-img.ts';
 // typanion, re-exported so plugins declare option schemas against the same copy core validates with.

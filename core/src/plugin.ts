@@ -3,6 +3,7 @@
 // schema when the config loads; every problem is listed at once and unknown keys are rejected.
 import type * as t from 'typanion';
 import type { CommandClass } from 'clipanion';
+import { formatTypanionError } from './schema-errors.ts';
 import type { Exporter } from './exporter.ts';
 import type { ReverseStage } from './model.ts';
 import type { SettingsDeclarations } from './settings/setting-declaration.ts';
@@ -173,21 +174,9 @@ function validateOptions(definition: PluginDefinition<unknown, any>, raw: unknow
   // No coercions: a config is code, and `fsync: 1` silently becoming `true` would hide a mistake.
   const errors: string[] = [];
   if (!schema(value, { errors })) {
-    return { options: undefined, problems: errors.map((message) => `plugin "${definition.name}" option ${formatTypanionError(message)}`) };
+    return { options: undefined, problems: errors.map((message) => `plugin "${definition.name}" option ${formatTypanionError(message, { key: 'option' })}`) };
   }
   return { options: value, problems: [] };
-}
-
-// typanion says `.level: Expected a number (got "x")` or `.foo: Extraneous property (got 1)`;
-// make each read as an option problem a user can act on.
-function formatTypanionError(message: string): string {
-  const match = /^\.([^:]+): (.*)$/s.exec(message);
-  if (!match) return message;
-  const [, path, detail = ''] = match;
-  if (detail.startsWith('Extraneous property'))
-    return `"${path}" is not a known option${detail.slice('Extraneous property'.length)}; remove it or check its spelling`;
-  if (detail.endsWith('(got undefined)')) return `"${path}" is required: ${detail.replace(/ \(got undefined\)$/, '')}`;
-  return `"${path}": ${detail}`;
 }
 
 function describeValue(value: unknown): string {

@@ -22,6 +22,7 @@
 //   (EDE with K1 = K2 = K3 is DES), so s3rver's own pagination runs unchanged.
 // The front also injects faults on request: an S3 error answer (503 SlowDown…), a connection cut
 // after some bytes, or the death of the whole server (every connection dropped, nothing listening).
+import { escapeXml } from '@hyperexport/core';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, request as httpRequest, Agent } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -292,8 +293,4 @@ async function pendingUploads(directory: string, bucket: string): Promise<{ key:
     if (key !== undefined) uploads.push({ key, uploadId });
   }
   return uploads;
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

@@ -1,7 +1,8 @@
 import { DOMParser } from '@xmldom/xmldom';
 import type { Element } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
-import { buildOvfDescriptor, escapeXml } from './descriptor.ts';
+import { escapeXml } from '../xml-escape.ts';
+import { buildOvfDescriptor } from './descriptor.ts';
 import type { VmDescription } from './descriptor.ts';
 import { OVF_NS, RASD_NS, VMW_NS, VSSD_NS } from './namespaces.ts';
 import { parseOvf } from './ovf-parse.ts';

@@ -2,6 +2,7 @@
 // OVF of their own (a local .vmx folder). vSphere, ovftool and VirtualBox import it.
 // Elements inside a rasd Item are written in alphabetical order: the CIM schema declares them
 // as a sequence in that order, and strict validators (ovftool) reject any other order.
+import { escapeXml } from '../xml-escape.ts';
 import { assertSafeFileName } from './safe-name.ts';
 import { CIM_NS, OVF_NS, RASD_NS, VMW_NS, VSSD_NS, XSI_NS } from './namespaces.ts';
 
@@ -233,24 +234,4 @@ function checkDescription(vm: VmDescription): void {
     if (!Number.isSafeInteger(disk.fileSize) || disk.fileSize < 0) problem(`invalid size ${disk.fileSize} of ${disk.fileName}`);
     if (!Number.isSafeInteger(disk.capacityBytes) || disk.capacityBytes < 0) problem(`invalid capacity ${disk.capacityBytes} of ${disk.fileName}`);
   }
-}
-
-const XML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-  '\t': '&#9;',
-  '\n': '&#10;',
-  '\r': '&#13;',
-};
-
-/**
- * Escapes text for XML content and attribute values. Characters XML 1.0 forbids outright (most
- * C0 controls) cannot be escaped at all, so they become U+FFFD instead of making the file invalid.
- * Tabs and line breaks become references so that attribute values keep them.
- */
-export function escapeXml(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd').replace(/[&<>"'\t\n\r]/g, (c) => XML_ESCAPES[c] ?? c);
 }

@@ -2,7 +2,7 @@
 // without touching anything else in it. The export renames files when transforms apply (a disk
 // stored as `disk1.vmdk.gz` with ovf:compression="gzip", the standard way), and restore renames
 // them back; the rest of the descriptor, vSphere's or ours, must stay byte for byte as it was.
-import { escapeXml } from './descriptor.ts';
+import { escapeXml, unescapeXml } from '../xml-escape.ts';
 
 export interface FileReferenceChange {
   /** The new href (a plain file name). */
@@ -32,8 +32,4 @@ export function rewriteFileReferences(xml: string, changes: ReadonlyMap<string, 
     if (change.compression !== undefined) rewritten += ` ${prefix}compression="${escapeXml(change.compression)}"`;
     return `<${elementPrefix}File${rewritten}${selfClosing}>`;
   });
-}
-
-function unescapeXml(text: string): string {
-  return text.replace(/&(lt|gt|quot|apos|amp);/g, (_, name: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[name]!);
 }

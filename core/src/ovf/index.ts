@@ -10,7 +10,7 @@ export type { OvaMember } from './ova-index.ts';
 export { formatManifest, parseManifest } from './manifest.ts';
 export type { ManifestAlgorithm, ManifestEntry } from './manifest.ts';
 export { ManifestCheck, MANIFEST_HASHES } from './manifest-check.ts';
-export { buildOvfDescriptor, escapeXml } from './descriptor.ts';
+export { buildOvfDescriptor } from './descriptor.ts';
 export type { DiskBus, VmDescription, VmDiskDescription, VmNetworkDescription } from './descriptor.ts';
 export { parseOvf } from './ovf-parse.ts';
 export type { OvfDisk, OvfFileRef, ParsedOvf } from './ovf-parse.ts';

@@ -125,9 +125,9 @@ describe('saveProfile / loadProfile / deleteProfile', () => {
     await writeFile(path, JSON.stringify({ format: 'ova', parallel: 'four', compres: 'zstd' }));
     const error = await rejection(loadProfile('wrong', { directory }));
     expect(error.message).toBe(`${path}: 2 problems`);
-    expect(error.problems).toEqual([expect.stringMatching(/^parallel: Expected a number/), expect.stringMatching(/"compres" is not a profile field/)]);
+    expect(error.problems).toEqual([expect.stringMatching(/^"parallel": Expected a number/), expect.stringMatching(/"compres" is not a known profile field/)]);
     await writeFile(path, JSON.stringify({ parallel: 0 }));
-    expect((await rejection(loadProfile('wrong', { directory }))).message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: parallel: `));
+    expect((await rejection(loadProfile('wrong', { directory }))).message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: "parallel": `));
   });
 });
 
@@ -160,7 +160,7 @@ describe('listProfiles', () => {
     expect(byName.alpha?.problem).toBeUndefined();
     expect(byName.broken?.problem).toMatch(/not valid JSON/);
     expect(byName.broken?.profile).toBeUndefined();
-    expect(byName.wrong?.problem).toMatch(/2 problems: format: .*; "extra" is not a profile field/);
+    expect(byName.wrong?.problem).toMatch(/2 problems: "format": .*; "extra" is not a known profile field/);
     expect(byName.development?.problem).toMatch(/built-in profile name/);
     expect(byName['bad name']?.problem).toMatch(/contains " "/);
   });

@@ -45,25 +45,25 @@ describe('checkProfile', () => {
 
   it('rejects an unknown field and names it', () => {
     expect(problemsOf({ format: 'ova', compres: 'zstd' })).toEqual([
-      expect.stringMatching(/"compres" is not a profile field \(known fields: description, format/),
+      expect.stringMatching(/"compres" is not a known profile field \(got "zstd"\); remove it or check its spelling \(known: description, format/),
     ]);
   });
 
   it('lists every problem at once: wrong types, ranges, enums and unknown fields', () => {
     const problems = problemsOf({ format: 'zip', parallel: 0, overwrite: 'yes', encrypt: 'rot13', targets: ['s3://ok', 3], extra: 1 });
     expect(problems).toHaveLength(6);
-    expect(problems.join('\n')).toMatch(/^format: .*"ova" or "ovf".*"zip"/m);
-    expect(problems.join('\n')).toMatch(/^parallel: .*range/m);
-    expect(problems.join('\n')).toMatch(/^overwrite: Expected a boolean/m);
-    expect(problems.join('\n')).toMatch(/^encrypt: .*"aes" or "pgp"/m);
-    expect(problems.join('\n')).toMatch(/^targets\[1\]: Expected a string/m);
-    expect(problems.join('\n')).toMatch(/"extra" is not a profile field/);
+    expect(problems.join('\n')).toMatch(/^"format": .*"ova" or "ovf".*"zip"/m);
+    expect(problems.join('\n')).toMatch(/^"parallel": .*range/m);
+    expect(problems.join('\n')).toMatch(/^"overwrite": Expected a boolean/m);
+    expect(problems.join('\n')).toMatch(/^"encrypt": .*"aes" or "pgp"/m);
+    expect(problems.join('\n')).toMatch(/^"targets\[1\]": Expected a string/m);
+    expect(problems.join('\n')).toMatch(/"extra" is not a known profile field/);
   });
 
   it('rejects a parallel that is not an integer in 1..64', () => {
-    expect(problemsOf({ parallel: 2.5 })).toEqual([expect.stringMatching(/^parallel: .*integer/)]);
-    expect(problemsOf({ parallel: 65 })).toEqual([expect.stringMatching(/^parallel: /)]);
-    expect(problemsOf({ parallel: '4' })).toEqual([expect.stringMatching(/^parallel: Expected a number/)]);
+    expect(problemsOf({ parallel: 2.5 })).toEqual([expect.stringMatching(/^"parallel": .*integer/)]);
+    expect(problemsOf({ parallel: 65 })).toEqual([expect.stringMatching(/^"parallel": /)]);
+    expect(problemsOf({ parallel: '4' })).toEqual([expect.stringMatching(/^"parallel": Expected a number/)]);
   });
 
   it('checks compress as an algorithm with an optional level, and targets as URLs', () => {

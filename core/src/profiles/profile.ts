@@ -4,6 +4,7 @@
 import * as t from 'typanion';
 import { ConfigError } from '../errors.ts';
 import type { ExportFormat } from '../model.ts';
+import { formatTypanionError } from '../schema-errors.ts';
 
 /** The encryption schemes a profile can ask for. */
 export type ProfileEncryption = 'aes' | 'pgp';
@@ -111,7 +112,9 @@ export function checkProfile(value: unknown): ProfileCheck {
   if (Array.isArray(value)) return { ok: false, problems: ['a profile is a JSON object ({ ... }), not an array'] };
   const errors: string[] = [];
   const shapeOk = isExportProfile(value, { errors });
-  const problems = errors.map(describeSchemaError);
+  const problems = errors.map((message) =>
+    formatTypanionError(message, { key: 'profile field', knownKeys: PROFILE_FIELDS, notAnObject: 'a profile is a JSON object ({ ... })' }),
+  );
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>;
     const compress = record.compress;
@@ -143,18 +146,6 @@ export function normalizeProfile(profile: ExportProfile): ExportProfile {
 function isStorageUrl(value: string): boolean {
   // A scheme of at least two letters, so that a Windows drive letter (`C:\x`) is not taken for one.
   return /^[a-z][a-z0-9+.-]+:/i.test(value) && URL.canParse(value);
-}
-
-/** Turns typanion's `.field: Message (got x)` into a line that names the field plainly. */
-function describeSchemaError(message: string): string {
-  const match = /^\.([^:]*): (.*)$/s.exec(message);
-  if (!match) return message;
-  const [, path = '', detail = ''] = match;
-  if (path === '') return detail.replace(/^Expected an object/, 'a profile is a JSON object ({ ... })');
-  if (detail.startsWith('Extraneous property')) {
-    return `"${path.replace(/^\["(.*)"\]$/, '$1')}" is not a profile field (known fields: ${PROFILE_FIELDS.join(', ')})`;
-  }
-  return `${path}: ${detail}`;
 }
 
 const NAME_MAX_LENGTH = 64;

@@ -3,6 +3,7 @@
 // usage error that names the setting and where the value came from.
 import type * as t from 'typanion';
 import { ConfigError } from '../errors.ts';
+import { formatTypanionError } from '../schema-errors.ts';
 import type { SettingDeclaration } from './setting-declaration.ts';
 import { describeOrigin } from './setting-origin.ts';
 import type { SettingOrigin } from './setting-origin.ts';
@@ -44,14 +45,6 @@ export function settingValueProblem<T>(
     for (const [, apply] of coercions) apply();
     return { ok: true, value: (options.coerce ? current : value) as T };
   }
-  const details = errors.map((error) => readable(error, declaration.secret === true)).join('; ');
+  const details = errors.map((error) => formatTypanionError(error, { key: 'setting', hideValue: declaration.secret === true })).join('; ');
   return { ok: false, message: `setting "${name}" from ${describeOrigin(origin)}: ${details}` };
-}
-
-// typanion says `.: Expected a number (got "x")` or `.[1]: Expected a string (got 2)`.
-function readable(error: string, secret: boolean): string {
-  const match = /^\.?([^:]*): (.*)$/s.exec(error);
-  const [, path = '', detail = error] = match ?? [];
-  const shown = secret ? detail.replace(/\(got .*\)$/s, '(value hidden)') : detail;
-  return path === '' ? shown : `${path}: ${shown}`;
 }

@@ -1,9 +1,9 @@
 // The HttpNfcLease behind an export: opened by ExportVm or ExportSnapshot, waited on until
 // ready, kept alive with HttpNfcLeaseProgress (a lease without progress calls expires after its
 // leaseTimeout, typically 300 s: the predecessor's exports died there), then completed or aborted.
-import { ExportError } from '@hyperexport/core';
+import { escapeXml, ExportError } from '@hyperexport/core';
 import { retrieveObjectProperties } from './soap/property-collector.ts';
-import { escapeXml, moRef, text } from './soap/xml.ts';
+import { moRef, text } from './soap/xml.ts';
 import type { ManagedObjectRef, XmlNode } from './soap/xml.ts';
 import type { VimClient } from './soap/vim-client.ts';
 

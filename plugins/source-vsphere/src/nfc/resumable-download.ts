@@ -11,9 +11,8 @@
 // undici: see there why); its buffers are pushed as they are.
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import { brandError, HyperExportError } from '@hyperexport/core';
+import { backoffDelay, brandError, HyperExportError, parseRetryAfter, sleep } from '@hyperexport/core';
 import type { TlsSettings } from '../soap/tls.ts';
-import { backoffDelay, parseRetryAfter, sleep } from './backoff.ts';
 import { httpGet } from './http-get.ts';
 import type { HttpGetResponse } from './http-get.ts';
 
@@ -380,7 +379,7 @@ class ResumableDownload extends Readable {
       const delayMs =
         retryAfter !== undefined
           ? Math.min(retryAfter, MAX_RETRY_AFTER_MS)
-          : backoffDelay(failures, { baseDelayMs: this.#baseDelayMs, maxDelayMs: this.#maxDelayMs });
+          : backoffDelay(failures, { initialDelayMs: this.#baseDelayMs, maxDelayMs: this.#maxDelayMs, jitter: 'full' });
       try {
         this.#onRetry?.({
           attempt: failures,

@@ -1,5 +1,6 @@
 // Just enough XML for vim25: a serializer for request bodies (WSDL element order matters, so
 // callers write elements in order) and a namespace-aware reader for responses.
+import { escapeXml } from '@hyperexport/core';
 import { DOMParser } from '@xmldom/xmldom';
 import type { Element as XmlElement } from '@xmldom/xmldom';
 
@@ -7,10 +8,6 @@ export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 export const XSD_NS = 'http://www.w3.org/2001/XMLSchema';
 export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const VIM25_NS = 'urn:vim25';
-
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
 
 /** A request element: `el('name', 'text')`, `el('name', [children])`, `el('name', children, { type })`. */
 export type XmlChild = string | undefined | false | null | readonly XmlChild[];

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { DeliveryError, backoffDelay, parseRetryAfter, retryPolicy, retryWithBackoff } from './retry.ts';
-import type { AttemptOutcome } from './retry.ts';
+import { RetryError, backoffDelay, parseRetryAfter, retryWithBackoff, sleep } from './retry.ts';
+import type { AttemptOutcome, RetryPolicy } from './retry.ts';
+
+// Merged from notify-kit (equal jitter, the delivery loop) and source-vsphere's NFC download
+// (full jitter, repeated headers, the abortable sleep), which each had their own copy.
 
 describe('parseRetryAfter', () => {
   it('reads delta-seconds and HTTP dates, and ignores what it cannot read', () => {
+    expect(parseRetryAfter(' 120 ')).toBe(120_000);
+    expect(parseRetryAfter(['3', '9'])).toBe(3000);
+    expect(parseRetryAfter('')).toBeUndefined();
+    expect(parseRetryAfter('1.5')).toBeUndefined();
     const now = Date.parse('2026-03-01T12:00:00Z');
     expect(parseRetryAfter('3', now)).toBe(3000);
     expect(parseRetryAfter(' 0 ', now)).toBe(0);
@@ -16,7 +23,23 @@ describe('parseRetryAfter', () => {
 });
 
 describe('backoffDelay', () => {
-  it('doubles from the initial delay, keeps half of it fixed, and stops at the cap', () => {
+  const full = { initialDelayMs: 250, maxDelayMs: 15_000, jitter: 'full' } as const;
+
+  it('with full jitter, doubles the cap with each attempt and draws from [0, cap)', () => {
+    expect(backoffDelay(1, full, () => 0.999999)).toBe(249);
+    expect(backoffDelay(2, full, () => 0.5)).toBe(250);
+    expect(backoffDelay(3, full, () => 0.5)).toBe(500);
+    expect(backoffDelay(3, full, () => 0)).toBe(0);
+    expect(backoffDelay(10, full, () => 0.999999)).toBeLessThan(15_000);
+    expect(backoffDelay(10_000, full, () => 0.5)).toBe(7_500);
+    for (let i = 0; i < 1000; i++) {
+      const value = backoffDelay(4, full);
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThan(2000);
+    }
+  });
+
+  it('with equal jitter (the default), doubles from the initial delay, keeps half of it fixed, and stops at the cap', () => {
     const policy = { initialDelayMs: 1000, maxDelayMs: 6000 };
     expect(backoffDelay(1, policy, () => 0)).toBe(500);
     expect(backoffDelay(1, policy, () => 1)).toBe(1000);
@@ -27,7 +50,7 @@ describe('backoffDelay', () => {
   });
 });
 
-const quick = retryPolicy({ initialDelayMs: 1, maxDelayMs: 2, maxAttempts: 4, maxElapsedMs: 5000, timeoutMs: 1000 });
+const quick: RetryPolicy = { initialDelayMs: 1, maxDelayMs: 2, maxAttempts: 4, maxElapsedMs: 5000, timeoutMs: 1000 };
 
 describe('retryWithBackoff', () => {
   it('retries retryable failures until one attempt succeeds', async () => {
@@ -50,7 +73,7 @@ describe('retryWithBackoff', () => {
     let calls = 0;
     const failure = retryWithBackoff(async () => ({ ok: false, retryable: true, reason: `HTTP 503 #${++calls}` }), quick);
     await expect(failure).rejects.toThrow(/HTTP 503 #4; gave up after 4 attempts/);
-    await expect(failure).rejects.toBeInstanceOf(DeliveryError);
+    await expect(failure).rejects.toBeInstanceOf(RetryError);
   });
 
   it('waits at least what the server asked for, even when the backoff would be shorter', async () => {
@@ -65,7 +88,7 @@ describe('retryWithBackoff', () => {
 
   it('does not wait for a Retry-After that ends beyond maxElapsedMs', async () => {
     let calls = 0;
-    const policy = retryPolicy({ ...quick, maxElapsedMs: 2000 });
+    const policy = { ...quick, maxElapsedMs: 2000 };
     const failure = retryWithBackoff(async () => {
       calls++;
       return { ok: false, retryable: true, reason: 'HTTP 429', retryAfterMs: 60_000 };
@@ -75,7 +98,7 @@ describe('retryWithBackoff', () => {
   });
 
   it('turns an attempt that outlives its timeout into a retryable failure', async () => {
-    const policy = retryPolicy({ ...quick, timeoutMs: 50, maxAttempts: 2 });
+    const policy = { ...quick, timeoutMs: 50, maxAttempts: 2 };
     const failure = retryWithBackoff(
       (_attempt, signal) =>
         new Promise<AttemptOutcome>((_resolve, reject) => {
@@ -108,10 +131,26 @@ describe('retryWithBackoff', () => {
         controller.abort(new Error('deadline'));
         return { ok: false, retryable: true, reason: 'HTTP 500' };
       },
-      retryPolicy({ ...quick, initialDelayMs: 1000 }),
+      { ...quick, initialDelayMs: 1000 },
       { signal: controller.signal },
     );
     await expect(failure).rejects.toThrow('deadline');
     expect(calls).toBe(1);
+  });
+});
+
+describe('sleep', () => {
+  it('waits, and rejects promptly with an AbortError when the signal aborts', async () => {
+    await sleep(1, new AbortController().signal);
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = sleep(60_000, controller.signal);
+    setTimeout(() => controller.abort(new Error('stop')), 10);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('rejects at once for an already aborted signal', async () => {
+    await expect(sleep(60_000, AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
