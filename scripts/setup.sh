@@ -8,7 +8,7 @@
 set -euo pipefail
 HYPEREXPORT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NODE_DIR="$HYPEREXPORT_ROOT/.tools/node"
-DEBIAN_PACKAGES=(qemu-utils golang-go golang-github-vmware-govmomi-dev openssh-server gnupg zstd openssl time)
+DEBIAN_PACKAGES=(qemu-utils golang-go golang-github-vmware-govmomi-dev openssh-server gnupg zstd openssl time zsh fish mandoc)
 
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 

@@ -60,6 +60,15 @@ export class HyperExportCli extends Cli {
     return commands.sort((a, b) => a.path.join(' ').localeCompare(b.path.join(' ')));
   }
 
+  /** The option-like paths clipanion's built-ins answer at the top: -h, --help, the version flags. */
+  topLevelFlags(): string[] {
+    const flags: string[] = [];
+    for (const commandClass of this.registrations.keys()) {
+      for (const path of commandClass.paths ?? []) if (path.length === 1 && path[0]!.startsWith('-')) flags.push(path[0]!);
+    }
+    return [...new Set(flags)];
+  }
+
   /** The usage line of a command: its path, positionals and required options, with placeholders. */
   usageLine(commandClass: CommandClass): string {
     return this.getUsageByRegistration(commandClass, { detailed: true, inlineOptions: false }).usage;
@@ -81,7 +90,9 @@ export class HyperExportCli extends Cli {
     }
     if (resolution.kind === 'unknown') throw this.unknownCommand(resolution);
     try {
-      return (super.process as (input: string[], context?: Partial<BaseContext>) => Command)(input, context);
+      const command = (super.process as (input: string[], context?: Partial<BaseContext>) => Command)(input, context);
+      if (command instanceof IntrospectingCommand) command.owner = this;
+      return command;
     } catch (error) {
       throw this.explain(error, input, resolution);
     }
@@ -137,6 +148,12 @@ export class HyperExportCli extends Cli {
     }
     return { usage: line, options };
   }
+}
+
+/** A command that reads the CLI's own command definitions (completion, help listings). */
+export abstract class IntrospectingCommand extends Command {
+  /** Set by HyperExportCli.process; clipanion's `this.cli` exposes no registrations. */
+  owner!: HyperExportCli;
 }
 
 /**

@@ -6,6 +6,7 @@ import { ExitCode } from '../errors.ts';
 import { BaseCommand } from './base-command.ts';
 import { HyperExportCli, wantsColors } from './hyperexport-cli.ts';
 import { HelpTopicCommand } from './help-command.ts';
+import { CompletionCommand } from './completion-command.ts';
 import { tolerateClosedOutput } from './closed-output.ts';
 import { loadBuiltinCommands } from './builtin-plugins.ts';
 import type { DefaultPlugin, HyperExportContext } from './default-plugins.ts';
@@ -41,6 +42,7 @@ export async function createCli(options: Pick<MainOptions, 'defaultPlugins' | 'v
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(HelpTopicCommand);
+  cli.register(CompletionCommand);
   cli.register(ExportCommand);
   cli.register(PluginsListCommand);
   cli.register(PluginsInitCommand);
