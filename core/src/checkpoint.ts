@@ -54,7 +54,7 @@ interface CheckpointDocument extends CheckpointKey {
 export class Checkpoint {
   readonly path: string;
   /** The export this checkpoint belongs to: the one it was written for, or, when new, `exportId` given to open. */
-  exportId: string;
+  readonly exportId: string;
   /**
    * A snapshot that an earlier run of this export took and recorded, and that is not this run's:
    * that run crashed before removing it.
@@ -87,26 +87,29 @@ export class Checkpoint {
    * is emptied at once so that no later run continues the files written before.
    */
   static async open(path: string, key: CheckpointKey, exportId: string, snapshot?: SnapshotRef, stages: readonly CheckpointBinder[] = []): Promise<Checkpoint> {
-    const checkpoint = new Checkpoint(path, key, exportId, snapshot);
     let document: CheckpointDocument | undefined;
     try {
       document = JSON.parse(await readFile(path, 'utf8')) as CheckpointDocument;
     } catch {
       document = undefined;
     }
+    const applies = document?.version === CHECKPOINT_VERSION && sameKey(document, key) && Array.isArray(document.files) && document.files.length > 0;
+    const bound = await bindStages(stages, applies ? (isRecord(document!.bindings) ? document!.bindings : {}) : undefined);
+    const continues = applies && bound.mismatches.length === 0;
+    // Settled here, once: the files continued from the interrupted run belong to the export it
+    // began, and so do the rest; otherwise the export is a new one, `exportId`'s.
+    const continuedId = continues && typeof document!.exportId === 'string' ? document!.exportId : undefined;
+    const checkpoint = new Checkpoint(path, key, continuedId ?? exportId, snapshot);
     // Whatever else differs (a new snapshot means another source identity), a snapshot taken by
     // an earlier run is this export's to remove.
     const earlier = document?.version === CHECKPOINT_VERSION ? takenSnapshot(document.snapshot) : undefined;
     if (earlier && earlier.id !== snapshot?.id) checkpoint.earlierSnapshot = earlier;
-    const applies = document?.version === CHECKPOINT_VERSION && sameKey(document, key) && Array.isArray(document.files) && document.files.length > 0;
-    const bound = await bindStages(stages, applies ? (isRecord(document!.bindings) ? document!.bindings : {}) : undefined);
     checkpoint.#bindings = bound.values;
-    if (applies && bound.mismatches.length > 0) {
+    if (applies && !continues) {
       checkpoint.startedOver = bound.mismatches;
       await checkpoint.save();
-    } else if (applies) {
+    } else if (continues) {
       for (const entry of document!.files) checkpoint.#entries.set(entry.name, entry);
-      if (typeof document!.exportId === 'string') checkpoint.exportId = document!.exportId;
     }
     return checkpoint;
   }

@@ -6,7 +6,20 @@ import { ConfigError, PluginError, formatErrorWithHint } from './errors.ts';
 import { EventBus } from './events.ts';
 import { ValidationReport } from './job.ts';
 import type { Job, StoreTargets } from './job.ts';
-import type { Artifact, ExportRecord, ExportSource, JobResult, JobSpec, SnapshotRef, SourceInfo, StoredFile, TransformedFile, TransformPlan } from './model.ts';
+import type {
+  Artifact,
+  ExportDestination,
+  ExportRecord,
+  ExportSource,
+  JobResult,
+  JobSpec,
+  PlannedSnapshot,
+  SnapshotRef,
+  SourceInfo,
+  StoredFile,
+  TransformedFile,
+  TransformPlan,
+} from './model.ts';
 import { SettingsCheck } from './settings-check.ts';
 import { resolvePlugins } from './plugin.ts';
 import { StorageRegistry } from './storage/storage-registry.ts';
@@ -23,29 +36,50 @@ export interface WrittenExport {
   readonly transformed: ReadonlyMap<string, TransformedFile>;
 }
 
-/** What the published hook gets: the export as committed at every sink. */
+/**
+ * What the published hook passes from plugin to plugin: the export as committed at every sink.
+ * It is a waterfall value: a plugin that changes what was published (an upload adds a location,
+ * a conversion adds files) returns a new PublishedExport built from the one it got (spread it),
+ * and never changes the one it got; a plugin that only looks returns nothing. The job's result
+ * and the retain hook get what the last plugin returned.
+ */
 export interface PublishedExport {
   readonly baseName: string;
   readonly format: 'ova' | 'ovf';
-  /** The export's files; a plugin that removes them (convert with keepExport: false) takes them out. */
-  readonly files: StoredFile[];
+  /** The export's files; a plugin that removes them (convert with keepExport: false) returns none. */
+  readonly files: readonly StoredFile[];
   /**
    * The record written beside the export (NAME.FORMAT.hyperexport.json). A plugin that adds or
-   * removes files changes it with `updatePublishedRecord`, which also rewrites the local copy, so
-   * uploads, retention and `remote` see what is really there.
+   * removes files returns `await updatePublishedRecord(published, files)`, which also rewrites the
+   * local copy, so uploads, retention and `remote` see what is really there.
    */
-  record: ExportRecord;
+  readonly record: ExportRecord;
   /** Where each committed file (and the record, by its name) is on the local filesystem (local sinks only). */
   readonly localPaths: ReadonlyMap<string, string>;
-  /** Where the export now is; a plugin that copies it elsewhere (an upload) adds the new place. */
-  readonly locations: string[];
+  /** Where the export now is; a plugin that copies it elsewhere (an upload) returns the new place added. */
+  readonly locations: readonly string[];
   /** Files a plugin made from the export (converted disks), added to the result. */
-  readonly derivedFiles: StoredFile[];
+  readonly derivedFiles: readonly StoredFile[];
+  /**
+   * The storage roots that hold the export (see ExportDestination), what retention rotates: each
+   * store plugin adds its own once the export is committed there, and removes it when it removes
+   * that copy (an upload with keep-local=false removes the local folder).
+   */
+  readonly destinations: readonly ExportDestination[];
   /**
    * Streams to put in front of any later transfer of the export's files (an upload after it), so
    * the job's bandwidth cap (`--bwlimit`) holds for it too; none when nothing caps the job.
    */
   pace(artifact: Artifact): Duplex[];
+}
+
+/** What the download hook gets besides the job: what the earlier hooks decided. */
+export interface DownloadRequest {
+  /**
+   * The snapshot to export from, as the snapshot hook returned it (also one that a checkpointed
+   * run recorded is never this: that one is removed); undefined to export the VM as it is.
+   */
+  readonly snapshot: SnapshotRef | undefined;
 }
 
 /** A request to list VMs: everything below `folder` (an inventory path). */
@@ -66,6 +100,8 @@ export interface DiscoveredVm {
 export interface RetentionContext {
   readonly job: Job;
   readonly result: JobResult;
+  /** Where the export was stored, as the published hook returned it (PublishedExport.destinations). */
+  readonly destinations: readonly ExportDestination[];
 }
 
 /** What a validate tap may give besides its name: `validate.tapPromise({ name, check }, fn)`. */
@@ -93,12 +129,18 @@ function createHooks() {
     inspect: new AsyncSeriesBailHook<[Job], SourceInfo | undefined>(['job']),
     /** Pre-export checks; all run, problems are collected in the report. */
     validate: new AsyncParallelHook<[Job, ValidationReport], ValidateTapOptions>(['job', 'report']),
-    /** The first plugin that takes or picks a snapshot returns it. */
+    /**
+     * Whether the export will read a snapshot rather than the live disks, decided from the spec
+     * before the checks: the first plugin that will take or pick one returns what it plans. The
+     * core keeps the answer as `job.plannedSnapshot`, so the checks know a running VM is fine.
+     */
+    planSnapshot: new AsyncSeriesBailHook<[Job], PlannedSnapshot | undefined>(['job']),
+    /** The first plugin that takes or picks a snapshot returns it; the core hands it to `download`. */
     snapshot: new AsyncSeriesBailHook<[Job], SnapshotRef | undefined>(['job']),
     /** Always runs after a snapshot was returned, on success, failure and cancel. */
     snapshotCleanup: new AsyncSeriesHook<[Job, SnapshotRef]>(['job', 'snapshot']),
-    /** The first source able to handle the job opens the export. */
-    download: new AsyncSeriesBailHook<[Job], ExportSource | undefined>(['job']),
+    /** The first source able to handle the job opens the export, from `request.snapshot` when there is one. */
+    download: new AsyncSeriesBailHook<[Job, DownloadRequest], ExportSource | undefined>(['job', 'request']),
     /** Plugins add stream stages to the plan. */
     transform: new AsyncSeriesWaterfallHook<[TransformPlan, Job]>(['plan', 'job']),
     /** Plugins add the sinks the export is written to. */
@@ -106,10 +148,12 @@ function createHooks() {
     /** Checks the written files before they are published; errors fail the export. */
     postValidate: new AsyncParallelHook<[Job, ValidationReport, WrittenExport]>(['job', 'report', 'written']),
     /**
-     * Runs after every sink committed (uploads after a local export, disk conversion); errors fail
-     * the export, and what was committed stays where it is.
+     * Runs after every sink committed (uploads after a local export, disk conversion), a waterfall
+     * of PublishedExport: each plugin returns what it changed (or nothing). Errors fail the export,
+     * and what was committed stays where it is; the result then has what the plugins before the
+     * failing one returned.
      */
-    published: new AsyncSeriesHook<[Job, PublishedExport]>(['job', 'published']),
+    published: new AsyncSeriesWaterfallHook<[PublishedExport, Job]>(['published', 'job']),
     /** Runs when a job fails or is cancelled, before cleanup. */
     failed: new AsyncSeriesHook<[Job, unknown]>(['job', 'error']),
     /** Observers of the final result; a failing notifier only warns. */
@@ -124,6 +168,17 @@ function createHooks() {
 }
 
 export type ExporterHooks = ReturnType<typeof createHooks>;
+
+// The value a failing published tap was given, by the error it failed with (see publishedBefore).
+const PUBLISHED_BEFORE_FAILURE = new WeakMap<object, PublishedExport>();
+
+/**
+ * What the published hook had returned when `error` stopped it: the PublishedExport the failing
+ * tap was given. Undefined for any other error.
+ */
+export function publishedBefore(error: unknown): PublishedExport | undefined {
+  return typeof error === 'object' && error !== null ? PUBLISHED_BEFORE_FAILURE.get(error) : undefined;
+}
 export type HookName = keyof ExporterHooks;
 
 /** Hooks whose failures must not fail the export: they warn instead. */
@@ -197,7 +252,14 @@ export class Exporter {
     }
     const original = tap.fn as (...args: any[]) => any;
     const plugin = tap.name;
-    const tag = (error: unknown) => (error instanceof PluginError ? error : new PluginError(plugin, hookName, error));
+    const tag = (error: unknown, args: unknown[]) => {
+      const tagged = error instanceof PluginError ? error : new PluginError(plugin, hookName, error);
+      // A failing published tap: what the taps before it returned is still what was published.
+      if (hookName === 'published' && typeof tagged === 'object' && !PUBLISHED_BEFORE_FAILURE.has(tagged)) {
+        PUBLISHED_BEFORE_FAILURE.set(tagged, args[0] as PublishedExport);
+      }
+      return tagged;
+    };
     const warnOnly = WARN_ONLY_HOOKS.has(hookName);
     const check = hookName === 'validate' ? (tap as ValidateTapOptions).check : undefined;
     // True when the error was a configuration problem and is now an issue in the report.
@@ -228,7 +290,7 @@ export class Exporter {
         } catch (error) {
           if (reportedAsIssue(error, args)) return undefined;
           if (warnOnly) return report(error, args);
-          throw tag(error);
+          throw tag(error, args);
         }
       };
     } else if (tap.type === 'async') {
@@ -240,7 +302,7 @@ export class Exporter {
             else if (warnOnly) {
               report(error, args);
               callback();
-            } else callback(tag(error));
+            } else callback(tag(error, args));
           } else callback(null, result);
         });
       };
@@ -251,7 +313,7 @@ export class Exporter {
         } catch (error) {
           if (reportedAsIssue(error, args)) return undefined;
           if (warnOnly) return report(error, args);
-          throw tag(error);
+          throw tag(error, args);
         }
       };
     }

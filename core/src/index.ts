@@ -14,6 +14,7 @@ export type {
   RetentionContext,
   WrittenExport,
   PublishedExport,
+  DownloadRequest,
   DiscoverRequest,
   DiscoveredVm,
   ValidateTapOptions,

@@ -302,6 +302,17 @@ export interface SourceInfo {
   readonly disks?: readonly { readonly label: string; readonly capacityBytes: number; readonly fileName?: string | undefined }[] | undefined;
 }
 
+/**
+ * What the planSnapshot hook returns: the export will read a snapshot, not the live disks, so
+ * a running VM is fine. Decided from the job's settings, before anything is taken.
+ */
+export interface PlannedSnapshot {
+  /** The plugin that will take or pick the snapshot. */
+  readonly provider: string;
+  /** True when it takes a new one (removed afterwards), false when it exports an existing one. */
+  readonly takes: boolean;
+}
+
 export interface SnapshotRef {
   readonly name: string;
   readonly id: string;
@@ -365,7 +376,7 @@ export interface ReverseStage {
   create(storedName: string, keys: RestoreKeys, signal: AbortSignal, bindings?: RestoreBindings): Promise<Duplex>;
 }
 
-/** A place an export was stored (see Job.destinations). */
+/** A place an export was stored (see PublishedExport.destinations). */
 export interface ExportDestination {
   /** A storage URL (`file:///backups`, `s3://bucket/prefix`) that `exporter.storage.open` takes. */
   readonly url: string;

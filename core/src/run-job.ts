@@ -3,11 +3,13 @@
 // staged files) always runs; one failure aborts the job's signal so every stream stops.
 import { basename } from 'node:path';
 import { CancelledError, ExportError, describeError, isAbortError } from './errors.ts';
+import { publishedBefore } from './exporter.ts';
 import type { Exporter, PublishedExport } from './exporter.ts';
-import { Job, StoreTargets, ValidationReport } from './job.ts';
+import { Job, StoreTargets, ValidationReport, fixExportId, setPlannedSnapshot } from './job.ts';
 import { exportJobKey } from './job-key.ts';
 import { exportRecordName } from './model.ts';
 import type {
+  ExportDestination,
   ExportLayout,
   ExportRecord,
   ExportSink,
@@ -25,7 +27,7 @@ import { redactCredentialsDeep } from './redact-credentials.ts';
 import { checkSettings } from './settings-check.ts';
 import { withExportEstimate } from './fs/disk-full.ts';
 import { parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
-import { byteStageNames, expectedSourceBytes, pacingStreams, writeExport, writeExportRecord } from './write-export.ts';
+import { byteStageNames, expectedSourceBytes, openExportCheckpoint, pacingStreams, writeExport, writeExportRecord } from './write-export.ts';
 
 export interface RunOptions {
   /** Cancels the job (Ctrl-C, a batch being stopped). */
@@ -57,6 +59,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
   let layout: ExportLayout | undefined;
   let files: StoredFile[] = [];
   let locations: readonly string[] = [];
+  let destinations: readonly ExportDestination[] = [];
   let bytesRead = 0;
   let status: JobStatus = 'succeeded';
   let failure: unknown;
@@ -64,7 +67,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
 
   try {
     await checkSettings(exporter, job.spec);
-    job.source = await stage('inspect', () => hooks.inspect.promise(job));
+    job.source = await stage('inspect', () => inspect(exporter, job));
     await stage('validate', async () => {
       const report = new ValidationReport();
       await hooks.validate.promise(job, report);
@@ -72,7 +75,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       throwIfInvalid(report, 'pre-export checks failed');
     });
     snapshot = await stage('snapshot', () => hooks.snapshot.promise(job));
-    source = await stage('download', () => hooks.download.promise(job));
+    source = await stage('download', () => hooks.download.promise(job, { snapshot }));
     if (!source) {
       throw new ExportError('no source plugin can open this export', {
         code: 'NO_SOURCE',
@@ -105,7 +108,16 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     layout = exportLayout;
     await Promise.all(sinks.map((sink) => sink.prepare(exportLayout, job.signal)));
     const snapshots = { current: snapshot, removeLeftover: (leftover: SnapshotRef) => hooks.snapshotCleanup.promise(job, leftover) };
-    const written = await stage('write', () => writeExport(job, opened, orderedPlan, sinks, exportLayout, snapshots), expectedSourceBytes(opened));
+    const written = await stage(
+      'write',
+      async () => {
+        const checkpoint = await openExportCheckpoint(job, opened, orderedPlan, sinks, exportLayout, snapshot);
+        // The export's identity, fixed here once, before any stage writes a byte that binds it.
+        fixExportId(job, checkpoint?.exportId ?? job.id);
+        return writeExport(job, opened, orderedPlan, sinks, exportLayout, { checkpoint, snapshots });
+      },
+      expectedSourceBytes(opened),
+    );
     files = written.files;
     bytesRead = written.bytesRead;
     await stage('postValidate', async () => {
@@ -127,7 +139,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     locations = await stage('commit', async () => (await Promise.all(sinks.map((sink) => sink.commit(job.signal)))).flat());
     committed = true;
     await opened.complete();
-    const published: PublishedExport = {
+    let published: PublishedExport = {
       baseName: exportLayout.baseName,
       format: exportLayout.format,
       files: [...files],
@@ -140,13 +152,19 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       ),
       locations: [...locations],
       derivedFiles: [],
+      destinations: [],
       pace: (artifact) => pacingStreams(orderedPlan, artifact, job.signal),
     };
-    // What was committed stays committed; a failure here (an upload) still fails the export.
+    // What was committed stays committed; a failure here (an upload) still fails the export, and
+    // the result has what the plugins before the failing one returned.
     try {
-      await stage('published', () => hooks.published.promise(job, published));
+      published = await stage('published', () => hooks.published.promise(published, job));
+    } catch (error) {
+      published = publishedBefore(error) ?? published;
+      throw error;
     } finally {
       locations = published.locations;
+      destinations = published.destinations;
       files = [...published.files, ...published.derivedFiles];
     }
   } catch (error) {
@@ -187,7 +205,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     ...(failure === undefined ? {} : { error: describeError(failure) }),
   });
   await hooks.notify.promise(result, job);
-  if (status === 'succeeded') await hooks.retain.promise({ job, result });
+  if (status === 'succeeded') await hooks.retain.promise({ job, result, destinations });
   await settle(job, 'jobEnd', hooks.jobEnd.promise(job, result));
   await settle(job, 'release', hooks.release.promise(job));
   bus.emit('job:end', { jobId: job.id, result });
@@ -202,13 +220,19 @@ export async function checkJob(exporter: Exporter, spec: JobSpec, options: RunOp
   const job = new Job(spec, exporter.bus, options.signal);
   try {
     await checkSettings(exporter, job.spec);
-    job.source = await exporter.hooks.inspect.promise(job);
+    job.source = await inspect(exporter, job);
     const report = new ValidationReport();
     await exporter.hooks.validate.promise(job, report);
     return { issues: report.issues, source: job.source };
   } finally {
     await settle(job, 'release', exporter.hooks.release.promise(job));
   }
+}
+
+/** What the export will read (a snapshot, planSnapshot) and what the source says about the VM. */
+async function inspect(exporter: Exporter, job: Job): Promise<Job['source']> {
+  setPlannedSnapshot(job, await exporter.hooks.planSnapshot.promise(job));
+  return exporter.hooks.inspect.promise(job);
 }
 
 function throwIfInvalid(report: ValidationReport, title: string): void {

@@ -63,16 +63,27 @@ export interface ExportSnapshots {
   readonly removeLeftover: (snapshot: SnapshotRef) => Promise<void>;
 }
 
+/** What the write continues from: the checkpoint of an interrupted run, and the snapshots to settle. */
+export interface WriteResumption {
+  /** The checkpoint opened for this export (openExportCheckpoint); undefined when none applies. */
+  readonly checkpoint: Checkpoint | undefined;
+  readonly snapshots?: ExportSnapshots | undefined;
+}
+
+/**
+ * Writes the export. The job's export id must be fixed before (run-job does, from the checkpoint
+ * that `resumption` carries): stages read it while they write.
+ */
 export async function writeExport(
   job: Job,
   source: ExportSource,
   plan: TransformPlan,
   sinks: readonly ExportSink[],
   layout: ExportLayout,
-  snapshots?: ExportSnapshots,
+  resumption: WriteResumption = { checkpoint: undefined },
 ): Promise<WrittenFiles> {
   const progress = new ReadProgress(source);
-  const checkpoint = await openCheckpoint(job, source, plan, sinks, layout, snapshots?.current);
+  const { checkpoint, snapshots } = resumption;
   if (checkpoint && checkpoint.startedOver.length > 0) {
     const sourceChanged = checkpoint.startedOver.some((why) => why.startsWith(`${SOURCE_BINDING}: `));
     job.warn(
@@ -82,8 +93,6 @@ export async function writeExport(
   if (checkpoint && snapshots) await settleSnapshots(job, checkpoint, snapshots);
   if (checkpoint && checkpoint.size > 0) {
     job.info(`continuing an interrupted export: ${checkpoint.size} file(s) already done (checkpoint ${checkpoint.path})`);
-    // The files already done belong to the export the earlier job began: so do the rest.
-    job.exportId = checkpoint.exportId;
   }
   const context: Context = { job, source, plan, sinks, layout, progress, checkpoint, transformed: new Map() };
   const files = layout.format === 'ova' ? await writeOva(context) : await writeOvfFolder(context);
@@ -426,8 +435,12 @@ async function writeArtifactOnce(
 /** Under which name the checkpoint binds the source's state (ExportSource.checkpointBinding). */
 const SOURCE_BINDING = 'source';
 
-/** The checkpoint applies when the source has an identity and every sink can adopt files. */
-async function openCheckpoint(
+/**
+ * The checkpoint of this export, when one applies: the source has an identity and every sink can
+ * adopt files. Its `exportId` is the id of the job that began the export (an interrupted one), or
+ * this job's id when it begins here: what the export id is fixed to.
+ */
+export async function openExportCheckpoint(
   job: Job,
   source: ExportSource,
   plan: TransformPlan,
@@ -444,7 +457,7 @@ async function openCheckpoint(
   return Checkpoint.open(
     path,
     { source: source.identity, format: layout.format, name: job.spec.name ?? '{vm}', stages: byteStageNames(plan) },
-    job.exportId,
+    job.id,
     snapshot,
     binders,
   );

@@ -112,9 +112,9 @@ export default definePlugin<ConvertQemuOptions>({
       }
     });
 
-    exporter.hooks.published.tapPromise(PLUGIN_NAME, async (job, published) => {
+    exporter.hooks.published.tapPromise(PLUGIN_NAME, async (published, job) => {
       const settings = settingsOf(job);
-      if (!settings) return;
+      if (!settings) return published;
       if (published.localPaths.size === 0) {
         throw new ExportError(`there is no local copy of the export to convert (it went to ${published.locations.join(', ') || 'no local folder'})`, {
           code: 'CONVERT_NO_LOCAL_COPY',
@@ -122,23 +122,22 @@ export default definePlugin<ConvertQemuOptions>({
         });
       }
       const result = await convertExport(job, published, settings);
-      if (!result) return;
+      if (!result) return published;
       job.state.set(RESULT, result);
-      published.derivedFiles.push(...result.files);
-      published.locations.push(result.folder);
       // The record lists the converted disks too, so retention rotates them with the export.
-      await updatePublishedRecord(published, [
+      const recorded = await updatePublishedRecord(published, [
         ...published.record.files,
         ...result.files.map(({ name, kind, size, sha256 }) => ({ path: name, kind, size, sha256 })),
       ]);
+      return { ...recorded, derivedFiles: [...recorded.derivedFiles, ...result.files], locations: [...recorded.locations, result.folder] };
     });
 
     // Last of the published taps (store-remote uploads at stage 100), so an upload still finds the export.
-    exporter.hooks.published.tapPromise({ name: PLUGIN_NAME, stage: 1000 }, async (job, published) => {
+    exporter.hooks.published.tapPromise({ name: PLUGIN_NAME, stage: 1000 }, async (published, job) => {
       const settings = settingsOf(job);
       const result = job.state.get(RESULT) as ConversionResult | undefined;
-      if (!settings || settings.keepExport || !result) return;
-      await removeExport(job, result, published);
+      if (!settings || settings.keepExport || !result) return published;
+      return removeExport(job, result, published);
     });
   },
 });
@@ -167,16 +166,14 @@ async function existingConversion(job: Job, settings: ConversionSettings): Promi
  * keepExport: false. Every disk was converted and verified, so the OVF folder or OVA goes; the
  * record stays and lists only the converted disks, which are now the export.
  */
-async function removeExport(job: Job, result: ConversionResult, published: PublishedExport): Promise<void> {
+async function removeExport(job: Job, result: ConversionResult, published: PublishedExport): Promise<PublishedExport> {
   const { path } = result.source;
   await rm(path, { recursive: true, force: true });
   const converted = new Set(result.files.map((file) => file.name));
-  published.files.splice(0, published.files.length);
-  await updatePublishedRecord(
+  const recorded = await updatePublishedRecord(
     published,
     published.record.files.filter((file) => converted.has(file.path)),
   );
-  const index = published.locations.indexOf(path);
-  if (index !== -1) published.locations.splice(index, 1);
   job.info(`removed the export ${path} after converting it (keepExport: false)`, PLUGIN_NAME);
+  return { ...recorded, files: [], locations: recorded.locations.filter((location) => location !== path) };
 }

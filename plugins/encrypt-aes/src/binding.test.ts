@@ -76,9 +76,9 @@ class RecordingBindings implements RestoreBindings {
 }
 
 describe('what the plugin writes', () => {
-  it("its transform hook builds a stage that binds the stored name core hands it and the job's id; a restore reads them back", async () => {
+  it("its transform hook builds a stage that binds the stored name core hands it and the export's id; a restore reads them back", async () => {
     const exporter = await Exporter.create([encryptAes({ keyFile, chunkSize: CHUNK })]);
-    const job = new Job({ format: 'ovf', parallel: 1, overwrite: false, extra: {} }, new EventBus());
+    const job = new Job({ format: 'ovf', parallel: 1, overwrite: false, extra: {} }, new EventBus(), undefined, { exportId: JOB_A });
     const plan = await exporter.hooks.transform.promise({ stages: [] }, job);
     expect(plan.stages.map((stage) => stage.name)).toEqual(['aes-256-gcm']);
     const stage: TransformStage = plan.stages[0]!;
@@ -88,14 +88,14 @@ describe('what the plugin writes', () => {
     const file = await run(stage.create({ name: 'web01-disk1.vmdk.zst.hxe', kind: 'disk' }, signal()), plaintext);
     expect(file[8]).toBe(2);
 
-    expect(await readFileBinding(Readable.from([file]), keySource({ key }))).toEqual({ storedName: 'web01-disk1.vmdk.zst.hxe', exportId: job.id });
+    expect(await readFileBinding(Readable.from([file]), keySource({ key }))).toEqual({ storedName: 'web01-disk1.vmdk.zst.hxe', exportId: job.exportId });
     const recorded = new RecordingBindings();
     const restored = await restoreAs('web01-disk1.vmdk.zst.hxe', file, recorded);
     expect(restored.error).toBeUndefined();
     expect(restored.output.equals(plaintext)).toBe(true);
-    expect(recorded.seen).toEqual([['web01-disk1.vmdk.zst.hxe', { storedName: 'web01-disk1.vmdk.zst.hxe', exportId: job.id }]]);
-    // The record's jobId is the job's id: a restore from the record accepts the file.
-    expect((await restoreAs('web01-disk1.vmdk.zst.hxe', file, new ExportBindings({ exportId: job.id }))).output.equals(plaintext)).toBe(true);
+    expect(recorded.seen).toEqual([['web01-disk1.vmdk.zst.hxe', { storedName: 'web01-disk1.vmdk.zst.hxe', exportId: job.exportId }]]);
+    // The record's jobId is the export's id: a restore from the record accepts the file.
+    expect((await restoreAs('web01-disk1.vmdk.zst.hxe', file, new ExportBindings({ exportId: job.exportId }))).output.equals(plaintext)).toBe(true);
     await exporter.hooks.release.promise(job);
   });
 

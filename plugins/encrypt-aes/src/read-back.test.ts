@@ -36,8 +36,7 @@ const signal = () => AbortSignal.timeout(60_000);
 /** The stage one job of the export gets from the plugin, with that job's own key (and salt). */
 async function stageOfAJob(file: string): Promise<{ stage: TransformStage; release: () => Promise<void> }> {
   const exporter = await Exporter.create([encryptAes({ passphraseFile: file, scrypt: { log2N: 10 }, chunkSize: 65536 })]);
-  const job = new Job({ format: 'ovf', parallel: 1, overwrite: false, extra: {} }, new EventBus());
-  job.exportId = EXPORT_ID;
+  const job = new Job({ format: 'ovf', parallel: 1, overwrite: false, extra: {} }, new EventBus(), undefined, { exportId: EXPORT_ID });
   const plan = await exporter.hooks.transform.promise({ stages: [] }, job);
   return { stage: plan.stages[0]!, release: () => exporter.hooks.release.promise(job) };
 }

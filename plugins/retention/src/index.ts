@@ -1,7 +1,7 @@
 // retention: rotates older exports after each successful one, at every destination the export
 // went to, with restic's forget semantics (see README.md). Adds `hyperexport retention apply`.
 import { definePlugin } from '@hyperexport/core';
-import type { ExportDestination, Job } from '@hyperexport/core';
+import type { ExportDestination } from '@hyperexport/core';
 import { applyRetention } from './apply-retention.ts';
 import { RetentionApplyCommand } from './commands/retention-apply-command.ts';
 import { isEmptyPolicy } from './policy.ts';
@@ -27,11 +27,11 @@ export default definePlugin({
     const policy = policyFrom(options);
     const timeZone = timeZoneFrom(options);
     if (isEmptyPolicy(policy)) return;
-    exporter.hooks.retain.tapPromise(PLUGIN_NAME, async ({ job, result }) => {
+    exporter.hooks.retain.tapPromise(PLUGIN_NAME, async ({ job, result, destinations }) => {
       if (!result.vmName) return;
       // Each destination on its own: one that cannot be reached or listed does not stop the others.
       const failures: string[] = [];
-      for (const target of destinationsOf(job, options)) {
+      for (const target of destinationsOf(destinations, options)) {
         try {
           const service = await exporter.storage.open(target.url, { signal: job.signal, options: target.options });
           try {
@@ -65,6 +65,6 @@ export default definePlugin({
  * Where to rotate: the config's targets, else every place the store plugins say the export went
  * (store-local's folder, store-remote's targets, config or `--upload`, with their options).
  */
-function destinationsOf(job: Job, options: RetentionOptions): readonly ExportDestination[] {
-  return options.targets ? options.targets.map((url) => ({ url })) : job.destinations;
+function destinationsOf(published: readonly ExportDestination[], options: RetentionOptions): readonly ExportDestination[] {
+  return options.targets ? options.targets.map((url) => ({ url })) : published;
 }

@@ -19,7 +19,7 @@ export const retentionOptions = t.isObject({
   keepTags: t.isOptional(t.isArray(t.isString())),
   /** IANA zone the periods are computed in (default: the machine's). */
   timeZone: t.isOptional(t.isString()),
-  /** Destinations to rotate (URLs or paths); default: every place the store plugins report the export went (Job.destinations). */
+  /** Destinations to rotate (URLs or paths); default: every place the store plugins report the export went (PublishedExport.destinations). */
   targets: t.isOptional(t.isArray(t.isString())),
 });
 

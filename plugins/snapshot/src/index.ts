@@ -4,7 +4,7 @@
 // which is never removed.
 import { ConfigError, definePlugin, t } from '@hyperexport/core';
 import type { Job } from '@hyperexport/core';
-import { setExportSnapshot, vsphereSessionOf } from '@hyperexport/source-vsphere';
+import { vsphereSessionOf } from '@hyperexport/source-vsphere';
 import type { ManagedObjectRef } from '@hyperexport/source-vsphere';
 import { CLEANUP_TIMEOUT_MS, findSnapshot, hasSnapshot, removeSnapshot, snapshotLeftBy, snapshotOfTask, snapshotsNamed, startSnapshot } from './snapshots.ts';
 
@@ -60,11 +60,11 @@ export default definePlugin<SnapshotOptions>({
       job.info(`removed snapshot "${name}"`, PLUGIN_NAME);
     };
 
-    // Before the source inspects the VM, so the pre-export checks know a running VM is fine.
-    exporter.hooks.inspect.tap({ name: PLUGIN_NAME, stage: -10 }, (job) => {
+    // Said before the checks, so they know a running VM is fine (job.plannedSnapshot).
+    exporter.hooks.planSnapshot.tap(PLUGIN_NAME, (job) => {
       const before = (job.spec.extra.snapshotBefore as boolean | undefined) ?? settings.before ?? false;
-      if (job.spec.vm && (before || job.spec.extra.snapshot)) job.exportsFromSnapshot = true;
-      return undefined;
+      if (!job.spec.vm || (!before && !job.spec.extra.snapshot)) return undefined;
+      return { provider: PLUGIN_NAME, takes: !job.spec.extra.snapshot };
     });
     exporter.hooks.snapshot.tapPromise(PLUGIN_NAME, async (job) => {
       const named = job.spec.extra.snapshot as string | undefined;
@@ -76,7 +76,6 @@ export default definePlugin<SnapshotOptions>({
       const { client, vm } = session;
       if (named) {
         const found = await findSnapshot(client, vm.ref, vm.name, named, job.signal);
-        setExportSnapshot(job, found.ref);
         job.info(`exporting from snapshot "${found.path}" of ${vm.name} (it is kept)`, PLUGIN_NAME);
         return { name: found.path, id: found.ref.value, created: false, provider: PLUGIN_NAME };
       }
@@ -99,7 +98,6 @@ export default definePlugin<SnapshotOptions>({
           quiesce,
         });
         const ref = await snapshotOfTask(client, task, name, job.signal);
-        setExportSnapshot(job, ref);
         return { name, id: ref.value, created: true, provider: PLUGIN_NAME };
       } catch (error) {
         // The job never gets this snapshot to clean up: remove what the creation left here.

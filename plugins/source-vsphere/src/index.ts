@@ -5,7 +5,7 @@ import { connectVsphere } from './connect.ts';
 import { checkConnectionSettings } from './connection-settings.ts';
 import type { ConnectionFlags, VsphereOptions } from './connection-settings.ts';
 import { listVms } from './inventory.ts';
-import { closeSession, exportSnapshotOf, openSession } from './session.ts';
+import { closeSession, openSession } from './session.ts';
 import { openVsphereExport } from './vsphere-source.ts';
 
 const PLUGIN_NAME = 'source-vsphere';
@@ -20,7 +20,7 @@ import { VmsCommand } from './vms-command.ts';
 
 export { VmsCommand, VmInfoCommand };
 export { VimFault } from './soap/faults.ts';
-export { vsphereSessionOf, setExportSnapshot, exportSnapshotOf } from './session.ts';
+export { vsphereSessionOf } from './session.ts';
 export type { VsphereSession } from './session.ts';
 export { waitForTask } from './tasks.ts';
 export { listSnapshots } from './snapshot-tree.ts';
@@ -64,14 +64,15 @@ export default definePlugin<VsphereOptions>({
         disks: vm.disks.map((disk) => ({ label: disk.label, capacityBytes: disk.capacityBytes, fileName: disk.fileName })),
       };
     });
-    exporter.hooks.download.tapPromise(PLUGIN_NAME, async (job) => {
+    exporter.hooks.download.tapPromise(PLUGIN_NAME, async (job, request) => {
       if (!job.spec.vm) return undefined;
       const { client, vm } = await openSession(job, settings);
       job.info(
         `exporting ${vm.path ?? vm.name} (${vm.powerState}, ${vm.disks.length} disk${vm.disks.length === 1 ? '' : 's'}) from ${client.serviceContent.about.fullName || client.url.host}`,
         PLUGIN_NAME,
       );
-      const snapshot = exportSnapshotOf(job);
+      // The snapshot hook's value (a vSphere snapshot's managed object id), which the core hands on.
+      const snapshot = request.snapshot ? ({ type: 'VirtualMachineSnapshot', value: request.snapshot.id } as const) : undefined;
       if (vm.powerState === 'poweredOn' && !snapshot) {
         throw new ExportError(`${vm.path ?? vm.name} is powered on; a running VM cannot be exported as it is`, {
           code: 'VM_POWERED_ON',

@@ -6,7 +6,6 @@ import type { ConnectionFlags, VsphereOptions } from './connection-settings.ts';
 import { findVm } from './inventory.ts';
 import type { VmSummary } from './inventory.ts';
 import type { VimClient } from './soap/vim-client.ts';
-import type { ManagedObjectRef } from './soap/xml.ts';
 
 export interface VsphereSession {
   readonly client: VimClient;
@@ -15,8 +14,6 @@ export interface VsphereSession {
 }
 
 const SESSION = 'vsphere:session';
-/** The snapshot to export from, set by the snapshot plugin. */
-const SNAPSHOT = 'vsphere:snapshot';
 
 /** Opens (once per job) the session and finds the job's VM. */
 export function openSession(job: Job, options: VsphereOptions): Promise<VsphereSession> {
@@ -46,12 +43,4 @@ export async function closeSession(job: Job): Promise<void> {
   job.state.delete(SESSION);
   const opened = await session?.catch(() => undefined);
   await opened?.client.close();
-}
-
-export function setExportSnapshot(job: Job, snapshot: ManagedObjectRef): void {
-  job.state.set(SNAPSHOT, snapshot);
-}
-
-export function exportSnapshotOf(job: Job): ManagedObjectRef | undefined {
-  return job.state.get(SNAPSHOT) as ManagedObjectRef | undefined;
 }

@@ -40,9 +40,10 @@ export default definePlugin({
       targets.add(new LocalDirectorySink(directory, { fsync: options.fsync ?? true, verify: options.verify ?? true }));
     });
     // Committed: the folder is one of the export's destinations (retention rotates it).
-    exporter.hooks.published.tap(PLUGIN_NAME, (job) => {
+    exporter.hooks.published.tap(PLUGIN_NAME, (published, job) => {
       const directory = directoryOf(job);
-      if (directory !== undefined) job.destinations.push({ url: pathToFileURL(resolve(directory)).href });
+      if (directory === undefined) return published;
+      return { ...published, destinations: [...published.destinations, { url: pathToFileURL(resolve(directory)).href }] };
     });
   },
 });

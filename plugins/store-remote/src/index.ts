@@ -3,7 +3,7 @@
 // local export and verified, with the local copy kept or removed. Adds `hyperexport remote`.
 import { ConfigError, parseTargetUrl } from '@hyperexport/core';
 import { definePlugin } from '@hyperexport/core';
-import type { Exporter, Job, StorageService } from '@hyperexport/core';
+import type { Exporter, Job, PublishedExport, StorageService } from '@hyperexport/core';
 import { RemoteGetCommand, RemoteListCommand, RemoteRemoveCommand } from './commands/remote-command.ts';
 import { RemoteSink } from './remote-sink.ts';
 import { describeTarget, remotePlan, storeRemoteOptions } from './targets.ts';
@@ -92,17 +92,22 @@ export default definePlugin({
       for (const service of await openTargets(exporter, plan, job)) targets.add(new RemoteSink(service, job.signal, { bus: job.bus, jobId: job.id }));
     });
 
-    exporter.hooks.published.tapPromise({ name: PLUGIN_NAME, stage: 100 }, async (job, published) => {
+    exporter.hooks.published.tapPromise({ name: PLUGIN_NAME, stage: 100 }, async (published, job) => {
       const plan = planOf(job);
-      if (plan.targets.length === 0) return;
+      if (plan.targets.length === 0) return published;
       // Streamed: committed at every target already. Else uploaded and verified here, or failed.
-      if (!plan.stream) await uploadExport(job, published, await openTargets(exporter, plan, job));
+      const uploadedTo = plan.stream ? [] : await uploadExport(job, published, await openTargets(exporter, plan, job));
       // Every target now holds the export (retention rotates them too).
-      for (const target of plan.targets) job.destinations.push({ url: target.url, options: target.options });
+      let uploaded: PublishedExport = {
+        ...published,
+        locations: [...published.locations, ...uploadedTo],
+        destinations: [...published.destinations, ...plan.targets.map((target) => ({ url: target.url, options: target.options }))],
+      };
       if (!plan.stream && !plan.keepLocal) {
-        await removeLocalCopy(job, published);
+        uploaded = await removeLocalCopy(uploaded);
         job.info('the local copy was removed: every upload is verified (keep-local=false)', PLUGIN_NAME);
       }
+      return uploaded;
     });
   },
 });

@@ -12,7 +12,8 @@ import { ExportError, describeError, exportRecordName, readExportRecord } from '
 import type { FoundExport, Job, PublishedExport, StorageService } from '@hyperexport/core';
 import { targetProgress } from './target-progress.ts';
 
-export async function uploadExport(job: Job, published: PublishedExport, services: readonly StorageService[]): Promise<void> {
+/** Uploads the committed export to every service; returns where it now is at each (in the services' order). */
+export async function uploadExport(job: Job, published: PublishedExport, services: readonly StorageService[]): Promise<string[]> {
   const recordName = exportRecordName(published);
   const recordPath = published.localPaths.get(recordName);
   if (!recordPath) {
@@ -36,8 +37,9 @@ export async function uploadExport(job: Job, published: PublishedExport, service
   ];
 
   const failures: string[] = [];
+  const uploadedTo: (string | undefined)[] = services.map(() => undefined);
   await Promise.all(
-    services.map(async (service) => {
+    services.map(async (service, index) => {
       const sent: string[] = [];
       let previous: FoundExport | undefined;
       try {
@@ -75,7 +77,7 @@ export async function uploadExport(job: Job, published: PublishedExport, service
         }
         // Files of the replaced export that the new one did not overwrite.
         for (const key of previous?.keys ?? []) if (!sent.includes(key)) await service.delete(key, { signal: job.signal });
-        published.locations.push(uploadedLocation(service, published));
+        uploadedTo[index] = uploadedLocation(service, published);
         job.info(`uploaded to ${service.url} and verified`);
       } catch (error) {
         failures.push(`${service.url}: ${describeError(error).message}`);
@@ -93,6 +95,7 @@ export async function uploadExport(job: Job, published: PublishedExport, service
       hint: 'fix the target (credentials, space, network) and export again; the local copy is kept',
     });
   }
+  return uploadedTo.filter((location): location is string => location !== undefined);
 }
 
 /** Where the export is at a target: its package, its OVF folder, or (nothing else left) its record. */
@@ -115,19 +118,18 @@ function readPaced(path: string, pacing: readonly Duplex[]): Readable {
 
 /**
  * Removes the local copy (every file the record lists, then the record) once every upload is
- * verified, and its places from the result and the job's destinations.
+ * verified; returns `published` without its places: its locations and its local destination.
  */
-export async function removeLocalCopy(job: Job, published: PublishedExport): Promise<void> {
+export async function removeLocalCopy(published: PublishedExport): Promise<PublishedExport> {
   const recordPath = published.localPaths.get(exportRecordName(published))!;
   const base = dirname(recordPath);
   const localFolder = pathToFileURL(base).href;
-  for (let index = job.destinations.length - 1; index >= 0; index--) {
-    if (job.destinations[index]!.url === localFolder) job.destinations.splice(index, 1);
-  }
   await rm(recordPath, { force: true });
   const removed = new Set(published.record.files.map((file) => join(base, file.path.split('/')[0]!)));
   for (const path of removed) await rm(path, { recursive: true, force: true });
-  for (let index = published.locations.length - 1; index >= 0; index--) {
-    if (removed.has(published.locations[index]!.replace(/\/+$/, ''))) published.locations.splice(index, 1);
-  }
+  return {
+    ...published,
+    locations: published.locations.filter((location) => !removed.has(location.replace(/\/+$/, ''))),
+    destinations: published.destinations.filter((destination) => destination.url !== localFolder),
+  };
 }
