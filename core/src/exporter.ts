@@ -40,7 +40,7 @@ export interface WrittenExport {
  * What the published hook passes from plugin to plugin: the export as committed at every sink.
  * It is a waterfall value: a plugin that changes what was published (an upload adds a location,
  * a conversion adds files) returns a new PublishedExport built from the one it got (spread it),
- * and never changes the one it got; a plugin that only looks returns nothing. The job's result
+ * and never changes the one it got; a plugin that only looks returns the one it got. The job's result
  * and the retain hook get what the last plugin returned.
  */
 export interface PublishedExport {
@@ -149,7 +149,7 @@ function createHooks() {
     postValidate: new AsyncParallelHook<[Job, ValidationReport, WrittenExport]>(['job', 'report', 'written']),
     /**
      * Runs after every sink committed (uploads after a local export, disk conversion), a waterfall
-     * of PublishedExport: each plugin returns what it changed (or nothing). Errors fail the export,
+     * of PublishedExport: each plugin returns what it changed (or what it got). Errors fail the export,
      * and what was committed stays where it is; the result then has what the plugins before the
      * failing one returned.
      */

@@ -54,7 +54,7 @@ describe('hook values', () => {
         }));
         exporter.hooks.published.tap({ name: 'uploads', stage: 2 }, (published) => {
           seen.second = published;
-          return undefined; // only looks
+          return published; // only looks
         });
         exporter.hooks.retain.tap('uploads', ({ destinations }) => {
           seen.retained = destinations;
