@@ -7,6 +7,7 @@ import { BaseCommand } from './base-command.ts';
 import { HyperExportCli, wantsColors } from './hyperexport-cli.ts';
 import { HelpTopicCommand } from './help-command.ts';
 import { CompletionCommand } from './completion-command.ts';
+export { manPageDate, renderMan, renderMarkdown } from './reference.ts';
 import { tolerateClosedOutput } from './closed-output.ts';
 import { loadBuiltinCommands } from './builtin-plugins.ts';
 import type { DefaultPlugin, HyperExportContext } from './default-plugins.ts';
