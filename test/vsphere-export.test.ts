@@ -507,7 +507,7 @@ describe('bad input against vSphere', () => {
     await expectFailure(
       ['--vm', offVm.path],
       { GOVC_URL: sim.url, GOVC_USERNAME: 'user', GOVC_INSECURE: '1' },
-      /no password for user: set GOVC_PASSWORD, or give --password-file FILE/,
+      /no password for user: set GOVC_PASSWORD or GOVC_PASSWORD_FILE, or give --password-file FILE/,
       2,
     );
   });
