@@ -59,7 +59,7 @@ describe('cancel and cleanup', () => {
       // Inside the task's 6 s: the call has answered, the snapshot does not exist yet.
       signalAfter: { pattern: /taking snapshot \\"hyperexport-DC0_H0_VM1-/, signal: 'SIGINT', delayMs: 1000 },
     });
-    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.code, run.stdout + run.stderr).toBe(130);
     expect(run.events.at(-1)).toMatchObject({ type: 'result', status: 'cancelled' });
     // Whatever the CLI did, the simulator's task has ended by now: had it left the snapshot, it would be there.
     await sleep(Math.max(0, takingAt + taskMs + 500 - Date.now()));
@@ -87,7 +87,7 @@ describe('cancel and cleanup', () => {
       // Inside ExportVm: the server has the call, the client does not know the lease yet.
       signalAfter: { pattern: /exporting \/DC0\/vm\/DC0_H0_VM0/, signal: 'SIGINT', delayMs: 800 },
     });
-    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.code, run.stdout + run.stderr).toBe(130);
     expect(run.events.at(-1)).toMatchObject({ type: 'result', status: 'cancelled' });
     // By now the server has made the lease whatever the CLI did.
     await sleep(Math.max(0, askedAt + delayMs + 500 - Date.now()));
@@ -96,6 +96,27 @@ describe('cancel and cleanup', () => {
     expect(await leasesLeftOpen(leasesBefore)).toEqual([]);
     expect(made[0]).toMatchObject({ outcome: 'aborted', bytesServed: 0 });
     expect(await readdir(out).catch(() => [])).toEqual([]);
+  });
+
+  it('SIGTERM during the disk download: exit 143, the lease aborted, and the cancellation said once, without the hook it landed in', async () => {
+    await harness.sim.setFaults({ rateBytesPerSec: 1024 * 1024 });
+    const leasesBefore = (await harness.sim.leases()).length;
+    const out = outDir();
+    const run = await cli(['export', '--vm', harness.offVm.path, '--format', 'ovf', '--output', out], {
+      signalAfter: { pattern: /exporting \/DC0\/vm\/DC0_H0_VM0/, signal: 'SIGTERM', delayMs: 1500 },
+    });
+    expect(run.code, run.stderr).toBe(143);
+    expect(run.stderr).toContain('error: DC0_H0_VM0: export cancelled: interrupted by SIGTERM\n');
+    expect(run.stderr.match(/cancelled/g), run.stderr).toHaveLength(1);
+    expect(run.stderr).not.toContain('[source-vsphere]');
+    expect(await leasesLeftOpen(leasesBefore)).toEqual([]);
+    expect(await readdir(out).catch(() => [])).toEqual([]);
+  });
+
+  it('a VM that does not exist: the failure is said once, with the plugin and step that found it', async () => {
+    const run = await cli(['export', '--vm', '/DC0/vm/NO_SUCH_VM', '--output', outDir()]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/^error: export failed: \[source-vsphere\] inspect: no VM at inventory path \/DC0\/vm\/NO_SUCH_VM\n/);
   });
 
   it('a reader that closes stdout mid-export (--json | grep -m1 -q file:progress) cancels it: cleaned up, exit 1, no stack trace', async () => {

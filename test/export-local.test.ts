@@ -103,14 +103,14 @@ describe('hyperexport export --source (VM folder)', () => {
 });
 
 describe('cancelling', () => {
-  it('Ctrl-C stops the export, exits 1 and leaves nothing that looks like an export', async () => {
+  it('Ctrl-C stops the export, exits 130 (as shells expect) and leaves nothing that looks like an export', async () => {
     const big = await makeVmFolder(join(work, 'vms', 'big'), 'big', [256]);
     const out = join(work, 'out-cancel');
     const run = await runCli(['export', '--source', big.directory, '--output', out, '--json'], {
       cwd: work,
       signalAfter: { pattern: /"type":"file:progress"/, signal: 'SIGINT' },
     });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(130);
     expect(run.events.at(-1)).toMatchObject({ type: 'result', status: 'cancelled', files: [] });
     expect(run.stderr).toContain('SIGINT: cancelling');
     expect(await readdir(out)).toEqual([]);
@@ -123,9 +123,22 @@ describe('cancelling', () => {
       cwd: work,
       signalAfter: { pattern: /writing big2\.vmdk/, signal: 'SIGINT' },
     });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(130);
     expect(run.stderr).toContain('error: big2: export cancelled: interrupted by SIGINT\n');
     expect(run.stderr).not.toContain('cancelled: export cancelled');
+  });
+
+  it('SIGTERM stops the export with exit 143 and says so once', async () => {
+    const big = await makeVmFolder(join(work, 'vms', 'big3'), 'big3', [128]);
+    const out = join(work, 'out-cancel-term');
+    const run = await runCli(['export', '--source', big.directory, '--format', 'ovf', '--output', out], {
+      cwd: work,
+      signalAfter: { pattern: /writing big3\.vmdk/, signal: 'SIGTERM' },
+    });
+    expect(run.code, run.stderr).toBe(143);
+    expect(run.stderr).toContain('SIGTERM: cancelling (again to quit at once)');
+    expect(run.stderr).toContain('error: big3: export cancelled: interrupted by SIGTERM\n');
+    expect(await readdir(out)).toEqual([]);
   });
 });
 

@@ -90,7 +90,9 @@ export class CancelledError extends HyperExportError {
   }
 
   constructor(reason?: unknown) {
-    super('CANCELLED', `export cancelled${reason instanceof Error ? `: ${reason.message}` : ''}`, { cause: reason });
+    const why = reason instanceof Error ? reason.message : '';
+    // A reason that already says "export cancelled" (one from another copy of core) is not said twice.
+    super('CANCELLED', why.startsWith('export cancelled') ? why : `export cancelled${why ? `: ${why}` : ''}`, { cause: reason });
     this.name = 'CancelledError';
   }
 }

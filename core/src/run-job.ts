@@ -171,7 +171,10 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     failure = job.signal.aborted && isAbortError(error) ? (job.signal.reason ?? error) : error;
     failure = withExportEstimate(failure, job.source);
     status = isAbortError(failure) || (options.signal?.aborted ?? false) ? 'cancelled' : 'failed';
-    if (status === 'cancelled' && !(failure instanceof CancelledError)) failure = new CancelledError(failure);
+    // Cancelled by the caller (Ctrl-C): the reason is the caller's ("interrupted by SIGINT"), not
+    // the hook that happened to be running ("[source-vsphere] download: ...") when it came.
+    if (status === 'cancelled' && !(failure instanceof CancelledError))
+      failure = new CancelledError(options.signal?.aborted ? (options.signal.reason ?? failure) : failure);
     job.abort(failure);
     await settle(job, 'failed', hooks.failed.promise(job, failure));
     // Once committed, the export is published and the source completed: a later failure (an

@@ -9,6 +9,7 @@ import { Exporter } from '../exporter.ts';
 import type { EventBus } from '../events.ts';
 import { redactCredentialsDeep, redactUrlCredentials } from '../redact-credentials.ts';
 import { loadBuiltinPlugins } from './builtin-plugins.ts';
+import { interruptionExitCode } from './cancellation.ts';
 import { withPlaceholder } from './placeholders.ts';
 import type { HyperExportContext } from './default-plugins.ts';
 
@@ -73,7 +74,9 @@ export abstract class BaseCommand extends Command<HyperExportContext> {
   protected reportError(error: unknown): number {
     // A setting that is missing or wrong is a usage error, also when a plugin raised it as another
     // error class with the CONFIG code.
-    const code = error instanceof ConfigError || (error instanceof HyperExportError && error.code === 'CONFIG') ? ExitCode.USAGE : ExitCode.EXPORT_FAILED;
+    const usage = error instanceof ConfigError || (error instanceof HyperExportError && error.code === 'CONFIG');
+    // Work that a signal cancelled exits as shells expect of it (SIGINT 130, SIGTERM 143).
+    const code = usage ? ExitCode.USAGE : (interruptionExitCode(error) ?? ExitCode.EXPORT_FAILED);
     if (this.json) {
       this.context.stdout.write(`${JSON.stringify({ type: 'error', exitCode: code, ...errorFields(error) })}\n`);
     }

@@ -33,6 +33,26 @@ describe('runCancellable', () => {
   });
 });
 
+it('exits with 143 on a second SIGTERM', async () => {
+  const script = `
+      const { runCancellable } = await import(${JSON.stringify(CANCELLATION)});
+      await runCancellable('restore', 'nothing partial was left', () => {
+        setInterval(() => undefined, 1000);
+        process.stdout.write('ready\\n');
+        return new Promise(() => undefined);
+      }, process.stderr);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = once(child, 'exit');
+  await once(child.stdout, 'data');
+  child.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  child.kill('SIGTERM');
+  const timeout = setTimeout(() => child.kill('SIGKILL'), 5000);
+  const [code] = (await exited) as [number | null];
+  clearTimeout(timeout);
+  expect(code).toBe(143);
+});
+
 describe('cancellationError', () => {
   it('names the operation, the signal and what was left when the signal cancelled the work; otherwise keeps the error', () => {
     const controller = new AbortController();

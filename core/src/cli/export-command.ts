@@ -18,6 +18,7 @@ import type { ExportTarget, TargetProblem } from './export-targets.ts';
 import { attachReporter, chooseReporterMode } from './progress-reporter.ts';
 import type { Reporter } from './progress-reporter.ts';
 import { watchClosedOutput } from './closed-output.ts';
+import { abortOnSignals, interruptionExitCode } from './cancellation.ts';
 import { profileSettings } from './profile-settings.ts';
 import { withPlaceholder } from './placeholders.ts';
 import { JSON_OUTPUT, jsonOption } from './base-command.ts';
@@ -64,8 +65,9 @@ export class ExportCommand extends RemoteSourceCommand {
       export many VMs, \`--concurrency\` at a time, each its own job: one failure does not stop the
       others, and a summary table ends the run.
 
-      Exit codes: 0 every export succeeded, 1 an export failed or was cancelled, 2 a usage or
-      config error.
+      Exit codes: 0 every export succeeded, 1 an export failed (or was cancelled because standard
+      output closed), 2 a usage or config error, 130 cancelled by SIGINT (Ctrl-C), 143 by SIGTERM.
+      A second signal quits at once, with the same code.
     `,
     examples: [
       ['Export a vSphere VM as an OVA', '$0 export --vm /DC0/vm/web01 --format ova --output ./exports'],
@@ -195,13 +197,7 @@ export class ExportCommand extends RemoteSourceCommand {
     await checkSettings(exporter, vms.length === 1 ? { ...base, vm: vms[0] } : base);
 
     const cancel = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (cancel.signal.aborted) process.exit(130);
-      this.context.stderr.write(`\n${signal}: cancelling (again to quit at once)\n`);
-      cancel.abort(new Error(`interrupted by ${signal}`));
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const stopSignals = abortOnSignals(cancel, (signal) => this.context.stderr.write(`\n${signal}: cancelling (again to quit at once)\n`));
     // The reader of stdout went away (`--json | grep -m1 -q ...`): nobody follows the export any more.
     const unwatchStdout = watchClosedOutput(this.context.stdout, () => {
       this.context.stderr.write('\nstandard output was closed: cancelling\n');
@@ -215,7 +211,7 @@ export class ExportCommand extends RemoteSourceCommand {
         const result = await runJob(exporter, spec, { signal: cancel.signal });
         reporter(); // the bars end before the result, which gets a line of its own
         printResult(this.context, this.json, result);
-        return exitCodeOf(result);
+        return result.status === 'succeeded' ? ExitCode.OK : (interruptionExitCode(cancel.signal.reason) ?? exitCodeOf(result));
       }
       const { targets, problems } = await resolveTargets(exporter, {
         vms,
@@ -229,10 +225,10 @@ export class ExportCommand extends RemoteSourceCommand {
       for (const problem of problems) this.context.stderr.write(`warning: ${problem.origin}: ${problem.message}\n`);
       const jobs = targets.map((target) => ({ spec: { ...base, vm: target.vm }, label: target.vm, target }));
       if (this.validateOnly) return await this.validateOnlyRun(exporter, jobs, cancel.signal, problems);
-      return await this.batchRun(exporter, jobs, problems, cancel.signal, reporter);
+      const code = await this.batchRun(exporter, jobs, problems, cancel.signal, reporter);
+      return code === ExitCode.OK ? code : (interruptionExitCode(cancel.signal.reason) ?? code);
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stopSignals();
       unwatchStdout();
       reporter();
     }

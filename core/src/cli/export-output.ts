@@ -12,10 +12,13 @@ export function printResult(context: BaseContext, json: boolean, result: JobResu
   }
   if (result.status !== 'succeeded') {
     const error = result.error;
-    // A CancelledError already says "export cancelled: …": not twice.
+    // Each thing once: "error: web01: export failed: [source-vsphere] ...", and without a VM name
+    // "error: export failed: ..." (not "export: export failed"); a CancelledError's message
+    // already starts with "export cancelled".
     const outcome = `export ${result.status}`;
     const message = error?.message ?? 'unknown error';
-    context.stderr.write(`error: ${result.vmName ?? origin ?? 'export'}: ${message.startsWith(outcome) ? message : `${outcome}: ${message}`}\n`);
+    const name = result.vmName ?? origin;
+    context.stderr.write(`error: ${name ? `${name}: ` : ''}${message.startsWith(outcome) ? message : `${outcome}: ${message}`}\n`);
     if (error?.hint) context.stderr.write(`hint: ${error.hint}\n`);
     return;
   }
@@ -57,7 +60,8 @@ export function printBatchSummary(
     result.status,
     result.status === 'succeeded' ? formatBytes(result.files.reduce((sum, file) => sum + file.size, 0)) : '-',
     formatDuration(result.durationMs),
-    result.error?.message.split('\n')[0] ?? '',
+    // The STATUS column says "cancelled" already: the ERROR column gives only the reason.
+    (result.error?.message.split('\n')[0] ?? '').replace(/^export (?:cancelled|failed): /, ''),
   ]);
   for (const problem of problems) rows.push([problem.origin, 'skipped', '-', '-', problem.message]);
   const header = ['VM', 'STATUS', 'SIZE', 'TIME', 'ERROR'];
