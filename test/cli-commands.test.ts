@@ -45,6 +45,11 @@ describe('a mistyped command', () => {
     const bogus = await runInProcess(['export', '--bogus']);
     expect(bogus.code).toBe(2);
     expect(bogus.stderr).toBe('error: export: unsupported option name ("--bogus")\nhint: run `hyperexport help export` for its options\n');
+    const invalid = await runInProcess(['history', '--last', 'many']);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toBe(
+      'error: history: Invalid value for --last: expected a number (got "many")\nhint: run `hyperexport help history` for its options\n',
+    );
     const missing = await runInProcess(['restore', 'web01.ova']);
     expect(missing.stderr).toContain('error: restore: missing --output,-o DIR');
     const topLevel = await runInProcess(['--bogus']);

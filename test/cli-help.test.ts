@@ -5,6 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PLUGINS } from '@hyperexport/cli';
+import { createCli, renderMarkdown } from '@hyperexport/core/cli';
 import { CLI_PATH, runCli } from './support/cli.ts';
 
 let work: string;
@@ -40,14 +42,16 @@ describe('option values are named in help', () => {
     expect(run.stdout).toMatch(/^ {2}--output,-o DIR {2,}Directory to write the export to$/m);
     expect(run.stdout).toMatch(/^ {2}--config,-c FILE {2,}Path of the config file/m);
     expect(run.stdout).not.toContain('#0');
+    // The list of commands holds one short line per command: its path and positionals.
     const overview = await runCli(['-h'], { cwd: work });
-    expect(overview.stdout).toContain('[--output,-o DIR]');
+    expect(overview.stdout).toMatch(/^ {2}hyperexport export\n {4}export a VM/m);
+    expect(overview.stdout).toMatch(/^ {2}hyperexport restore <PATH>$/m);
     expect(overview.stdout).not.toContain('#0');
   });
 
   it('names the value of every option of every command (none is left as VALUE)', async () => {
-    const overview = await runCli(['-h'], { cwd: work });
-    const unnamed = overview.stdout.split('\n').filter((line) => /\bVALUE\b/.test(line));
+    const reference = renderMarkdown(await createCli({ defaultPlugins: DEFAULT_PLUGINS }));
+    const unnamed = reference.split('\n').filter((line) => /\bVALUE\b|#0/.test(line));
     expect(unnamed).toEqual([]);
     for (const [args, expected] of [
       [['remote', 'get', '-h'], '--output,-o DIR'],

@@ -99,8 +99,15 @@ export class HyperExportCli extends Cli {
   }
 
   override error(error: unknown, options?: { colored?: boolean; command?: Command | null }): string {
-    if (!(error instanceof CommandLineError)) return super.error(error, options as never);
-    return `error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`;
+    if (error instanceof CommandLineError) return `error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`;
+    // A bad option value (a validator's UsageError): one line naming the command, as above,
+    // instead of clipanion's "Usage Error" and the command's usage with every option.
+    const path = options?.command?.path;
+    if ((error as { clipanion?: { type?: string } } | null)?.clipanion?.type === 'usage' && path && path.length > 0) {
+      const words = path.join(' ');
+      return `error: ${words}: ${(error as Error).message}\nhint: run \`${this.binaryName} help ${words}\` for its options\n`;
+    }
+    return super.error(error, options as never);
   }
 
   private unknownCommand(resolution: Extract<Resolution, { kind: 'unknown' }>): CommandLineError {
@@ -117,6 +124,11 @@ export class HyperExportCli extends Cli {
   /** clipanion's syntax errors list every candidate usage (with `#0`, some twice): keep the reason, name the one usage. */
   private explain(error: unknown, input: readonly string[], resolution: Resolution): unknown {
     const name = (error as Error | undefined)?.name;
+    if (name === 'UsageError' && resolution.kind === 'command') {
+      // A bad option value, found by its validator while parsing.
+      const path = resolution.path.join(' ');
+      return new CommandLineError(`${path}: ${(error as Error).message}`, `run \`${this.binaryName} help ${path}\` for its options`);
+    }
     if (name !== 'UnknownSyntaxError' && name !== 'AmbiguousSyntaxError') return error;
     const candidates = (error as { candidates?: Array<{ reason: string | null }> }).candidates ?? [];
     const reason = candidates.find((candidate) => candidate.reason)?.reason ?? 'the arguments do not match its usage';
@@ -134,7 +146,9 @@ export class HyperExportCli extends Cli {
   }
 
   protected override getUsageByIndex(index: number, opts?: UsageOptions): Usage {
-    const usage = super.getUsageByIndex(index, opts) as Usage;
+    // Without options clipanion wants the short usage (the list of commands, an error): it would
+    // inline every option; the path, positionals and required options are what a line can hold.
+    const usage = super.getUsageByIndex(index, opts ?? { detailed: true, inlineOptions: false }) as Usage;
     const record = [...this.registrations.values()].find((registration) => registration.index === index);
     if (!record) return usage;
     let line = usage.usage;
