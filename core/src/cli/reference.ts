@@ -18,8 +18,10 @@ interface ReferenceCommand {
 /** Exit codes and conventions shared by every command, in both documents. */
 const EXIT_CODES: Array<[string, string]> = [
   ['0', 'success; also `hyperexport GROUP` (e.g. `hyperexport remote`), which lists the commands of the group, and `--help`'],
-  ['1', 'an export (or another operation) failed or was cancelled'],
+  ['1', 'an export (or another operation) failed, or was cancelled because standard output closed'],
   ['2', 'a usage or config error: an unknown command (the closest one is named), an unknown option, a bad value'],
+  ['130', 'cancelled by SIGINT (Ctrl-C)'],
+  ['143', 'cancelled by SIGTERM'],
 ];
 
 function referenceCommands(cli: HyperExportCli): ReferenceCommand[] {
