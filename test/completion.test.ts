@@ -110,6 +110,41 @@ describe('zsh', () => {
   });
 });
 
+/**
+ * zsh, interactively: an `zsh -i` under a pseudo-terminal (zsh/zpty), compinit finding the script
+ * in $fpath, the line typed and TAB pressed; returns what the terminal showed after the TAB.
+ */
+async function zshPressTab(line: string): Promise<string> {
+  const folder = join(work, 'fpath');
+  await mkdir(folder, { recursive: true });
+  await exec('cp', [scripts.zsh!, join(folder, '_hyperexport')]);
+  const driver = [
+    'zmodload zsh/zpty',
+    `zpty z 'TERM=dumb zsh -f -i'`,
+    `zpty -w z ${shellQuote(`PROMPT="> "; fpath=(${folder} $fpath); autoload -Uz compinit; compinit -u -d ${join(work, 'zcompdump-tty')}; print READY`)}`,
+    `zpty -r z out '*READY*'; zpty -r z out '*> *'`,
+    `zpty -w -n z ${shellQuote(line)}$'\t'`,
+    'sleep 2',
+    `out=''; while zpty -r -t z chunk; do out+=$chunk; done`,
+    'print -r -- "$out"',
+    'zpty -d z',
+  ].join('\n');
+  const { stdout } = await exec('zsh', ['-f', '-c', driver], { cwd: files, timeout: 30_000 });
+  return stdout.replace(/\r/g, '');
+}
+
+describe('zsh at a terminal', () => {
+  it('lists subcommands with their descriptions and completes an option in place', async () => {
+    const listed = await zshPressTab('hyperexport remote ');
+    expect(listed).toMatch(/^get {2}-- download an export from a target URL/m);
+    expect(listed).toMatch(/^ls {3}-- list the exports stored at a target URL/m);
+    expect(listed).toMatch(/^rm {3}-- delete an export/m);
+    expect(await zshPressTab('hyperexport export --form')).toContain('hyperexport export --format ');
+    // ova and ovf: zsh inserts what they share.
+    expect(await zshPressTab('hyperexport export --format ')).toContain('hyperexport export --format ov');
+  });
+});
+
 describe('fish', () => {
   it('completes commands with descriptions, options, fixed values, files and folders', async () => {
     expect(await fishComplete('hyperexport exp')).toEqual(['export']);
