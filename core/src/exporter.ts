@@ -19,6 +19,7 @@ import type {
   StoredFile,
   TransformedFile,
   TransformPlan,
+  TransformStage,
 } from './model.ts';
 import { SettingsCheck } from './settings-check.ts';
 import { resolvePlugins } from './plugin.ts';
@@ -194,6 +195,8 @@ export class Exporter {
   /** Storage backends by URL scheme, registered by plugins in setup(). */
   readonly storage = new StorageRegistry();
   readonly #plugins: ResolvedPlugin[] = [];
+  /** The plugin whose transform tap added each stage (see pluginOfStage). */
+  readonly #stagePlugins = new WeakMap<TransformStage, string>();
   #sealed = false;
 
   private constructor(options: ExporterOptions) {
@@ -238,6 +241,14 @@ export class Exporter {
     }));
   }
 
+  /**
+   * The plugin whose transform tap added `stage` to the plan: export records name it, so restore
+   * can say which plugin to install to undo the stage. Undefined for a stage no tap added.
+   */
+  pluginOfStage(stage: TransformStage): string | undefined {
+    return this.#stagePlugins.get(stage);
+  }
+
   /** Plugins that read a `job.spec.extra` key. */
   consumersOf(key: string): string[] {
     return this.#plugins.filter(({ definition }) => (definition.consumes ?? []).includes(key)).map(({ definition }) => definition.name);
@@ -250,8 +261,9 @@ export class Exporter {
     if (this.#sealed) {
       throw new Error(`"${tap.name}" tapped ${hookName} after setup; plugins must tap hooks in setup()`);
     }
-    const original = tap.fn as (...args: any[]) => any;
     const plugin = tap.name;
+    const original =
+      hookName === 'transform' ? this.#attributingStages(plugin, tap.type, tap.fn as (...args: any[]) => any) : (tap.fn as (...args: any[]) => any);
     const tag = (error: unknown, args: unknown[]) => {
       const tagged = error instanceof PluginError ? error : new PluginError(plugin, hookName, error);
       // A failing published tap: what the taps before it returned is still what was published.
@@ -318,5 +330,33 @@ export class Exporter {
       };
     }
     return { ...tap, fn };
+  }
+
+  /** Wraps a transform tap so that every stage it adds to the plan is recorded as `plugin`'s. */
+  #attributingStages(plugin: string, type: 'sync' | 'async' | 'promise', tapped: (...args: any[]) => any): (...args: any[]) => any {
+    const claim = (before: ReadonlySet<TransformStage>, plan: TransformPlan | undefined) => {
+      for (const stage of plan?.stages ?? []) if (!before.has(stage) && !this.#stagePlugins.has(stage)) this.#stagePlugins.set(stage, plugin);
+    };
+    if (type === 'async') {
+      return (plan: TransformPlan, ...rest: unknown[]) => {
+        const before = new Set(plan.stages);
+        const callback = rest.pop() as (error?: unknown, result?: TransformPlan) => void;
+        tapped(plan, ...rest, (error: unknown, result?: TransformPlan) => {
+          if (!error) claim(before, result ?? plan);
+          callback(error, result);
+        });
+      };
+    }
+    return (plan: TransformPlan, ...rest: unknown[]) => {
+      const before = new Set(plan.stages);
+      const result: unknown = tapped(plan, ...rest);
+      if (type === 'promise')
+        return (result as Promise<TransformPlan | undefined>).then((value) => {
+          claim(before, value ?? plan);
+          return value;
+        });
+      claim(before, (result as TransformPlan | undefined) ?? plan);
+      return result;
+    };
   }
 }

@@ -427,6 +427,11 @@ export interface ExportRecord {
   readonly createdAt: string;
   /** Names of the transform stages that changed bytes, in order (e.g. `zstd`, `aes-256-gcm`); pacing stages are left out. */
   readonly stages: readonly string[];
+  /**
+   * The plugin that added each of `stages`, by stage name (`{ "xor": "hyperexport-xor" }`), so that
+   * restore can name the plugin to install when none undoes a stage. Absent in older records.
+   */
+  readonly stagePlugins?: Readonly<Record<string, string>> | undefined;
   readonly tags: readonly string[];
   /** Every file of the export, as stored, with paths relative to the record's folder. */
   readonly files: readonly { readonly path: string; readonly kind: ArtifactKind; readonly size: number; readonly sha256: string }[];

@@ -135,7 +135,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       for (const issue of report.issues) if (issue.level === 'warning') job.warn(issue.message, issue.plugin);
       throwIfInvalid(report, 'post-export checks failed');
     });
-    const record: ExportRecord = await writeExportRecord(job, opened, orderedPlan, sinks, exportLayout, files);
+    const record: ExportRecord = await writeExportRecord(job, opened, orderedPlan, sinks, exportLayout, files, (stage) => exporter.pluginOfStage(stage));
     locations = await stage('commit', async () => (await Promise.all(sinks.map((sink) => sink.commit(job.signal)))).flat());
     committed = true;
     await opened.complete();

@@ -239,7 +239,14 @@ export async function writeExportRecord(
   sinks: readonly ExportSink[],
   layout: ExportLayout,
   files: readonly StoredFile[],
+  pluginOfStage: (stage: TransformStage) => string | undefined = () => undefined,
 ): Promise<ExportRecord> {
+  const stagePlugins = Object.fromEntries(
+    plan.stages.flatMap((stage) => {
+      const plugin = byteStageNames({ stages: [stage] }).length > 0 ? pluginOfStage(stage) : undefined;
+      return plugin === undefined ? [] : [[stage.name, plugin] as const];
+    }),
+  );
   const record: ExportRecord = {
     kind: 'hyperexport-export',
     version: 1,
@@ -249,6 +256,7 @@ export async function writeExportRecord(
     format: layout.format,
     createdAt: job.startedAt.toISOString(),
     stages: byteStageNames(plan),
+    ...(Object.keys(stagePlugins).length > 0 ? { stagePlugins } : {}),
     tags: job.tags,
     files: files.map((file) => ({
       path: layout.format === 'ovf' ? `${layout.baseName}/${file.name}` : file.name,

@@ -92,6 +92,8 @@ interface LocatedExport {
   readonly exportId?: string | undefined;
   /** The transform stages the export was written with, when its record is known. */
   readonly stagesApplied?: readonly string[] | undefined;
+  /** The plugin that added each applied stage, when the record names them. */
+  readonly stagePlugins?: Readonly<Record<string, string>> | undefined;
 }
 
 async function locateExport(input: string, stages: readonly ReverseStage[]): Promise<LocatedExport> {
@@ -102,7 +104,7 @@ async function locateExport(input: string, stages: readonly ReverseStage[]): Pro
   });
   if (info.isDirectory()) {
     const record = await recordBeside(`${input}.ovf${EXPORT_RECORD_SUFFIX}`, (found) => found.format === 'ovf' && found.baseName === basename(input));
-    return { format: 'ovf', path: input, stagesApplied: record?.stages };
+    return { format: 'ovf', path: input, stagesApplied: record?.stages, stagePlugins: record?.stagePlugins };
   }
   if (input.endsWith(EXPORT_RECORD_SUFFIX)) {
     let record: ExportRecord;
@@ -114,10 +116,11 @@ async function locateExport(input: string, stages: readonly ReverseStage[]): Pro
     }
     const base = dirname(input);
     const exportId = typeof record.jobId === 'string' ? record.jobId : undefined;
-    if (record.format === 'ovf') return { format: 'ovf', path: join(base, record.baseName), exportId, stagesApplied: record.stages };
+    if (record.format === 'ovf')
+      return { format: 'ovf', path: join(base, record.baseName), exportId, stagesApplied: record.stages, stagePlugins: record.stagePlugins };
     const packageFile = record.files.find((file) => file.kind === 'package');
     if (!packageFile || unsafeFileNameReason(packageFile.path) !== undefined) throw new ConfigError(`${input} lists no package file`);
-    return { format: 'ova', path: join(base, packageFile.path), exportId, stagesApplied: record.stages };
+    return { format: 'ova', path: join(base, packageFile.path), exportId, stagesApplied: record.stages, stagePlugins: record.stagePlugins };
   }
   // NAME.ova.zst.hxe has its record beside it as NAME.ova.hyperexport.json.
   const packageName = /^(.+\.ova)(?:\..*)?$/i.exec(input)?.[1];
@@ -128,7 +131,8 @@ async function locateExport(input: string, stages: readonly ReverseStage[]): Pro
           `${packageName}${EXPORT_RECORD_SUFFIX}`,
           (found) => found.format === 'ova' && found.files.some((file) => file.kind === 'package' && file.path === basename(input)),
         );
-  if (record || planReversal(basename(input), stages).plainName.endsWith('.ova')) return { format: 'ova', path: input, stagesApplied: record?.stages };
+  if (record || planReversal(basename(input), stages).plainName.endsWith('.ova'))
+    return { format: 'ova', path: input, stagesApplied: record?.stages, stagePlugins: record?.stagePlugins };
   refuseSuffixesNotUndone(basename(input), stages, input);
   throw new ConfigError(`${input} is not an export HyperExport can restore`, {
     hint: 'give an OVF folder, an .ova (also .ova.zst, .ova.gz, .ova.hxe, .ova.gpg ...) or its NAME.FORMAT.hyperexport.json record; for a single file use `hyperexport decrypt`',
@@ -154,7 +158,7 @@ async function recordBeside(path: string, describesInput: (record: ExportRecord)
 
 /** Refuses an export that was written with a stage no installed reverse stage undoes. */
 async function refuseTransformsNotUndone(source: LocatedExport, stages: readonly ReverseStage[]): Promise<void> {
-  if (source.stagesApplied) refuseStagesNotUndone(source.stagesApplied, stages, source.path);
+  if (source.stagesApplied) refuseStagesNotUndone(source.stagesApplied, stages, source.path, source.stagePlugins);
   if (source.format === 'ova') {
     refuseSuffixesNotUndone(basename(source.path), stages, source.path);
     return;

@@ -4,6 +4,7 @@
 // append a suffix even where the plugin that undoes it is not installed here.
 import { ConfigError } from '../errors.ts';
 import type { ReverseStage } from '../model.ts';
+import { packageNameProblem } from '../cli/package-name.ts';
 import { planReversal } from './reversal.ts';
 
 /** The transform stages of HyperExport's own plugins: the name a record lists, the suffix, the plugin that undoes it. */
@@ -16,11 +17,31 @@ const KNOWN_STAGES: readonly { readonly stage: string; readonly suffix: string; 
 
 const RESTORING_PLUGINS = [...new Set(KNOWN_STAGES.map((known) => known.plugin))].join(', ');
 
-/** Throws unless an installed reverse stage undoes each forward stage `applied` (as an export record lists them). */
-export function refuseStagesNotUndone(applied: readonly string[], installed: readonly ReverseStage[], what: string): void {
+/**
+ * Throws unless an installed reverse stage undoes each forward stage `applied` (as an export record
+ * lists them). `stagePlugins` (the record's) names the plugin that added each stage.
+ */
+export function refuseStagesNotUndone(
+  applied: readonly string[],
+  installed: readonly ReverseStage[],
+  what: string,
+  stagePlugins: Readonly<Record<string, string>> = {},
+): void {
   for (const stage of applied) {
     if (installed.some((reverse) => (reverse.undoes ?? reverse.name) === stage)) continue;
-    throw notUndone(what, stage, KNOWN_STAGES.find((known) => known.stage === stage)?.plugin);
+    const known = KNOWN_STAGES.find((candidate) => candidate.stage === stage)?.plugin;
+    if (known !== undefined) throw notUndone(what, stage, known);
+    // The record is read from storage: only a well-formed package name goes into an `npm install` hint.
+    const plugin: unknown = Object.hasOwn(stagePlugins, stage) ? stagePlugins[stage] : undefined;
+    if (typeof plugin === 'string' && packageNameProblem(plugin) === undefined) {
+      throw new ConfigError(
+        `${what} was written with the transform stage "${stage}" of the plugin "${plugin}", which is not configured here: nothing was restored`,
+        {
+          hint: `install the plugin (npm install ${plugin}), list it in the plugins of your hyperexport.config.ts, then restore again`,
+        },
+      );
+    }
+    throw notUndone(what, stage, undefined);
   }
 }
 

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.ts';
 import { Stage } from '../model.ts';
 import type { ReverseStage } from '../model.ts';
 import { definePlugin } from '../plugin.ts';
+import { defineSettings, setting } from '../settings/define-settings.ts';
 import * as t from 'typanion';
 import { runPluginJob, undoStages } from './index.ts';
 
@@ -28,15 +29,18 @@ const unshiftStage = (mask: number): ReverseStage => ({
   create: () => Promise.resolve(shift(mask, -1)),
 });
 
-/** A byte-changing disk stage with an option and a setting, as an outside plugin would write it. */
-const shiftPlugin = definePlugin<{ mask?: number }>({
+const DEFAULT_MASK = 1;
+
+/** A byte-changing disk stage with an option, a setting and its reverse stage, as an outside plugin would write it. */
+const shiftPlugin = definePlugin({
   name: 'shift-test',
   version: '1.0.0',
   options: t.isObject({ mask: t.isOptional(t.isNumber()) }),
-  consumes: ['shiftMask'],
-  setup(exporter, options) {
+  settings: defineSettings({ shiftMask: setting.string({ schema: t.isNumber(), description: 'what to add to every byte' }) }),
+  reverseStages: [unshiftStage(DEFAULT_MASK)],
+  setup(exporter, options, settings) {
     exporter.hooks.transform.tap('shift-test', (plan, job) => {
-      const mask = typeof job.spec.extra.shiftMask === 'number' ? job.spec.extra.shiftMask : (options.mask ?? 1);
+      const mask = settings.of(job.spec).shiftMask ?? options.mask ?? DEFAULT_MASK;
       plan.stages.push({
         name: 'shift',
         stage: Stage.ENCRYPT,
@@ -65,6 +69,8 @@ describe('runPluginJob', () => {
     expect(stored[0]).toBe(3);
     expect(stored.equals(disk)).toBe(false);
     expect(run.record?.stages).toEqual(['shift']);
+    // The record names the plugin that added the stage, for restore's refusal where it is missing.
+    expect(run.record?.stagePlugins).toEqual({ shift: 'shift-test' });
     expect(run.record?.files.find((file) => file.path === 'web01/web01-disk1.vmdk.shift')?.sha256).toBe(sha256(stored));
     const fileEnds = run.events.filter((event) => event.type === 'file:end').map((event) => event.name);
     expect(fileEnds).toContain('web01-disk1.vmdk.shift');
@@ -72,14 +78,18 @@ describe('runPluginJob', () => {
     expect(run.events.at(-1)?.type).toBe('job:end');
   });
 
-  it('restores a stored file with the reverse stages, by its suffix', async () => {
-    const run = await runPluginJob({ plugins: [shiftPlugin({ mask: 200 })], vm: { disks: { 'disk1.vmdk': disk } } });
-    const restored = await run.restore('disk1.vmdk.shift', [unshiftStage(200)]);
+  it('restores a stored file with the reverse stages the plugin declares, by its suffix', async () => {
+    const run = await runPluginJob({ plugins: [shiftPlugin()], vm: { disks: { 'disk1.vmdk': disk } } });
+    const restored = await run.restore('disk1.vmdk.shift');
     expect(restored.name).toBe('disk1.vmdk');
     expect(restored.bytes.equals(disk)).toBe(true);
+  });
+
+  it('restores with the reverse stages it is given', async () => {
+    const run = await runPluginJob({ plugins: [shiftPlugin({ mask: 200 })], vm: { disks: { 'disk1.vmdk': disk } } });
+    expect((await run.restore('disk1.vmdk.shift', { stages: [unshiftStage(200)] })).bytes.equals(disk)).toBe(true);
     // The wrong key gives other bytes: restore really ran the stage.
-    const wrong = await run.restore('disk1.vmdk.shift', [unshiftStage(199)]);
-    expect(wrong.bytes.equals(disk)).toBe(false);
+    expect((await run.restore('disk1.vmdk.shift', { stages: [unshiftStage(199)] })).bytes.equals(disk)).toBe(false);
   });
 
   it('hands the settings to the job, as a flag or a profile would', async () => {
@@ -125,7 +135,7 @@ describe('runPluginJob', () => {
 
   it('names what was stored when asked to restore a file that was not', async () => {
     const run = await runPluginJob({ plugins: [], vm: { name: 'vm', disks: { 'disk1.vmdk': 'abc' } } });
-    await expect(run.restore('disk9.vmdk', [])).rejects.toThrow(
+    await expect(run.restore('disk9.vmdk')).rejects.toThrow(
       'the export stored no file "disk9.vmdk"; it stored: disk1.vmdk, vm.ovf, vm.mf, vm.ovf.hyperexport.json',
     );
   });

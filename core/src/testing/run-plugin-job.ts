@@ -10,7 +10,7 @@ import type { ExportEventName, ExportEvents } from '../events.ts';
 import { Exporter } from '../exporter.ts';
 import { exportRecordName } from '../model.ts';
 import type { ExportFormat, ExportRecord, JobResult, JobSpec, RestoreKeys, ReverseStage } from '../model.ts';
-import type { PluginEntry } from '../plugin.ts';
+import type { PluginEntry, PluginInstance } from '../plugin.ts';
 import { flattenPlugins } from '../plugin.ts';
 import { planReversal } from '../restore/reversal.ts';
 import { runJob } from '../run-job.ts';
@@ -46,6 +46,13 @@ export interface PluginJobOptions {
 /** One event of the job as `hyperexport export --json` prints it: its name as `type`, then its fields. */
 export type PluginJobEvent = { [E in ExportEventName]: { readonly type: E } & ExportEvents[E] }[ExportEventName];
 
+export interface RestoreFileOptions {
+  /** The reverse stages to undo the file with; default: every `reverseStages` the job's plugins declare. */
+  readonly stages?: readonly ReverseStage[] | undefined;
+  /** Key material for stages that need it: `passphrase(purpose)`, `keyFile`, `privateKeyFiles`. */
+  readonly keys?: Partial<RestoreKeys> | undefined;
+}
+
 export interface PluginJobRun {
   /** The job's outcome, as the CLI prints it last (`status`, `files`, `warnings`, `error`). */
   readonly result: JobResult;
@@ -62,10 +69,10 @@ export interface PluginJobRun {
   readonly committed: boolean;
   /**
    * Turns a stored file back into the bytes it was made from, as `hyperexport restore` does: the
-   * reverse stages are found by the suffixes the forward stages appended. Resolves to the plain
-   * name and bytes.
+   * reverse stages (by default those the job's plugins declare in `reverseStages`) are found by
+   * the suffixes the forward stages appended. Resolves to the plain name and bytes.
    */
-  restore(storedName: string, stages: readonly ReverseStage[], keys?: Partial<RestoreKeys>): Promise<{ name: string; bytes: Buffer }>;
+  restore(storedName: string, options?: RestoreFileOptions): Promise<{ name: string; bytes: Buffer }>;
 }
 
 /**
@@ -83,7 +90,8 @@ export async function runPluginJob(options: PluginJobOptions): Promise<PluginJob
   const source = options.vm ? memorySource(options.vm.name ?? 'test-vm', diskFiles(options.vm)) : undefined;
   const instances = flattenPlugins([...options.plugins, ...(source ? [source.plugin()] : []), sink.plugin()]);
   const exporter = await Exporter.create(instances, { bus });
-  refuseUnreadSettings(exporter, options.settings ?? {});
+  refuseUnreadSettings(instances, options.settings ?? {});
+  const declaredReverseStages = instances.flatMap((instance) => instance.definition.reverseStages ?? []);
   const spec: JobSpec = {
     parallel: 2,
     overwrite: false,
@@ -101,7 +109,7 @@ export async function runPluginJob(options: PluginJobOptions): Promise<PluginJob
     stored,
     record: recordBytes === undefined ? undefined : (JSON.parse(recordBytes.toString('utf8')) as ExportRecord),
     committed: sink.state.committed,
-    restore: async (storedName, stages, keys) => {
+    restore: async (storedName, { stages = declaredReverseStages, keys } = {}) => {
       const bytes = stored.get(storedName);
       if (bytes === undefined) throw new Error(`the export stored no file "${storedName}"; it stored: ${[...stored.keys()].join(', ') || 'nothing'}`);
       return undoStages(storedName, bytes, stages, keys);
@@ -140,13 +148,14 @@ export async function undoStages(
 // As the CLI does: a setting no plugin reads would be silently ignored, so it is an error.
 const CORE_SETTINGS = new Set(['tags', 'connection']);
 
-function refuseUnreadSettings(exporter: Exporter, settings: Readonly<Record<string, unknown>>): void {
-  const unread = Object.keys(settings).filter((key) => !CORE_SETTINGS.has(key) && exporter.consumersOf(key).length === 0);
+function refuseUnreadSettings(plugins: readonly PluginInstance[], settings: Readonly<Record<string, unknown>>): void {
+  const read = new Set(plugins.flatMap(({ definition }) => [...Object.keys(definition.settings ?? {}), ...(definition.consumes ?? [])]));
+  const unread = Object.keys(settings).filter((key) => !CORE_SETTINGS.has(key) && !read.has(key));
   if (unread.length === 0) return;
   throw new ConfigError(
     `the setting${unread.length === 1 ? '' : 's'} ${unread.map((key) => `"${key}"`).join(', ')} ${unread.length === 1 ? 'is' : 'are'} read by no plugin of the job`,
     {
-      hint: 'list the setting in the `consumes` of the plugin that reads it, or check its spelling',
+      hint: 'declare the setting in the `settings` of the plugin that reads it, or check its spelling',
     },
   );
 }
