@@ -217,10 +217,11 @@ export default definePlugin({
     const output = join(work, 'restored-xor');
     const run = await cli(['restore', join(out, 'app01'), '--output', output]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`error: ${join(out, 'app01')} was written with the transform stage "xor", which no installed plugin undoes`);
+    // The export record names the plugin that added the stage, so the refusal says what to install.
     expect(run.stderr).toContain(
-      'restore undoes the stages of @hyperexport/compress, @hyperexport/encrypt-aes, @hyperexport/encrypt-pgp; undo "xor" with the tool of the plugin that wrote it',
+      `error: ${join(out, 'app01')} was written with the transform stage "xor" of the plugin "xor", which is not configured here: nothing was restored`,
     );
+    expect(run.stderr).toContain('hint: install the package of the plugin "xor" (npm install xor, when it is published under its name)');
     expect(run.stdout).not.toContain('manifest verified');
     await expect(readdir(output)).rejects.toMatchObject({ code: 'ENOENT' });
   });

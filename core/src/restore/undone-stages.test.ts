@@ -20,7 +20,7 @@ describe('refuseStagesNotUndone', () => {
       refuse();
     } catch (error) {
       expect((error as ConfigError).hint).toBe(
-        'install the plugin (npm install hyperexport-xor), list it in the plugins of your hyperexport.config.ts, then restore again',
+        'install the package of the plugin "hyperexport-xor" (npm install hyperexport-xor, when it is published under its name), list it in the plugins of your hyperexport.config.ts, then restore again',
       );
     }
   });

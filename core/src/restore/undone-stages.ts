@@ -37,7 +37,7 @@ export function refuseStagesNotUndone(
       throw new ConfigError(
         `${what} was written with the transform stage "${stage}" of the plugin "${plugin}", which is not configured here: nothing was restored`,
         {
-          hint: `install the plugin (npm install ${plugin}), list it in the plugins of your hyperexport.config.ts, then restore again`,
+          hint: `install the package of the plugin "${plugin}" (npm install ${plugin}, when it is published under its name), list it in the plugins of your hyperexport.config.ts, then restore again`,
         },
       );
     }
