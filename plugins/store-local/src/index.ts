@@ -5,11 +5,13 @@ import { definePlugin, t } from '@hyperexport/core';
 import type { Job } from '@hyperexport/core';
 import { FileStorageService } from './file-storage-service.ts';
 import { LocalDirectorySink } from './local-directory-sink.ts';
+import { refusePseudoFileSystem } from './output-file-system.ts';
 
 const PLUGIN_NAME = 'store-local';
 
 export { LocalDirectorySink } from './local-directory-sink.ts';
 export { FileStorageService } from './file-storage-service.ts';
+export { refusePseudoFileSystem } from './output-file-system.ts';
 
 export default definePlugin({
   name: PLUGIN_NAME,
@@ -34,6 +36,11 @@ export default definePlugin({
     const directoryOf = (job: Pick<Job, 'spec'>) => job.spec.output ?? options.directory;
     // store-remote asks this, so a `directory` without --output counts as a local copy too.
     exporter.storage.registerLocalOutput(PLUGIN_NAME, directoryOf);
+    // A usage error (exit 2) before anything connects: an output under /proc, /sys or /dev.
+    exporter.hooks.checkSettings.tapPromise(PLUGIN_NAME, async (spec) => {
+      const directory = directoryOf({ spec });
+      if (directory !== undefined) await refusePseudoFileSystem(directory);
+    });
     exporter.hooks.store.tap(PLUGIN_NAME, (targets, job) => {
       const directory = directoryOf(job);
       if (directory === undefined) return;

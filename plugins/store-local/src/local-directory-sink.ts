@@ -26,6 +26,7 @@ import {
   syncPath,
 } from '@hyperexport/core';
 import type { Artifact, ExportLayout, ExportRecord, ExportSink, FileDigest, JobKey, LockCompromisedError, LockOptions, SinkFile } from '@hyperexport/core';
+import { refusePseudoFileSystem } from './output-file-system.ts';
 
 export interface LocalDirectorySinkOptions {
   /** fsync every file and the directory before publishing. */
@@ -65,6 +66,8 @@ export class LocalDirectorySink implements ExportSink {
 
   async prepare(layout: ExportLayout): Promise<void> {
     this.#layout = layout;
+    // Also for a job that skipped the settings check: mkdir under /proc would spin, not fail.
+    await refusePseudoFileSystem(this.directory);
     try {
       await mkdir(this.directory, { recursive: true });
       await access(this.directory, constants.W_OK);

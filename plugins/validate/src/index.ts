@@ -5,7 +5,7 @@
 import { definePlugin, t } from '@hyperexport/core';
 import type { ValidationIssue, ValidationReport } from '@hyperexport/core';
 import { PLUGIN_NAME } from './issues.ts';
-import { checkExistingExport, checkFreeSpace, checkOutput, checkPowerState, DEFAULT_FREE_SPACE_MARGIN } from './pre-checks.ts';
+import { boundedCheck, checkExistingExport, checkFreeSpace, checkOutput, checkPowerState, DEFAULT_FREE_SPACE_MARGIN } from './pre-checks.ts';
 import { resolveQemuImg } from './qemu-img.ts';
 import { checkWrittenExport } from './written-export.ts';
 
@@ -13,7 +13,17 @@ export { checkOva } from './ova.ts';
 export { checkOvfFiles, checkOvfFolder } from './ovf-folder.ts';
 export { checkPackageContents, hashFile } from './package-contents.ts';
 export type { PackageCheckOptions, PackageContentsResult, PackageFile } from './package-contents.ts';
-export { checkExistingExport, checkFreeSpace, checkOutput, checkPowerState, DEFAULT_FREE_SPACE_MARGIN, nearestExisting, nodeFileSystem } from './pre-checks.ts';
+export {
+  boundedCheck,
+  checkExistingExport,
+  checkFreeSpace,
+  checkOutput,
+  checkPowerState,
+  DEFAULT_FREE_SPACE_MARGIN,
+  nearestExisting,
+  nodeFileSystem,
+  PRE_CHECK_LIMIT_MS,
+} from './pre-checks.ts';
 export type { ExistingPath, FileSystemProbe } from './pre-checks.ts';
 export { imageDriverFor, qemuImgCheck, resolveQemuImg } from './qemu-img.ts';
 export type { QemuImgResult, QemuImgStatus } from './qemu-img.ts';
@@ -54,12 +64,19 @@ export default definePlugin({
     if (options.pre ?? true) {
       exporter.hooks.validate.tapPromise(PLUGIN_NAME, async (job, report) => {
         const { spec, source } = job;
+        // Each check is bounded in time: one stuck on a hung mount fails, naming itself.
         const checks: Promise<ValidationIssue[]>[] = [
           Promise.resolve(checkPowerState(spec, source, job.exportsFromSnapshot)),
-          checkExistingExport(spec, source),
+          boundedCheck('existing-export', () => checkExistingExport(spec, source)),
         ];
         // Without --output another storage plugin decides where the export goes.
-        if (spec.output !== undefined) checks.push(checkOutput(spec.output), checkFreeSpace(spec.output, source, margin));
+        if (spec.output !== undefined) {
+          const output = spec.output;
+          checks.push(
+            boundedCheck('output', () => checkOutput(output)),
+            boundedCheck('free-space', () => checkFreeSpace(output, source, margin)),
+          );
+        }
         for (const issues of await Promise.all(checks)) addAll(report, issues);
       });
     }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec, SourceInfo } from '@hyperexport/core';
-import { checkExistingExport, checkFreeSpace, checkOutput, checkPowerState, nearestExisting, nodeFileSystem } from './pre-checks.ts';
+import { boundedCheck, checkExistingExport, checkFreeSpace, checkOutput, checkPowerState, nearestExisting, nodeFileSystem } from './pre-checks.ts';
 import type { FileSystemProbe } from './pre-checks.ts';
 
 let work: string;
@@ -37,7 +37,33 @@ const lockedFs: FileSystemProbe = {
 /** The real file system with a made-up amount of free space. */
 const withFree = (bytes: number): FileSystemProbe => ({ ...nodeFileSystem, statfs: () => Promise.resolve({ bavail: BigInt(bytes / 4096), bsize: 4096 }) });
 
+describe('bounded pre-checks', () => {
+  it('turn a check that does not finish in time into an error naming it', async () => {
+    const started = Date.now();
+    const issues = await boundedCheck('free-space', () => new Promise(() => undefined), 50);
+    expect(issues).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        check: 'free-space',
+        message: expect.stringMatching(/^the free-space pre-check did not finish within 50 ms: /),
+      }),
+    ]);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
 describe('output', () => {
+  it('refuses a folder on a kernel pseudo file system (/proc, /sys), naming it', async () => {
+    expect(await checkOutput('/proc/hyperexport-test')).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        check: 'output',
+        message: expect.stringMatching(/^output directory \/proc\/hyperexport-test is on proc, a kernel pseudo file system/),
+      }),
+    ]);
+    expect(await checkOutput('/sys/hyperexport-test')).toEqual([expect.objectContaining({ message: expect.stringContaining('is on sysfs') })]);
+  });
+
   it('an existing writable folder, or one that can be created under it, passes and nothing is created', async () => {
     expect(await checkOutput(work)).toEqual([]);
     expect(await checkOutput(join(work, 'new', 'deeper'))).toEqual([]);

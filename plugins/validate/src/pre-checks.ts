@@ -6,7 +6,7 @@
 import { constants } from 'node:fs';
 import { access, stat, statfs } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { exportBaseName, formatBytes } from '@hyperexport/core';
+import { exportBaseName, formatBytes, pseudoFileSystemOf, TimeLimitError, withTimeLimit } from '@hyperexport/core';
 import type { JobSpec, SourceInfo, ValidationIssue } from '@hyperexport/core';
 import { errorIssue, errorMessage, warningIssue } from './issues.ts';
 
@@ -45,9 +45,28 @@ export async function nearestExisting(path: string, fs: FileSystemProbe = nodeFi
   }
 }
 
-/** `output`: the output directory exists and is writable, or can be created. */
+/** How long one pre-check may take: each is a few stat calls, or one call to the server. */
+export const PRE_CHECK_LIMIT_MS = 10_000;
+
+/** Runs one pre-check within `limitMs`; one that takes longer becomes an error naming it. */
+export async function boundedCheck(name: string, check: () => Promise<ValidationIssue[]>, limitMs = PRE_CHECK_LIMIT_MS): Promise<ValidationIssue[]> {
+  try {
+    return await withTimeLimit(`the ${name} pre-check`, limitMs, check);
+  } catch (error) {
+    if (!(error instanceof TimeLimitError)) throw error;
+    return [errorIssue(name, `${error.message}: ${error.hint ?? ''}`.replace(/: $/, ''))];
+  }
+}
+
+/** `output`: the output directory exists and is writable, or can be created, on a file system that keeps files. */
 export async function checkOutput(output: string, fs: FileSystemProbe = nodeFileSystem): Promise<ValidationIssue[]> {
   const target = resolve(output);
+  // Not under /proc, /sys or /dev (as root, creating it there would spin instead of failing).
+  const pseudo = fs === nodeFileSystem ? await pseudoFileSystemOf(target).catch(() => undefined) : undefined;
+  if (pseudo)
+    return [
+      errorIssue('output', `output directory ${target} is on ${pseudo.type}, a kernel pseudo file system that cannot hold an export: choose another --output`),
+    ];
   let existing: ExistingPath | undefined;
   try {
     existing = await nearestExisting(target, fs);
