@@ -19,6 +19,8 @@ export interface CliRun {
 
 export interface CliOptions {
   cwd: string;
+  /** The program (and its first arguments) to run instead of `node cli/bin/hyperexport.js`: an installed or single-executable `hyperexport`. */
+  command?: readonly string[];
   env?: NodeJS.ProcessEnv;
   /** Run as another user id (tests of permissions, which root ignores). */
   uid?: number;
@@ -37,7 +39,8 @@ if (process.env.VITEST) (await import('vitest')).afterAll(() => rm(TEST_STATE, {
 
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    const [program, ...leading] = options.command ?? [process.execPath, CLI_PATH];
+    const child = spawn(program!, [...leading, ...args], {
       cwd: options.cwd,
       env: {
         ...process.env,
