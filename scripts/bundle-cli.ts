@@ -15,7 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = join(ROOT, '.tmp', 'bundle', 'hyperexport.cjs');
 
 export async function bundleCli(): Promise<string> {
-  const { version } = JSON.parse(readFileSync(join(ROOT, 'cli', 'package.json'), 'utf8')) as { version: string };
+  const versionOf = (folder: string) => (JSON.parse(readFileSync(join(ROOT, folder, 'package.json'), 'utf8')) as { version: string }).version;
   rmSync(dirname(BUNDLE), { recursive: true, force: true });
   mkdirSync(dirname(BUNDLE), { recursive: true });
   await build({
@@ -28,7 +28,11 @@ export async function bundleCli(): Promise<string> {
     conditions: ['hyperexport-source'],
     external: ['zstd-napi', 'zstd-napi/*', 'cpu-features', '*.node'],
     // A CommonJS script has no import.meta: modules that use its url get the script's own.
-    define: { 'import.meta.url': 'importMetaUrl', HYPEREXPORT_VERSION: JSON.stringify(version) },
+    define: {
+      'import.meta.url': 'importMetaUrl',
+      HYPEREXPORT_VERSION: JSON.stringify(versionOf('cli')),
+      HYPEREXPORT_CORE_VERSION: JSON.stringify(versionOf('core')),
+    },
     banner: { js: '#!/usr/bin/env node\nconst importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     // The licences of the bundled packages travel with their code.
     legalComments: 'eof',

@@ -1,7 +1,7 @@
 // Builds the clipanion CLI and runs one command; returns the process exit code.
-import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
 import type { BaseContext } from 'clipanion';
+import { coreVersion } from '../core-version.ts';
 import { ExitCode } from '../errors.ts';
 import { BaseCommand } from './base-command.ts';
 import { HyperExportCli, wantsColors } from './hyperexport-cli.ts';
@@ -25,12 +25,6 @@ export interface MainOptions {
   readonly version?: string;
   /** Streams and environment instead of the process's (tests). */
   readonly context?: Partial<BaseContext>;
-}
-
-// Read when asked, not at import: a bundle (the single executable) has no package.json beside it
-// and passes its version instead.
-function coreVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export async function createCli(options: Pick<MainOptions, 'defaultPlugins' | 'version'> & { colors?: boolean }): Promise<HyperExportCli> {

@@ -1,15 +1,13 @@
 // `hyperexport plugins init NAME`: starts an outside plugin package in ./NAME, ready to build and
 // test (see plugin-scaffold.ts for what it holds).
-import { readFileSync } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
+import { coreVersion } from '../core-version.ts';
 import { ConfigError, ExitCode } from '../errors.ts';
 import { BaseCommand } from './base-command.ts';
 import { packageFolderName, packageNameProblem } from './package-name.ts';
 import { pluginScaffold } from './plugin-scaffold.ts';
-
-const coreVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export class PluginsInitCommand extends BaseCommand {
   static override paths = [['plugins', 'init']];
@@ -42,7 +40,7 @@ export class PluginsInitCommand extends BaseCommand {
     }
     const directory = resolve(process.cwd(), packageFolderName(this.name));
     await refuseNonEmpty(directory);
-    const files = pluginScaffold({ name: this.name, coreVersion });
+    const files = pluginScaffold({ name: this.name, coreVersion: coreVersion() });
     await mkdir(directory, { recursive: true });
     for (const [path, content] of files) {
       await mkdir(dirname(join(directory, path)), { recursive: true });
