@@ -94,6 +94,9 @@ describe('bash', () => {
     expect(await bashComplete(['hyperexport', 'restore', ''])).toEqual(['exports', 'web01.ova']);
     expect(await bashComplete(['hyperexport', 'help', 'remote', ''])).toEqual(['get', 'ls', 'rm']);
     expect(await bashComplete(['hyperexport', 'completion', ''])).toEqual(['bash', 'fish', 'zsh']);
+    // --option=value, which bash splits at the "=".
+    expect(await bashComplete(['hyperexport', 'export', '--format', '=', 'o'])).toEqual(['ova', 'ovf']);
+    expect(await bashComplete(['hyperexport', 'export', '--debug', '=', 'w'])).toEqual(['web01.ova']);
     // A value with no fixed set completes nothing (not the option list, not files).
     expect(await bashComplete(['hyperexport', 'export', '--vm', ''])).toEqual([]);
   });

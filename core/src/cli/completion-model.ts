@@ -13,6 +13,8 @@ export interface CompletionOption {
   readonly description: string;
   /** Undefined for a flag. */
   readonly value: ValueCompletion | undefined;
+  /** A flag that also takes `--flag=VALUE` (`--debug[=FILE]`): how that value completes. */
+  readonly attachedValue?: ValueCompletion;
 }
 
 export interface CompletionCommand {
@@ -51,6 +53,7 @@ export function completionModel(commands: readonly RegisteredCommand[]): Complet
         names: [...option.names],
         description: option.description ?? '',
         value: option.arity > 0 ? valueCompletion(placeholderOf(option)) : undefined,
+        ...(option.arity === 0 && placeholderOf(option) ? { attachedValue: valueCompletion(placeholderOf(option)) } : {}),
       }));
     const first = command.positionals[0];
     model.push({

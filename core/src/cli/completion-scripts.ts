@@ -35,8 +35,10 @@ function sharedFunctions(model: CompletionModel, fn: string, topFlags: readonly 
   const values: string[] = [];
   for (const command of model.commands) {
     for (const option of command.options) {
-      if (!option.value) continue;
-      values.push(`    ${option.names.map((name) => `"${command.path} ${name}"`).join('|')}) echo "${valueWord(option.value)}" ;;`);
+      if (option.value) values.push(`    ${option.names.map((name) => `"${command.path} ${name}"`).join('|')}) echo "${valueWord(option.value)}" ;;`);
+      // Only as --flag=VALUE: looked up with the "=" (bash, which splits there).
+      if (option.attachedValue)
+        values.push(`    ${option.names.map((name) => `"${command.path} ${name}="`).join('|')}) echo "${valueWord(option.attachedValue)}" ;;`);
     }
   }
   const positionals = model.commands
@@ -90,6 +92,10 @@ function bashScript(model: CompletionModel, binary: string, topFlags: readonly s
 ${sharedFunctions(model, fn, topFlags)}
 ${fn}() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} cmdpath helping value
+  # bash splits --option=value at the "=": read it as the option's value.
+  local attached=""
+  if [[ $cur == = ]]; then cur="" attached="="; fi
+  if [[ $prev == = ]] && ((COMP_CWORD > 1)); then prev=\${COMP_WORDS[COMP_CWORD-2]} attached="="; fi
   ${fn}_path "\${COMP_WORDS[@]:1:COMP_CWORD-1}"
   COMPREPLY=()
   if ((helping)); then
@@ -98,6 +104,7 @@ ${fn}() {
   fi
   if [[ $prev == -* ]]; then
     value=$(${fn}_value "$cmdpath" "$prev")
+    [[ -n $attached && -z $value ]] && value=$(${fn}_value "$cmdpath" "$prev=")
     case $value in
       file) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
       dir) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
