@@ -109,22 +109,3 @@ export function createDispatcher(settings: TlsSettings): Dispatcher {
   SETTINGS.set(dispatcher, { insecure: settings.insecure, thumbprint: settings.thumbprint, ca: settings.ca });
   return dispatcher;
 }
-
-/** Turns Node's TLS error codes into advice. */
-export function describeTlsError(error: unknown): string | undefined {
-  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
-  if (!code) return undefined;
-  if (
-    [
-      'DEPTH_ZERO_SELF_SIGNED_CERT',
-      'SELF_SIGNED_CERT_IN_CHAIN',
-      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-      'CERT_HAS_EXPIRED',
-      'ERR_TLS_CERT_ALTNAME_INVALID',
-    ].includes(code)
-  ) {
-    return `the server's certificate is not trusted (${code}); pin it with --thumbprint (GOVC_TLS_THUMBPRINT), trust its CA with GOVC_TLS_CA_CERTS, or, knowing the risk, set GOVC_INSECURE=1 / --insecure`;
-  }
-  return undefined;
-}

@@ -4,7 +4,8 @@ import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { addTraceSecret, debugTrace, ExportError, isDebugTracing } from '@hyperexport/core';
 import { faultFromXml, VimFault } from './faults.ts';
-import { createDispatcher, describeTlsError } from './tls.ts';
+import { createDispatcher } from './tls.ts';
+import { untrustedCertificateCode, untrustedCertificateError } from './untrusted-certificate.ts';
 import type { TlsSettings } from './tls.ts';
 import { el, moRef, parseXml, text, SOAP_ENV_NS, XSD_NS, XSI_NS } from './xml.ts';
 import type { ManagedObjectRef, XmlNode } from './xml.ts';
@@ -115,7 +116,7 @@ export class VimClient {
         signal,
       });
     } catch (error) {
-      throw connectionError(this.url, error);
+      throw await connectionError(this.url, error);
     }
     const setCookie = response.headers['set-cookie'];
     const session = (Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []).find((c) => c.startsWith('vmware_soap_session='));
@@ -179,7 +180,7 @@ async function discoverVersion(url: URL, dispatcher: Dispatcher, signal?: AbortS
       'http',
       `GET ${versionsUrl.href} failed in ${Math.round(performance.now() - started)} ms: ${error instanceof Error ? error.message : String(error)}`,
     );
-    throw connectionError(url, error);
+    throw await connectionError(url, error);
   }
   const body = await response.body.text();
   debugTrace('http', `GET ${versionsUrl.href} -> ${response.statusCode} in ${Math.round(performance.now() - started)} ms`);
@@ -193,12 +194,12 @@ async function discoverVersion(url: URL, dispatcher: Dispatcher, signal?: AbortS
   }
 }
 
-function connectionError(url: URL, error: unknown): Error {
+async function connectionError(url: URL, error: unknown): Promise<Error> {
   if (error instanceof ExportError || (error as Error).name === 'AbortError') return error as Error;
-  const tls = describeTlsError(error);
+  const untrusted = untrustedCertificateCode(error);
+  if (untrusted) return untrustedCertificateError(url, error, untrusted);
   const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
   const reason = error instanceof Error ? error.message : String(error);
-  if (tls) return new ExportError(`cannot connect to ${url.host}: ${reason}`, { code: 'TLS', hint: tls, cause: error });
   if (
     code === 'ECONNREFUSED' ||
     code === 'ENOTFOUND' ||
