@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig } from 'cosmiconfig';
 import * as t from 'typanion';
+import { CONFIG_SEARCH_PLACES, USER_CONFIG_PLACES, projectSearchDirs, userConfigDir } from './config-discovery.ts';
 import { ConfigError } from './errors.ts';
 import { formatTypanionError } from './schema-errors.ts';
 import type { ExportFormat, JobSpec } from './model.ts';
@@ -54,18 +55,7 @@ export interface LoadedConfig {
 }
 
 const MODULE_NAME = 'hyperexport';
-export const CONFIG_SEARCH_PLACES = [
-  'package.json',
-  `${MODULE_NAME}.config.ts`,
-  `${MODULE_NAME}.config.mts`,
-  `${MODULE_NAME}.config.js`,
-  `${MODULE_NAME}.config.mjs`,
-  `${MODULE_NAME}.config.json`,
-  `${MODULE_NAME}.config.yaml`,
-  `${MODULE_NAME}.config.yml`,
-  `.${MODULE_NAME}rc.json`,
-  `.${MODULE_NAME}rc.yaml`,
-];
+export { CONFIG_SEARCH_PLACES, USER_CONFIG_PLACES, userConfigDir } from './config-discovery.ts';
 
 const isExportDefaults = t.isObject({
   format: t.isOptional(t.isEnum(['ova', 'ovf'] as const)),
@@ -93,16 +83,14 @@ export async function loadConfig(options: {
   command: string;
   /** Plugins the tool carries: a JSON or YAML config may name them without installing them next to it. */
   defaultPlugins?: readonly DefaultPlugin[];
+  /** HOME and XDG_CONFIG_HOME, for the per-user config (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<LoadedConfig> {
-  const explorer = cosmiconfig(MODULE_NAME, {
-    searchStrategy: 'project',
-    searchPlaces: CONFIG_SEARCH_PLACES,
-    loaders: { '.ts': importModule, '.mts': importModule, '.js': importModule, '.mjs': importModule },
-    cache: false,
-  });
   let found: { filepath: string; config: unknown; isEmpty?: boolean } | null;
   try {
-    found = options.explicitPath ? await explorer.load(resolve(options.cwd, options.explicitPath)) : await explorer.search(options.cwd);
+    found = options.explicitPath
+      ? await configExplorer(CONFIG_SEARCH_PLACES).load(resolve(options.cwd, options.explicitPath))
+      : await searchConfig(options.cwd, options.env ?? process.env);
   } catch (error) {
     throw configLoadError(error, options.explicitPath);
   }
@@ -142,6 +130,26 @@ export async function loadConfig(options: {
     });
   }
   return { filepath, plugins, exportDefaults: shaped.export ?? {}, builtins: shaped.builtins ?? true };
+}
+
+/** Looks in one folder only: the walk up (and where it stops) is config-discovery.ts's. */
+function configExplorer(searchPlaces: readonly string[]) {
+  return cosmiconfig(MODULE_NAME, {
+    searchStrategy: 'none',
+    searchPlaces: [...searchPlaces],
+    loaders: { '.ts': importModule, '.mts': importModule, '.js': importModule, '.mjs': importModule, '.cjs': importModule },
+    cache: false,
+  });
+}
+
+/** The nearest project config from `cwd` upward, else the per-user one (see config-discovery.ts). */
+async function searchConfig(cwd: string, env: NodeJS.ProcessEnv): Promise<{ filepath: string; config: unknown; isEmpty?: boolean } | null> {
+  const project = configExplorer(CONFIG_SEARCH_PLACES);
+  for (const dir of await projectSearchDirs(cwd, env)) {
+    const found = await project.search(dir);
+    if (found) return found;
+  }
+  return configExplorer(USER_CONFIG_PLACES).search(userConfigDir(env));
 }
 
 async function importModule(filepath: string): Promise<unknown> {

@@ -67,7 +67,7 @@ export { RemoteSourceCommand } from './cli/remote-source-command.ts';
 export { formatBytes, formatDuration } from './cli/format.ts';
 export { promptSecret } from './secrets/prompt-secret.ts';
 export { addTraceSecret, debugTrace, isDebugTracing } from './debug-trace.ts';
-export { readPassphrase, readSecretFile, isReadableByOthers, PASSPHRASE_ENV } from './secrets/passphrase.ts';
+export { readPassphrase, readSecretFile, isReadableByOthers, passphraseFileOf, PASSPHRASE_ENV, PASSPHRASE_FILE_ENV } from './secrets/passphrase.ts';
 export type { PassphraseSources } from './secrets/passphrase.ts';
 export { restoreExport, restoreFile } from './restore/restore-export.ts';
 export type { RestoreOptions, RestoredExport } from './restore/restore-export.ts';

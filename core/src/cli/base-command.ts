@@ -3,6 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { loadConfig } from '../config.ts';
 import type { LoadedConfig } from '../config.ts';
+import { describeSearch, projectSearchDirs, userConfigDir } from '../config-discovery.ts';
 import { debugDestination, isDebugTracing, startDebugTrace } from '../debug-trace.ts';
 import { ConfigError, ExitCode, HyperExportError, PluginError } from '../errors.ts';
 import { Exporter } from '../exporter.ts';
@@ -16,11 +17,16 @@ import type { HyperExportContext } from './default-plugins.ts';
 export abstract class BaseCommand extends Command<HyperExportContext> {
   config = withPlaceholder(
     'FILE',
-    Option.String('--config,-c', { description: 'Path of the config file (default: hyperexport.config.* found from the working directory upward)' }),
+    Option.String('--config,-c', {
+      description: 'Path of the config file (default: found from the working directory upward, then ~/.config/hyperexport; see the README)',
+    }),
   );
   // What --json prints differs by command; each command whose output is not one object says so
   // by overriding this with jsonOption(...) and one of JSON_OUTPUT's descriptions.
   json = jsonOption(JSON_OUTPUT.oneObject);
+  verbose = Option.Boolean('--verbose,-v', false, {
+    description: 'Say more: the config file used (or where none was found), each stage with its duration, every file written with its SHA-256',
+  });
   debug = withPlaceholder(
     'FILE',
     Option.String('--debug', {
@@ -55,7 +61,13 @@ export abstract class BaseCommand extends Command<HyperExportContext> {
   }
 
   protected async loadConfigFile(command: string): Promise<LoadedConfig> {
-    return loadConfig({ explicitPath: this.config, cwd: process.cwd(), command, defaultPlugins: this.context.defaultPlugins });
+    const cwd = process.cwd();
+    const loaded = await loadConfig({ explicitPath: this.config, cwd, command, defaultPlugins: this.context.defaultPlugins });
+    if (this.verbose) {
+      const where = loaded.filepath ?? `none found (looked for ${describeSearch(await projectSearchDirs(cwd), userConfigDir(), cwd)})`;
+      this.context.stderr.write(`config: ${where}\n`);
+    }
+    return loaded;
   }
 
   /** Loads the config, adds the built-in plugins, validates and sets up every plugin. */

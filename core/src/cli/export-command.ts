@@ -16,6 +16,7 @@ import { printBatchSummary, printResult, printValidation } from './export-output
 import { resolveTargets } from './export-targets.ts';
 import type { ExportTarget, TargetProblem } from './export-targets.ts';
 import { attachReporter, chooseReporterMode } from './progress-reporter.ts';
+import { attachVerboseLog } from './verbose-log.ts';
 import type { Reporter } from './progress-reporter.ts';
 import { watchClosedOutput } from './closed-output.ts';
 import { abortOnSignals, interruptionExitCode } from './cancellation.ts';
@@ -172,6 +173,7 @@ export class ExportCommand extends RemoteSourceCommand {
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only warnings, errors and the result' });
 
   async run(): Promise<number> {
+    if (this.quiet && this.verbose) throw new ConfigError('--quiet and --verbose ask for opposite things', { hint: 'give one of them' });
     const loaded = await this.loadConfigFile('export');
     const vms = this.vm ?? [];
     const isBatch = vms.length > 1 || this.batch !== undefined || this.folder !== undefined;
@@ -203,7 +205,10 @@ export class ExportCommand extends RemoteSourceCommand {
       this.context.stderr.write('\nstandard output was closed: cancelling\n');
       cancel.abort(new Error('standard output was closed'));
     });
-    const reporter = attachReporter(bus, chooseReporterMode(this.json, this.quiet, this.context.stderr), this.context.stdout, this.context.stderr);
+    const mode = chooseReporterMode(this.json, this.quiet, this.context.stderr);
+    const reporter = attachReporter(bus, mode, this.context.stdout, this.context.stderr);
+    // --json has every stage and digest in its events already.
+    const detachVerbose = this.verbose && mode !== 'json' ? attachVerboseLog(bus, reporter, this.context.stderr, { digests: mode !== 'lines' }) : undefined;
     try {
       if (!isBatch) {
         const spec: JobSpec = vms.length === 1 ? { ...base, vm: vms[0] } : base;
@@ -230,6 +235,7 @@ export class ExportCommand extends RemoteSourceCommand {
     } finally {
       stopSignals();
       unwatchStdout();
+      detachVerbose?.();
       reporter();
     }
   }

@@ -13,6 +13,7 @@ import { loadBuiltinCommands } from './builtin-plugins.ts';
 import type { DefaultPlugin, HyperExportContext } from './default-plugins.ts';
 export type { DefaultPlugin, DefaultPluginModule, HyperExportContext } from './default-plugins.ts';
 import { ExportCommand } from './export-command.ts';
+import { VersionCommand } from './version-command.ts';
 import { PluginsInitCommand } from './plugins-init-command.ts';
 import { PluginsListCommand } from './plugins-list-command.ts';
 import { DecryptCommand, RestoreCommand } from './restore-command.ts';
@@ -35,7 +36,7 @@ export async function createCli(options: Pick<MainOptions, 'defaultPlugins' | 'v
     enableColors: options.colors ?? false,
   });
   cli.register(Builtins.HelpCommand);
-  cli.register(Builtins.VersionCommand);
+  cli.register(VersionCommand);
   cli.register(HelpTopicCommand);
   cli.register(CompletionCommand);
   cli.register(ExportCommand);

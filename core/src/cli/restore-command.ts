@@ -99,10 +99,14 @@ export class RestoreCommand extends ReverseCommand {
       }),
     ).finally(progress.stop);
     if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'result', status: 'succeeded', ...restored })}\n`);
-    else
+    else {
+      // -v: every restored file with the digest the manifest confirmed.
+      if (this.verbose)
+        for (const file of restored.files) this.context.stderr.write(`restored ${file.name}: ${formatBytes(file.size)} sha256 ${file.sha256}\n`);
       this.context.stdout.write(
         `restored ${restored.format === 'ova' ? 'OVA' : 'OVF folder'} ${restored.path} (${restored.files.length} files, manifest verified)\n`,
       );
+    }
     return ExitCode.OK;
   }
 }

@@ -1,10 +1,14 @@
-// Where a passphrase comes from: the HYPEREXPORT_PASSPHRASE variable, a file, or a prompt on a
-// terminal, never a command-line value (argv is visible to every user of the machine).
+// Where a passphrase comes from: a file (--passphrase-file, a config's passphraseFile, else the
+// HYPEREXPORT_PASSPHRASE_FILE variable), the HYPEREXPORT_PASSPHRASE variable, or a prompt on a
+// terminal, never a command-line value (argv is visible to every user of the machine). A file
+// named in a variable wins over a passphrase in one, as restic's RESTIC_PASSWORD_FILE does over
+// RESTIC_PASSWORD.
 import { readFile, stat } from 'node:fs/promises';
 import { ConfigError } from '../errors.ts';
 import { promptSecret } from './prompt-secret.ts';
 
 export const PASSPHRASE_ENV = 'HYPEREXPORT_PASSPHRASE';
+export const PASSPHRASE_FILE_ENV = 'HYPEREXPORT_PASSPHRASE_FILE';
 
 export interface PassphraseSources {
   /** A file whose content (first line, trailing newline stripped) is the passphrase. */
@@ -16,9 +20,21 @@ export interface PassphraseSources {
   readonly confirm?: boolean | undefined;
 }
 
+/**
+ * The file a passphrase is read from: the one given (a flag, a config option), else the one
+ * HYPEREXPORT_PASSPHRASE_FILE names; undefined when neither is set. For warnings about the file.
+ */
+export function passphraseFileOf(file: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (file !== undefined) return file;
+  const fromEnv = env[PASSPHRASE_FILE_ENV];
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+}
+
 /** Reads the passphrase; `purpose` names what it is for in the prompt and in errors. */
 export async function readPassphrase(purpose: string, sources: PassphraseSources): Promise<string> {
   if (sources.file !== undefined) return readSecretFile(sources.file, `passphrase file for ${purpose}`);
+  const namedFile = passphraseFileOf(undefined, sources.env ?? process.env);
+  if (namedFile !== undefined) return readSecretFile(namedFile, `passphrase file for ${purpose} (${PASSPHRASE_FILE_ENV})`);
   const fromEnv = (sources.env ?? process.env)[PASSPHRASE_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (sources.prompt ?? process.stdin.isTTY) {
@@ -28,7 +44,7 @@ export async function readPassphrase(purpose: string, sources: PassphraseSources
     return first;
   }
   throw new ConfigError(`no passphrase for ${purpose}`, {
-    hint: `set ${PASSPHRASE_ENV}, or give --passphrase-file FILE (never the passphrase itself on the command line)`,
+    hint: `set ${PASSPHRASE_ENV}, or give --passphrase-file FILE (or ${PASSPHRASE_FILE_ENV}=FILE); never the passphrase itself on the command line`,
   });
 }
 

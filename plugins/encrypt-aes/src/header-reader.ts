@@ -95,7 +95,7 @@ export async function authenticateHeader(header: Header, keys: KeySource, name: 
         hint:
           header.kdf.kind === 'raw'
             ? 'give the key file the export was encrypted with (--key-file FILE)'
-            : `give the passphrase the export was encrypted with (HYPEREXPORT_PASSPHRASE or --passphrase-file FILE); if it is right, the file's header is damaged`,
+            : `give the passphrase the export was encrypted with (HYPEREXPORT_PASSPHRASE, HYPEREXPORT_PASSPHRASE_FILE or --passphrase-file FILE); if it is right, the file's header is damaged`,
       });
     }
     if (!sameBytes(headerMac(fileKeys.headerKey, header.authenticated), header.mac)) throw damagedHeader(name, 'its authentication code does not match');

@@ -1,7 +1,7 @@
 // Which jobs are encrypted, and with which secret: the config's options encrypt every export;
 // `--encrypt aes` (a profile's `encrypt: aes`) encrypts one job, and its `--passphrase-file` /
 // `--key-file` override the config's. `--encrypt pgp` belongs to encrypt-pgp.
-import { ConfigError, isReadableByOthers, readPassphrase } from '@hyperexport/core';
+import { ConfigError, isReadableByOthers, passphraseFileOf, readPassphrase } from '@hyperexport/core';
 import type { Job } from '@hyperexport/core';
 import type { Rederive } from './checkpoint-binding.ts';
 import { jobKeySource } from './key-source.ts';
@@ -12,7 +12,7 @@ import type { MasterKey } from './keys.ts';
 export interface EncryptAesOptions {
   /**
    * Encrypt every export. Default: true when `passphraseFile` or `keyFile` is set; set it to use
-   * the HYPEREXPORT_PASSPHRASE variable (or a prompt) for every export.
+   * the HYPEREXPORT_PASSPHRASE_FILE or HYPEREXPORT_PASSPHRASE variable (or a prompt) for every export.
    */
   enabled?: boolean | undefined;
   /** File whose first line is the passphrase. */
@@ -103,7 +103,9 @@ export async function loadJobKeys(job: Job, secret: JobSecret, options: EncryptA
     }
   }
   const passphrase = await readPassphrase(PURPOSE, { file: secret.passphraseFile, confirm: true });
-  if (secret.passphraseFile !== undefined) await warnIfShared(job, secret.passphraseFile, 'passphrase file', plugin);
+  // The file it came from, HYPEREXPORT_PASSPHRASE_FILE's included, should be the owner's only.
+  const passphraseFile = passphraseFileOf(secret.passphraseFile);
+  if (passphraseFile !== undefined) await warnIfShared(job, passphraseFile, 'passphrase file', plugin);
   const master = await masterKeyFromPassphrase(passphrase, options.scrypt ?? {});
   // The passphrase stays in these closures until the job ends (the plugin drops them in release):
   // a prompt cannot be asked again, and the checkpoint and the read-back may need it.

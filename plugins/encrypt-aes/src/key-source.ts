@@ -38,7 +38,7 @@ export function keySource(keys: DecryptKeys): KeySource {
       if (keys.passphrase === undefined) {
         throw new ExportError(`${name} was encrypted with a passphrase, and none was given`, {
           code: 'PASSPHRASE_REQUIRED',
-          hint: 'set HYPEREXPORT_PASSPHRASE or give --passphrase-file FILE',
+          hint: 'set HYPEREXPORT_PASSPHRASE or HYPEREXPORT_PASSPHRASE_FILE, or give --passphrase-file FILE',
         });
       }
       const { passphrase: given } = keys;

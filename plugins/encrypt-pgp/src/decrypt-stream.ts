@@ -176,7 +176,7 @@ async function chooseUnlock(
 
 function wrongPassphrase(storedName: string, cause?: unknown): ConfigError {
   return new ConfigError(`cannot decrypt ${storedName}: the passphrase is wrong`, {
-    hint: 'give the passphrase it was encrypted with in HYPEREXPORT_PASSPHRASE or --passphrase-file FILE',
+    hint: 'give the passphrase it was encrypted with in HYPEREXPORT_PASSPHRASE, HYPEREXPORT_PASSPHRASE_FILE or --passphrase-file FILE',
     cause,
   });
 }
@@ -212,7 +212,7 @@ function unlockKey({ file, key }: MatchingKey, keys: RestoreKeys): Promise<Priva
         return await decryptKey({ privateKey: key, passphrase });
       } catch (error) {
         throw new ConfigError(`cannot unlock the private key ${describeKey(key)} in ${file}: the passphrase is wrong`, {
-          hint: 'give its passphrase in HYPEREXPORT_PASSPHRASE or --passphrase-file FILE',
+          hint: 'give its passphrase in HYPEREXPORT_PASSPHRASE, HYPEREXPORT_PASSPHRASE_FILE or --passphrase-file FILE',
           cause: error,
         });
       }

@@ -1,7 +1,7 @@
 // Everything a job needs to encrypt, read once and early (in the validate hook): recipients' keys
 // parsed and checked, the passphrase read. A missing or bad key file or a missing passphrase is
 // reported there, before any data moves.
-import { formatErrorWithHint, isReadableByOthers, readPassphrase } from '@hyperexport/core';
+import { formatErrorWithHint, isReadableByOthers, passphraseFileOf, readPassphrase } from '@hyperexport/core';
 import type { PgpEncryptionKeys } from './encrypt-stream.ts';
 import { readRecipientKey } from './key-files.ts';
 import type { RecipientKey } from './key-files.ts';
@@ -39,8 +39,10 @@ export async function prepareEncryption(settings: PgpJobSettings): Promise<Prepa
   if (settings.symmetric) {
     try {
       passphrase = await readPassphrase('OpenPGP encryption', { file: settings.passphraseFile, confirm: true });
-      if (settings.passphraseFile !== undefined && (await isReadableByOthers(settings.passphraseFile))) {
-        warnings.push(`the passphrase file ${settings.passphraseFile} can be read by other users; restrict it with \`chmod 600 ${settings.passphraseFile}\``);
+      // The file it came from, HYPEREXPORT_PASSPHRASE_FILE's included, should be the owner's only.
+      const passphraseFile = passphraseFileOf(settings.passphraseFile);
+      if (passphraseFile !== undefined && (await isReadableByOthers(passphraseFile))) {
+        warnings.push(`the passphrase file ${passphraseFile} can be read by other users; restrict it with \`chmod 600 ${passphraseFile}\``);
       }
     } catch (error) {
       problems.push(formatErrorWithHint(error));
