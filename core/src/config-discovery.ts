@@ -3,6 +3,7 @@
 // working directory and each folder above it, then one per-user config. The upward search stops
 // at the project's root (a folder with a package.json) or at the home folder, so a config in a
 // parent of either (another user's project, `/`) is never picked up by surprise.
+import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -64,6 +65,19 @@ export function describeSearch(dirs: readonly string[], userDir: string, cwd: st
   const last = dirs.at(-1) ?? cwd;
   const upTo = last === cwd ? cwd : `${cwd} and each folder above it up to ${last}`;
   return `hyperexport.config.*, .hyperexportrc*, .config/hyperexportrc* and a "hyperexport" key in package.json in ${upTo}, then ${userDir}/config.*`;
+}
+
+/**
+ * Whether a folder can be searched. One that cannot (another user's home, when run as `nobody`)
+ * is skipped, as cosmiconfig skips a file it may not read, rather than failing every command.
+ */
+export async function isSearchable(dir: string): Promise<boolean> {
+  try {
+    await access(dir, constants.R_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

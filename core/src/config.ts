@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig } from 'cosmiconfig';
 import * as t from 'typanion';
-import { CONFIG_SEARCH_PLACES, USER_CONFIG_PLACES, projectSearchDirs, userConfigDir } from './config-discovery.ts';
+import { CONFIG_SEARCH_PLACES, USER_CONFIG_PLACES, isSearchable, projectSearchDirs, userConfigDir } from './config-discovery.ts';
 import { ConfigError } from './errors.ts';
 import { formatTypanionError } from './schema-errors.ts';
 import type { ExportFormat, JobSpec } from './model.ts';
@@ -146,10 +146,11 @@ function configExplorer(searchPlaces: readonly string[]) {
 async function searchConfig(cwd: string, env: NodeJS.ProcessEnv): Promise<{ filepath: string; config: unknown; isEmpty?: boolean } | null> {
   const project = configExplorer(CONFIG_SEARCH_PLACES);
   for (const dir of await projectSearchDirs(cwd, env)) {
-    const found = await project.search(dir);
+    const found = (await isSearchable(dir)) ? await project.search(dir) : null;
     if (found) return found;
   }
-  return configExplorer(USER_CONFIG_PLACES).search(userConfigDir(env));
+  const userDir = userConfigDir(env);
+  return (await isSearchable(userDir)) ? configExplorer(USER_CONFIG_PLACES).search(userDir) : null;
 }
 
 async function importModule(filepath: string): Promise<unknown> {

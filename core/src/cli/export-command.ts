@@ -136,7 +136,7 @@ export class ExportCommand extends RemoteSourceCommand {
   passphraseFile = withPlaceholder(
     'FILE',
     Option.String('--passphrase-file', {
-      description: 'File holding the encryption passphrase (or set HYPEREXPORT_PASSPHRASE; never the passphrase itself)',
+      description: 'File holding the encryption passphrase (default: HYPEREXPORT_PASSPHRASE_FILE, HYPEREXPORT_PASSPHRASE; never the passphrase itself)',
     }),
   );
   keyFile = withPlaceholder('FILE', Option.String('--key-file', { description: 'File holding a raw 32-byte AES key, instead of a passphrase' }));

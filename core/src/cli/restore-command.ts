@@ -17,7 +17,9 @@ abstract class ReverseCommand extends BaseCommand {
   override json = jsonOption(JSON_OUTPUT.warningsThenResult);
   passphraseFile = withPlaceholder(
     'FILE',
-    Option.String('--passphrase-file', { description: 'File holding the passphrase (or set HYPEREXPORT_PASSPHRASE; a terminal prompts)' }),
+    Option.String('--passphrase-file', {
+      description: 'File holding the passphrase (default: HYPEREXPORT_PASSPHRASE_FILE, HYPEREXPORT_PASSPHRASE, else a terminal prompts)',
+    }),
   );
   keyFile = withPlaceholder('FILE', Option.String('--key-file', { description: 'Raw 32-byte AES key file the export was encrypted with' }));
   privateKeys = withPlaceholder('FILE', Option.Array('--private-key', { description: 'OpenPGP private key file (armored) to decrypt with (repeatable)' }));

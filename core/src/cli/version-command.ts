@@ -6,8 +6,8 @@ import type { HyperExportContext } from './default-plugins.ts';
 export class VersionCommand extends Command<HyperExportContext> {
   static override paths = [['-V'], ['--version']];
 
-  static override usage = Command.Usage({ description: 'print the version of hyperexport' });
-
+  // No usage, as clipanion's own: a flag of the tool rather than a command, it stays out of the
+  // command lists, completion and docs/cli.md (the README names it).
   async execute(): Promise<number> {
     this.context.stdout.write(`${this.cli.binaryVersion ?? 'unknown'}\n`);
     return 0;
