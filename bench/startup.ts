@@ -1,6 +1,7 @@
 // Start time of the two ways to install the tool (issue 14, item 14): the single executable
-// (dist/hyperexport, built first if missing: `npm run build:sea`) against the npm-installed
-// program (`node cli/bin/hyperexport.js`, what `npm install -g` runs), for `--version` and for
+// (dist/hyperexport, built first if missing: `npm run build:sea`) and the bundle that
+// `npm install -g` of the packed tarball runs (`node .tmp/bundle/hyperexport.cjs`), with the
+// repository's `node cli/bin/hyperexport.js` for reference, for `--version` and for
 // `plugins list` (which loads every built-in plugin). Prints one JSON line per case: the median
 // wall time, CPU time and peak RSS of `--rounds N` runs (5 by default), and the executable's size.
 import { existsSync, statSync } from 'node:fs';
@@ -9,17 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSingleExecutable } from '../scripts/build-sea.ts';
+import { BUNDLE, bundleCli } from '../scripts/bundle-cli.ts';
 import { argValue, loadAverage, measure, median, round } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(argValue('--rounds') ?? 5);
 const executable = join(ROOT, 'dist', 'hyperexport');
 if (!existsSync(executable)) await buildSingleExecutable();
+if (!existsSync(BUNDLE)) await bundleCli();
 const empty = await mkdtemp(join(tmpdir(), 'hyperexport-bench-startup-'));
 const env = { ...process.env, HYPEREXPORT_HISTORY: join(empty, 'history.jsonl'), HYPEREXPORT_PROFILES_DIR: join(empty, 'profiles') };
 const ways = {
   'single executable': [executable],
-  'npm install (node cli/bin/hyperexport.js)': [process.execPath, join(ROOT, 'cli', 'bin', 'hyperexport.js')],
+  'npm install -g (the bundle)': [process.execPath, BUNDLE],
+  'repository (node cli/bin/hyperexport.js)': [process.execPath, join(ROOT, 'cli', 'bin', 'hyperexport.js')],
 } as const;
 // In an empty folder: no config of the repository's is found.
 process.chdir(empty);
