@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PLUGINS } from '@hyperexport/cli';
 import { createCli, renderMarkdown } from '@hyperexport/core/cli';
 import { CLI_PATH, runCli } from './support/cli.ts';
+import { runInProcess } from './support/cli-in-process.ts';
 
 let work: string;
 beforeAll(async () => {
@@ -61,13 +62,13 @@ describe('option values are named in help', () => {
       [['export', '-h'], '--keep-local[=BOOL]'],
       [['history', '-h'], '--since DATE '],
     ] as const) {
-      expect((await runCli(args, { cwd: work })).stdout).toContain(expected);
+      expect((await runInProcess(args)).stdout).toContain(expected);
     }
   });
 });
 
 describe('--json says what each command prints', () => {
-  const jsonHelp = async (args: string[]) => (await runCli([...args, '-h'], { cwd: work })).stdout.split('\n').find((line) => line.trim().startsWith('--json'));
+  const jsonHelp = async (args: string[]) => (await runInProcess([...args, '-h'])).stdout.split('\n').find((line) => line.trim().startsWith('--json'));
 
   it('promises NDJSON events only where they come, one object where one comes, and keeps it', async () => {
     expect(await jsonHelp(['export'])).toContain('progress events, then a final result object');
