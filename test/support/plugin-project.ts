@@ -16,7 +16,7 @@ export const PROJECT_BUILTINS = ['source-local', 'store-local', 'compress'] as c
 
 export interface PluginProject {
   readonly directory: string;
-  /** The project's `hyperexport` program, for runCli's `cliPath`. */
+  /** The project's `hyperexport` program (a script for node), for runCli's `command`. */
   readonly cli: string;
   readonly config: string;
 }
