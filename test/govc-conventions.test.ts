@@ -60,6 +60,9 @@ describe('GOVC_PASSWORD_FILE', () => {
     const wrong = await harness.cli(['vms'], { env: { ...harness.env, GOVC_PASSWORD_FILE: file } });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/Login failed: InvalidLogin/);
+    expect(wrong.stderr).toContain(
+      'hint: check the user name and password (GOVC_USERNAME or user@ in the URL; GOVC_PASSWORD, GOVC_PASSWORD_FILE or --password-file)',
+    );
 
     const missing = await harness.cli(['vms'], { env: { ...envWithout('GOVC_PASSWORD'), GOVC_PASSWORD_FILE: join(harness.work, 'nope') } });
     expect(missing.code).toBe(2);

@@ -21,7 +21,7 @@ export class VimFault extends ExportError {
 }
 
 const HINTS: Record<string, string> = {
-  InvalidLogin: 'check the user name and password (GOVC_USERNAME, GOVC_PASSWORD or --password-file)',
+  InvalidLogin: 'check the user name and password (GOVC_USERNAME or user@ in the URL; GOVC_PASSWORD, GOVC_PASSWORD_FILE or --password-file)',
   NotAuthenticated: 'the session expired or was closed; run the command again',
   NoPermission: 'the user lacks a privilege on this object; ask for the VirtualMachine.Provisioning.Export privilege',
   ManagedObjectNotFound: 'the object no longer exists; check the inventory path',
