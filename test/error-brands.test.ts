@@ -25,10 +25,11 @@ describe('error classes', () => {
     let classes = 0;
     for (const file of await sourceFiles()) {
       const text = await readFile(file, 'utf8');
-      for (const match of text.matchAll(/class (\w+) extends (\w*(?:Error|Fault|Failure))\b[^{]*\{\n([^\n]*)/g)) {
+      // The first thing in the class body: the static block, on one line or as Prettier writes it.
+      for (const match of text.matchAll(/class (\w+) extends (\w*(?:Error|Fault|Failure))\b[^{]*\{\n([^\n]*(?:\n[^\n]*){0,2})/g)) {
         classes++;
         const where = `${relative(root, file)}: ${match[1]}`;
-        const brand = /^\s*static \{ brandError\(this, '([^']+)'\); \}$/.exec(match[3] ?? '')?.[1];
+        const brand = /^\s*static \{\s*brandError\(this, '([^']+)'\);\s*\}$/m.exec(match[3] ?? '')?.[1];
         if (brand === undefined) unbranded.push(where);
         else if (brands.has(brand)) unbranded.push(`${where} reuses the brand of ${brands.get(brand)}`);
         else brands.set(brand, where);

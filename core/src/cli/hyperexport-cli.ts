@@ -4,6 +4,7 @@
 // line; and a bare group (`hyperexport remote`) listing its commands.
 import { Cli, Command } from 'clipanion';
 import type { BaseContext, CliOptions, CommandClass } from 'clipanion';
+import { brandError } from '../errors.ts';
 import { resolveCommandLine } from './command-paths.ts';
 import type { CommandPath, Resolution } from './command-paths.ts';
 import { clipanionDefinition, optionDefinition, registeredOptions } from './placeholders.ts';
@@ -24,6 +25,10 @@ export interface RegisteredCommand {
 
 /** A command line clipanion cannot parse, explained in one message: exit code 2. */
 export class CommandLineError extends Error {
+  static {
+    brandError(this, 'hyperexport.CommandLineError');
+  }
+
   readonly clipanion = { type: 'none' as const };
   readonly hint: string | undefined;
   constructor(message: string, hint?: string) {
