@@ -39,8 +39,11 @@ abstract class ReverseCommand extends BaseCommand {
     };
   }
 
+  /** The reverse stages the config's plugins declare (outside plugins among them), then the default plugins'. */
   protected async reverseStages() {
-    const stages = await loadReverseStages(this.context.defaultPlugins);
+    const loaded = await this.loadConfigFile(this.operation);
+    const configured = loaded.plugins.flatMap((plugin) => plugin.definition.reverseStages ?? []);
+    const stages = [...configured, ...(await loadReverseStages(this.context.defaultPlugins))];
     if (stages.length === 0)
       throw new ConfigError('no transform package is installed, so nothing can be undone', {
         hint: 'install @hyperexport/compress, @hyperexport/encrypt-aes or @hyperexport/encrypt-pgp',
