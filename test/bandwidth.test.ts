@@ -133,7 +133,7 @@ describe('bandwidth cap through runJob', () => {
   });
 
   it('--bwlimit off adds no stage at all', async () => {
-    const { result } = await timedExport(bandwidth({ limit: '1k' }), join(work, 'off'), { bwlimit: 'off' });
+    const { result } = await timedExport(bandwidth({ bwlimit: '1k' }), join(work, 'off'), { bwlimit: 'off' });
     expect(result.status, result.error?.message).toBe('succeeded');
     const record = JSON.parse(await readFile(join(work, 'off', 'web01.ovf.hyperexport.json'), 'utf8')) as { stages: string[] };
     expect(record.stages).toEqual([]);
@@ -155,7 +155,11 @@ describe('bad limits', () => {
     ).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('at character 1, "Funday" is not a weekday') as string });
   });
 
-  it('a bad limit in the config fails when the plugins are set up', async () => {
+  it('a bad limit in the config fails when the plugins are set up, under its former option name too', async () => {
+    await expect(Exporter.create([bandwidth({ bwlimit: '10X' })])).rejects.toThrow(
+      /setting "bwlimit" from the options of plugin "bandwidth": bad bandwidth limit "10X"/,
+    );
+    // @ts-expect-error -- `limit`, the option's name before it became the bwlimit setting, still loads (untyped)
     await expect(Exporter.create([bandwidth({ limit: '10X' })])).rejects.toThrow(ConfigError);
     await expect(Exporter.create([bandwidth({ perStream: '25:00,1M' })])).rejects.toThrow(
       'bad per-stream bandwidth limit "25:00,1M": at character 1, "25:00" is not a time of day',

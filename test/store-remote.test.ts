@@ -120,7 +120,7 @@ describe('store-remote with file:// targets', () => {
       const directory = join(work, 'dir-drop-local');
       const target = join(work, 'dir-drop-target');
       const result = await runJob(
-        await withDirectory(directory, { stream: false, keepLocal: false }),
+        await withDirectory(directory, { streamUpload: false, keepLocal: false }),
         spec({ extra: { targets: [pathToFileURL(target).href] } }),
       );
       expect(result.error).toBeUndefined();
@@ -133,6 +133,7 @@ describe('store-remote with file:// targets', () => {
     it('streams only when asked to, and then still writes the local copy', async () => {
       const directory = join(work, 'dir-stream-local');
       const target = join(work, 'dir-stream-target');
+      // @ts-expect-error -- `stream`, the option's name before it became the streamUpload setting, still loads (untyped)
       const exporter = await withDirectory(directory, { stream: true });
       const targetGotBytes = whenTargetGotBytes(exporter);
       const result = await runJob(exporter, spec({ extra: { targets: [pathToFileURL(target).href] } }));

@@ -249,9 +249,9 @@ export class Exporter {
     return this.#stagePlugins.get(stage);
   }
 
-  /** Plugins that read a `job.spec.extra` key. */
-  consumersOf(key: string): string[] {
-    return this.#plugins.filter(({ definition }) => (definition.consumes ?? []).includes(key)).map(({ definition }) => definition.name);
+  /** Plugins that declare the setting `name` (and so read it from a job's settings). */
+  consumersOf(name: string): string[] {
+    return this.#plugins.filter(({ definition }) => Object.hasOwn(definition.settings ?? {}, name)).map(({ definition }) => definition.name);
   }
 
   // Every tap passes through here: refuse taps after sealing, and wrap the tap so its errors

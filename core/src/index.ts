@@ -23,7 +23,7 @@ export { StorageRegistry, parseTargetUrl, redactUrl } from './storage/storage-re
 export type * from './storage/storage-service.ts';
 export { definePlugin, flattenPlugins, isPluginInstance, isPluginFactory, resolvePlugins, PLUGIN_BRAND } from './plugin.ts';
 export type { PluginDefinition, PluginInstance, PluginFactory, PluginEntry, OptionsSchema } from './plugin.ts';
-export { setting, defineSettings } from './settings/define-settings.ts';
+export { setting, defineSettings, isParsedBy } from './settings/define-settings.ts';
 export { checkSettingValue } from './settings/check-setting-value.ts';
 export { flagOf } from './settings/setting-flag.ts';
 export type { SettingDeclaration, SettingsDeclarations, SettingValue, SettingValues, SettingFlagKind } from './settings/setting-declaration.ts';

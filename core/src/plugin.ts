@@ -35,8 +35,6 @@ export interface PluginDefinition<O = undefined, S extends SettingsDeclarations 
    * configured plugin declares is a usage error, never silently ignored.
    */
   readonly settings?: S;
-  /** @deprecated Keys of `job.spec.extra` this plugin reads; declare `settings` instead. */
-  readonly consumes?: readonly string[];
   /** CLI commands the plugin adds (clipanion classes, e.g. extending BaseCommand), registered when it is loaded. */
   readonly commands?: readonly CommandClass<any>[];
   /** Stages that undo this plugin's transforms, for `hyperexport restore` and `decrypt`. */
@@ -60,12 +58,19 @@ export interface PluginInstance<O = unknown> {
 /** Options are optional when the plugin has none or every option is optional. */
 type FactoryArgs<O> = [O] extends [undefined] ? [options?: undefined] : {} extends O ? [options?: O] : [options: O];
 
-export type PluginFactory<O, S extends SettingsDeclarations = {}> = ((...args: FactoryArgs<O & Partial<PluginSettingOptions<S>>>) => PluginInstance<O>) & {
+export type PluginFactory<O, S extends SettingsDeclarations = {}> = ((...args: FactoryArgs<FactoryOptions<O, S>>) => PluginInstance<O>) & {
   readonly definition: PluginDefinition<O, S>;
 };
 
 /** The settings a config may give among a plugin's options, by their names. */
-type PluginSettingOptions<S extends SettingsDeclarations> = { [K in keyof S]: S[K] extends { schema: t.StrictValidator<unknown, infer T> } ? T : never };
+type PluginSettingOptions<S extends SettingsDeclarations> = { [K in keyof S]?: S[K] extends { schema: t.StrictValidator<unknown, infer T> } ? T : never };
+
+/** What the factory takes: the plugin's own options and its settings. */
+type FactoryOptions<O, S extends SettingsDeclarations> = [O] extends [undefined]
+  ? {} extends Required<S>
+    ? undefined
+    : PluginSettingOptions<S>
+  : O & PluginSettingOptions<S>;
 
 /** Declares a plugin; returns the factory users call in their config: `storeLocal({ fsync: true })`. */
 export function definePlugin<O = undefined, S extends SettingsDeclarations = {}>(definition: PluginDefinition<O, S>): PluginFactory<O, S> {

@@ -11,6 +11,8 @@ import type { EventBus } from '../events.ts';
 import { redactCredentialsDeep, redactUrlCredentials } from '../redact-credentials.ts';
 import { loadBuiltinPlugins } from './builtin-plugins.ts';
 import { interruptionExitCode } from './cancellation.ts';
+import { surfaceOf } from './cli-surface.ts';
+import type { CliSurface } from './cli-surface.ts';
 import { withPlaceholder } from './placeholders.ts';
 import type { HyperExportContext } from './default-plugins.ts';
 
@@ -60,9 +62,17 @@ export abstract class BaseCommand extends Command<HyperExportContext> {
     this.context.stderr.write(this.cli.error(error as Error, { command: this }));
   }
 
+  /** What the config's plugins add (settings, commands, reverse stages), loaded by main() before parsing. */
+  protected get surface(): CliSurface | undefined {
+    return surfaceOf(this.context);
+  }
+
+  /** The config main() loaded before parsing (its error, if it failed, is thrown now), else loaded here. */
   protected async loadConfigFile(command: string): Promise<LoadedConfig> {
+    const surface = this.surface;
+    if (surface?.configError !== undefined) throw surface.configError;
     const cwd = process.cwd();
-    const loaded = await loadConfig({ explicitPath: this.config, cwd, command, defaultPlugins: this.context.defaultPlugins });
+    const loaded = surface?.loaded ?? (await loadConfig({ explicitPath: this.config, cwd, command, defaultPlugins: this.context.defaultPlugins }));
     if (this.verbose) {
       const where = loaded.filepath ?? `none found (looked for ${describeSearch(await projectSearchDirs(cwd), userConfigDir(), cwd)})`;
       this.context.stderr.write(`config: ${where}\n`);
@@ -72,7 +82,9 @@ export abstract class BaseCommand extends Command<HyperExportContext> {
 
   /** Loads the config, adds the built-in plugins, validates and sets up every plugin. */
   protected async createExporter(loaded: LoadedConfig, bus?: EventBus): Promise<Exporter> {
-    const builtins = loaded.builtins ? await loadBuiltinPlugins(this.context.defaultPlugins, loaded.plugins) : [];
+    const surface = this.surface;
+    const builtins =
+      surface?.loaded === loaded ? surface.plugins.slice(loaded.plugins.length) : loaded.builtins ? await loadBuiltinPlugins(this.context.defaultPlugins, loaded.plugins) : [];
     try {
       return await Exporter.create([...loaded.plugins, ...builtins], bus ? { bus } : {});
     } catch (error) {

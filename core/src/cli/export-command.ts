@@ -20,33 +20,17 @@ import { attachVerboseLog } from './verbose-log.ts';
 import type { Reporter } from './progress-reporter.ts';
 import { watchClosedOutput } from './closed-output.ts';
 import { abortOnSignals, interruptionExitCode } from './cancellation.ts';
-import { profileSettings } from './profile-settings.ts';
+import { resolveProfile } from '../profiles/profile-store.ts';
+import { ProfileSchema } from '../profiles/profile.ts';
+import { CORE_EXPORT_SETTINGS, JOB_SPEC_FIELDS } from '../settings/core-export-settings.ts';
+import { resolveSettingLayers } from '../settings/resolve-settings.ts';
+import type { SettingLayer, UndeclaredSetting } from '../settings/resolve-settings.ts';
+import { describeOrigin } from '../settings/setting-origin.ts';
+import { SettingsRegistry } from '../settings/settings-registry.ts';
+import type { DeclaredSetting } from '../settings/settings-registry.ts';
+import { addSettingOptions, flagOrigin, settingFlagValues } from './setting-options.ts';
 import { withPlaceholder } from './placeholders.ts';
 import { JSON_OUTPUT, jsonOption } from './base-command.ts';
-
-/** Flags that plugins read from `spec.extra`, with the flag that sets each, for messages. */
-const PLUGIN_FLAGS: Record<string, string> = {
-  snapshotBefore: '--snapshot-before',
-  snapshot: '--snapshot',
-  keepSnapshot: '--keep-snapshot',
-  snapshotName: '--snapshot-name',
-  snapshotMemory: '--snapshot-memory',
-  snapshotQuiesce: '--snapshot-quiesce',
-  compress: '--compress',
-  encrypt: '--encrypt',
-  passphraseFile: '--passphrase-file',
-  keyFile: '--key-file',
-  recipients: '--recipient',
-  convert: '--convert',
-  bwlimit: '--bwlimit',
-  targets: '--upload',
-  streamUpload: '--stream-upload',
-  keepLocal: '--keep-local',
-  notify: '--notify',
-};
-
-/** Keys of `spec.extra` the core reads itself. */
-const CORE_EXTRA_KEYS = new Set(['connection', 'tags']);
 
 export class ExportCommand extends RemoteSourceCommand {
   static override paths = [['export']];
@@ -102,72 +86,8 @@ export class ExportCommand extends RemoteSourceCommand {
     }),
   );
   profile = withPlaceholder('NAME', Option.String('--profile', { description: 'Apply a saved or built-in export profile (see `hyperexport profiles list`)' }));
-  format = withPlaceholder(
-    'ova|ovf',
-    Option.String('--format', { description: 'ova (one file) or ovf (a folder)', validator: t.isEnum(['ova', 'ovf'] as const) }),
-  );
-  output = withPlaceholder('DIR', Option.String('--output,-o', { description: 'Directory to write the export to' }));
-  name = withPlaceholder('TEMPLATE', Option.String('--name', { description: 'Base name of the export (default: the VM name)' }));
-  parallel = withPlaceholder(
-    'N',
-    Option.String('--parallel', {
-      description: 'Disks read at once per VM (default 4)',
-      validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]),
-    }),
-  );
-  overwrite = Option.Boolean('--overwrite', { description: 'Replace an existing export of the same name' });
-  snapshotBefore = Option.Boolean('--snapshot-before', { description: 'Take a snapshot, export from it, remove it after (exports running VMs)' });
-  snapshot = withPlaceholder('NAME', Option.String('--snapshot', { description: 'Export from this existing snapshot (never removed)' }));
-  keepSnapshot = Option.Boolean('--keep-snapshot', { description: 'Keep the snapshot taken by --snapshot-before' });
-  snapshotName = withPlaceholder(
-    'TEMPLATE',
-    Option.String('--snapshot-name', { description: 'Name of the snapshot --snapshot-before takes ({vm} and {timestamp} are replaced)' }),
-  );
-  snapshotMemory = Option.Boolean('--snapshot-memory', { description: 'Include the memory of a running VM in the snapshot taken' });
-  snapshotQuiesce = Option.Boolean('--snapshot-quiesce', { description: 'Quiesce the guest file systems (VMware Tools) for the snapshot taken' });
-  compress = withPlaceholder(
-    'ALGO[:LEVEL]',
-    Option.String('--compress', { description: 'Compress disks or the OVA: gzip or zstd, with an optional level (zstd:3, gzip:6)' }),
-  );
-  encrypt = withPlaceholder(
-    'aes|pgp',
-    Option.String('--encrypt', { description: 'Encrypt the export: aes (AES-256-GCM) or pgp (OpenPGP)', validator: t.isEnum(['aes', 'pgp'] as const) }),
-  );
-  passphraseFile = withPlaceholder(
-    'FILE',
-    Option.String('--passphrase-file', {
-      description: 'File holding the encryption passphrase (default: HYPEREXPORT_PASSPHRASE_FILE, HYPEREXPORT_PASSPHRASE; never the passphrase itself)',
-    }),
-  );
-  keyFile = withPlaceholder('FILE', Option.String('--key-file', { description: 'File holding a raw 32-byte AES key, instead of a passphrase' }));
-  recipients = withPlaceholder('FILE', Option.Array('--recipient', { description: 'OpenPGP public key file to encrypt to (repeat for several recipients)' }));
-  convert = withPlaceholder('FORMAT', Option.String('--convert', { description: 'Convert the disks with qemu-img: qcow2, vhd, vhdx, vdi or raw' }));
-  bwlimit = withPlaceholder(
-    'RATE',
-    Option.String('--bwlimit', { description: 'Bandwidth cap, rclone syntax: 10M, 512k, or a timetable "08:00,512k 19:00,off"' }),
-  );
-  upload = withPlaceholder(
-    'URL',
-    Option.Array('--upload', { description: 'Also store the export at this URL: s3://, azure://, gs://, sftp://, file:// (repeat to fan out)' }),
-  );
-  streamUpload = Option.Boolean('--stream-upload', { description: 'Stream straight to the --upload targets with no local copy' });
-  keepLocal = withPlaceholder(
-    'BOOL',
-    Option.String('--keep-local', {
-      tolerateBoolean: true,
-      description: 'With --upload: keep the local copy (default) or, with --keep-local=false, delete it once every upload is verified',
-    }),
-  );
-  notify = withPlaceholder(
-    'URL',
-    Option.Array('--notify', {
-      description:
-        'Send a notification: slack://, discord://, teams+https://, pagerduty://, mailto://, webhook+https:// (repeat; secrets from env:NAME or @FILE)',
-    }),
-  );
-  tags = withPlaceholder('TAG', Option.Array('--tag', { description: 'Label the export (kept in its record; retention can keep tagged exports)' }));
-  /** The extra keys that flags set (as opposed to a profile or the config), for messages. */
-  #flagKeys = new Set<string>();
+  /** The settings whose flags this command has (the core's and the loaded plugins'); see exportCommandFor. */
+  declaredSettings: readonly DeclaredSetting[] = [];
 
   validateOnly = Option.Boolean('--validate-only', false, { description: 'Run the pre-export checks, print a report, exit 0 (all pass) or 1' });
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only warnings, errors and the result' });
@@ -194,7 +114,6 @@ export class ExportCommand extends RemoteSourceCommand {
     }
     const bus = new EventBus();
     const exporter = await this.createExporter(loaded, bus);
-    this.checkConsumed(exporter, base);
     // The usage check of every setting, before any connection: a malformed value exits 2.
     await checkSettings(exporter, vms.length === 1 ? { ...base, vm: vms[0] } : base);
 
@@ -240,59 +159,30 @@ export class ExportCommand extends RemoteSourceCommand {
     }
   }
 
-  /** Config `export` section, then the profile, then the flags. */
+  /** Flags, then the profile, then the config's `export` section; each value checked by its setting's schema. */
   private async baseSpec(loaded: LoadedConfig): Promise<JobSpec> {
-    const fromProfile = this.profile ? await profileSettings(this.profile) : { spec: {}, extra: {} };
-    const flagExtra = Object.fromEntries(
-      Object.entries({
-        snapshotBefore: this.snapshotBefore,
-        snapshot: this.snapshot,
-        keepSnapshot: this.keepSnapshot,
-        snapshotName: this.snapshotName,
-        snapshotMemory: this.snapshotMemory,
-        snapshotQuiesce: this.snapshotQuiesce,
-        compress: this.compress,
-        encrypt: this.encrypt,
-        passphraseFile: this.passphraseFile,
-        keyFile: this.keyFile,
-        recipients: this.recipients,
-        convert: this.convert,
-        bwlimit: this.bwlimit,
-        targets: this.upload,
-        streamUpload: this.streamUpload,
-        keepLocal: parseKeepLocal(this.keepLocal),
-        notify: this.notify,
-        tags: this.tags,
-      }).filter(([, value]) => value !== undefined),
-    );
-    this.#flagKeys = new Set(Object.keys(flagExtra));
-    return buildJobSpec(
-      { ...loaded.exportDefaults, ...fromProfile.spec },
-      {
-        source: this.source,
-        format: this.format,
-        output: this.output,
-        name: this.name,
-        parallel: this.parallel,
-        overwrite: this.overwrite,
-        extra: { ...fromProfile.extra, ...flagExtra, connection: this.connectionFlags() },
-      },
-    );
-  }
-
-  /** A flag or profile setting that no configured plugin reads is an error, not silently ignored. */
-  private checkConsumed(exporter: Exporter, spec: JobSpec): void {
-    const unused = Object.keys(spec.extra).filter((key) => !CORE_EXTRA_KEYS.has(key) && exporter.consumersOf(key).length === 0);
-    if (unused.length === 0) return;
-    const names = unused.map(
-      (key) => (this.#flagKeys.has(key) ? PLUGIN_FLAGS[key] : undefined) ?? `"${key}" (from ${this.profile ? `--profile ${this.profile}` : 'the config'})`,
-    );
-    throw new ConfigError(
-      `${names.join(', ')} ${unused.length === 1 ? 'is' : 'are'} set, but no configured plugin handles ${unused.length === 1 ? 'it' : 'them'}`,
-      {
-        hint: 'add the plugin that provides the feature to the config (see `hyperexport plugins list`), or drop the setting',
-      },
-    );
+    const settings = this.declaredSettings;
+    const registry = this.surface?.registry ?? SettingsRegistry.from(CORE_EXPORT_SETTINGS, []);
+    const layers: SettingLayer[] = [
+      { origin: { channel: 'flag', where: 'flags' }, originOf: flagOrigin(settings), values: settingFlagValues(this, settings), coerce: true },
+    ];
+    if (this.profile) {
+      const schema = this.surface?.profileSchema ?? ProfileSchema.of(registry);
+      const resolved = await resolveProfile(this.profile, { schema, undeclared: 'keep' });
+      const { description: _description, ...values } = resolved.profile;
+      layers.push({ origin: { channel: 'profile', where: resolved.path ? `${this.profile} (${resolved.path})` : this.profile }, values });
+    }
+    const { source, vm, ...exportSection } = loaded.exportDefaults;
+    layers.push({ origin: { channel: 'config', where: loaded.filepath ?? 'the config' }, values: exportSection });
+    const resolved = resolveSettingLayers(registry.declarations, layers);
+    refuseUndeclared(resolved.undeclared);
+    const spec: Record<string, unknown> = {};
+    const extra: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(resolved.values)) {
+      if ((JOB_SPEC_FIELDS as readonly string[]).includes(name)) spec[name] = value;
+      else extra[name] = value;
+    }
+    return buildJobSpec({ source, vm }, { ...spec, source: this.source, extra: { ...extra, connection: this.connectionFlags() } });
   }
 
   private async batchRun(
@@ -347,14 +237,26 @@ export class ExportCommand extends RemoteSourceCommand {
   }
 }
 
-/** `--keep-local` alone or `=true` keeps the local copy; `=false` drops it after the uploads. */
-export function parseKeepLocal(value: string | boolean | undefined): boolean | undefined {
-  if (value === undefined || typeof value === 'boolean') return value;
-  if (/^(true|yes|1)$/i.test(value)) return true;
-  if (/^(false|no|0)$/i.test(value)) return false;
-  throw new ConfigError(`--keep-local=${value} is not true or false`, {
-    hint: 'write --keep-local=false to delete the local copy after the uploads are verified',
-  });
+/** A setting a profile (or the config) sets that no loaded plugin declares: a usage error naming it and where it came from. */
+function refuseUndeclared(undeclared: readonly UndeclaredSetting[]): void {
+  if (undeclared.length === 0) return;
+  const names = undeclared.map(({ name, origin }) => `"${name}" (from ${describeOrigin(origin)})`);
+  throw new ConfigError(
+    `${names.join(', ')} ${undeclared.length === 1 ? 'is' : 'are'} set, but no configured plugin handles ${undeclared.length === 1 ? 'it' : 'them'}: no loaded plugin declares ${undeclared.length === 1 ? 'that setting' : 'those settings'}`,
+    { hint: 'add the plugin that provides the feature to the config (see `hyperexport plugins list`), or drop the setting' },
+  );
+}
+
+/** The `export` command with a flag for each setting the core and the loaded plugins declare. */
+export function exportCommandFor(registry: SettingsRegistry): typeof ExportCommand {
+  const settings = registry.all;
+  return class extends ExportCommand {
+    constructor() {
+      super();
+      this.declaredSettings = settings;
+      addSettingOptions(this, settings);
+    }
+  };
 }
 
 function exitCodeOf(result: JobResult): number {

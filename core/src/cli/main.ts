@@ -12,12 +12,15 @@ import { tolerateClosedOutput } from './closed-output.ts';
 import { loadBuiltinCommands } from './builtin-plugins.ts';
 import type { DefaultPlugin, HyperExportContext } from './default-plugins.ts';
 export type { DefaultPlugin, DefaultPluginModule, HyperExportContext } from './default-plugins.ts';
-import { ExportCommand } from './export-command.ts';
+import { loadCliSurface, withSurface } from './cli-surface.ts';
+import type { CliSurface } from './cli-surface.ts';
+import { unknownFlagHint } from './unknown-flag-hint.ts';
+import { exportCommandFor } from './export-command.ts';
 import { VersionCommand } from './version-command.ts';
 import { PluginsInitCommand } from './plugins-init-command.ts';
 import { PluginsListCommand } from './plugins-list-command.ts';
 import { DecryptCommand, RestoreCommand } from './restore-command.ts';
-import { ProfilesDeleteCommand, ProfilesInitCommand, ProfilesListCommand, ProfilesSaveCommand, ProfilesShowCommand } from './profiles-command.ts';
+import { ProfilesDeleteCommand, ProfilesInitCommand, ProfilesListCommand, ProfilesShowCommand, profilesSaveCommandFor } from './profiles-command.ts';
 
 export interface MainOptions {
   /** The plugins a run has unless its config turns them off; the caller (the CLI package) names them. */
@@ -28,7 +31,12 @@ export interface MainOptions {
   readonly context?: Partial<BaseContext>;
 }
 
-export async function createCli(options: Pick<MainOptions, 'defaultPlugins' | 'version'> & { colors?: boolean }): Promise<HyperExportCli> {
+/**
+ * The CLI with the commands and flags of the plugins `surface` loaded (see cli-surface.ts); by
+ * default, of the config found from the working directory with the default plugins.
+ */
+export async function createCli(options: Pick<MainOptions, 'defaultPlugins' | 'version'> & { colors?: boolean; surface?: CliSurface }): Promise<HyperExportCli> {
+  const surface = options.surface ?? (await loadCliSurface([], process.cwd(), options.defaultPlugins));
   const cli = new HyperExportCli({
     binaryName: 'hyperexport',
     binaryLabel: 'HyperExport',
@@ -39,12 +47,12 @@ export async function createCli(options: Pick<MainOptions, 'defaultPlugins' | 'v
   cli.register(VersionCommand);
   cli.register(HelpTopicCommand);
   cli.register(CompletionCommand);
-  cli.register(ExportCommand);
+  cli.register(exportCommandFor(surface.registry));
   cli.register(PluginsListCommand);
   cli.register(PluginsInitCommand);
   cli.register(ProfilesListCommand);
   cli.register(ProfilesShowCommand);
-  cli.register(ProfilesSaveCommand);
+  cli.register(profilesSaveCommandFor(surface.registry));
   cli.register(ProfilesDeleteCommand);
   cli.register(ProfilesInitCommand);
   cli.register(RestoreCommand);
@@ -54,8 +62,10 @@ export async function createCli(options: Pick<MainOptions, 'defaultPlugins' | 'v
 }
 
 export async function main(argv: string[], options: MainOptions): Promise<number> {
-  const full: HyperExportContext = { ...Cli.defaultContext, ...options.context, defaultPlugins: options.defaultPlugins };
-  const cli = await createCli({ ...options, colors: wantsColors(full) });
+  // The config and its plugins are loaded before parsing: their settings are the flags.
+  const surface = await loadCliSurface(argv, process.cwd(), options.defaultPlugins);
+  const full: HyperExportContext = withSurface({ ...Cli.defaultContext, ...options.context, defaultPlugins: options.defaultPlugins }, surface);
+  const cli = await createCli({ ...options, colors: wantsColors(full), surface });
   // A closed pipe (`hyperexport ... | true`) is no crash; the export command also cancels on it.
   tolerateClosedOutput(full.stdout);
   tolerateClosedOutput(full.stderr);
@@ -64,6 +74,7 @@ export async function main(argv: string[], options: MainOptions): Promise<number
     command = cli.process(argv, full);
   } catch (error) {
     full.stderr.write(cli.error(error as Error));
+    full.stderr.write(unknownFlagHint(error, surface));
     return ExitCode.USAGE;
   }
   const exitCode = await cli.run(command, full);

@@ -2,13 +2,14 @@
 // profiles/profile-store.ts for where they live and how they are written).
 import { resolve } from 'node:path';
 import { Command, Option } from 'clipanion';
-import * as t from 'typanion';
 import { ConfigError, ExitCode } from '../errors.ts';
 import { BUILTIN_PROFILE_NAMES, builtinProfile } from '../profiles/builtin-profiles.ts';
 import type { ExportProfile } from '../profiles/profile.ts';
 import { deleteProfile, listProfiles, profilesDirectory, PROFILES_DIR_ENV, readProfileFile, resolveProfile, saveProfile } from '../profiles/profile-store.ts';
 import { BaseCommand } from './base-command.ts';
-import { parseKeepLocal } from './export-command.ts';
+import { resolveSettingLayers } from '../settings/resolve-settings.ts';
+import type { DeclaredSetting, SettingsRegistry } from '../settings/settings-registry.ts';
+import { addSettingOptions, flagOrigin, settingFlagValues } from './setting-options.ts';
 import { withPlaceholder } from './placeholders.ts';
 
 const WHERE = `Saved profiles are JSON files in ~/.hyperexport/profiles (or the folder named by ${PROFILES_DIR_ENV}), one NAME.json per profile.`;
@@ -33,7 +34,7 @@ export class ProfilesListCommand extends BaseCommand {
 
   async run(): Promise<number> {
     const directory = profilesDirectory();
-    const entries = await listProfiles({ directory });
+    const entries = await listProfiles({ directory, schema: this.surface?.profileSchema });
     if (this.json) {
       this.context.stdout.write(`${JSON.stringify({ type: 'profiles', directory, profiles: entries })}\n`);
       return ExitCode.OK;
@@ -72,7 +73,7 @@ export class ProfilesShowCommand extends BaseCommand {
   name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
-    const resolved = await resolveProfile(this.name);
+    const resolved = await resolveProfile(this.name, { schema: this.surface?.profileSchema });
     if (this.json) {
       this.context.stdout.write(
         `${JSON.stringify({ type: 'profile', name: resolved.name, source: resolved.source, path: resolved.path ?? null, profile: resolved.profile })}\n`,
@@ -110,72 +111,19 @@ export class ProfilesSaveCommand extends BaseCommand {
   name = Option.String({ name: 'NAME' });
   from = withPlaceholder('FILE', Option.String('--from', { description: "A JSON file with the profile's settings" }));
   description = withPlaceholder('TEXT', Option.String('--description', { description: 'What the profile is for' }));
-  format = withPlaceholder(
-    'ova|ovf',
-    Option.String('--format', { description: 'ova (one file) or ovf (a folder)', validator: t.isEnum(['ova', 'ovf'] as const) }),
-  );
-  parallel = withPlaceholder(
-    'N',
-    Option.String('--parallel', {
-      description: 'Disks read at once (1-64)',
-      validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)]),
-    }),
-  );
-  overwrite = Option.Boolean('--overwrite', { description: 'Replace an existing export of the same name' });
-  output = withPlaceholder('DIR', Option.String('--output,-o', { description: 'Directory to write exports to' }));
-  snapshotBefore = Option.Boolean('--snapshot-before', { description: 'Snapshot the VM before exporting' });
-  keepSnapshot = Option.Boolean('--keep-snapshot', { description: 'Keep that snapshot after the export' });
-  compress = withPlaceholder('ALGO[:LEVEL]', Option.String('--compress', { description: 'Compression, e.g. zstd or gzip:6' }));
-  encrypt = withPlaceholder('aes|pgp', Option.String('--encrypt', { description: 'Encryption: aes or pgp', validator: t.isEnum(['aes', 'pgp'] as const) }));
-  targets = withPlaceholder('URL', Option.Array('--upload,--target', { description: 'A storage URL to store exports at (repeatable)' }));
-  exportName = withPlaceholder('TEMPLATE', Option.String('--name', { description: 'Base name template of the exports, e.g. {vm}-{timestamp}' }));
-  streamUpload = Option.Boolean('--stream-upload', { description: 'Stream to the targets with no local copy' });
-  keepLocal = withPlaceholder(
-    'BOOL',
-    Option.String('--keep-local', {
-      tolerateBoolean: true,
-      description: 'With uploads: keep the local copy (default), or with --keep-local=false delete it once every upload is verified',
-    }),
-  );
-  convert = withPlaceholder(
-    'FORMAT',
-    Option.String('--convert', {
-      description: 'Convert the disks: qcow2, vhd, vhdx, vdi or raw',
-      validator: t.isEnum(['qcow2', 'vhd', 'vhdx', 'vdi', 'raw'] as const),
-    }),
-  );
-  bwlimit = withPlaceholder('RATE', Option.String('--bwlimit', { description: 'Bandwidth cap (rclone syntax)' }));
-  passphraseFile = withPlaceholder('FILE', Option.String('--passphrase-file', { description: 'File holding the encryption passphrase' }));
-  keyFile = withPlaceholder('FILE', Option.String('--key-file', { description: 'Raw 32-byte AES key file' }));
-  recipients = withPlaceholder('FILE', Option.Array('--recipient', { description: 'OpenPGP public key file (repeatable)' }));
-  notify = withPlaceholder('URL', Option.Array('--notify', { description: 'Notification URL (repeatable)' }));
-  tags = withPlaceholder('TAG', Option.Array('--tag', { description: "Label kept in each export's record (repeatable)" }));
+  /** The profile settings whose flags this command has; see profilesSaveCommandFor. */
+  declaredSettings: readonly DeclaredSetting[] = [];
   force = Option.Boolean('--force,-f', false, { description: 'Replace a saved profile of the same name' });
 
   async run(): Promise<number> {
     const base: ExportProfile = this.from ? await this.readFrom(this.from) : {};
-    const fromFlags: ExportProfile = {
-      description: this.description,
-      format: this.format,
-      parallel: this.parallel,
-      overwrite: this.overwrite,
-      output: this.output,
-      snapshotBefore: this.snapshotBefore,
-      keepSnapshot: this.keepSnapshot,
-      compress: this.compress,
-      encrypt: this.encrypt,
-      targets: this.targets,
-      name: this.exportName,
-      streamUpload: this.streamUpload,
-      keepLocal: parseKeepLocal(this.keepLocal),
-      convert: this.convert,
-      bwlimit: this.bwlimit,
-      passphraseFile: this.passphraseFile,
-      keyFile: this.keyFile,
-      recipients: this.recipients,
-      notify: this.notify,
-      tags: this.tags,
-    };
+    const fromFlags: Record<string, unknown> = { description: this.description };
+    if (this.declaredSettings.length > 0) {
+      // Flag text checked (and coerced: `--parallel 8`) by each setting's schema, like export's.
+      const declarations = new Map(this.declaredSettings.map((setting) => [setting.name, setting.declaration]));
+      const layer = { origin: { channel: 'flag' as const, where: 'flags' }, originOf: flagOrigin(this.declaredSettings), coerce: true };
+      Object.assign(fromFlags, resolveSettingLayers(declarations, [{ ...layer, values: settingFlagValues(this, this.declaredSettings) }]).values);
+    }
     const profile: Record<string, unknown> = { ...base };
     for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) profile[key] = value;
     if (Object.keys(profile).length === 0) {
@@ -183,7 +131,7 @@ export class ProfilesSaveCommand extends BaseCommand {
         hint: 'e.g. hyperexport profiles save NAME --format ova --compress zstd',
       });
     }
-    const saved = await saveProfile(this.name, profile as ExportProfile, { force: this.force });
+    const saved = await saveProfile(this.name, profile as ExportProfile, { force: this.force, schema: this.surface?.profileSchema });
     if (this.json) this.context.stdout.write(`${JSON.stringify({ type: 'profile-saved', name: saved.name, path: saved.path })}\n`);
     else this.context.stdout.write(`saved profile ${saved.name}: ${saved.path}\n`);
     return ExitCode.OK;
@@ -192,7 +140,7 @@ export class ProfilesSaveCommand extends BaseCommand {
   private async readFrom(file: string): Promise<ExportProfile> {
     const path = resolve(file);
     try {
-      return await readProfileFile(path);
+      return await readProfileFile(path, { schema: this.surface?.profileSchema });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError(`--from: no such file: ${path}`, { cause: error });
       throw error;
@@ -244,7 +192,10 @@ export class ProfilesInitCommand extends BaseCommand {
     for (const builtin of BUILTIN_PROFILE_NAMES) {
       const profile = builtinProfile(builtin) as ExportProfile;
       const example: ExportProfile = { ...profile, description: `Example from the built-in "${builtin}" profile: ${profile.description ?? ''}`.trimEnd() };
-      results.push(await saveProfile(`example-${builtin}`, example, { directory, skipExisting: true }));
+      // A built-in's keys of plugins not loaded here are written as they are: the examples are the built-ins.
+      results.push(
+        await saveProfile(`example-${builtin}`, example, { directory, skipExisting: true, schema: this.surface?.profileSchema, undeclared: 'keep' }),
+      );
     }
     if (this.json) {
       this.context.stdout.write(`${JSON.stringify({ type: 'profiles-init', directory, files: results.map(({ path, written }) => ({ path, written })) })}\n`);
@@ -257,4 +208,16 @@ export class ProfilesInitCommand extends BaseCommand {
     );
     return ExitCode.OK;
   }
+}
+
+/** `profiles save` with a flag for each setting a profile may carry (the core's and the loaded plugins'). */
+export function profilesSaveCommandFor(registry: SettingsRegistry): typeof ProfilesSaveCommand {
+  const settings = registry.profileSettings;
+  return class extends ProfilesSaveCommand {
+    constructor() {
+      super();
+      this.declaredSettings = settings;
+      addSettingOptions(this, settings);
+    }
+  };
 }

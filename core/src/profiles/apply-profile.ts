@@ -8,19 +8,13 @@
 // applyProfile does steps 1 and 2; buildJobSpec(exportDefaults, applyProfile(profile, flags))
 // then fills the rest from the config and the defaults, since it keeps a value it is given.
 import type { JobSpec } from '../model.ts';
-import { PROFILE_FIELDS } from './profile.ts';
+import { JOB_SPEC_FIELDS } from '../settings/core-export-settings.ts';
 import type { ExportProfile } from './profile.ts';
 
 /** Job settings as the command line gives them to buildJobSpec: any subset, plus extra keys. */
 export type JobSpecOverrides = Partial<Omit<JobSpec, 'extra'>> & { extra?: Record<string, unknown> };
 
-/** Profile fields that are core JobSpec fields. */
-const CORE_FIELDS = ['format', 'parallel', 'overwrite', 'output', 'name'] as const satisfies ReadonlyArray<keyof ExportProfile & keyof JobSpec>;
-
-/** Profile fields that plugins read from `job.spec.extra`, under the same key: every other field but the description. */
-export const PROFILE_EXTRA_KEYS: readonly (keyof ExportProfile)[] = PROFILE_FIELDS.filter(
-  (field) => field !== 'description' && !(CORE_FIELDS as readonly string[]).includes(field),
-);
+const CORE_FIELDS: readonly string[] = JOB_SPEC_FIELDS satisfies ReadonlyArray<keyof JobSpec>;
 
 /**
  * The job settings a profile sets, and only those: a key the profile leaves out is absent (not
@@ -30,9 +24,10 @@ export function profileJobSettings(profile: ExportProfile): JobSpecOverrides {
   const settings: Record<string, unknown> = {};
   for (const field of CORE_FIELDS) if (profile[field] !== undefined) settings[field] = profile[field];
   const extra: Record<string, unknown> = {};
-  for (const key of PROFILE_EXTRA_KEYS) {
-    const value = profile[key];
-    if (value !== undefined) extra[key] = Array.isArray(value) ? [...value] : value;
+  // Every other setting but the description travels in `spec.extra`, under its name.
+  for (const [key, value] of Object.entries(profile)) {
+    if (key === 'description' || CORE_FIELDS.includes(key)) continue;
+    if (value !== undefined) extra[key] = Array.isArray(value) ? [...(value as unknown[])] : value;
   }
   if (Object.keys(extra).length > 0) settings.extra = extra;
   return settings as JobSpecOverrides;

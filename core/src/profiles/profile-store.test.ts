@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
+import { SAMPLE_PROFILE_SCHEMA } from '../testing/sample-settings.ts';
 import { deleteProfile, listProfiles, loadProfile, profilesDirectory, resolveProfile, saveProfile } from './profile-store.ts';
 
 let root: string;
@@ -35,12 +36,12 @@ describe('profilesDirectory', () => {
 
 describe('saveProfile / loadProfile / deleteProfile', () => {
   it('round-trips a profile through a file in a folder it creates private', async () => {
-    const saved = await saveProfile('nightly', { targets: ['s3://b/p'], format: 'ova', compress: 'zstd' }, { directory });
+    const saved = await saveProfile('nightly', { targets: ['s3://b/p'], format: 'ova', compress: 'zstd' }, { directory, schema: SAMPLE_PROFILE_SCHEMA });
     expect(saved).toEqual({ name: 'nightly', path: join(directory, 'nightly.json'), written: true });
     expect((await stat(directory)).mode & 0o777).toBe(0o700);
     expect(JSON.parse(await readFile(saved.path, 'utf8'))).toEqual({ format: 'ova', compress: 'zstd', targets: ['s3://b/p'] });
-    expect(await loadProfile('nightly', { directory })).toEqual({ format: 'ova', compress: 'zstd', targets: ['s3://b/p'] });
-    expect(await resolveProfile('nightly', { directory })).toMatchObject({ source: 'saved', path: saved.path });
+    expect(await loadProfile('nightly', { directory, schema: SAMPLE_PROFILE_SCHEMA })).toEqual({ format: 'ova', compress: 'zstd', targets: ['s3://b/p'] });
+    expect(await resolveProfile('nightly', { directory, schema: SAMPLE_PROFILE_SCHEMA })).toMatchObject({ source: 'saved', path: saved.path });
     expect(await deleteProfile('nightly', { directory })).toBe(saved.path);
     expect(await readdir(directory)).toEqual([]);
   });
@@ -128,6 +129,12 @@ describe('saveProfile / loadProfile / deleteProfile', () => {
     expect(error.problems).toEqual([expect.stringMatching(/^"parallel": Expected a number/), expect.stringMatching(/"compres" is not a known profile field/)]);
     await writeFile(path, JSON.stringify({ parallel: 0 }));
     expect((await rejection(loadProfile('wrong', { directory }))).message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: "parallel": `));
+  });
+
+  it('loads a profile an earlier version wrote under a former key name, under the current name', async () => {
+    await saveProfile('placeholder', {}, { directory });
+    await writeFile(join(directory, 'old.json'), JSON.stringify({ format: 'ova', before: true }));
+    expect(await loadProfile('old', { directory, schema: SAMPLE_PROFILE_SCHEMA })).toEqual({ format: 'ova', snapshotBefore: true });
   });
 });
 

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { BUILTIN_PROFILE_NAMES, builtinProfile, isBuiltinProfileName } from './builtin-profiles.ts';
 import { checkProfile, profileNameProblem, validateProfileName } from './profile.ts';
-import type { ExportProfile } from './profile.ts';
+import type { CheckProfileOptions, ExportProfile, ProfileSchema } from './profile.ts';
 
 export const PROFILES_DIR_ENV = 'HYPEREXPORT_PROFILES_DIR';
 
@@ -21,6 +21,10 @@ export function profilesDirectory(env: NodeJS.ProcessEnv = process.env): string 
 export interface ProfileStoreOptions {
   /** The profiles folder; default `profilesDirectory()`. */
   directory?: string | undefined;
+  /** The fields a profile may have: the core's and the loaded plugins' profile settings; default the core's. */
+  schema?: ProfileSchema | undefined;
+  /** What to do with a key no loaded plugin declares (see CheckProfileOptions); default refuse. */
+  undeclared?: CheckProfileOptions['undeclared'];
 }
 
 export type ProfileSource = 'built-in' | 'saved';
@@ -70,7 +74,7 @@ export async function listProfiles(options: ProfileStoreOptions = {}): Promise<P
       continue;
     }
     try {
-      const profile = await readProfileFile(path);
+      const profile = await readProfileFile(path, options);
       entries.push({ name, source: 'saved', path, description: profile.description, profile });
     } catch (error) {
       entries.push({ name, source: 'saved', path, problem: describeProblem(error, path) });
@@ -84,10 +88,11 @@ export async function resolveProfile(name: string, options: ProfileStoreOptions 
   validateProfileName(name);
   const builtin = builtinProfile(name);
   if (builtin) return { name, source: 'built-in', profile: builtin };
+  // (A built-in is not checked here: its keys are reported by the caller against the loaded plugins.)
   const directory = options.directory ?? profilesDirectory();
   const path = profilePath(directory, name);
   try {
-    return { name, source: 'saved', path, profile: await readProfileFile(path) };
+    return { name, source: 'saved', path, profile: await readProfileFile(path, options) };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw await unknownProfileError(name, directory);
     throw error;
@@ -103,7 +108,7 @@ export async function loadProfile(name: string, options: ProfileStoreOptions = {
  * Reads and checks one profile file. Malformed JSON, an unknown field or a wrong type is a
  * ConfigError naming the file and listing every problem; a missing file rejects with ENOENT.
  */
-export async function readProfileFile(path: string): Promise<ExportProfile> {
+export async function readProfileFile(path: string, options: Pick<ProfileStoreOptions, 'schema' | 'undeclared'> = {}): Promise<ExportProfile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -120,7 +125,7 @@ export async function readProfileFile(path: string): Promise<ExportProfile> {
       cause: error,
     });
   }
-  const checked = checkProfile(value);
+  const checked = checkProfile(value, options.schema, { undeclared: options.undeclared ?? 'refuse' });
   if (!checked.ok) throw problemsError(path, checked.problems);
   return checked.profile;
 }
@@ -151,7 +156,7 @@ export async function saveProfile(name: string, profile: ExportProfile, options:
       hint: `e.g. hyperexport profiles save my-${name} ...`,
     });
   }
-  const checked = checkProfile(profile);
+  const checked = checkProfile(profile, options.schema, { undeclared: options.undeclared ?? 'refuse' });
   if (!checked.ok) throw problemsError(`profile "${name}"`, checked.problems);
   const directory = options.directory ?? profilesDirectory();
   await ensureDirectory(directory);

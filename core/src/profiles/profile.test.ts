@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
 import { BUILTIN_PROFILE_NAMES, BUILTIN_PROFILES, builtinProfile } from './builtin-profiles.ts';
-import { checkProfile, validateProfileName } from './profile.ts';
+import { SAMPLE_PROFILE_SCHEMA } from '../testing/sample-settings.ts';
+import { checkProfile as checkWith, validateProfileName } from './profile.ts';
+
+/** Profiles checked against the core's settings and plugin-like ones (see testing/sample-settings.ts). */
+const checkProfile = (value: unknown) => checkWith(value, SAMPLE_PROFILE_SCHEMA);
 
 function problemsOf(value: unknown): string[] {
   const checked = checkProfile(value);
@@ -39,6 +43,27 @@ describe('checkProfile', () => {
     ]);
   });
 
+  it('migrates a key written under a former name of a setting, and refuses both names at once', () => {
+    expect(checkProfile({ before: true, uploads: ['s3://b/p'] })).toEqual({ ok: true, profile: { snapshotBefore: true, targets: ['s3://b/p'] } });
+    expect(problemsOf({ before: true, snapshotBefore: false })).toEqual([
+      '"before" is the former name of "snapshotBefore", and both are set; keep only "snapshotBefore"',
+    ]);
+  });
+
+  it('without the plugins that declare them, their keys are refused, or kept and named for the caller to report', () => {
+    expect(checkWith({ format: 'ova', compress: 'zstd' })).toEqual({
+      ok: false,
+      problems: [
+        '"compress" is not a profile field (known fields: description, format, parallel, overwrite, output, name, tags); no configured plugin declares it',
+      ],
+    });
+    expect(checkWith({ compress: 'zstd', format: 'ova' }, undefined, { undeclared: 'keep' })).toEqual({
+      ok: true,
+      profile: { format: 'ova', compress: 'zstd' },
+      undeclared: ['compress'],
+    });
+  });
+
   it('accepts an empty profile', () => {
     expect(checkProfile({})).toEqual({ ok: true, profile: {} });
   });
@@ -66,12 +91,12 @@ describe('checkProfile', () => {
     expect(problemsOf({ parallel: '4' })).toEqual([expect.stringMatching(/^"parallel": Expected a number/)]);
   });
 
-  it('checks compress as an algorithm with an optional level, and targets as URLs', () => {
+  it("checks each plugin setting with the plugin's schema, element by element for a list", () => {
     expect(checkProfile({ compress: 'zstd' }).ok).toBe(true);
     expect(checkProfile({ compress: 'gzip:9' }).ok).toBe(true);
-    expect(problemsOf({ compress: 'gzip 9' })).toEqual([expect.stringMatching(/^compress: "gzip 9"/)]);
+    expect(problemsOf({ compress: 'gzip 9' })).toEqual([expect.stringMatching(/^compress: Expected to match the pattern .* \(got "gzip 9"\)/)]);
     expect(problemsOf({ targets: ['/backups', 's3://b/p', 'C:\\backups'] })).toEqual([
-      expect.stringMatching(/^targets\[0\]: "\/backups" is not a storage URL/),
+      expect.stringMatching(/^targets\[0\]: Expected to match the pattern .*"\/backups"/),
       expect.stringMatching(/^targets\[2\]: /),
     ]);
   });
@@ -133,7 +158,7 @@ describe('built-in profiles', () => {
     expect(Object.isFrozen(BUILTIN_PROFILES['cloud-backup'])).toBe(true);
     expect(Object.isFrozen(BUILTIN_PROFILES['cloud-backup']?.targets)).toBe(true);
     const copy = builtinProfile('cloud-backup');
-    copy?.targets?.push('s3://mine');
+    (copy?.targets as string[] | undefined)?.push('s3://mine');
     expect(builtinProfile('cloud-backup')?.targets).toEqual([]);
     expect(builtinProfile('toString')).toBeUndefined();
   });

@@ -1,151 +1,121 @@
 // An export profile: named, reusable export settings (`hyperexport export --profile NAME`).
 // A profile is plain JSON, so it is checked as untrusted input: unknown fields are errors (a
 // misspelt `compres` must not silently export uncompressed) and every problem is listed at once.
-import * as t from 'typanion';
 import { ConfigError } from '../errors.ts';
 import type { ExportFormat } from '../model.ts';
-import { formatTypanionError } from '../schema-errors.ts';
+import { checkAgainstSchema } from '../settings/check-setting-value.ts';
+import { CORE_EXPORT_SETTINGS } from '../settings/core-export-settings.ts';
+import { renameFormerNames } from '../settings/former-names.ts';
+import type { SettingDeclaration } from '../settings/setting-declaration.ts';
+import { SettingsRegistry } from '../settings/settings-registry.ts';
 
-/** The encryption schemes a profile can ask for. */
-export type ProfileEncryption = 'aes' | 'pgp';
-
+/**
+ * A profile: a description and settings by name. The core's are typed here; each plugin's are
+ * the settings it declares with `profile: true` (`compress`, `targets`...), checked by their schemas.
+ */
 export interface ExportProfile {
   /** What the profile is for; shown by `hyperexport profiles list`. */
-  description?: string;
-  format?: ExportFormat;
+  description?: string | undefined;
+  format?: ExportFormat | undefined;
   /** How many disks are read at once (1..64). */
-  parallel?: number;
+  parallel?: number | undefined;
   /** Replace an existing export of the same name. */
-  overwrite?: boolean;
+  overwrite?: boolean | undefined;
   /** Local destination directory. */
-  output?: string;
-  /** Take a snapshot of the VM before the export. */
-  snapshotBefore?: boolean;
-  /** Keep that snapshot after the export instead of removing it. */
-  keepSnapshot?: boolean;
-  /** Compression algorithm, optionally with a level: `zstd`, `gzip:6`. */
-  compress?: string;
-  encrypt?: ProfileEncryption;
-  /** Storage URLs to store the export at, e.g. `s3://bucket/prefix`, `sftp://host/path`. */
-  targets?: string[];
+  output?: string | undefined;
   /** Base name template of the export, e.g. `{vm}-{timestamp}`. */
-  name?: string;
-  /** Stream to the targets with no local copy. */
-  streamUpload?: boolean;
-  /** Keep the local copy after the uploads are verified. */
-  keepLocal?: boolean;
-  /** Convert the disks with qemu-img: qcow2, vhd, vhdx, vdi, raw. */
-  convert?: string;
-  /** Bandwidth cap in rclone syntax, e.g. `10M` or `"08:00,512k 19:00,off"`. */
-  bwlimit?: string;
-  /** A file holding the encryption passphrase (never the passphrase itself). */
-  passphraseFile?: string;
-  /** A raw 32-byte AES key file. */
-  keyFile?: string;
-  /** OpenPGP public key files to encrypt to. */
-  recipients?: string[];
-  /** Notification URLs (secrets as env:NAME or @FILE). */
-  notify?: string[];
+  name?: string | undefined;
   /** Labels kept in the export's record. */
-  tags?: string[];
+  tags?: string[] | undefined;
+  /** A plugin's setting. */
+  [setting: string]: unknown;
 }
 
-/** The fields a profile may have, in the order they are written to a file. */
-export const PROFILE_FIELDS = [
-  'description',
-  'format',
-  'parallel',
-  'overwrite',
-  'output',
-  'snapshotBefore',
-  'keepSnapshot',
-  'compress',
-  'encrypt',
-  'targets',
-  'name',
-  'streamUpload',
-  'keepLocal',
-  'convert',
-  'bwlimit',
-  'passphraseFile',
-  'keyFile',
-  'recipients',
-  'notify',
-  'tags',
-] as const satisfies ReadonlyArray<keyof ExportProfile>;
+/** The fields a profile may have, in the order they are written to a file: the description, then each setting. */
+export class ProfileSchema {
+  readonly fields: readonly string[];
+  readonly #settings: ReadonlyMap<string, SettingDeclaration>;
 
-/** The shape of a profile; `checkProfile` adds the checks typanion cannot phrase well. */
-export const isExportProfile: t.StrictValidator<unknown, ExportProfile> = t.isObject({
-  description: t.isOptional(t.isString()),
-  format: t.isOptional(t.isEnum(['ova', 'ovf'] as const)),
-  parallel: t.isOptional(t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 64)])),
-  overwrite: t.isOptional(t.isBoolean()),
-  output: t.isOptional(t.isString()),
-  snapshotBefore: t.isOptional(t.isBoolean()),
-  keepSnapshot: t.isOptional(t.isBoolean()),
-  compress: t.isOptional(t.isString()),
-  encrypt: t.isOptional(t.isEnum(['aes', 'pgp'] as const)),
-  targets: t.isOptional(t.isArray(t.isString())),
-  name: t.isOptional(t.isString()),
-  streamUpload: t.isOptional(t.isBoolean()),
-  keepLocal: t.isOptional(t.isBoolean()),
-  convert: t.isOptional(t.isEnum(['qcow2', 'vhd', 'vhdx', 'vdi', 'raw'] as const)),
-  bwlimit: t.isOptional(t.isString()),
-  passphraseFile: t.isOptional(t.isString()),
-  keyFile: t.isOptional(t.isString()),
-  recipients: t.isOptional(t.isArray(t.isString())),
-  notify: t.isOptional(t.isArray(t.isString())),
-  tags: t.isOptional(t.isArray(t.isString())),
-});
+  constructor(settings: ReadonlyMap<string, SettingDeclaration>) {
+    this.#settings = settings;
+    this.fields = ['description', ...settings.keys()];
+  }
 
-// An algorithm name and an optional numeric level; which algorithms exist is up to the
-// compression plugin, so the name itself is not checked here.
-const COMPRESS_PATTERN = /^[a-z][a-z0-9-]*(?::\d{1,2})?$/;
+  /** The profile settings of a registry (the core's and the loaded plugins'). */
+  static of(registry: SettingsRegistry): ProfileSchema {
+    return new ProfileSchema(new Map(registry.profileSettings.map((setting) => [setting.name, setting.declaration])));
+  }
 
-export type ProfileCheck = { ok: true; profile: ExportProfile } | { ok: false; problems: string[] };
+  get settings(): ReadonlyMap<string, SettingDeclaration> {
+    return this.#settings;
+  }
+}
+
+/** The core's fields only: what a profile may hold when no plugin is loaded. */
+export const CORE_PROFILE_SCHEMA = ProfileSchema.of(SettingsRegistry.from(CORE_EXPORT_SETTINGS, []));
+
+export type ProfileCheck =
+  | {
+      ok: true;
+      profile: ExportProfile;
+      /** Keys no loaded plugin declares, kept (with `undeclared: 'keep'`) for the caller to report. */
+      undeclared?: string[];
+    }
+  | { ok: false; problems: string[] };
+
+export interface CheckProfileOptions {
+  /**
+   * A key no loaded plugin declares: `refuse` (a profile being saved, listed or shown) or `keep`
+   * it and say so (`export --profile`, which names it and the plugin to add).
+   */
+  readonly undeclared?: 'refuse' | 'keep';
+}
 
 /**
  * Checks an untrusted value (parsed JSON, flags) against the profile schema and returns either
- * the profile, with its fields in canonical order, or every problem found.
+ * the profile, with its fields in canonical order, or every problem found. A key under a former
+ * name of a setting is migrated to the current name.
  */
-export function checkProfile(value: unknown): ProfileCheck {
-  if (Array.isArray(value)) return { ok: false, problems: ['a profile is a JSON object ({ ... }), not an array'] };
-  const errors: string[] = [];
-  const shapeOk = isExportProfile(value, { errors });
-  const problems = errors.map((message) =>
-    formatTypanionError(message, { key: 'profile field', knownKeys: PROFILE_FIELDS, notAnObject: 'a profile is a JSON object ({ ... })' }),
-  );
-  if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>;
-    const compress = record.compress;
-    if (typeof compress === 'string' && !COMPRESS_PATTERN.test(compress)) {
-      problems.push(`compress: "${compress}" is not an algorithm with an optional level (e.g. "zstd", "gzip:6")`);
+export function checkProfile(value: unknown, schema: ProfileSchema = CORE_PROFILE_SCHEMA, options: CheckProfileOptions = {}): ProfileCheck {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, problems: ['a profile is a JSON object ({ ... })'] };
+  const renamed = renameFormerNames(value as Record<string, unknown>, schema.settings);
+  const problems = [...renamed.problems];
+  const undeclared: string[] = [];
+  for (const [key, field] of Object.entries(renamed.values)) {
+    if (field === undefined) continue;
+    if (key === 'description') {
+      if (typeof field !== 'string') problems.push(`description: Expected a string (got ${JSON.stringify(field)})`);
+      continue;
     }
-    if (Array.isArray(record.targets)) {
-      record.targets.forEach((target: unknown, index) => {
-        if (typeof target === 'string' && !isStorageUrl(target)) {
-          problems.push(`targets[${index}]: "${target}" is not a storage URL (e.g. "s3://bucket/prefix", "file:///backups")`);
-        }
-      });
+    const declaration = schema.settings.get(key);
+    if (!declaration) {
+      if (options.undeclared === 'keep') undeclared.push(key);
+      else problems.push(`"${key}" is not a profile field (known fields: ${schema.fields.join(', ')}); no configured plugin declares it`);
+      continue;
     }
+    const checked = checkAgainstSchema(declaration, field);
+    // `"[1]": Expected a string` for an element of a list reads `targets[1]: Expected a string`.
+    if (!checked.ok) problems.push(...checked.details.map((detail) => detail.replace(/^"(\[\d+\])":/, '$1:')).map((detail) => `${key}${detail.startsWith('[') ? '' : ': '}${detail}`));
   }
-  if (!shapeOk || problems.length > 0) return { ok: false, problems };
-  return { ok: true, profile: normalizeProfile(value as ExportProfile) };
+  if (problems.length > 0) return { ok: false, problems };
+  const profile = normalizeProfile(renamed.values as ExportProfile, schema);
+  // Undeclared keys stay, after the known ones, so that a caller that keeps them can report them.
+  for (const key of undeclared) profile[key] = copy(renamed.values[key]);
+  return undeclared.length > 0 ? { ok: true, profile, undeclared } : { ok: true, profile };
 }
 
 /** A copy with the fields in canonical order and unset ones left out. */
-export function normalizeProfile(profile: ExportProfile): ExportProfile {
-  const out: Record<string, unknown> = {};
-  for (const field of PROFILE_FIELDS) {
+export function normalizeProfile(profile: ExportProfile, schema: ProfileSchema = CORE_PROFILE_SCHEMA): ExportProfile {
+  const out: ExportProfile = {};
+  for (const field of schema.fields) {
     const value = profile[field];
-    if (value !== undefined) out[field] = Array.isArray(value) ? [...value] : value;
+    if (value !== undefined) out[field] = copy(value);
   }
-  return out as ExportProfile;
+  return out;
 }
 
-function isStorageUrl(value: string): boolean {
-  // A scheme of at least two letters, so that a Windows drive letter (`C:\x`) is not taken for one.
-  return /^[a-z][a-z0-9+.-]+:/i.test(value) && URL.canParse(value);
+function copy(value: unknown): unknown {
+  return Array.isArray(value) ? [...(value as unknown[])] : value;
 }
 
 const NAME_MAX_LENGTH = 64;

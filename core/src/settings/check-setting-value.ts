@@ -33,6 +33,20 @@ export function settingValueProblem<T>(
   origin: SettingOrigin,
   options: CheckOptions = {},
 ): SettingValueCheck<T> {
+  const checked = checkAgainstSchema(declaration, value, options);
+  if (checked.ok) return checked;
+  return { ok: false, message: `setting "${name}" from ${describeOrigin(origin)}: ${checked.details.join('; ')}` };
+}
+
+/**
+ * The schema's verdict, its messages made readable: `Expected a number (got "x")`, or
+ * `"[1]": Expected a string (got 2)` for an element of a list.
+ */
+export function checkAgainstSchema<T>(
+  declaration: SettingDeclaration<T>,
+  value: unknown,
+  options: CheckOptions = {},
+): { ok: true; value: T } | { ok: false; details: string[] } {
   const errors: string[] = [];
   let current = value;
   const coercions: t.Coercion[] = [];
@@ -43,8 +57,7 @@ export function settingValueProblem<T>(
   const ok = options.coerce ? declaration.schema(value, { errors, coercions, coercion: coercion as never }) : declaration.schema(value, { errors });
   if (ok) {
     for (const [, apply] of coercions) apply();
-    return { ok: true, value: (options.coerce ? current : value) as T };
+    return { ok: true, value: current as T };
   }
-  const details = errors.map((error) => formatTypanionError(error, { key: 'setting', hideValue: declaration.secret === true })).join('; ');
-  return { ok: false, message: `setting "${name}" from ${describeOrigin(origin)}: ${details}` };
+  return { ok: false, details: errors.map((error) => formatTypanionError(error, { key: 'setting', hideValue: declaration.secret === true })) };
 }

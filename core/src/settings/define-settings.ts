@@ -28,3 +28,28 @@ export const setting = Object.freeze({
 export function defineSettings<const S extends SettingsDeclarations>(settings: S): S {
   return Object.freeze(settings);
 }
+
+/**
+ * A schema that accepts what the plugin's own parser accepts, with the parser's message as the
+ * problem: `isParsedBy(parseCompressSpec)` makes `--compress lz4` fail with "bad compression
+ * "lz4": unknown algorithm" in every channel, before anything connects.
+ */
+export function isParsedBy(parse: (value: unknown) => unknown): t.StrictValidator<unknown, string>;
+export function isParsedBy<T>(parse: (value: unknown) => unknown, base: t.StrictValidator<unknown, T>): t.StrictValidator<unknown, T>;
+export function isParsedBy<T>(
+  parse: (value: unknown) => unknown,
+  base: t.StrictValidator<unknown, T> = t.isString() as unknown as t.StrictValidator<unknown, T>,
+): t.StrictValidator<unknown, T> {
+  return t.makeValidator<unknown, T>({
+    test: (value, state): value is T => {
+      if (!base(value, state)) return false;
+      try {
+        parse(value);
+        return true;
+      } catch (error) {
+        state?.errors?.push(`${state.p ?? '.'}: ${error instanceof Error ? error.message : String(error)}`);
+        return false;
+      }
+    },
+  });
+}

@@ -22,8 +22,9 @@ export function renameFormerNames(
   const problems: string[] = [];
   const mapped: Array<[string, string]> = [];
   for (const [key, value] of Object.entries(values)) {
-    const current = currentOf.get(key);
-    if (current === undefined || key === current) {
+    // A key that is itself a setting's name stays (a profile's `name` is the export's name, not a former snapshot option).
+    const current = isDeclared(declarations, key) ? undefined : currentOf.get(key);
+    if (current === undefined) {
       if (!(key in out)) out[key] = value;
       continue;
     }
@@ -35,4 +36,8 @@ export function renameFormerNames(
     mapped.push([key, current]);
   }
   return { values: out, problems, mapped };
+}
+
+function isDeclared(declarations: ReadonlyMap<string, unknown> | SettingsDeclarations, key: string): boolean {
+  return declarations instanceof Map ? declarations.has(key) : Object.hasOwn(declarations, key);
 }

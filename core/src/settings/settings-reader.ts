@@ -9,6 +9,11 @@ import type { SettingsDeclarations, SettingValues } from './setting-declaration.
 export interface SettingsReader<S extends SettingsDeclarations> {
   /** The plugin's settings for this job. Throws a ConfigError for a value its schema refuses. */
   of(spec: Pick<JobSpec, 'extra'>): SettingValues<S>;
+  /**
+   * Only what the job itself sets (flags, a profile, the config's export section), without the
+   * plugin's options, the environment or defaults: for a check of what the user asked this time.
+   */
+  fromJob(spec: Pick<JobSpec, 'extra'>): Partial<SettingValues<S>>;
   /** The settings outside any job (a plugin's command): options, environment, defaults. */
   readonly configured: SettingValues<S>;
 }
@@ -20,12 +25,14 @@ export function createSettingsReader<S extends SettingsDeclarations>(
   env: NodeJS.ProcessEnv = process.env,
 ): SettingsReader<S> {
   const names = Object.keys(declarations ?? {});
-  const read = (extra: Readonly<Record<string, unknown>>): SettingValues<S> => {
+  const read = (extra: Readonly<Record<string, unknown>>, jobOnly = false): SettingValues<S> => {
     const values: Record<string, unknown> = {};
     for (const name of names) {
       const declaration = declarations![name]!;
       if (Object.hasOwn(extra, name) && extra[name] !== undefined) {
         values[name] = checkSettingValue(name, declaration, extra[name], { channel: 'job', where: `spec.extra.${name}` });
+      } else if (jobOnly) {
+        continue;
       } else if (fromOptions[name] !== undefined) {
         values[name] = fromOptions[name];
       } else if (declaration.env !== undefined && env[declaration.env] !== undefined && env[declaration.env] !== '') {
@@ -46,6 +53,9 @@ export function createSettingsReader<S extends SettingsDeclarations>(
       const values = read(spec.extra);
       cache.set(spec.extra, values);
       return values;
+    },
+    fromJob(spec) {
+      return read(spec.extra, true);
     },
     get configured() {
       return (configured ??= read({}));

@@ -149,7 +149,7 @@ export async function undoStages(
 const CORE_SETTINGS = new Set(['tags', 'connection']);
 
 function refuseUnreadSettings(plugins: readonly PluginInstance[], settings: Readonly<Record<string, unknown>>): void {
-  const read = new Set(plugins.flatMap(({ definition }) => [...Object.keys(definition.settings ?? {}), ...(definition.consumes ?? [])]));
+  const read = new Set(plugins.flatMap(({ definition }) => Object.keys(definition.settings ?? {})));
   const unread = Object.keys(settings).filter((key) => !CORE_SETTINGS.has(key) && !read.has(key));
   if (unread.length === 0) return;
   throw new ConfigError(

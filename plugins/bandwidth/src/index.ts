@@ -2,9 +2,10 @@
 // syntax and timetable. One cap per job, shared by all its streams (two disks read at once share
 // it), and optionally a cap per stream. Nothing happens unless `limit`/`perStream` or --bwlimit
 // (a profile's `bwlimit`) ask for it.
-import { ConfigError, Stage, definePlugin, t } from '@hyperexport/core';
+import { Stage, definePlugin, t } from '@hyperexport/core';
 import type { Job, TransformStage } from '@hyperexport/core';
 import { BandwidthLimiter } from './bandwidth-limiter.ts';
+import { BANDWIDTH_SETTINGS } from './bandwidth-settings.ts';
 import { formatRate, parseBandwidthSpec } from './bandwidth-spec.ts';
 import { systemClock } from './clock.ts';
 import type { Clock } from './clock.ts';
@@ -22,9 +23,10 @@ export { ThrottleStream } from './throttle-stream.ts';
 export { systemClock, FakeClock } from './clock.ts';
 export type { Clock } from './clock.ts';
 
+export { BANDWIDTH_SETTINGS };
+
+/** The plugin's own options; the cap of each job is the setting `bwlimit` (see bandwidth-settings.ts). */
 export interface BandwidthOptions {
-  /** Cap for each job, all its streams together: a rate or a timetable (also `--bwlimit`). */
-  limit?: string | undefined;
   /** Cap for each stream (each disk) on its own: a rate or a timetable. */
   perStream?: string | undefined;
 }
@@ -35,11 +37,7 @@ export interface ThrottleLimits {
   readonly perStream: Timetable | undefined;
 }
 
-function limitsOf(options: BandwidthOptions, extra: unknown): ThrottleLimits {
-  if (extra !== undefined && typeof extra !== 'string') {
-    throw new ConfigError(`bad --bwlimit ${JSON.stringify(extra)}: give it as a string`, { hint: 'e.g. --bwlimit 10M or bwlimit: "08:00,512k 19:00,off"' });
-  }
-  const spec = extra ?? options.limit;
+function limitsOf(options: BandwidthOptions, spec: string | undefined): ThrottleLimits {
   const job = spec === undefined ? undefined : parseBandwidthSpec(spec);
   const perStream = options.perStream === undefined ? undefined : parseBandwidthSpec(options.perStream, 'per-stream bandwidth limit');
   // A cap that is off all week costs nothing: no stage at all.
@@ -62,31 +60,30 @@ export function throttleStage(limits: ThrottleLimits, clock: Clock = systemClock
   };
 }
 
-export default definePlugin<BandwidthOptions>({
+export default definePlugin<BandwidthOptions, typeof BANDWIDTH_SETTINGS>({
   name: PLUGIN_NAME,
   version: '0.1.0',
   description: 'caps the bandwidth of an export (rclone --bwlimit syntax and timetable), one cap per job',
   provides: ['transform:bandwidth'],
-  consumes: ['bwlimit'],
+  settings: BANDWIDTH_SETTINGS,
   options: t.isObject({
-    limit: t.isOptional(t.isString()),
     perStream: t.isOptional(t.isString()),
   }),
-  setup(exporter, options) {
+  setup(exporter, options, jobSettings) {
     const settings: BandwidthOptions = options ?? {};
     // A bad spec in the config fails at start-up, not at the first export.
-    limitsOf(settings, undefined);
-    const limitsFor = (job: Job) => limitsOf(settings, job.spec.extra.bwlimit);
+    limitsOf(settings, jobSettings.configured.bwlimit);
+    const limitsFor = (job: Job) => limitsOf(settings, jobSettings.of(job.spec).bwlimit);
 
     // The usage check: a bad --bwlimit is a usage error (exit 2) before anything connects.
     exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec) => {
-      limitsOf(settings, spec.extra.bwlimit);
+      limitsOf(settings, jobSettings.of(spec).bwlimit);
     });
 
     exporter.hooks.transform.tapPromise(PLUGIN_NAME, async (plan, job) => {
       const limits = limitsFor(job);
       if (!limits.job && !limits.perStream) return plan;
-      const spec = (job.spec.extra.bwlimit as string | undefined) ?? settings.limit;
+      const spec = jobSettings.of(job.spec).bwlimit;
       const now = (timetable: Timetable) => formatRate(timetable.rateAt(Date.now()).bytesPerSecond);
       const parts = [
         ...(limits.job ? [`${spec} for the job (now ${now(limits.job)})`] : []),

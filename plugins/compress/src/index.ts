@@ -10,7 +10,10 @@ import { loadZstdNapi } from './zstd-streams.ts';
 
 const PLUGIN_NAME = 'compress';
 
-export { reverseStages } from './reverse-stages.ts';
+import { COMPRESS_SETTINGS } from './compress-settings.ts';
+import { reverseStages } from './reverse-stages.ts';
+
+export { reverseStages, COMPRESS_SETTINGS };
 export { parseCompressSpec, resolveCompression, LEVELS } from './compression-spec.ts';
 export type { Algorithm, Compression, CompressOptions, CompressRequest } from './compression-spec.ts';
 export { CODECS } from './codecs.ts';
@@ -36,30 +39,31 @@ export function compressionStage(compression: Compression): TransformStage {
   };
 }
 
-export default definePlugin<CompressOptions>({
+export default definePlugin<CompressOptions, typeof COMPRESS_SETTINGS>({
   name: PLUGIN_NAME,
   version: '0.1.0',
   description: 'compresses disks (OVF) or the whole OVA with zstd or gzip (.zst/.gz)',
   provides: ['transform:compress'],
-  consumes: ['compress'],
+  settings: COMPRESS_SETTINGS,
+  reverseStages,
   options: t.isObject({
     algorithm: t.isOptional(t.isEnum(['gzip', 'zstd'] as const)),
     level: t.isOptional(t.isNumber()),
     threads: t.isOptional(t.isNumber()),
   }),
-  setup(exporter, options) {
+  setup(exporter, options, jobSettings) {
     const settings: CompressOptions = options ?? {};
     // A level the configured algorithm cannot take fails at start-up, not at the first export.
-    resolveCompression(settings, undefined);
+    resolveCompression(settings, jobSettings.configured.compress);
     const { level } = settings;
     if (level !== undefined && !Object.values(LEVELS).some(({ min, max }) => Number.isInteger(level) && level >= min && level <= max)) {
       throw new ConfigError(`compress: level ${level} is not a level of gzip (1-9) or zstd (1-19)`);
     }
-    const compressionOf = (job: Job) => resolveCompression(settings, job.spec.extra.compress);
+    const compressionOf = (job: Job) => resolveCompression(settings, jobSettings.of(job.spec).compress);
 
     // The usage check: a bad `--compress` is a usage error (exit 2) before anything connects.
     exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec) => {
-      resolveCompression(settings, spec.extra.compress);
+      resolveCompression(settings, jobSettings.of(spec).compress);
     });
 
     exporter.hooks.transform.tapPromise(PLUGIN_NAME, async (plan, job) => {

@@ -14,6 +14,7 @@ import { QEMU_IMG_INSTALL_HINT, qemuImgVersion } from './qemu-img.ts';
 import { checkOptions, plainDiskConflict, resolveConversion } from './settings.ts';
 import type { ConversionSettings, ConvertQemuOptions } from './settings.ts';
 import { TARGET_FORMATS } from './target-formats.ts';
+import { CONVERT_QEMU_SETTINGS } from './convert-qemu-settings.ts';
 
 export { convertExport, convertedDiskName, convertedFolderName, partialFolderName } from './convert-export.ts';
 export type { ConversionResult } from './convert-export.ts';
@@ -40,12 +41,14 @@ function settingsOf(job: Job): ConversionSettings | undefined {
   return job.state.get(SETTINGS) as ConversionSettings | undefined;
 }
 
-export default definePlugin<ConvertQemuOptions>({
+export { CONVERT_QEMU_SETTINGS };
+
+export default definePlugin<ConvertQemuOptions, typeof CONVERT_QEMU_SETTINGS>({
   name: PLUGIN_NAME,
   version: '0.1.0',
   description: 'converts the exported disks with qemu-img to qcow2, VHD, VHDX, VDI or raw, verified with qemu-img compare',
   provides: ['convert:qemu'],
-  consumes: ['convert'],
+  settings: CONVERT_QEMU_SETTINGS,
   options: t.isObject({
     format: t.isOptional(t.isEnum(TARGET_FORMATS)),
     qcow2: t.isOptional(t.isObject({ compress: t.isOptional(t.isBoolean()), clusterSize: t.isOptional(t.isNumber()) })),
@@ -55,25 +58,25 @@ export default definePlugin<ConvertQemuOptions>({
     keepExport: t.isOptional(t.isBoolean()),
     qemuImg: t.isOptional(t.isString()),
   }),
-  setup(exporter, rawOptions) {
+  setup(exporter, rawOptions, settings) {
     const options: ConvertQemuOptions = rawOptions ?? {};
     const problems = checkOptions(options);
     if (problems.length > 0) throw new ConfigError(problems.join('; '), { problems });
 
     // Decides whether the job converts, and checks everything that can be checked before data moves.
     exporter.hooks.validate.tapPromise(PLUGIN_NAME, async (job, report) => {
-      const settings = resolveConversion(options, job.spec.extra);
-      if (!settings) return;
-      job.state.set(SETTINGS, settings);
+      const conversion = resolveConversion(options, { convert: settings.of(job.spec).convert });
+      if (!conversion) return;
+      job.state.set(SETTINGS, conversion);
       const conflict = plainDiskConflict(job.spec.extra);
       if (conflict) report.error('plain-disks', conflict, PLUGIN_NAME);
       try {
-        await qemuImgVersion(settings.qemuImg, job.signal);
+        await qemuImgVersion(conversion.qemuImg, job.signal);
       } catch (error) {
         if (!(error instanceof ExportError)) throw error;
         report.error('qemu-img', `${error.message}: ${error.hint ?? QEMU_IMG_INSTALL_HINT}`, PLUGIN_NAME);
       }
-      const existing = await existingConversion(job, settings);
+      const existing = await existingConversion(job, conversion);
       if (existing)
         report.error(
           'existing-conversion',

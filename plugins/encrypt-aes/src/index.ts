@@ -41,22 +41,25 @@ export type { ReadBindingOptions } from './header-reader.ts';
 export { encryptionStage, STAGE_NAME } from './encryption-stage.ts';
 export type { EncryptionStageOptions } from './encryption-stage.ts';
 export { reverseStages, restoreKeySource } from './reverse-stages.ts';
+import { reverseStages } from './reverse-stages.ts';
+import { ENCRYPT_AES_SETTINGS } from './encrypt-aes-settings.ts';
 export type { EncryptAesOptions } from './job-settings.ts';
+export { ENCRYPT_AES_SETTINGS } from './encrypt-aes-settings.ts';
 export { keyCheckBinding } from './checkpoint-binding.ts';
 export type { Rederive } from './checkpoint-binding.ts';
 
 const isCount = (min: number, max: number) => t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(min, max)]);
 
-export default definePlugin<EncryptAesOptions>({
+export default definePlugin<EncryptAesOptions, typeof ENCRYPT_AES_SETTINGS>({
   name: PLUGIN_NAME,
   version: '0.1.0',
   description: 'encrypts disks, OVAs and descriptors with streaming AES-256-GCM (.hxe, see docs/encryption.md)',
   provides: ['encrypt:aes'],
-  consumes: ['encrypt', 'passphraseFile', 'keyFile'],
+  // `encrypt`, `passphraseFile` and `keyFile` are settings (flags, profile keys, options): see encrypt-aes-settings.ts.
+  settings: ENCRYPT_AES_SETTINGS,
+  reverseStages,
   options: t.isObject({
     enabled: t.isOptional(t.isBoolean()),
-    passphraseFile: t.isOptional(t.isString()),
-    keyFile: t.isOptional(t.isString()),
     chunkSize: t.isOptional(isCount(MIN_CHUNK_SIZE, MAX_CHUNK_SIZE)),
     scrypt: t.isOptional(
       t.isObject({
@@ -66,8 +69,10 @@ export default definePlugin<EncryptAesOptions>({
       }),
     ),
   }),
-  setup(exporter, options) {
-    const settings: EncryptAesOptions = options ?? {};
+  setup(exporter, options, jobSettings) {
+    // The config's secret files are settings given among the options: under the job's, as before.
+    const { passphraseFile, keyFile } = jobSettings.configured;
+    const settings: EncryptAesOptions = { ...options, passphraseFile, keyFile };
     const scrypt = { ...DEFAULT_SCRYPT, ...settings.scrypt };
     const problem = scryptProblem(scrypt);
     if (problem) throw new ConfigError(`encrypt-aes: ${problem}`);
@@ -79,7 +84,7 @@ export default definePlugin<EncryptAesOptions>({
       let key = masterKeys.get(job);
       if (!key) {
         key = (async () => {
-          const secret = jobSecret(job.spec.extra, settings);
+          const secret = jobSecret(jobSettings.fromJob(job.spec), settings);
           return secret && loadJobKeys(job, secret, settings, PLUGIN_NAME);
         })();
         masterKeys.set(job, key);
@@ -91,9 +96,10 @@ export default definePlugin<EncryptAesOptions>({
     // connects. A --passphrase-file this plugin does not encrypt with is an error unless
     // encrypt-pgp uses it (the config may enable OpenPGP for every export).
     exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec, check) => {
-      const secret = jobSecret(spec.extra, settings);
+      const given = jobSettings.fromJob(spec);
+      const secret = jobSecret(given, settings);
       // With --encrypt pgp, whether the passphrase file is used is encrypt-pgp's to say.
-      if (spec.extra.passphraseFile === undefined || spec.extra.encrypt === 'pgp') return;
+      if (given.passphraseFile === undefined || given.encrypt === 'pgp') return;
       if (secret) check.uses('passphraseFile');
       else check.ignores('passphraseFile', '--passphrase-file was given, but encryption was not asked for', 'add --encrypt aes (or --encrypt pgp)');
     });

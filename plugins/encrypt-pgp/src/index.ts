@@ -6,7 +6,8 @@ import { ConfigError, definePlugin, t } from '@hyperexport/core';
 import type { Job, ReverseStage } from '@hyperexport/core';
 import { prepareEncryption } from './prepare-encryption.ts';
 import type { PreparedEncryption } from './prepare-encryption.ts';
-import { EXTRA_KEYS, resolvePgpSettings } from './settings.ts';
+import { ENCRYPT_PGP_SETTINGS } from './encrypt-pgp-settings.ts';
+import { resolvePgpSettings } from './settings.ts';
 import type { EncryptPgpOptions, PgpJobSettings } from './settings.ts';
 import { pgpEncryptStage, pgpReverseStage } from './stages.ts';
 
@@ -26,22 +27,27 @@ export { WRITE_CONFIG, READ_CONFIG } from './openpgp-config.ts';
 /** The way back, for `hyperexport restore`: strips `.gpg`. */
 export const reverseStages: ReverseStage[] = [pgpReverseStage];
 
-export default definePlugin<EncryptPgpOptions>({
+export { ENCRYPT_PGP_SETTINGS };
+
+export default definePlugin<EncryptPgpOptions, typeof ENCRYPT_PGP_SETTINGS>({
   name: PLUGIN_NAME,
   version: '0.1.0',
   description: 'encrypts disks, OVAs and descriptors with OpenPGP (.gpg) to public keys or a passphrase; gpg-compatible',
   provides: ['transform:encrypt'],
-  consumes: EXTRA_KEYS,
+  // `encrypt`, `recipients` and `passphraseFile` are settings (flags, profile keys, options): see encrypt-pgp-settings.ts.
+  settings: ENCRYPT_PGP_SETTINGS,
+  reverseStages,
   options: t.isObject({
-    recipients: t.isOptional(t.isArray(t.isString())),
-    passphraseFile: t.isOptional(t.isString()),
     symmetric: t.isOptional(t.isBoolean()),
   }),
-  setup(exporter, options) {
+  setup(exporter, rawOptions, jobSettings) {
+    // The config's recipients and passphrase file are settings given among the options: under the job's, as before.
+    const { recipients, passphraseFile } = jobSettings.configured;
+    const options: EncryptPgpOptions = { ...rawOptions, recipients, passphraseFile };
     // Keys are read once per job: in validate (so problems are listed with the other checks,
     // before any data moves), and reused by transform.
     const prepared = new WeakMap<Job, Promise<PreparedEncryption>>();
-    const settingsOf = (job: Job): PgpJobSettings | undefined => resolvePgpSettings(options, job.spec.extra);
+    const settingsOf = (job: Job): PgpJobSettings | undefined => resolvePgpSettings(options, jobSettings.fromJob(job.spec));
     const prepare = (job: Job, settings: PgpJobSettings): Promise<PreparedEncryption> => {
       let preparation = prepared.get(job);
       if (!preparation) {
@@ -54,8 +60,9 @@ export default definePlugin<EncryptPgpOptions>({
     // The usage check: misplaced settings are usage errors before anything connects. The
     // passphrase file is used only when the job is encrypted with a passphrase.
     exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec, check) => {
-      const settings = resolvePgpSettings(options, spec.extra);
-      if (!settings || spec.extra.passphraseFile === undefined) return;
+      const given = jobSettings.fromJob(spec);
+      const settings = resolvePgpSettings(options, given);
+      if (!settings || given.passphraseFile === undefined) return;
       if (settings.symmetric) check.uses('passphraseFile');
       else
         check.ignores(

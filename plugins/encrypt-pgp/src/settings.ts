@@ -1,5 +1,5 @@
 // Whether and how one job is encrypted with OpenPGP: the plugin's options (config) merged with the
-// job's settings from the command line or a profile (`job.spec.extra`), the latter winning.
+// job's settings from the command line or a profile (see encrypt-pgp-settings.ts), the latter winning.
 import { ConfigError } from '@hyperexport/core';
 
 /** The plugin's options, as written in hyperexport.config.ts. */
@@ -19,9 +19,6 @@ export interface PgpJobSettings {
   readonly symmetric: boolean;
   readonly passphraseFile: string | undefined;
 }
-
-/** Keys of `job.spec.extra` this plugin reads. */
-export const EXTRA_KEYS = ['encrypt', 'recipients', 'passphraseFile'] as const;
 
 /**
  * The job's settings, or undefined when this job is not encrypted with OpenPGP: neither

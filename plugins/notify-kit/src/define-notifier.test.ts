@@ -60,14 +60,14 @@ async function destinationsOf(options: t.InferType<typeof chatOptions> | undefin
 }
 
 describe('defineNotifier', () => {
-  it('declares a plugin that reads the notify extra key', () => {
+  it('declares a plugin with the notify setting (--notify, a profile key)', () => {
     const { definition } = notifyChat([]);
     expect(definition).toMatchObject({
       name: 'notify-chat',
       version: '1.2.3',
       description: 'chat notifications, for the test',
       provides: ['notify:chat'],
-      consumes: ['notify'],
+      settings: { notify: { kind: 'list', profile: true } },
     });
   });
 

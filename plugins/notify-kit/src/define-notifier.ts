@@ -7,7 +7,7 @@ import type { OptionsSchema, PluginFactory } from '@hyperexport/core';
 import { overlay } from './common-options.ts';
 import { attachNotifier } from './dispatcher.ts';
 import type { Notifier, OpenContext } from './dispatcher.ts';
-import { NOTIFY_EXTRA_KEY } from './notify-url.ts';
+import { NOTIFY_SETTINGS } from './notify-settings.ts';
 
 /**
  * A notifier plugin. `S` is its destination settings type (what parseUrl gives and open takes),
@@ -32,25 +32,29 @@ export interface NotifierDefinition<S extends object, O extends S> {
 }
 
 /** Declares a notifier plugin: definePlugin and attachNotifier with what every notifier shares. */
-export function defineNotifier<S extends object, O extends S>(definition: NotifierDefinition<S, O>): PluginFactory<O> {
+export function defineNotifier<S extends object, O extends S>(definition: NotifierDefinition<S, O>): PluginFactory<O, typeof NOTIFY_SETTINGS> {
   const { name, schemes, destination } = definition;
-  return definePlugin<O>({
+  return definePlugin<O, typeof NOTIFY_SETTINGS>({
     name,
     version: definition.version,
     description: definition.description,
     provides: definition.provides,
-    consumes: [NOTIFY_EXTRA_KEY],
+    settings: NOTIFY_SETTINGS,
     options: definition.options,
-    setup(exporter, options) {
+    setup(exporter, options, settings) {
       const defaults: Partial<S> = { ...options };
       delete defaults[destination];
-      attachNotifier<S>(exporter, {
-        plugin: name,
-        schemes,
-        configured: options[destination] === undefined ? undefined : options,
-        parseUrl: (url) => overlay(defaults, definition.parseUrl(url)),
-        open: (settings, context) => definition.open(settings, context),
-      });
+      attachNotifier<S>(
+        exporter,
+        {
+          plugin: name,
+          schemes,
+          configured: options[destination] === undefined ? undefined : options,
+          parseUrl: (url) => overlay(defaults, definition.parseUrl(url)),
+          open: (parsed, context) => definition.open(parsed, context),
+        },
+        { urlsOf: (spec) => settings.of(spec).notify ?? [] },
+      );
     },
   });
 }

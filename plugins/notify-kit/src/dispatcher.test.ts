@@ -7,6 +7,7 @@ import type { Notifier } from './dispatcher.ts';
 import type { NotifyEventKind } from './event-selection.ts';
 import type { NotifyMessage } from './message.ts';
 import { Redactor } from './redactor.ts';
+import { NOTIFY_SETTINGS } from './notify-settings.ts';
 
 // A source of two 1 MiB disks that fails for VMs named `fail-*`, and a sink that discards bytes.
 const fakeVm = definePlugin({
@@ -65,7 +66,7 @@ function testNotifier(destinations: Record<string, TestSettings>, configured?: T
   return definePlugin({
     name: 'notify-test',
     version: '0.0.0',
-    consumes: ['notify'],
+    settings: NOTIFY_SETTINGS,
     setup(exporter) {
       extra.hooks?.(exporter);
       attachNotifier<TestSettings>(

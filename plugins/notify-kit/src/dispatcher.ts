@@ -60,6 +60,8 @@ export interface AttachOptions {
   /** Extra time allowed, beyond the notifiers' own bounds, before pending messages are abandoned (default 5 s). */
   readonly drainMarginMs?: number | undefined;
   readonly env?: NodeJS.ProcessEnv | undefined;
+  /** The job's `--notify` URLs; default: read from `spec.extra.notify` (for a notifier set up outside definePlugin's settings). */
+  readonly urlsOf?: ((spec: JobSpec) => readonly string[]) | undefined;
 }
 
 /** A destination of one job, with its message queue. */
@@ -91,11 +93,12 @@ export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>,
   const handled = schemes;
   const env = options.env ?? process.env;
   const margin = options.drainMarginMs ?? 5_000;
+  const urlsOf = options.urlsOf ?? ((spec: JobSpec) => notifyUrlsOf(spec.extra));
 
   const settingsOf = (spec: JobSpec): { origin: string; parse: () => C }[] => {
     const entries: { origin: string; parse: () => C }[] = [];
     if (source.configured !== undefined) entries.push({ origin: 'config', parse: () => source.configured as C });
-    for (const url of notifyUrlsOf(spec.extra)) {
+    for (const url of urlsOf(spec)) {
       const scheme = notifySchemeOf(url);
       if (scheme !== undefined && source.schemes.includes(scheme)) entries.push({ origin: describeNotifyUrl(url), parse: () => source.parseUrl(url) });
     }
@@ -127,7 +130,7 @@ export function attachNotifier<C>(exporter: Exporter, source: NotifierSource<C>,
   // The usage check: every --notify URL handled by a loaded notifier and well formed (each
   // notifier parses its own), before anything connects; secrets are read later, in validate.
   exporter.hooks.checkSettings.tap(source.plugin, (spec, check) => {
-    const urls = notifyUrlsOf(spec.extra);
+    const urls = urlsOf(spec);
     if (!unhandledChecked.has(check)) {
       unhandledChecked.add(check);
       for (const url of urls.filter((candidate) => !handled.has(notifySchemeOf(candidate) ?? ''))) {

@@ -18,4 +18,5 @@ export { attachNotifier } from './dispatcher.ts';
 export type { Notifier, NotifierSource, OpenContext, AttachOptions } from './dispatcher.ts';
 export * from './json-webhook-notifier.ts';
 export { defineNotifier } from './define-notifier.ts';
+export { NOTIFY_SETTINGS } from './notify-settings.ts';
 export type { NotifierDefinition } from './define-notifier.ts';

@@ -2,46 +2,29 @@
 // can be exported) and removes it afterwards, whether the export succeeded, failed or was
 // cancelled, even while the snapshot was still being made (`--keep-snapshot` keeps it); `--snapshot NAME` exports from an existing snapshot,
 // which is never removed.
-import { ConfigError, definePlugin, t } from '@hyperexport/core';
+import { ConfigError, definePlugin } from '@hyperexport/core';
 import type { Job } from '@hyperexport/core';
 import { vsphereSessionOf } from '@hyperexport/source-vsphere';
 import type { ManagedObjectRef } from '@hyperexport/source-vsphere';
+import { SNAPSHOT_SETTINGS } from './snapshot-settings.ts';
 import { CLEANUP_TIMEOUT_MS, findSnapshot, hasSnapshot, removeSnapshot, snapshotLeftBy, snapshotOfTask, snapshotsNamed, startSnapshot } from './snapshots.ts';
 
 const PLUGIN_NAME = 'snapshot';
 
 export { createSnapshot, findSnapshot, removeSnapshot, snapshotLeftBy, snapshotOfTask, snapshotsNamed, startSnapshot } from './snapshots.ts';
 
-interface SnapshotOptions {
-  /** Take a snapshot before every export (also `--snapshot-before`). */
-  before?: boolean | undefined;
-  /** Name of the snapshot taken; `{vm}` and `{timestamp}` are replaced. */
-  name?: string | undefined;
-  /** Include the VM's memory (slower; only for powered-on VMs). */
-  memory?: boolean | undefined;
-  /** Quiesce the guest file systems through VMware Tools. */
-  quiesce?: boolean | undefined;
-  /** Keep the snapshot taken (also `--keep-snapshot`). */
-  keep?: boolean | undefined;
-}
+export { SNAPSHOT_SETTINGS };
 
-export default definePlugin<SnapshotOptions>({
+export default definePlugin({
   name: PLUGIN_NAME,
   version: '0.1.0',
   description: 'exports from a snapshot: takes one before the export and removes it after, or uses a named one',
   provides: ['snapshot:vsphere'],
   requires: ['source:vsphere'],
-  consumes: ['snapshotBefore', 'snapshot', 'keepSnapshot', 'snapshotName', 'snapshotMemory', 'snapshotQuiesce'],
-  options: t.isObject({
-    before: t.isOptional(t.isBoolean()),
-    name: t.isOptional(t.isString()),
-    memory: t.isOptional(t.isBoolean()),
-    quiesce: t.isOptional(t.isBoolean()),
-    keep: t.isOptional(t.isBoolean()),
-  }),
-  setup(exporter, options) {
-    const settings = options ?? {};
-    const keepOf = (job: Job): boolean => (job.spec.extra.keepSnapshot as boolean | undefined) ?? settings.keep ?? false;
+  // Every option is a setting (flag, profile key, config option): see snapshot-settings.ts.
+  settings: SNAPSHOT_SETTINGS,
+  setup(exporter, _options, settings) {
+    const keepOf = (job: Job): boolean => settings.of(job.spec).keepSnapshot ?? false;
 
     /** After a creation that was not seen through (cancelled, failed): waits for what it made and removes it. */
     const removeUnfinished = async (job: Job, name: string, task: ManagedObjectRef | undefined, before: ReadonlySet<string>, keep: boolean) => {
@@ -62,13 +45,12 @@ export default definePlugin<SnapshotOptions>({
 
     // Said before the checks, so they know a running VM is fine (job.plannedSnapshot).
     exporter.hooks.planSnapshot.tap(PLUGIN_NAME, (job) => {
-      const before = (job.spec.extra.snapshotBefore as boolean | undefined) ?? settings.before ?? false;
-      if (!job.spec.vm || (!before && !job.spec.extra.snapshot)) return undefined;
-      return { provider: PLUGIN_NAME, takes: !job.spec.extra.snapshot };
+      const { snapshotBefore, snapshot } = settings.of(job.spec);
+      if (!job.spec.vm || (!snapshotBefore && !snapshot)) return undefined;
+      return { provider: PLUGIN_NAME, takes: !snapshot };
     });
     exporter.hooks.snapshot.tapPromise(PLUGIN_NAME, async (job) => {
-      const named = job.spec.extra.snapshot as string | undefined;
-      const before = (job.spec.extra.snapshotBefore as boolean | undefined) ?? settings.before ?? false;
+      const { snapshot: named, snapshotBefore: before, snapshotName, snapshotMemory, snapshotQuiesce } = settings.of(job.spec);
       if (!named && !before) return undefined;
       if (named && before) throw new ConfigError('give either --snapshot NAME (export an existing snapshot) or --snapshot-before (take one), not both');
       const session = await vsphereSessionOf(job);
@@ -79,12 +61,11 @@ export default definePlugin<SnapshotOptions>({
         job.info(`exporting from snapshot "${found.path}" of ${vm.name} (it is kept)`, PLUGIN_NAME);
         return { name: found.path, id: found.ref.value, created: false, provider: PLUGIN_NAME };
       }
-      const extra = job.spec.extra as { snapshotName?: string; snapshotMemory?: boolean; snapshotQuiesce?: boolean };
-      const quiesce = extra.snapshotQuiesce ?? settings.quiesce ?? false;
-      const name = (extra.snapshotName ?? settings.name ?? 'hyperexport-{vm}-{timestamp}')
+      const quiesce = snapshotQuiesce ?? false;
+      const name = (snapshotName ?? 'hyperexport-{vm}-{timestamp}')
         .replaceAll('{vm}', vm.name)
         .replaceAll('{timestamp}', new Date().toISOString().replace(/[:.]/g, '-'));
-      const memory = (extra.snapshotMemory ?? settings.memory ?? false) && vm.powerState === 'poweredOn';
+      const memory = (snapshotMemory ?? false) && vm.powerState === 'poweredOn';
       job.info(`taking snapshot "${name}" of ${vm.name}${memory ? ' with memory' : ''}${quiesce ? ', quiesced' : ''}`, PLUGIN_NAME);
       // Snapshots already called so (a --snapshot-name kept by an earlier run, or made by hand) are
       // the user's: a creation that is not seen through must never take one of them for its own.

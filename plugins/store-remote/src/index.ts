@@ -6,26 +6,28 @@ import { definePlugin } from '@hyperexport/core';
 import type { Exporter, Job, PublishedExport, StorageService } from '@hyperexport/core';
 import { RemoteGetCommand, RemoteListCommand, RemoteRemoveCommand } from './commands/remote-command.ts';
 import { RemoteSink } from './remote-sink.ts';
-import { describeTarget, remotePlan, storeRemoteOptions } from './targets.ts';
-import type { RemotePlan, StoreRemoteOptions } from './targets.ts';
+import { STORE_REMOTE_SETTINGS } from './store-remote-settings.ts';
+import { describeTarget, remotePlan } from './targets.ts';
+import type { RemotePlan } from './targets.ts';
 import { removeLocalCopy, uploadExport } from './upload-after.ts';
 
 const PLUGIN_NAME = 'store-remote';
 
 export const commands = [RemoteListCommand, RemoteGetCommand, RemoteRemoveCommand];
+export { STORE_REMOTE_SETTINGS };
 export { RemoteSink } from './remote-sink.ts';
 
-export default definePlugin({
+export default definePlugin<undefined, typeof STORE_REMOTE_SETTINGS>({
   name: PLUGIN_NAME,
   version: '0.1.0',
   description: 'stores exports at target URLs (s3://, azure://, gs://, sftp://, file://), streamed or uploaded after and verified',
-  consumes: ['targets', 'streamUpload', 'keepLocal'],
-  options: storeRemoteOptions,
-  setup(exporter, options) {
+  // Every option is a setting (flag, profile key, config option): see store-remote-settings.ts.
+  settings: STORE_REMOTE_SETTINGS,
+  setup(exporter, _options, settings) {
     const plans = new WeakMap<Job, RemotePlan>();
     const planOf = (job: Job): RemotePlan => {
       let plan = plans.get(job);
-      if (!plan) plans.set(job, (plan = remotePlan(job, options, exporter.storage.localOutputOf(job))));
+      if (!plan) plans.set(job, (plan = remotePlan(settings.of(job.spec), settings.configured, exporter.storage.localOutputOf(job))));
       return plan;
     };
 
@@ -33,7 +35,7 @@ export default definePlugin({
     // --stream-upload (no local copy) not contradicted by a local folder, before anything connects.
     exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec, check) => {
       const localOutput = exporter.storage.localOutputOf({ spec });
-      const plan = remotePlan({ spec }, options, localOutput);
+      const plan = remotePlan(settings.of(spec), settings.configured, localOutput);
       const problems: ConfigError[] = [];
       for (const target of plan.targets) {
         try {
@@ -47,7 +49,7 @@ export default definePlugin({
       if (problems[0]) throw problems[0];
       // --stream-upload promises no local copy; the config's `stream: true` beside a local folder
       // is a deliberate choice to stream and keep that folder's copy too.
-      if (plan.targets.length > 0 && localOutput !== undefined && spec.extra.streamUpload === true) {
+      if (plan.targets.length > 0 && localOutput !== undefined && settings.fromJob(spec).streamUpload === true) {
         throw new ConfigError(
           `--stream-upload sends the export only to the upload targets, with no local copy, but the output directory ${localOutput} (--output, the config's export.output, or store-local's directory) asks for a local copy too`,
           {
@@ -81,7 +83,7 @@ export default definePlugin({
       }
       if (plan.targets.length > 0 && plan.stream && !plan.keepLocal)
         report.warning('targets', 'keep-local=false has no effect when streaming: there is no local copy', PLUGIN_NAME);
-      if (plan.targets.length === 0 && (job.spec.extra.streamUpload !== undefined || job.spec.extra.keepLocal !== undefined)) {
+      if (plan.targets.length === 0 && (settings.fromJob(job.spec).streamUpload !== undefined || settings.fromJob(job.spec).keepLocal !== undefined)) {
         report.error('targets', '--stream-upload and --keep-local need at least one --upload URL', PLUGIN_NAME);
       }
     });
@@ -122,5 +124,3 @@ async function openTargets(exporter: Exporter, plan: RemotePlan, job: Job): Prom
     throw error;
   }
 }
-
-export type { StoreRemoteOptions };

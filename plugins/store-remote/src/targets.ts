@@ -1,20 +1,7 @@
 // Which targets a job stores to, and how: the config's targets, replaced by `--upload` URLs when
 // given; streamed while downloading, or uploaded after the local export.
-import { ConfigError, parseTargetUrl, redactUrl, t } from '@hyperexport/core';
-import type { Job } from '@hyperexport/core';
-
-export const targetSchema = t.isOneOf([t.isString(), t.isObject({ url: t.isString(), options: t.isOptional(t.isRecord(t.isUnknown())) })]);
-
-export const storeRemoteOptions = t.isObject({
-  /** Where every export also goes: URLs, or `{ url, options }` with backend options for that target. */
-  targets: t.isOptional(t.isArray(targetSchema)),
-  /** Stream to the targets while downloading, with no local copy (default: upload after). */
-  stream: t.isOptional(t.isBoolean()),
-  /** Keep the local copy after an upload-after (default true). */
-  keepLocal: t.isOptional(t.isBoolean()),
-});
-
-export type StoreRemoteOptions = t.InferType<typeof storeRemoteOptions>;
+import { parseTargetUrl, redactUrl } from '@hyperexport/core';
+import type { TargetSetting } from './store-remote-settings.ts';
 
 export interface Target {
   readonly url: string;
@@ -28,27 +15,27 @@ export interface RemotePlan {
   readonly keepLocal: boolean;
 }
 
+/** The job's values of the plugin's settings, and the config's (used where the job gives an empty list). */
+export interface PlanSettings {
+  readonly targets?: readonly TargetSetting[] | undefined;
+  readonly streamUpload?: boolean | undefined;
+  readonly keepLocal?: boolean | undefined;
+}
+
 /**
- * The job's targets and mode; flags (spec.extra) override the config. `localOutput` is the folder
- * the export is written to locally (`--output`, or store-local's `directory`), if any: without
- * one there is nothing to upload after, so the export streams.
+ * The job's targets and mode; the job's settings (flags, a profile) override the config's.
+ * `localOutput` is the folder the export is written to locally (`--output`, or store-local's
+ * `directory`), if any: without one there is nothing to upload after, so the export streams.
  */
-export function remotePlan(job: Pick<Job, 'spec'>, options: StoreRemoteOptions, localOutput: string | undefined): RemotePlan {
-  const extra = job.spec.extra;
-  const fromFlags = extra.targets;
-  if (fromFlags !== undefined && !(Array.isArray(fromFlags) && fromFlags.every((item) => typeof item === 'string'))) {
-    throw new ConfigError('targets must be a list of URLs', { hint: 'e.g. --upload s3://bucket/prefix (repeatable)' });
-  }
+export function remotePlan(job: PlanSettings, configured: PlanSettings, localOutput: string | undefined): RemotePlan {
   // An empty list (the cloud-backup profile before it is given targets) does not hide the config's.
-  const targets: Target[] =
-    fromFlags !== undefined && (fromFlags as string[]).length > 0
-      ? (fromFlags as string[]).map((url) => ({ url, options: {} }))
-      : (options.targets ?? []).map((target) =>
-          typeof target === 'string' ? { url: target, options: {} } : { url: target.url, options: target.options ?? {} },
-        );
+  const chosen = job.targets !== undefined && job.targets.length > 0 ? job.targets : (configured.targets ?? []);
+  const targets: Target[] = chosen.map((target) =>
+    typeof target === 'string' ? { url: target, options: {} } : { url: target.url, options: target.options ?? {} },
+  );
   const noLocalOutput = localOutput === undefined;
-  const stream = typeof extra.streamUpload === 'boolean' ? extra.streamUpload : (options.stream ?? noLocalOutput);
-  const keepLocal = typeof extra.keepLocal === 'boolean' ? extra.keepLocal : (options.keepLocal ?? true);
+  const stream = job.streamUpload ?? noLocalOutput;
+  const keepLocal = job.keepLocal ?? true;
   return { targets, stream: stream || noLocalOutput, keepLocal };
 }
 
