@@ -5,7 +5,7 @@ import type { CliSurface } from './cli-surface.ts';
 
 /** Lines to print after clipanion's own message, or '' when the error is not an unknown flag. */
 export function unknownFlagHint(error: unknown, surface: CliSurface): string {
-  const match = /Unsupported option name \("([^"]+)"\)/.exec(error instanceof Error ? error.message : '');
+  const match = /unsupported option name \("([^"]+)"\)/i.exec(error instanceof Error ? error.message : '');
   if (!match) return '';
   const flag = match[1]!;
   if (surface.configError !== undefined) {

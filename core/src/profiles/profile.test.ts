@@ -54,7 +54,7 @@ describe('checkProfile', () => {
     expect(checkWith({ format: 'ova', compress: 'zstd' })).toEqual({
       ok: false,
       problems: [
-        '"compress" is not a profile field (known fields: description, format, parallel, overwrite, output, name, tags); no configured plugin declares it',
+        '"compress" is not a known profile field (got "zstd"); remove it or check its spelling (known: description, format, parallel, overwrite, output, name, tags); no loaded plugin declares it',
       ],
     });
     expect(checkWith({ compress: 'zstd', format: 'ova' }, undefined, { undeclared: 'keep' })).toEqual({
@@ -94,10 +94,10 @@ describe('checkProfile', () => {
   it("checks each plugin setting with the plugin's schema, element by element for a list", () => {
     expect(checkProfile({ compress: 'zstd' }).ok).toBe(true);
     expect(checkProfile({ compress: 'gzip:9' }).ok).toBe(true);
-    expect(problemsOf({ compress: 'gzip 9' })).toEqual([expect.stringMatching(/^compress: Expected to match the pattern .* \(got "gzip 9"\)/)]);
+    expect(problemsOf({ compress: 'gzip 9' })).toEqual([expect.stringMatching(/^"compress": Expected to match the pattern .* \(got "gzip 9"\)/)]);
     expect(problemsOf({ targets: ['/backups', 's3://b/p', 'C:\\backups'] })).toEqual([
-      expect.stringMatching(/^targets\[0\]: Expected to match the pattern .*"\/backups"/),
-      expect.stringMatching(/^targets\[2\]: /),
+      expect.stringMatching(/^"targets\[0\]": Expected to match the pattern .*"\/backups"/),
+      expect.stringMatching(/^"targets\[2\]": /),
     ]);
   });
 

@@ -84,18 +84,21 @@ export function checkProfile(value: unknown, schema: ProfileSchema = CORE_PROFIL
   for (const [key, field] of Object.entries(renamed.values)) {
     if (field === undefined) continue;
     if (key === 'description') {
-      if (typeof field !== 'string') problems.push(`description: Expected a string (got ${JSON.stringify(field)})`);
+      if (typeof field !== 'string') problems.push(`"description": Expected a string (got ${JSON.stringify(field)})`);
       continue;
     }
     const declaration = schema.settings.get(key);
     if (!declaration) {
       if (options.undeclared === 'keep') undeclared.push(key);
-      else problems.push(`"${key}" is not a profile field (known fields: ${schema.fields.join(', ')}); no configured plugin declares it`);
+      else
+        problems.push(
+          `"${key}" is not a known profile field (got ${JSON.stringify(field)}); remove it or check its spelling (known: ${schema.fields.join(', ')}); no loaded plugin declares it`,
+        );
       continue;
     }
     const checked = checkAgainstSchema(declaration, field);
-    // `"[1]": Expected a string` for an element of a list reads `targets[1]: Expected a string`.
-    if (!checked.ok) problems.push(...checked.details.map((detail) => detail.replace(/^"(\[\d+\])":/, '$1:')).map((detail) => `${key}${detail.startsWith('[') ? '' : ': '}${detail}`));
+    // The schema's `"[1]": Expected a string` for an element of a list reads `"targets[1]": Expected a string`.
+    if (!checked.ok) problems.push(...checked.details.map((detail) => (/^"\[/.test(detail) ? `"${key}${detail.slice(1)}` : `"${key}": ${detail}`)));
   }
   if (problems.length > 0) return { ok: false, problems };
   const profile = normalizeProfile(renamed.values as ExportProfile, schema);

@@ -4,6 +4,7 @@
 import type * as t from 'typanion';
 import { ConfigError } from '../errors.ts';
 import { formatTypanionError } from '../schema-errors.ts';
+import { parserErrorOf } from './define-settings.ts';
 import type { SettingDeclaration } from './setting-declaration.ts';
 import { describeOrigin } from './setting-origin.ts';
 import type { SettingOrigin } from './setting-origin.ts';
@@ -20,10 +21,12 @@ export interface CheckOptions {
 export function checkSettingValue<T>(name: string, declaration: SettingDeclaration<T>, value: unknown, origin: SettingOrigin, options: CheckOptions = {}): T {
   const problem = settingValueProblem(name, declaration, value, origin, options);
   if (problem.ok) return problem.value;
-  throw new ConfigError(problem.message, { hint: `see \`hyperexport export --help\` for what ${name} takes` });
+  // A program's own value (runJob): the plugin's parser's error, as the plugin would have thrown it.
+  if (origin.channel === 'job' && problem.cause instanceof ConfigError) throw problem.cause;
+  throw new ConfigError(problem.message, { hint: problem.hint });
 }
 
-export type SettingValueCheck<T> = { ok: true; value: T } | { ok: false; message: string };
+export type SettingValueCheck<T> = { ok: true; value: T } | { ok: false; message: string; hint: string; cause?: Error | undefined };
 
 /** Like checkSettingValue, returning the problem instead of throwing, to list every problem at once. */
 export function settingValueProblem<T>(
@@ -35,7 +38,9 @@ export function settingValueProblem<T>(
 ): SettingValueCheck<T> {
   const checked = checkAgainstSchema(declaration, value, options);
   if (checked.ok) return checked;
-  return { ok: false, message: `setting "${name}" from ${describeOrigin(origin)}: ${checked.details.join('; ')}` };
+  const cause = parserErrorOf(declaration.schema, value);
+  const hint = (cause as { hint?: string } | undefined)?.hint ?? `see \`hyperexport export --help\` for what ${name} takes`;
+  return { ok: false, message: `setting "${name}" from ${describeOrigin(origin)}: ${checked.details.join('; ')}`, hint, cause };
 }
 
 /**

@@ -34,13 +34,15 @@ export function defineSettings<const S extends SettingsDeclarations>(settings: S
  * problem: `isParsedBy(parseCompressSpec)` makes `--compress lz4` fail with "bad compression
  * "lz4": unknown algorithm" in every channel, before anything connects.
  */
+const PARSER = Symbol('hyperexport.setting-parser');
+
 export function isParsedBy(parse: (value: unknown) => unknown): t.StrictValidator<unknown, string>;
 export function isParsedBy<T>(parse: (value: unknown) => unknown, base: t.StrictValidator<unknown, T>): t.StrictValidator<unknown, T>;
 export function isParsedBy<T>(
   parse: (value: unknown) => unknown,
   base: t.StrictValidator<unknown, T> = t.isString() as unknown as t.StrictValidator<unknown, T>,
 ): t.StrictValidator<unknown, T> {
-  return t.makeValidator<unknown, T>({
+  const validator = t.makeValidator<unknown, T>({
     test: (value, state): value is T => {
       if (!base(value, state)) return false;
       try {
@@ -52,4 +54,18 @@ export function isParsedBy<T>(
       }
     },
   });
+  // The parser's own error (with its hint) is what a message about a bad value should carry.
+  return Object.assign(validator, { [PARSER]: parse });
+}
+
+/** The error the parser of an isParsedBy schema throws for `value`, or undefined. */
+export function parserErrorOf(schema: unknown, value: unknown): Error | undefined {
+  const parse = (schema as { [PARSER]?: (value: unknown) => unknown })[PARSER];
+  if (!parse) return undefined;
+  try {
+    parse(value);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error : undefined;
+  }
 }

@@ -45,7 +45,7 @@ export function resolveSettingLayers(
   const values: Record<string, unknown> = {};
   const origins: Record<string, SettingOrigin> = {};
   const undeclared: UndeclaredSetting[] = [];
-  const problems: string[] = [];
+  const problems: Array<{ message: string; hint: string }> = [];
   for (const layer of layers) {
     for (const [name, raw] of Object.entries(layer.values)) {
       if (raw === undefined) continue;
@@ -58,7 +58,7 @@ export function resolveSettingLayers(
       // Lower layers are checked too: a bad value in a profile is a mistake even when a flag overrides it.
       const checked = settingValueProblem(name, declaration, raw, origin, { coerce: layer.coerce });
       if (!checked.ok) {
-        problems.push(checked.message);
+        problems.push(checked);
         continue;
       }
       if (name in values) continue;
@@ -66,7 +66,7 @@ export function resolveSettingLayers(
       origins[name] = origin;
     }
   }
-  if (problems.length === 1) throw new ConfigError(problems[0]!);
-  if (problems.length > 1) throw new ConfigError(`${problems.length} settings have bad values`, { problems });
+  if (problems.length === 1) throw new ConfigError(problems[0]!.message, { hint: problems[0]!.hint });
+  if (problems.length > 1) throw new ConfigError(`${problems.length} settings have bad values`, { problems: problems.map((problem) => problem.message) });
   return { values, origins, undeclared };
 }
