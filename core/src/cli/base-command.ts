@@ -84,7 +84,11 @@ export abstract class BaseCommand extends Command<HyperExportContext> {
   protected async createExporter(loaded: LoadedConfig, bus?: EventBus): Promise<Exporter> {
     const surface = this.surface;
     const builtins =
-      surface?.loaded === loaded ? surface.plugins.slice(loaded.plugins.length) : loaded.builtins ? await loadBuiltinPlugins(this.context.defaultPlugins, loaded.plugins) : [];
+      surface?.loaded === loaded
+        ? surface.plugins.slice(loaded.plugins.length)
+        : loaded.builtins
+          ? await loadBuiltinPlugins(this.context.defaultPlugins, loaded.plugins)
+          : [];
     try {
       return await Exporter.create([...loaded.plugins, ...builtins], bus ? { bus } : {});
     } catch (error) {

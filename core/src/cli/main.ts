@@ -35,7 +35,9 @@ export interface MainOptions {
  * The CLI with the commands and flags of the plugins `surface` loaded (see cli-surface.ts); by
  * default, of the config found from the working directory with the default plugins.
  */
-export async function createCli(options: Pick<MainOptions, 'defaultPlugins' | 'version'> & { colors?: boolean; surface?: CliSurface }): Promise<HyperExportCli> {
+export async function createCli(
+  options: Pick<MainOptions, 'defaultPlugins' | 'version'> & { colors?: boolean; surface?: CliSurface },
+): Promise<HyperExportCli> {
   const surface = options.surface ?? (await loadCliSurface([], process.cwd(), options.defaultPlugins));
   const cli = new HyperExportCli({
     binaryName: 'hyperexport',
