@@ -276,7 +276,14 @@ const renamingTransform = definePlugin({
   version: '0.0.0',
   setup(exporter) {
     exporter.hooks.transform.tap('test-fake-compress', (plan) => {
-      plan.stages.push({ name: 'fake-gzip', stage: Stage.COMPRESS, rename: (name) => `${name}.gz`, create: () => new PassThrough() });
+      plan.stages.push({
+        name: 'fake-gzip',
+        stage: Stage.COMPRESS,
+        effect: 'changes-bytes',
+        artifacts: ['disk', 'package'],
+        rename: (name) => `${name}.gz`,
+        create: () => new PassThrough(),
+      });
       return plan;
     });
   },

@@ -200,7 +200,8 @@ export default definePlugin({
       plan.stages.push({
         name: 'xor',
         stage: Stage.COMPRESS,
-        appliesTo: (artifact) => artifact.kind === 'disk',
+        effect: 'changes-bytes',
+        artifacts: ['disk'],
         create: () => new Transform({ transform: (chunk, _encoding, callback) => callback(null, Buffer.from(chunk.map((byte) => byte ^ 0x5a))) }),
       });
       return plan;

@@ -117,7 +117,8 @@ function dropsLastByteStage(first: boolean): PluginInstance {
         plan.stages.push({
           name: 'buggy',
           stage: first ? Stage.COMPRESS : Stage.COMPRESS + 1,
-          appliesTo: (artifact) => artifact.kind === 'package' || artifact.kind === 'disk',
+          effect: 'changes-bytes',
+          artifacts: ['package', 'disk'],
           rename: (name) => `${name}.bug`,
           create: () => dropsLastByte(),
           reverse: async () => new PassThrough(),
@@ -140,7 +141,8 @@ const withoutReverse = definePlugin({
       plan.stages.push({
         name: 'one-way',
         stage: Stage.ENCRYPT + 1,
-        appliesTo: (artifact) => artifact.kind !== 'manifest',
+        effect: 'changes-bytes',
+        artifacts: ['disk', 'descriptor', 'package'],
         rename: (name) => `${name}.ow`,
         create: () => CODECS.gzip.compress(1, 1),
       });

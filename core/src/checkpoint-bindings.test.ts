@@ -26,6 +26,8 @@ function lockStage(secret: string, explain = true): TransformStage {
   return {
     name: 'lock',
     stage: Stage.ENCRYPT,
+    effect: 'changes-bytes',
+    artifacts: ['disk'],
     create: () => new PassThrough(),
     checkpointBinding: async (recorded) => ({
       value: secret,

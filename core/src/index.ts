@@ -76,3 +76,4 @@ export type { ExportBindingsOptions } from './restore/file-bindings.ts';
 export { listExportRecords, readExportRecord, deleteExport } from './storage/export-records.ts';
 export type { FoundExport } from './storage/export-records.ts';
 export { updatePublishedRecord } from './published-record.ts';
+export { artifactsSeenIn, checkPlanForFormat, checkStageDeclaration, createTransformPlan, stageSees, STAGE_ARTIFACT_KINDS } from './stage-declarations.ts';

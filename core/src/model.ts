@@ -202,9 +202,26 @@ export interface JobKey {
 /** The stream stages a transform plugin can add, ordered by `stage` (see Stage). */
 export interface TransformStage {
   readonly name: string;
-  /** Position in the chain; lower runs first. Use the `Stage` constants. */
+  /**
+   * Position in the chain; lower runs first. Use the `Stage` constants: below
+   * BYTE_CHANGING_STAGES_FROM only pacing stages, from it on byte-changing ones (see Stage).
+   */
   readonly stage: number;
-  /** Whether this stage applies to the artifact; default: every artifact. */
+  /**
+   * What the stage does to the bytes: `'paces'` (passes every byte on unchanged, at a pace; a
+   * position below BYTE_CHANGING_STAGES_FROM) or `'changes-bytes'` (compresses, encrypts; a position
+   * of BYTE_CHANGING_STAGES_FROM or later). Checked when the stage is added to the plan.
+   */
+  readonly effect: 'paces' | 'changes-bytes';
+  /**
+   * The artifacts the stage sees. An OVF export passes its `disk`s, `descriptor` and `manifest`
+   * through the stages, each on its own; an OVA export passes only its `package`: the disks inside
+   * it never pass through a byte-changing stage on their own (pacing stages also see them as they
+   * are read for the package). So a stage of only `['disk']` changes nothing in an OVA, and the
+   * core refuses that export before it starts (a usage error naming the stage).
+   */
+  readonly artifacts: readonly StageArtifactKind[];
+  /** Narrows the declared `artifacts` further (e.g. by name); default: every artifact of those kinds. */
   appliesTo?(artifact: Artifact): boolean;
   /** The new stored name of an artifact this stage applies to (e.g. add `.zst`). */
   rename?(name: string): string;
@@ -265,13 +282,33 @@ export interface TransformedFile {
   readonly reverse?: ((signal: AbortSignal) => Promise<Duplex[]>) | undefined;
 }
 
-/** Ordered stage positions, in the way webpack numbers its processAssets stages. */
+/**
+ * Positions of transform stages (TransformStage.stage), lower first, in the way webpack numbers
+ * its processAssets stages. The positions form two bands with different contracts, checked when
+ * a stage is added to the plan (a stage in the wrong band is a ConfigError naming it):
+ *
+ * - The pacing band, below BYTE_CHANGING_STAGES_FROM (200): stages that pass every byte on
+ *   unchanged, at a pace (a bandwidth cap), `effect: 'paces'`. The core also puts them in front
+ *   of reads that store nothing (the first pass over an OVA's disks) and of transfers after the
+ *   export (PublishedExport.pace), and leaves them out of the checkpoint and the record.
+ * - The byte-changing band, BYTE_CHANGING_STAGES_FROM and later: stages that change bytes
+ *   (compress, encrypt), `effect: 'changes-bytes'`. Each needs its way back (a ReverseStage),
+ *   is listed in the record and bound into the checkpoint.
+ */
 export const Stage = Object.freeze({
+  /** Pacing: a bandwidth cap (bandwidth). */
   THROTTLE: 100,
+  /** The first byte-changing position: compression (compress), before encryption, as encrypted bytes do not compress. */
   COMPRESS: 200,
+  /** Encryption (encrypt-aes, encrypt-pgp), after compression. */
   ENCRYPT: 300,
-  CHECKSUM: 400,
 });
+
+/** Where the byte-changing band begins: a stage below it may only pace (see Stage). */
+export const BYTE_CHANGING_STAGES_FROM = Stage.COMPRESS;
+
+/** The kinds of artifact a stage can see: every kind but the record, which no stage sees. */
+export type StageArtifactKind = Exclude<ArtifactKind, 'record'>;
 
 /** The transform plan that the transform waterfall hook passes from plugin to plugin. */
 export interface TransformPlan {

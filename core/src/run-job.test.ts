@@ -26,7 +26,8 @@ function markerStage(name: string, stage: number, ovfCompression?: string, rever
         plan.stages.push({
           name,
           stage,
-          appliesTo: (artifact) => artifact.kind === 'disk',
+          effect: 'changes-bytes',
+          artifacts: ['disk'],
           rename: (file) => `${file}.${name}`,
           ovfCompression,
           create: () =>
@@ -96,7 +97,7 @@ describe('runJob', () => {
     const result = await runJob(exporter, spec());
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('succeeded');
-    expect(calls).toEqual(['validate', 'snapshot', 'download', 'transform', 'store', 'postValidate', 'snapshotCleanup', 'notify', 'retain', 'jobEnd']);
+    expect(calls).toEqual(['validate', 'transform', 'snapshot', 'download', 'store', 'postValidate', 'snapshotCleanup', 'notify', 'retain', 'jobEnd']);
     expect(source.state.completed).toBe(1);
     expect(sink.state.committed).toBe(true);
   });
@@ -270,6 +271,8 @@ describe('runJob', () => {
           plan.stages.push({
             name: 'fail',
             stage: Stage.COMPRESS,
+            effect: 'changes-bytes',
+            artifacts: ['disk'],
             appliesTo: (artifact) => artifact.name === 'disk1.vmdk',
             create: () => {
               let seen = 0;

@@ -1,4 +1,4 @@
-// The run loop of one job: validate → snapshot → download → transform → store → write →
+// The run loop of one job: validate → transform → snapshot → download → store → write →
 // post-validate → commit → notify → retain. Cleanup (snapshot removal, lease abort, removal of
 // staged files) always runs; one failure aborts the job's signal so every stream stops.
 import { basename } from 'node:path';
@@ -25,6 +25,7 @@ import type {
 import { expandNameTemplate } from './name-template.ts';
 import { redactCredentialsDeep } from './redact-credentials.ts';
 import { checkSettings } from './settings-check.ts';
+import { checkPlanForFormat, createTransformPlan } from './stage-declarations.ts';
 import { withExportEstimate } from './fs/disk-full.ts';
 import { parseTargetUrl, redactUrl } from './storage/storage-registry.ts';
 import { byteStageNames, expectedSourceBytes, openExportCheckpoint, pacingStreams, writeExport, writeExportRecord } from './write-export.ts';
@@ -74,6 +75,11 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       for (const issue of report.issues) if (issue.level === 'warning') job.warn(issue.message, issue.plugin);
       throwIfInvalid(report, 'pre-export checks failed');
     });
+    // The stages are known before any snapshot is taken or byte read: one that breaks its
+    // contract, or that sees nothing in the chosen format, stops the job here (a usage error).
+    const plan = await stage('transform', () => hooks.transform.promise(createTransformPlan(), job));
+    checkPlanForFormat(plan, spec.format);
+    const orderedPlan: TransformPlan = { stages: [...plan.stages].sort((a, b) => a.stage - b.stage) };
     snapshot = await stage('snapshot', () => hooks.snapshot.promise(job));
     source = await stage('download', () => hooks.download.promise(job, { snapshot }));
     if (!source) {
@@ -83,8 +89,6 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
       });
     }
     const opened = source;
-    const plan = await stage('transform', () => hooks.transform.promise({ stages: [] }, job));
-    const orderedPlan: TransformPlan = { stages: [...plan.stages].sort((a, b) => a.stage - b.stage) };
     const targets = new StoreTargets();
     await stage('store', () => hooks.store.promise(targets, job));
     sinks = targets.sinks;

@@ -27,7 +27,8 @@ import type {
   TransformPlan,
   TransformStage,
 } from './model.ts';
-import { Stage, exportRecordName } from './model.ts';
+import { exportRecordName } from './model.ts';
+import { stageSees } from './stage-declarations.ts';
 import { rewriteFileReferences } from './ovf/file-references.ts';
 import type { FileReferenceChange } from './ovf/file-references.ts';
 import { createOvaStream, ovaSize } from './ovf/ova-writer.ts';
@@ -216,10 +217,10 @@ function describeStoredFiles(context: Context, descriptor: string, disks: readon
   return changes.size === 0 ? descriptor : rewriteFileReferences(descriptor, changes);
 }
 
-/** The stages that apply to an artifact, in plan order; the record is never transformed. */
+/** The stages that see an artifact (their declared `artifacts`, narrowed by `appliesTo`), in plan order; the record is never transformed. */
 function stagesFor(plan: TransformPlan, artifact: Artifact): TransformStage[] {
   if (artifact.kind === 'record') return [];
-  return plan.stages.filter((stage) => stage.appliesTo?.(artifact) ?? true);
+  return plan.stages.filter((stage) => stageSees(stage, artifact.kind) && (stage.appliesTo?.(artifact) ?? true));
 }
 
 function storedName(stages: readonly TransformStage[], name: string): string {
@@ -282,9 +283,9 @@ async function digestSourceFile(context: Context, file: SourceFile): Promise<Fil
   return { name: file.name, size: meter.bytes, sha256: meter.sha256 };
 }
 
-/** Stages below COMPRESS (a bandwidth cap) pace the bytes without changing them. */
+/** Pacing stages (a bandwidth cap) pass the bytes on unchanged; the plan's check keeps them below BYTE_CHANGING_STAGES_FROM. */
 function pacesOnly(stage: TransformStage): boolean {
-  return stage.stage < Stage.COMPRESS;
+  return stage.effect === 'paces';
 }
 
 /**

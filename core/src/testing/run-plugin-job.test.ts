@@ -44,7 +44,8 @@ const shiftPlugin = definePlugin({
       plan.stages.push({
         name: 'shift',
         stage: Stage.ENCRYPT,
-        appliesTo: (artifact) => artifact.kind === 'disk',
+        effect: 'changes-bytes',
+        artifacts: ['disk'],
         rename: (name) => `${name}.shift`,
         create: () => shift(mask, 1),
         reverse: () => Promise.resolve(shift(mask, -1)),

@@ -50,6 +50,9 @@ export function throttleStage(limits: ThrottleLimits, clock: Clock = systemClock
   return {
     name: 'bwlimit',
     stage: Stage.THROTTLE,
+    // Paces every byte the job moves: each file of an OVF folder, an OVA's disks as they are read and its package.
+    effect: 'paces',
+    artifacts: ['disk', 'descriptor', 'manifest', 'package'],
     create: (_artifact, signal) => {
       const own = limits.perStream ? new BandwidthLimiter(limits.perStream, clock) : undefined;
       return new ThrottleStream(

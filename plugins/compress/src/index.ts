@@ -2,7 +2,7 @@
 // as a streaming transform stage. Nothing happens unless the config's options or `--compress`
 // (a profile's `compress`) ask for it.
 import { ConfigError, Stage, definePlugin, t } from '@hyperexport/core';
-import type { Artifact, Job, TransformStage } from '@hyperexport/core';
+import type { Job, StageArtifactKind, TransformStage } from '@hyperexport/core';
 import { CODECS } from './codecs.ts';
 import { LEVELS, resolveCompression } from './compression-spec.ts';
 import type { CompressOptions, Compression } from './compression-spec.ts';
@@ -23,14 +23,15 @@ export { createZstdCompressStream, createZstdDecompressStream, preferredZstdBack
 export type { ZstdBackend } from './zstd-streams.ts';
 
 /** Disks and whole OVAs; the descriptor and manifest stay readable, the record is never touched. */
-const COMPRESSED_KINDS: ReadonlySet<Artifact['kind']> = new Set(['disk', 'package']);
+const COMPRESSED_KINDS: readonly StageArtifactKind[] = ['disk', 'package'];
 
 export function compressionStage(compression: Compression): TransformStage {
   const codec = CODECS[compression.algorithm];
   return {
     name: compression.algorithm,
     stage: Stage.COMPRESS,
-    appliesTo: (artifact) => COMPRESSED_KINDS.has(artifact.kind),
+    effect: 'changes-bytes',
+    artifacts: COMPRESSED_KINDS,
     rename: (name) => `${name}${codec.suffix}`,
     ovfCompression: codec.ovfCompression,
     create: () => codec.compress(compression.level, compression.threads),

@@ -3,8 +3,8 @@
 // stream stage: it runs in the `published` hook on the committed local copy, and checks early
 // (validate, transform, store) that the job can be converted, so a job that cannot fails before
 // any data moves.
-import { ConfigError, definePlugin, ExportError, exportBaseName, t, updatePublishedRecord } from '@hyperexport/core';
-import type { Artifact, Job, PublishedExport, TransformStage } from '@hyperexport/core';
+import { ConfigError, definePlugin, ExportError, exportBaseName, stageSees, t, updatePublishedRecord } from '@hyperexport/core';
+import type { Job, PublishedExport, StageArtifactKind, TransformStage } from '@hyperexport/core';
 import { rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { convertedFolderName, convertExport, PLUGIN_NAME } from './convert-export.ts';
@@ -89,9 +89,10 @@ export default definePlugin<ConvertQemuOptions, typeof CONVERT_QEMU_SETTINGS>({
     // or encryption, makes them unreadable for qemu-img: refuse before the export is written.
     exporter.hooks.transform.tap({ name: PLUGIN_NAME, stage: 1000 }, (plan, job) => {
       if (!settingsOf(job)) return plan;
-      // In an OVF folder the disks are artifacts of their own; in an OVA they are inside the package.
-      const disks: Artifact = job.spec.format === 'ova' ? { name: `${job.spec.name ?? 'export'}.ova`, kind: 'package' } : { name: 'disk.vmdk', kind: 'disk' };
-      const rewriting = plan.stages.filter((stage: TransformStage) => stage.rename && (stage.appliesTo?.(disks) ?? true));
+      // In an OVF folder the disks are artifacts of their own; in an OVA they are inside the
+      // package: a byte-changing stage that sees them there (its declared artifacts) rewrites them.
+      const disks: StageArtifactKind = job.spec.format === 'ova' ? 'package' : 'disk';
+      const rewriting = plan.stages.filter((stage: TransformStage) => stage.effect === 'changes-bytes' && stageSees(stage, disks));
       if (rewriting.length > 0) {
         throw new ExportError(
           `conversion needs uncompressed, unencrypted disks, but the export runs them through ${rewriting.map((stage) => stage.name).join(', ')}`,

@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { addAbortSignal } from 'node:stream';
 import { ExportError, Stage } from '@hyperexport/core';
-import type { Artifact, TransformStage } from '@hyperexport/core';
+import type { Artifact, StageArtifactKind, TransformStage } from '@hyperexport/core';
 import { keyCheckBinding } from './checkpoint-binding.ts';
 import type { Rederive } from './checkpoint-binding.ts';
 import { createDecryptStream } from './decrypt-stream.ts';
@@ -19,7 +19,7 @@ import type { MasterKey } from './keys.ts';
 /** The stage's name, as the export record lists it. */
 export const STAGE_NAME = 'aes-256-gcm';
 
-const ENCRYPTED_KINDS: ReadonlySet<Artifact['kind']> = new Set(['disk', 'package', 'descriptor']);
+const ENCRYPTED_KINDS: readonly StageArtifactKind[] = ['disk', 'package', 'descriptor'];
 
 export interface EncryptionStageOptions {
   /**
@@ -54,7 +54,8 @@ export function encryptionStage(master: MasterKey, options: EncryptionStageOptio
   return {
     name: STAGE_NAME,
     stage: Stage.ENCRYPT,
-    appliesTo: (artifact) => ENCRYPTED_KINDS.has(artifact.kind),
+    effect: 'changes-bytes',
+    artifacts: ENCRYPTED_KINDS,
     rename: (name) => `${name}${SUFFIX}`,
     create: (artifact) => createEncryptStream(master, { binding: bindingOf(artifact), chunkSize }),
     // The post-export read-back: the decrypt stream a restore uses, with the key this stage

@@ -1,7 +1,7 @@
 // The transform stage this plugin adds to a job's plan, and its way back for `hyperexport restore`.
 import { basename } from 'node:path';
 import { Stage } from '@hyperexport/core';
-import type { Artifact, RestoreKeys, ReverseStage, TransformStage } from '@hyperexport/core';
+import type { RestoreKeys, ReverseStage, StageArtifactKind, TransformStage } from '@hyperexport/core';
 import { pgpCheckpointBinding } from './checkpoint-binding.ts';
 import { createDecryptStream, loadPrivateKeyFiles } from './decrypt-stream.ts';
 import { createEncryptStream } from './encrypt-stream.ts';
@@ -13,14 +13,15 @@ export const STAGE_NAME = 'openpgp';
 export const PGP_SUFFIX = '.gpg';
 
 /** Disks, whole OVAs and descriptors; the manifest stays readable and the record is never touched. */
-const ENCRYPTED_KINDS: ReadonlySet<Artifact['kind']> = new Set(['disk', 'package', 'descriptor']);
+const ENCRYPTED_KINDS: readonly StageArtifactKind[] = ['disk', 'package', 'descriptor'];
 
 export function pgpEncryptStage(keys: PgpEncryptionKeys): TransformStage {
   const { passphrase } = keys;
   const stage: TransformStage = {
     name: STAGE_NAME,
     stage: Stage.ENCRYPT,
-    appliesTo: (artifact) => ENCRYPTED_KINDS.has(artifact.kind),
+    effect: 'changes-bytes',
+    artifacts: ENCRYPTED_KINDS,
     rename: (name) => `${name}${PGP_SUFFIX}`,
     create: (artifact, signal) => createEncryptStream(keys, { filename: stripSuffix(artifact.name), signal }),
     // Whom the export is encrypted to: a rerun with other recipients or another passphrase starts over.
