@@ -95,7 +95,7 @@ describe('transform stage contracts', () => {
     const { code, said, stages } = await exportWith(await xorConfig('xor-disks', 'Stage.COMPRESS', ['disk']), 'ova', out);
     expect(code, said).toBe(2);
     expect(said).toContain(
-      'transform stage "xor-disks" sees only disk artifacts, and an OVA export passes only its package (.ova), with the disks inside it, through its stages: it would change nothing',
+      'transform stage "xor-disks" sees only disk artifacts, and an OVA export passes only its package (.ova), with the disks inside it, through its stages: it would change nothing (added by the plugin xor-disks)',
     );
     expect(said).toContain('export with --format ovf, where it sees its artifacts');
     expect(stages).toEqual(['inspect', 'validate', 'transform']);

@@ -78,7 +78,7 @@ export async function runJob(exporter: Exporter, spec: JobSpec, options: RunOpti
     // The stages are known before any snapshot is taken or byte read: one that breaks its
     // contract, or that sees nothing in the chosen format, stops the job here (a usage error).
     const plan = await stage('transform', () => hooks.transform.promise(createTransformPlan(), job));
-    checkPlanForFormat(plan, spec.format);
+    checkPlanForFormat(plan, spec.format, (added) => exporter.pluginOfStage(added));
     const orderedPlan: TransformPlan = { stages: [...plan.stages].sort((a, b) => a.stage - b.stage) };
     snapshot = await stage('snapshot', () => hooks.snapshot.promise(job));
     source = await stage('download', () => hooks.download.promise(job, { snapshot }));

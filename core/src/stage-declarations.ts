@@ -95,17 +95,17 @@ export function createTransformPlan(): TransformPlan {
 
 /**
  * Every stage of the final plan checked again (a plugin may have replaced the list), then the
- * stages that would see nothing in the chosen format: a usage error listing each, before any
- * snapshot is taken or byte read.
+ * stages that would see nothing in the chosen format: a usage error listing each (with the plugin
+ * that added it, when `pluginOf` knows), before any snapshot is taken or byte read.
  */
-export function checkPlanForFormat(plan: TransformPlan, format: ExportFormat): void {
+export function checkPlanForFormat(plan: TransformPlan, format: ExportFormat, pluginOf: (stage: TransformStage) => string | undefined = () => undefined): void {
   for (const stage of plan.stages) checkStageDeclaration(stage);
   const blind = plan.stages.filter((stage) => artifactsSeenIn(stage, format).length === 0);
   if (blind.length === 0) return;
   const other: ExportFormat = format === 'ova' ? 'ovf' : 'ova';
   const problems = blind.map(
     (stage) =>
-      `transform stage "${stage.name}" sees only ${stage.artifacts.join(', ')} artifacts, and an ${format.toUpperCase()} export passes ${describePassing(format, stage.effect)} through its stages: it would ${stage.effect === 'paces' ? 'pace' : 'change'} nothing`,
+      `transform stage "${stage.name}" sees only ${stage.artifacts.join(', ')} artifacts, and an ${format.toUpperCase()} export passes ${describePassing(format, stage.effect)} through its stages: it would ${stage.effect === 'paces' ? 'pace' : 'change'} nothing${addedBy(pluginOf(stage))}`,
   );
   throw new ConfigError(problems.length === 1 ? problems[0]! : `${problems.length} transform stages would see nothing in an ${format.toUpperCase()} export`, {
     problems: problems.length === 1 ? [] : problems,
@@ -116,4 +116,8 @@ export function checkPlanForFormat(plan: TransformPlan, format: ExportFormat): v
 function describePassing(format: ExportFormat, effect: TransformStage['effect']): string {
   if (format === 'ovf') return 'its disks, descriptor and manifest';
   return effect === 'paces' ? 'the disks it reads and its package (.ova)' : 'only its package (.ova), with the disks inside it,';
+}
+
+function addedBy(plugin: string | undefined): string {
+  return plugin === undefined ? '' : ` (added by the plugin ${plugin})`;
 }
