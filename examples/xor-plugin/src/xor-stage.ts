@@ -15,7 +15,10 @@ export function xorStage(key: Buffer): TransformStage {
   return {
     name: STAGE_NAME,
     stage: Stage.ENCRYPT,
-    appliesTo: (artifact) => artifact.kind === 'disk',
+    // It changes bytes, so it sits in the byte-changing band; it sees the disks of an OVF folder
+    // only, so an OVA export with it is refused before it starts.
+    effect: 'changes-bytes',
+    artifacts: ['disk'],
     rename: (name) => `${name}${SUFFIX}`,
     create: () => xorStream(key),
     // validate's post-export check reads every stored file back through this.
