@@ -150,7 +150,7 @@ describe('export from vSphere', () => {
     const run = await exportVm(['--format', 'ovf', '--output', out, '--json'], sim.env, {
       signalAfter: { pattern: /"type":"file:progress"/, signal: 'SIGINT' },
     });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(130);
     expect(run.events.at(-1)).toMatchObject({ type: 'result', status: 'cancelled' });
     expect(await readdir(out)).toEqual([]);
     expect(await lastLease()).toMatchObject({ outcome: 'aborted' });
