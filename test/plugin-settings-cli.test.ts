@@ -73,6 +73,17 @@ describe("a plugin's flags exist only when the plugin is loaded", () => {
     await expect(readdir(join(work, 'out-unknown'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it("a plugin's commands come from its definition: `remote ls` exists only when store-remote is loaded", async () => {
+    const bare = await cli(['remote', 'ls', 'file:///nowhere', '--config', bareConfig]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/unknown command "remote"/);
+    const storeRemoteConfig = join(configDirectory, 'store-remote.config.json');
+    await writeFile(storeRemoteConfig, JSON.stringify({ builtins: false, plugins: ['@hyperexport/store-local', '@hyperexport/store-remote'] }));
+    const help = await cli(['remote', 'ls', '--help', '--config', storeRemoteConfig]);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/remote ls/);
+  });
+
   it('a config that cannot be loaded leaves help working with the core flags, and the command reports the error', async () => {
     const broken = join(configDirectory, 'broken.config.json');
     await writeFile(broken, '{ "plugins": [');

@@ -3,18 +3,7 @@
 import { isPluginFactory, isPluginInstance } from '../plugin.ts';
 import type { PluginInstance } from '../plugin.ts';
 import type { ReverseStage } from '../model.ts';
-import type { CommandClass } from 'clipanion';
-import type { DefaultPlugin, HyperExportContext } from './default-plugins.ts';
-
-/** CLI commands that default plugins contribute (their `commands` export), e.g. `vms`. */
-export async function loadBuiltinCommands(defaults: readonly DefaultPlugin[]): Promise<Array<CommandClass<HyperExportContext>>> {
-  const commands: Array<CommandClass<HyperExportContext>> = [];
-  for (const plugin of defaults) {
-    const module = await plugin.load();
-    if (Array.isArray(module.commands)) commands.push(...(module.commands as Array<CommandClass<HyperExportContext>>));
-  }
-  return commands;
-}
+import type { DefaultPlugin } from './default-plugins.ts';
 
 /** The reverse stages of every default plugin that exports some (the transforms). */
 export async function loadReverseStages(defaults: readonly DefaultPlugin[]): Promise<ReverseStage[]> {

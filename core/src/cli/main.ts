@@ -9,7 +9,6 @@ import { HelpTopicCommand } from './help-command.ts';
 import { CompletionCommand } from './completion-command.ts';
 export { manPageDate, renderMan, renderMarkdown } from './reference.ts';
 import { tolerateClosedOutput } from './closed-output.ts';
-import { loadBuiltinCommands } from './builtin-plugins.ts';
 import type { DefaultPlugin, HyperExportContext } from './default-plugins.ts';
 export type { DefaultPlugin, DefaultPluginModule, HyperExportContext } from './default-plugins.ts';
 import { loadCliSurface, withSurface } from './cli-surface.ts';
@@ -59,7 +58,8 @@ export async function createCli(
   cli.register(ProfilesInitCommand);
   cli.register(RestoreCommand);
   cli.register(DecryptCommand);
-  for (const command of await loadBuiltinCommands(options.defaultPlugins)) cli.register(command);
+  // The commands of the loaded plugins (configured and default), from their definitions.
+  for (const command of surface.commands) cli.register(command as never);
   return cli;
 }
 

@@ -29,8 +29,12 @@ export interface HistoryOptions {
   keep?: number;
 }
 
+/** `history`, `report`, `history clear`: registered when the plugin is loaded. */
+export const commands = [HistoryCommand, ReportCommand, ClearHistoryCommand];
+
 export default definePlugin<HistoryOptions>({
   name: PLUGIN_NAME,
+  commands,
   version: '0.1.0',
   description: 'records every export in a JSON Lines history (hyperexport history, hyperexport report)',
   provides: ['history'],
@@ -47,5 +51,3 @@ export default definePlugin<HistoryOptions>({
     });
   },
 });
-
-export const commands = [HistoryCommand, ReportCommand, ClearHistoryCommand];

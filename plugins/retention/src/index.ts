@@ -20,6 +20,7 @@ export { periodKey, isoWeek } from './periods.ts';
 
 export default definePlugin({
   name: PLUGIN_NAME,
+  commands,
   version: '0.1.0',
   description: 'rotates older exports: keep last N, within a duration, hourly/daily/weekly/monthly/yearly, tagged',
   options: retentionOptions,

@@ -31,6 +31,7 @@ export type { ManagedObjectRef, XmlNode } from './soap/xml.ts';
 
 export default definePlugin<VsphereOptions>({
   name: PLUGIN_NAME,
+  commands: [VmsCommand, VmInfoCommand],
   version: '0.1.0',
   description: 'exports VMs from vCenter/ESXi through NFC export leases (govc-style GOVC_* settings)',
   provides: ['source:vsphere'],

@@ -19,6 +19,7 @@ export { RemoteSink } from './remote-sink.ts';
 
 export default definePlugin<undefined, typeof STORE_REMOTE_SETTINGS>({
   name: PLUGIN_NAME,
+  commands,
   version: '0.1.0',
   description: 'stores exports at target URLs (s3://, azure://, gs://, sftp://, file://), streamed or uploaded after and verified',
   // Every option is a setting (flag, profile key, config option): see store-remote-settings.ts.
