@@ -86,8 +86,8 @@ export interface DownloadRequest {
 /** A request to list VMs: everything below `folder` (an inventory path). */
 export interface DiscoverRequest {
   readonly folder: string;
-  /** Connection settings from the command line (`spec.extra.connection`). */
-  readonly connection: Readonly<Record<string, unknown>>;
+  /** The settings of the batch (flags, profile, config): the source reads its own, e.g. how to connect. */
+  readonly spec: JobSpec;
   readonly signal: AbortSignal;
 }
 

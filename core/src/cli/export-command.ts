@@ -11,7 +11,6 @@ import { EventBus } from '../events.ts';
 import type { Exporter } from '../exporter.ts';
 import type { JobResult, JobSpec } from '../model.ts';
 import { checkJob, runJob } from '../run-job.ts';
-import { RemoteSourceCommand } from './remote-source-command.ts';
 import { printBatchSummary, printResult, printValidation } from './export-output.ts';
 import { resolveTargets } from './export-targets.ts';
 import type { ExportTarget, TargetProblem } from './export-targets.ts';
@@ -30,9 +29,9 @@ import { SettingsRegistry } from '../settings/settings-registry.ts';
 import type { DeclaredSetting } from '../settings/settings-registry.ts';
 import { addSettingOptions, flagOrigin, settingFlagValues } from './setting-options.ts';
 import { withPlaceholder } from './placeholders.ts';
-import { JSON_OUTPUT, jsonOption } from './base-command.ts';
+import { BaseCommand, JSON_OUTPUT, jsonOption } from './base-command.ts';
 
-export class ExportCommand extends RemoteSourceCommand {
+export class ExportCommand extends BaseCommand {
   static override paths = [['export']];
 
   static override usage = Command.Usage({
@@ -43,7 +42,7 @@ export class ExportCommand extends RemoteSourceCommand {
       \`export\` section of the config file.
 
       The source is a vSphere VM given with \`--vm\` (an inventory path or a name; the connection
-      comes from GOVC_URL, GOVC_USERNAME and GOVC_PASSWORD or the connection flags), or a local VM
+      comes from GOVC_URL, GOVC_USERNAME and GOVC_PASSWORD or the flags of source-vsphere), or a local VM
       folder (a .vmx with its .vmdk files), an .ovf or an .ova given with \`--source\`.
 
       Several \`--vm\` flags, \`--batch FILE\` (one VM per line, # comments) or \`--folder PATH\`
@@ -142,7 +141,7 @@ export class ExportCommand extends RemoteSourceCommand {
         batch: this.batch,
         folder: this.folder,
         filter: this.filter,
-        connection: base.extra.connection as Record<string, unknown>,
+        spec: base,
         signal: cancel.signal,
       });
       if (targets.length === 0 && problems.length === 0) throw new ConfigError('the batch selects no VM (check --batch, --folder and --filter)');
@@ -182,7 +181,7 @@ export class ExportCommand extends RemoteSourceCommand {
       if ((JOB_SPEC_FIELDS as readonly string[]).includes(name)) spec[name] = value;
       else extra[name] = value;
     }
-    return buildJobSpec({ source, vm }, { ...spec, source: this.source, extra: { ...extra, connection: this.connectionFlags() } });
+    return buildJobSpec({ source, vm }, { ...spec, source: this.source, extra });
   }
 
   private async batchRun(

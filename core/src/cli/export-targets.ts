@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.ts';
 import type { Exporter } from '../exporter.ts';
+import type { JobSpec } from '../model.ts';
 
 export interface ExportTarget {
   /** What goes into the job spec: a vSphere path or name. */
@@ -45,7 +46,8 @@ export interface TargetOptions {
   batch?: string | undefined;
   folder?: string | undefined;
   filter?: string | undefined;
-  connection: Record<string, unknown>;
+  /** The batch's settings (flags, profile, config), for the plugin that lists the VMs. */
+  spec: JobSpec;
   signal: AbortSignal;
 }
 
@@ -58,7 +60,7 @@ export async function resolveTargets(exporter: Exporter, options: TargetOptions)
     problems.push(...batch.problems);
   }
   if (options.folder) {
-    const found = await exporter.hooks.discover.promise({ folder: options.folder, connection: options.connection, signal: options.signal });
+    const found = await exporter.hooks.discover.promise({ folder: options.folder, spec: options.spec, signal: options.signal });
     if (!found) throw new ConfigError('--folder needs a source that can list VMs (source-vsphere)');
     if (found.length === 0) problems.push({ origin: `--folder ${options.folder}`, message: 'no VM below this folder' });
     targets.push(...found.map((vm) => ({ vm: vm.path, origin: `--folder ${options.folder}` })));

@@ -146,7 +146,7 @@ export async function undoStages(
 }
 
 // As the CLI does: a setting no plugin reads would be silently ignored, so it is an error.
-const CORE_SETTINGS = new Set(['tags', 'connection']);
+const CORE_SETTINGS = new Set(['tags']);
 
 function refuseUnreadSettings(plugins: readonly PluginInstance[], settings: Readonly<Record<string, unknown>>): void {
   const read = new Set(plugins.flatMap(({ definition }) => Object.keys(definition.settings ?? {})));

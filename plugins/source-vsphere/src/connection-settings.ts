@@ -23,7 +23,7 @@ export interface VsphereOptions {
   datacenter?: string | undefined;
 }
 
-/** Flags from the command line (`spec.extra.connection`). */
+/** What the job or the command line sets (the declared settings of connection-declarations.ts). */
 export interface ConnectionFlags {
   url?: string | undefined;
   username?: string | undefined;

@@ -1,7 +1,9 @@
 // source-vsphere: exports a VM from vCenter or ESXi (`--vm PATH`) over the vim25 SOAP API and
 // an NFC export lease.
 import { ExportError, definePlugin, t } from '@hyperexport/core';
+import type { JobSpec } from '@hyperexport/core';
 import { connectVsphere } from './connect.ts';
+import { CONNECTION_SETTINGS } from './connection-declarations.ts';
 import { checkConnectionSettings } from './connection-settings.ts';
 import type { ConnectionFlags, VsphereOptions } from './connection-settings.ts';
 import { listVms } from './inventory.ts';
@@ -18,6 +20,9 @@ export type { VsphereOptions, ConnectionFlags } from './connection-settings.ts';
 import { VmInfoCommand } from './vm-info-command.ts';
 import { VmsCommand } from './vms-command.ts';
 
+export { CONNECTION_SETTINGS };
+export { VsphereCommand } from './vsphere-command.ts';
+
 export { VmsCommand, VmInfoCommand };
 export { VimFault } from './soap/faults.ts';
 export { vsphereSessionOf } from './session.ts';
@@ -29,33 +34,34 @@ export { retrieveObjectProperties } from './soap/property-collector.ts';
 export { el, moRef, text } from './soap/xml.ts';
 export type { ManagedObjectRef, XmlNode } from './soap/xml.ts';
 
-export default definePlugin<VsphereOptions>({
+export default definePlugin({
   name: PLUGIN_NAME,
   commands: [VmsCommand, VmInfoCommand],
   version: '0.1.0',
   description: 'exports VMs from vCenter/ESXi through NFC export leases (govc-style GOVC_* settings)',
   provides: ['source:vsphere'],
+  // url, username, passwordFile, insecure, thumbprint and datacenter are settings (flags of
+  // `export` and of the plugin's commands, and config options): see connection-declarations.ts.
+  settings: CONNECTION_SETTINGS,
   options: t.isObject({
-    url: t.isOptional(t.isString()),
-    username: t.isOptional(t.isString()),
-    passwordFile: t.isOptional(t.isString()),
     passwordEnv: t.isOptional(t.isString()),
-    insecure: t.isOptional(t.isBoolean()),
-    thumbprint: t.isOptional(t.isString()),
     caFile: t.isOptional(t.isString()),
-    datacenter: t.isOptional(t.isString()),
   }),
-  setup(exporter, options) {
-    const settings = options ?? {};
+  setup(exporter, options, connection) {
+    // The config's options (its own and its connection settings), below what a job sets.
+    const settings: VsphereOptions = { ...options, ...connection.configured };
+    // What the job sets (flags, a profile, the config's export section) counts as the flags do in
+    // resolveConnection's precedence (a user in --url beats GOVC_USERNAME...).
+    const flagsOf = (spec: Pick<JobSpec, 'extra'>): ConnectionFlags => connection.fromJob(spec);
     // The usage check: a malformed URL or thumbprint, or a password in --url, is a usage error
     // before anything connects. Skipped for a local --source (GOVC_* may be set for other work).
     exporter.hooks.checkSettings.tap(PLUGIN_NAME, (spec) => {
       if (spec.source !== undefined && spec.vm === undefined) return;
-      checkConnectionSettings(settings, (spec.extra.connection ?? {}) as ConnectionFlags, process.env);
+      checkConnectionSettings(settings, flagsOf(spec), process.env);
     });
     exporter.hooks.inspect.tapPromise(PLUGIN_NAME, async (job) => {
       if (!job.spec.vm) return undefined;
-      const { vm } = await openSession(job, settings);
+      const { vm } = await openSession(job, settings, flagsOf(job.spec));
       return {
         name: vm.name,
         path: vm.path,
@@ -67,7 +73,7 @@ export default definePlugin<VsphereOptions>({
     });
     exporter.hooks.download.tapPromise(PLUGIN_NAME, async (job, request) => {
       if (!job.spec.vm) return undefined;
-      const { client, vm } = await openSession(job, settings);
+      const { client, vm } = await openSession(job, settings, flagsOf(job.spec));
       job.info(
         `exporting ${vm.path ?? vm.name} (${vm.powerState}, ${vm.disks.length} disk${vm.disks.length === 1 ? '' : 's'}) from ${client.serviceContent.about.fullName || client.url.host}`,
         PLUGIN_NAME,
@@ -91,7 +97,7 @@ export default definePlugin<VsphereOptions>({
     });
     exporter.hooks.release.tapPromise(PLUGIN_NAME, (job) => closeSession(job));
     exporter.hooks.discover.tapPromise(PLUGIN_NAME, async (request) => {
-      const { client } = await connectVsphere(settings, request.connection as ConnectionFlags, request.signal);
+      const { client } = await connectVsphere(settings, flagsOf(request.spec), request.signal);
       try {
         const prefix = `${request.folder.replace(/\/+$/, '')}/`;
         return (await listVms(client, request.signal))

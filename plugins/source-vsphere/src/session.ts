@@ -16,11 +16,11 @@ export interface VsphereSession {
 const SESSION = 'vsphere:session';
 
 /** Opens (once per job) the session and finds the job's VM. */
-export function openSession(job: Job, options: VsphereOptions): Promise<VsphereSession> {
+export function openSession(job: Job, options: VsphereOptions, flags: ConnectionFlags): Promise<VsphereSession> {
   let session = job.state.get(SESSION) as Promise<VsphereSession> | undefined;
   if (!session) {
     session = (async () => {
-      const { client, datacenter } = await connectVsphere(options, (job.spec.extra.connection ?? {}) as ConnectionFlags, job.signal);
+      const { client, datacenter } = await connectVsphere(options, flags, job.signal);
       try {
         return { client, vm: await findVm(client, job.spec.vm!, datacenter, job.signal), datacenter };
       } catch (error) {

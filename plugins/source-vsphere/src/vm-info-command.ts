@@ -1,7 +1,7 @@
 // `hyperexport vm info --vm PATH`: what an administrator checks before an export.
-import { Command, ExitCode, Option, withPlaceholder, RemoteSourceCommand, formatBytes } from '@hyperexport/core';
+import { Command, ExitCode, Option, withPlaceholder, formatBytes } from '@hyperexport/core';
+import { VsphereCommand } from './vsphere-command.ts';
 import { connectVsphere, vsphereOptionsOf } from './connect.ts';
-import type { ConnectionFlags } from './connection-settings.ts';
 import { disksOf, findVm } from './inventory.ts';
 import { snapshotsOf } from './snapshot-tree.ts';
 import { retrieveObjectProperties } from './soap/property-collector.ts';
@@ -20,7 +20,7 @@ const PROPERTIES = [
   'config.template',
 ];
 
-export class VmInfoCommand extends RemoteSourceCommand {
+export class VmInfoCommand extends VsphereCommand {
   static override paths = [['vm', 'info']];
 
   static override usage = Command.Usage({
@@ -36,7 +36,7 @@ export class VmInfoCommand extends RemoteSourceCommand {
 
   async run(): Promise<number> {
     const loaded = await this.loadConfigFile('vm');
-    const { client, datacenter } = await connectVsphere(vsphereOptionsOf(loaded), this.connectionFlags() as ConnectionFlags);
+    const { client, datacenter } = await connectVsphere(vsphereOptionsOf(loaded), this.connectionFlags());
     try {
       const found = await findVm(client, this.vm, datacenter);
       const [content] = await retrieveObjectProperties(client, [found.ref], PROPERTIES);

@@ -1,10 +1,10 @@
 // `hyperexport vms`: the VMs a vCenter/ESXi holds, with power state, disks and sizes.
-import { Command, ExitCode, JSON_OUTPUT, RemoteSourceCommand, formatBytes, jsonOption } from '@hyperexport/core';
+import { Command, ExitCode, JSON_OUTPUT, formatBytes, jsonOption } from '@hyperexport/core';
+import { VsphereCommand } from './vsphere-command.ts';
 import { connectVsphere, vsphereOptionsOf } from './connect.ts';
-import type { ConnectionFlags } from './connection-settings.ts';
 import { listVms } from './inventory.ts';
 
-export class VmsCommand extends RemoteSourceCommand {
+export class VmsCommand extends VsphereCommand {
   static override paths = [['vms'], ['vms', 'list']];
 
   static override usage = Command.Usage({
@@ -20,7 +20,7 @@ export class VmsCommand extends RemoteSourceCommand {
 
   async run(): Promise<number> {
     const loaded = await this.loadConfigFile('vms');
-    const { client } = await connectVsphere(vsphereOptionsOf(loaded), this.connectionFlags() as ConnectionFlags);
+    const { client } = await connectVsphere(vsphereOptionsOf(loaded), this.connectionFlags());
     try {
       const vms = await listVms(client);
       if (this.json) {
