@@ -94,6 +94,15 @@ describe("a plugin's flags exist only when the plugin is loaded", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`error: cannot load the config ${broken}`);
   });
+
+  it("a plugin's command under a config that cannot be loaded reports the config error, not an unknown command", async () => {
+    const broken = join(configDirectory, 'broken-for-remote.config.json');
+    await writeFile(broken, '{ "plugins": [');
+    const run = await cli(['remote', 'ls', 'file:///nowhere', '--config', broken]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error: cannot load the config ${broken}`);
+    expect(run.stderr).toMatch(/its plugins' commands and flags are missing until it loads/);
+  });
 });
 
 describe('profile keys are the settings the loaded plugins declare', () => {

@@ -3,7 +3,7 @@ import { Builtins, Cli } from 'clipanion';
 import type { BaseContext } from 'clipanion';
 import { coreVersion } from '../core-version.ts';
 import { ExitCode } from '../errors.ts';
-import { BaseCommand } from './base-command.ts';
+import { BaseCommand, formatError } from './base-command.ts';
 import { HyperExportCli, wantsColors } from './hyperexport-cli.ts';
 import { HelpTopicCommand } from './help-command.ts';
 import { CompletionCommand } from './completion-command.ts';
@@ -75,6 +75,13 @@ export async function main(argv: string[], options: MainOptions): Promise<number
   try {
     command = cli.process(argv, full);
   } catch (error) {
+    // With a config that did not load, the command or flag may well be a plugin's: its error comes
+    // first, since it is what to fix.
+    if (surface.configError !== undefined) {
+      full.stderr.write(
+        `${formatError(surface.configError)}\nnote: the config could not be loaded, so its plugins' commands and flags are missing until it loads\n`,
+      );
+    }
     full.stderr.write(cli.error(error as Error));
     full.stderr.write(unknownFlagHint(error, surface));
     return ExitCode.USAGE;
