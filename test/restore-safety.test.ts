@@ -149,6 +149,8 @@ describe('restore refuses stages it cannot undo', () => {
   const restoreWith = (input: string, output: string) =>
     restoreExport(input, output, {
       stages: withoutZstd,
+      // compress is loaded (its declarations name its package) but its zstd stage is not installed.
+      plugins: [{ name: 'compress', package: '@hyperexport/compress', reverseStages: compressReverseStages }],
       keys: { passphrase: async () => 'unused', privateKeyFiles: [] },
       signal: new AbortController().signal,
     });

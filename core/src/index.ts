@@ -72,6 +72,7 @@ export { readPassphrase, readSecretFile, isReadableByOthers, passphraseFileOf, P
 export type { PassphraseSources } from './secrets/passphrase.ts';
 export { restoreExport, restoreFile } from './restore/restore-export.ts';
 export type { RestoreOptions, RestoredExport } from './restore/restore-export.ts';
+export type { StageDeclaringPlugin } from './restore/undone-stages.ts';
 export { ExportBindings } from './restore/file-bindings.ts';
 export type { ExportBindingsOptions } from './restore/file-bindings.ts';
 export { listExportRecords, readExportRecord, deleteExport } from './storage/export-records.ts';

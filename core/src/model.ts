@@ -389,8 +389,8 @@ export interface JobResult {
 
 /**
  * The way back of a transform stage, for `hyperexport restore`: recognises the stored names its
- * forward stage produced (by suffix) and undoes it as a stream. Transform packages export one
- * (or several) as their named export `reverseStages`.
+ * forward stage produced (by suffix) and undoes it as a stream. A plugin declares its own in
+ * `definePlugin({ reverseStages })`.
  */
 export interface ReverseStage {
   readonly name: string;

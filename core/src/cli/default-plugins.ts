@@ -5,11 +5,11 @@
 // bundler sees every import.
 import type { BaseContext } from 'clipanion';
 
-/** What a default plugin's package exports: the plugin, and optionally CLI commands and reverse stages. */
+/** What a default plugin's package exports: the plugin, whose definition declares what it provides (reverse stages among it). */
 export interface DefaultPluginModule {
   default?: unknown;
+  /** Still read by `plugins list` beside the definition's commands. */
   commands?: unknown;
-  reverseStages?: unknown;
 }
 
 export interface DefaultPlugin {

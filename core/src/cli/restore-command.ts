@@ -3,11 +3,12 @@
 // any machine with HyperExport, whatever config wrote it.
 import { Command, Option } from 'clipanion';
 import { ConfigError, ExitCode } from '../errors.ts';
-import type { RestoreKeys } from '../model.ts';
+import type { RestoreKeys, ReverseStage } from '../model.ts';
+import type { StageDeclaringPlugin } from '../restore/undone-stages.ts';
 import { restoreExport, restoreFile } from '../restore/restore-export.ts';
 import { readPassphrase } from '../secrets/passphrase.ts';
 import { BaseCommand, JSON_OUTPUT, jsonOption } from './base-command.ts';
-import { loadReverseStages } from './builtin-plugins.ts';
+import { loadDefaultPlugins } from './builtin-plugins.ts';
 import { runCancellable } from './cancellation.ts';
 import { formatBytes } from './format.ts';
 import { startRestoreProgress } from './restore-progress.ts';
@@ -39,16 +40,28 @@ abstract class ReverseCommand extends BaseCommand {
     };
   }
 
-  /** The reverse stages the config's plugins declare (outside plugins among them), then the default plugins'. */
-  protected async reverseStages() {
+  /**
+   * The loaded plugins, from their definitions: the config's (outside plugins among them), then
+   * every default plugin the config does not configure. The defaults count even with
+   * `builtins: false`, so an export restores whatever config wrote it.
+   */
+  protected async reversePlugins(): Promise<{ stages: ReverseStage[]; plugins: StageDeclaringPlugin[] }> {
     const loaded = await this.loadConfigFile(this.operation);
-    const configured = loaded.plugins.flatMap((plugin) => plugin.definition.reverseStages ?? []);
-    const stages = [...configured, ...(await loadReverseStages(this.context.defaultPlugins))];
+    const defaults = await loadDefaultPlugins(this.context.defaultPlugins, loaded.plugins);
+    const plugins: StageDeclaringPlugin[] = [
+      ...loaded.plugins.map(({ definition }) => ({ name: definition.name, reverseStages: definition.reverseStages ?? [] })),
+      ...defaults.map(({ instance: { definition }, package: packageName }) => ({
+        name: definition.name,
+        package: packageName,
+        reverseStages: definition.reverseStages ?? [],
+      })),
+    ];
+    const stages = plugins.flatMap((plugin) => plugin.reverseStages);
     if (stages.length === 0)
-      throw new ConfigError('no transform package is installed, so nothing can be undone', {
-        hint: 'install @hyperexport/compress, @hyperexport/encrypt-aes or @hyperexport/encrypt-pgp',
+      throw new ConfigError('no loaded plugin declares a reverse stage, so nothing can be undone', {
+        hint: 'list the plugin that wrote the export (e.g. @hyperexport/compress, @hyperexport/encrypt-aes, @hyperexport/encrypt-pgp) in the plugins of your hyperexport.config.ts',
       });
-    return stages;
+    return { stages, plugins };
   }
 
   /** Ctrl-C cancels; the error then says what was cancelled and why, and that nothing was left. */
@@ -92,11 +105,12 @@ export class RestoreCommand extends ReverseCommand {
   output = withPlaceholder('DIR', Option.String('--output,-o', { required: true, description: 'Directory to write the plain export to' }));
 
   async run(): Promise<number> {
-    const stages = await this.reverseStages();
+    const { stages, plugins } = await this.reversePlugins();
     const progress = await startRestoreProgress(this.context, this.json, this.input);
     const restored = await this.withSignal((signal) =>
       restoreExport(this.input, this.output, {
         stages,
+        plugins,
         keys: this.restoreKeys(),
         signal,
         overwrite: this.overwrite,
@@ -136,7 +150,7 @@ export class DecryptCommand extends ReverseCommand {
   );
 
   async run(): Promise<number> {
-    const stages = await this.reverseStages();
+    const { stages } = await this.reversePlugins();
     const progress = await startRestoreProgress(this.context, this.json, this.input);
     const { path, digest } = await this.withSignal((signal) =>
       restoreFile(this.input, this.output, {

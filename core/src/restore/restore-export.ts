@@ -27,6 +27,7 @@ import { ExportBindings } from './file-bindings.ts';
 import { parseExportRecord } from '../storage/export-records.ts';
 import { planReversal } from './reversal.ts';
 import { refuseStagesNotUndone, refuseSuffixesNotUndone } from './undone-stages.ts';
+import type { StageDeclaringPlugin } from './undone-stages.ts';
 
 export interface RestoreOptions {
   readonly stages: readonly ReverseStage[];
@@ -38,6 +39,11 @@ export interface RestoreOptions {
   readonly onProgress?: ((name: string, bytes: number, total: number | undefined) => void) | undefined;
   /** Something the user should know that does not stop the restore. */
   readonly onWarning?: ((message: string) => void) | undefined;
+  /**
+   * The loaded plugins with their declared reverse stages: when a stage is not undone, they name
+   * the plugin to install for an export record without `stagePlugins` (or with no record).
+   */
+  readonly plugins?: readonly StageDeclaringPlugin[] | undefined;
 }
 
 export interface RestoredExport {
@@ -49,9 +55,9 @@ export interface RestoredExport {
 
 /** Restores the export at `input` (an OVF folder, a transformed OVA, or an export record) into `outputDirectory`. */
 export async function restoreExport(input: string, outputDirectory: string, options: RestoreOptions): Promise<RestoredExport> {
-  const source = await locateExport(resolve(input), options.stages);
+  const source = await locateExport(resolve(input), options.stages, options.plugins ?? []);
   // Before anything is written: a stage left in place would give transformed files under plain names.
-  await refuseTransformsNotUndone(source, options.stages);
+  await refuseTransformsNotUndone(source, options.stages, options.plugins ?? []);
   await makeOutputDirectory(outputDirectory);
   const bindings = new ExportBindings({ exportId: source.exportId });
   return source.format === 'ova'
@@ -96,7 +102,7 @@ interface LocatedExport {
   readonly stagePlugins?: Readonly<Record<string, string>> | undefined;
 }
 
-async function locateExport(input: string, stages: readonly ReverseStage[]): Promise<LocatedExport> {
+async function locateExport(input: string, stages: readonly ReverseStage[], plugins: readonly StageDeclaringPlugin[]): Promise<LocatedExport> {
   const info = await stat(input).catch((error: NodeJS.ErrnoException) => {
     throw new ConfigError(`cannot read ${input}: ${error.code ?? error.message}`, {
       hint: 'give an OVF folder, an OVA (also compressed or encrypted), or an export record NAME.FORMAT.hyperexport.json',
@@ -133,7 +139,7 @@ async function locateExport(input: string, stages: readonly ReverseStage[]): Pro
         );
   if (record || planReversal(basename(input), stages).plainName.endsWith('.ova'))
     return { format: 'ova', path: input, stagesApplied: record?.stages, stagePlugins: record?.stagePlugins };
-  refuseSuffixesNotUndone(basename(input), stages, input);
+  refuseSuffixesNotUndone(basename(input), stages, input, plugins);
   throw new ConfigError(`${input} is not an export HyperExport can restore`, {
     hint: 'give an OVF folder, an .ova (also .ova.zst, .ova.gz, .ova.hxe, .ova.gpg ...) or its NAME.FORMAT.hyperexport.json record; for a single file use `hyperexport decrypt`',
   });
@@ -157,14 +163,14 @@ async function recordBeside(path: string, describesInput: (record: ExportRecord)
 }
 
 /** Refuses an export that was written with a stage no installed reverse stage undoes. */
-async function refuseTransformsNotUndone(source: LocatedExport, stages: readonly ReverseStage[]): Promise<void> {
-  if (source.stagesApplied) refuseStagesNotUndone(source.stagesApplied, stages, source.path, source.stagePlugins);
+async function refuseTransformsNotUndone(source: LocatedExport, stages: readonly ReverseStage[], plugins: readonly StageDeclaringPlugin[]): Promise<void> {
+  if (source.stagesApplied) refuseStagesNotUndone(source.stagesApplied, stages, source.path, source.stagePlugins, plugins);
   if (source.format === 'ova') {
-    refuseSuffixesNotUndone(basename(source.path), stages, source.path);
+    refuseSuffixesNotUndone(basename(source.path), stages, source.path, plugins);
     return;
   }
   const entries = await readdir(source.path, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) if (entry.isFile()) refuseSuffixesNotUndone(entry.name, stages, join(source.path, entry.name));
+  for (const entry of entries) if (entry.isFile()) refuseSuffixesNotUndone(entry.name, stages, join(source.path, entry.name), plugins);
 }
 
 async function restoreOva(input: string, outputDirectory: string, options: RestoreOptions, bindings: RestoreBindings): Promise<RestoredExport> {
