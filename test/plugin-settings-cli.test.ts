@@ -102,6 +102,10 @@ describe("a plugin's flags exist only when the plugin is loaded", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`error: cannot load the config ${broken}`);
     expect(run.stderr).toMatch(/its plugins' commands and flags are missing until it loads/);
+    // A plugin's flag under the same config: the config error is said once.
+    const flag = await cli(['export', '--config', broken, '--source', vm.directory, '--compress', 'zstd']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr.split('cannot load the config').length - 1, flag.stderr).toBe(1);
   });
 });
 

@@ -75,15 +75,16 @@ export async function main(argv: string[], options: MainOptions): Promise<number
   try {
     command = cli.process(argv, full);
   } catch (error) {
-    // With a config that did not load, the command or flag may well be a plugin's: its error comes
-    // first, since it is what to fix.
-    if (surface.configError !== undefined) {
+    const flagHint = unknownFlagHint(error, surface);
+    // With a config that did not load, the command may well be a plugin's: its error comes first,
+    // since it is what to fix (an unknown flag's hint says so itself).
+    if (surface.configError !== undefined && flagHint === '') {
       full.stderr.write(
         `${formatError(surface.configError)}\nnote: the config could not be loaded, so its plugins' commands and flags are missing until it loads\n`,
       );
     }
     full.stderr.write(cli.error(error as Error));
-    full.stderr.write(unknownFlagHint(error, surface));
+    full.stderr.write(flagHint);
     return ExitCode.USAGE;
   }
   const exitCode = await cli.run(command, full);
