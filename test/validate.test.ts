@@ -25,7 +25,7 @@ describe('hyperexport export with the built-in validate plugin', () => {
   it('is listed among the built-in plugins', async () => {
     const run = await runCli(['plugins', 'list'], { cwd: work });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^\s+validate\s+0\.1\.0\s+checks before an export/m);
+    expect(run.stdout).toMatch(/^\s+validate\s+0\.1\.0\s+default\s+checks before an export/m);
   });
 
   it('an export passes the checks; the same export again without --overwrite fails the pre-export check', async () => {
